@@ -1,0 +1,95 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace Usernet.Wire;
+
+/// <summary>
+/// The ones' complement sum of RFC 1071. Sums are accumulated unfolded in a ulong, so that
+/// pseudo-header, header and payload can be added in any order and folded once.
+/// </summary>
+internal static class InternetChecksum
+{
+    /// <summary>Adds <paramref name="data"/>, taken as big-endian 16-bit words, to <paramref name="sum"/>.</summary>
+    public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
+    {
+        // Summing native-endian 64-bit words and swapping once at the end gives the same
+        // ones' complement result as summing big-endian 16-bit words (RFC 1071 §2(B)).
+        ulong acc = 0;
+        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data);
+        foreach (ulong word in words)
+        {
+            ulong before = acc;
+            acc += word;
+            if (acc < before)
+            {
+                acc++;
+            }
+        }
+        int tail = words.Length * sizeof(ulong);
+        ulong last = 0;
+        for (int i = tail; i < data.Length; i++)
+        {
+            // Little-endian host: byte i of a big-endian word sequence lands at bit 8*(i%8).
+            last |= (ulong)data[i] << (8 * (i - tail));
+        }
+        ulong prior = acc;
+        acc += last;
+        if (acc < prior)
+        {
+            acc++;
+        }
+        uint folded = FoldTo16(acc);
+        // The native-endian sum is byte-swapped relative to the big-endian one.
+        ushort swapped = BinaryPrimitives.ReverseEndianness((ushort)folded);
+        return sum + swapped;
+    }
+
+    public static ulong AddWord(ulong sum, ushort word) => sum + word;
+
+    public static ulong AddUInt32(ulong sum, uint value) => sum + (value >> 16) + (value & 0xFFFF);
+
+    /// <summary>The IPv4 pseudo-header of RFC 793 §3.1 / RFC 768.</summary>
+    public static ulong PseudoHeaderV4(Ipv4Address source, Ipv4Address destination, byte protocol, int length)
+    {
+        ulong sum = AddUInt32(0, source.Value);
+        sum = AddUInt32(sum, destination.Value);
+        return sum + protocol + (uint)length;
+    }
+
+    /// <summary>The IPv6 pseudo-header of RFC 8200 §8.1.</summary>
+    public static ulong PseudoHeaderV6(Ipv6Address source, Ipv6Address destination, byte nextHeader, int length)
+    {
+        ulong sum = 0;
+        sum = AddUInt128(sum, source.Value);
+        sum = AddUInt128(sum, destination.Value);
+        sum = AddUInt32(sum, (uint)length);
+        return sum + nextHeader;
+    }
+
+    private static ulong AddUInt128(ulong sum, UInt128 value)
+    {
+        sum = AddUInt32(sum, (uint)(value >> 96));
+        sum = AddUInt32(sum, (uint)(value >> 64));
+        sum = AddUInt32(sum, (uint)(value >> 32));
+        return AddUInt32(sum, (uint)value);
+    }
+
+    /// <summary>Folds and complements: the value that goes in the header.</summary>
+    public static ushort Finish(ulong sum) => (ushort)~FoldTo16(sum);
+
+    /// <summary>Checksum over <paramref name="data"/> alone, as for IPv4 and ICMPv4 headers.</summary>
+    public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Add(0, data));
+
+    /// <summary>True when data that includes its checksum field sums to all ones.</summary>
+    public static bool IsValid(ulong sumIncludingChecksum) => FoldTo16(sumIncludingChecksum) == 0xFFFF;
+
+    private static uint FoldTo16(ulong sum)
+    {
+        sum = (sum & 0xFFFF_FFFF) + (sum >> 32);
+        sum = (sum & 0xFFFF_FFFF) + (sum >> 32);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        return (uint)sum;
+    }
+}

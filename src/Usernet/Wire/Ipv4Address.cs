@@ -1,0 +1,75 @@
+using System.Buffers.Binary;
+using System.Net;
+
+namespace Usernet.Wire;
+
+/// <summary>An IPv4 address as a host-order uint, so that masks and ranges are arithmetic.</summary>
+internal readonly record struct Ipv4Address(uint Value) : IComparable<Ipv4Address>
+{
+    public const int Length = 4;
+
+    public static readonly Ipv4Address Any = new(0);
+    public static readonly Ipv4Address Broadcast = new(0xFFFF_FFFF);
+
+    public static Ipv4Address Read(ReadOnlySpan<byte> source) => new(BinaryPrimitives.ReadUInt32BigEndian(source));
+
+    public void Write(Span<byte> destination) => BinaryPrimitives.WriteUInt32BigEndian(destination, Value);
+
+    public static Ipv4Address FromBytes(byte a, byte b, byte c, byte d) =>
+        new(((uint)a << 24) | ((uint)b << 16) | ((uint)c << 8) | d);
+
+    public bool IsMulticast => (Value >> 28) == 0xE;
+
+    public bool IsBroadcast => Value == Broadcast.Value;
+
+    public bool IsLoopback => (Value >> 24) == 127;
+
+    public bool IsUnspecified => Value == 0;
+
+    /// <summary>Network byte order, as sockaddr_in wants it.</summary>
+    public uint NetworkOrder => BinaryPrimitives.ReverseEndianness(Value);
+
+    public static Ipv4Address FromNetworkOrder(uint value) => new(BinaryPrimitives.ReverseEndianness(value));
+
+    public static bool TryParse(string text, out Ipv4Address address)
+    {
+        address = default;
+        if (!IPAddress.TryParse(text, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            return false;
+        }
+        // IPAddress accepts shorthand such as "10" or "10.1"; only the dotted quad is an address here.
+        if (text.Count(c => c == '.') != 3)
+        {
+            return false;
+        }
+        Span<byte> bytes = stackalloc byte[Length];
+        ip.TryWriteBytes(bytes, out _);
+        address = Read(bytes);
+        return true;
+    }
+
+    public static Ipv4Address Parse(string text) =>
+        TryParse(text, out var address) ? address : throw new FormatException($"'{text}' is not an IPv4 address");
+
+    public IPAddress ToIPAddress()
+    {
+        Span<byte> bytes = stackalloc byte[Length];
+        Write(bytes);
+        return new IPAddress(bytes);
+    }
+
+    public Ipv4Address Offset(int delta) => new((uint)(Value + delta));
+
+    public int CompareTo(Ipv4Address other) => Value.CompareTo(other.Value);
+
+    public static bool operator <(Ipv4Address a, Ipv4Address b) => a.Value < b.Value;
+
+    public static bool operator >(Ipv4Address a, Ipv4Address b) => a.Value > b.Value;
+
+    public static bool operator <=(Ipv4Address a, Ipv4Address b) => a.Value <= b.Value;
+
+    public static bool operator >=(Ipv4Address a, Ipv4Address b) => a.Value >= b.Value;
+
+    public override string ToString() => $"{Value >> 24}.{(Value >> 16) & 0xFF}.{(Value >> 8) & 0xFF}.{Value & 0xFF}";
+}

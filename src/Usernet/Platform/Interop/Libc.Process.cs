@@ -60,6 +60,10 @@ internal static unsafe partial class Libc
     [SuppressGCTransition]
     public static partial int SetPgidNoTransition(int pid, int pgid);
 
+    [LibraryImport(Library, EntryPoint = "__errno_location")]
+    [SuppressGCTransition]
+    public static partial int* ErrnoLocationNoTransition();
+
     [LibraryImport(Library, EntryPoint = "waitpid", SetLastError = true)]
     public static partial int WaitPid(int pid, int* status, int options);
 

@@ -1,0 +1,46 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Usernet.Control;
+
+/// <summary>One HTTP request to the control API.</summary>
+internal sealed record ControlRequest(string Method, string Path, IReadOnlyDictionary<string, string> Query, string Body, int PeerUid);
+
+/// <summary>One HTTP response from the control API; bodies are JSON.</summary>
+internal sealed record ControlResponse(int Status, string Body)
+{
+    public static ControlResponse Json(string body, int status = 200) => new(status, body);
+
+    public static ControlResponse Error(int status, string message) =>
+        new(status, JsonText.Build(w => w.WriteString("error", message)));
+
+    public static ControlResponse Ok() => new(200, "{}");
+}
+
+/// <summary>JSON written by hand with Utf8JsonWriter: no reflection, so NativeAOT keeps it all.</summary>
+internal static class JsonText
+{
+    public static string Build(Action<Utf8JsonWriter> writeProperties)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writeProperties(writer);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    public static string BuildArray(Action<Utf8JsonWriter> writeItems)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartArray();
+            writeItems(writer);
+            writer.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}

@@ -1,0 +1,84 @@
+using Usernet.Platform;
+
+namespace Usernet.Link;
+
+/// <summary>Where a link delivers what it reads.</summary>
+internal interface IFrameReceiver
+{
+    /// <summary>A frame from the guest. The span is valid only during the call.</summary>
+    void OnFrame(FrameLink link, Span<byte> frame, Instant now);
+
+    /// <summary>The link ended (EOF, error or protocol violation); it is already closed.</summary>
+    void OnLinkClosed(FrameLink link, string reason);
+}
+
+/// <summary>Counters of one link, as the control API reports them.</summary>
+internal sealed class LinkCounters
+{
+    public long FramesIn;
+    public long BytesIn;
+    public long FramesOut;
+    public long BytesOut;
+
+    /// <summary>Frames we could not send because the peer's queue or ours was full.</summary>
+    public long DroppedOut;
+
+    /// <summary>Frames from the peer that were malformed at the link level (bad length prefix).</summary>
+    public long ErrorsIn;
+}
+
+/// <summary>
+/// One guest attachment: a TAP device, a QEMU stream connection or a datagram peer. A link
+/// is lossy by design: when a queue is full the frame is dropped and counted, and TCP above
+/// recovers. It never blocks the loop.
+/// </summary>
+internal abstract class FrameLink : IDisposable
+{
+    /// <summary>Largest Ethernet frame any link accepts: a 65535-byte IP packet plus header and tag.</summary>
+    public const int MaxFrameLength = 65535 + 18;
+
+    private static int s_nextId;
+
+    protected FrameLink(string description, int defaultMtu)
+    {
+        Id = Interlocked.Increment(ref s_nextId);
+        Description = description;
+        DefaultMtu = defaultMtu;
+    }
+
+    public int Id { get; }
+
+    /// <summary>What the link is, for logs and the API ("tap0", "qemu unix:/tmp/u.sock #2").</summary>
+    public string Description { get; }
+
+    /// <summary>The MTU this kind of link uses unless settings say otherwise.</summary>
+    public int DefaultMtu { get; }
+
+    public LinkCounters Counters { get; } = new();
+
+    public bool IsClosed { get; private set; }
+
+    /// <summary>Sends one frame, or drops it if the link cannot take it now.</summary>
+    public abstract void Send(ReadOnlySpan<byte> frame);
+
+    /// <summary>Writes out frames batched by <see cref="Send"/>; called after each loop batch.</summary>
+    public virtual void Flush()
+    {
+    }
+
+    /// <summary>Registers the link's fd with the loop; frames go to <paramref name="receiver"/>.</summary>
+    public abstract void Start(EventLoop loop, IFrameReceiver receiver);
+
+    public void Dispose()
+    {
+        if (!IsClosed)
+        {
+            IsClosed = true;
+            Close();
+        }
+    }
+
+    protected abstract void Close();
+
+    public override string ToString() => Description;
+}

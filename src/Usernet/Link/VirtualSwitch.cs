@@ -1,0 +1,199 @@
+using Usernet.Platform;
+using Usernet.Wire;
+
+namespace Usernet.Link;
+
+/// <summary>The stack's side of the switch: one MAC, answering for the gateway and host IPs.</summary>
+internal interface ISwitchPort
+{
+    MacAddress Mac { get; }
+
+    /// <summary>A frame for the stack (to its MAC, or broadcast/multicast).</summary>
+    void Receive(Span<byte> frame, FrameLink from, Instant now);
+
+    /// <summary>A guest link went away; flows and leases bound to it can be released.</summary>
+    void OnLinkClosed(FrameLink link);
+}
+
+/// <summary>Where the stack sends frames towards the guests.</summary>
+internal interface IFrameTransmitter
+{
+    void Transmit(ReadOnlySpan<byte> frame);
+}
+
+/// <summary>Counters of the switch.</summary>
+internal sealed class SwitchCounters
+{
+    public long Truncated;
+    public long ToStack;
+    public long BetweenGuests;
+    public long Flooded;
+    public long LinksOpened;
+    public long LinksClosed;
+}
+
+/// <summary>
+/// A learning Ethernet switch between the guest links and the stack, so that several VMs
+/// share one virtual LAN (and reach each other) as they would behind a real switch.
+/// </summary>
+internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
+{
+    /// <summary>Learned MACs kept; a guest cannot grow the table past this by forging sources.</summary>
+    private const int MaxLearned = 4096;
+
+    private readonly List<FrameLink> _links = new();
+    private readonly Dictionary<MacAddress, FrameLink> _learned = new();
+    private readonly EventLoop _loop;
+    private ISwitchPort? _stack;
+
+    public VirtualSwitch(EventLoop loop)
+    {
+        _loop = loop;
+        loop.AddAfterDispatch(_ => Flush());
+    }
+
+    public SwitchCounters Counters { get; } = new();
+
+    public PcapWriter? Capture { get; set; }
+
+    public IReadOnlyList<FrameLink> Links => _links;
+
+    /// <summary>Raised on the loop thread when the last link closes.</summary>
+    public event Action? AllLinksClosed;
+
+    public event Action<FrameLink, string>? LinkClosed;
+
+    public void AttachStack(ISwitchPort stack) => _stack = stack;
+
+    public void Attach(FrameLink link)
+    {
+        _links.Add(link);
+        Counters.LinksOpened++;
+        link.Start(_loop, this);
+    }
+
+    public void OnFrame(FrameLink link, Span<byte> frame, Instant now)
+    {
+        Capture?.Write(frame);
+        if (!EthernetFrame.TryParse(frame, out var ethernet))
+        {
+            Counters.Truncated++;
+            return;
+        }
+        MacAddress source = ethernet.Source;
+        MacAddress destination = ethernet.Destination;
+        if (source.IsUnicast)
+        {
+            Learn(source, link);
+        }
+        if (destination == _stack?.Mac)
+        {
+            Counters.ToStack++;
+            _stack.Receive(frame, link, now);
+            return;
+        }
+        if (destination.IsMulticast)
+        {
+            FloodGuests(frame, except: link);
+            Counters.ToStack++;
+            _stack?.Receive(frame, link, now);
+            return;
+        }
+        if (_learned.TryGetValue(destination, out var target))
+        {
+            if (target != link)
+            {
+                Counters.BetweenGuests++;
+                target.Send(frame);
+            }
+            return;
+        }
+        Counters.Flooded++;
+        FloodGuests(frame, except: link);
+    }
+
+    /// <summary>A frame from the stack towards the guests.</summary>
+    public void Transmit(ReadOnlySpan<byte> frame)
+    {
+        Capture?.Write(frame);
+        var destination = MacAddress.Read(frame);
+        if (!destination.IsMulticast && _learned.TryGetValue(destination, out var target))
+        {
+            target.Send(frame);
+            return;
+        }
+        FloodGuests(frame, except: null);
+    }
+
+    public void OnLinkClosed(FrameLink link, string reason)
+    {
+        if (!_links.Remove(link))
+        {
+            return;
+        }
+        Counters.LinksClosed++;
+        Log.Info($"{link.Description}: closed ({reason})");
+        foreach (var mac in _learned.Where(e => e.Value == link).Select(e => e.Key).ToList())
+        {
+            _learned.Remove(mac);
+        }
+        _stack?.OnLinkClosed(link);
+        LinkClosed?.Invoke(link, reason);
+        if (_links.Count == 0)
+        {
+            AllLinksClosed?.Invoke();
+        }
+    }
+
+    private void Learn(MacAddress source, FrameLink link)
+    {
+        if (_learned.TryGetValue(source, out var known))
+        {
+            if (known != link)
+            {
+                _learned[source] = link;
+            }
+            return;
+        }
+        if (_learned.Count >= MaxLearned)
+        {
+            // Forget everything rather than track age: a flood of forged MACs costs the
+            // honest guests only one round of flooding while they are relearned.
+            _learned.Clear();
+        }
+        _learned[source] = link;
+    }
+
+    private void FloodGuests(ReadOnlySpan<byte> frame, FrameLink? except)
+    {
+        foreach (var link in _links)
+        {
+            if (link != except)
+            {
+                link.Send(frame);
+            }
+        }
+    }
+
+    private void Flush()
+    {
+        // Backwards: a link whose write fails closes and leaves the list during its flush.
+        for (int i = _links.Count - 1; i >= 0; i--)
+        {
+            if (i < _links.Count)
+            {
+                _links[i].Flush();
+            }
+        }
+    }
+
+    public void CloseAll()
+    {
+        foreach (var link in _links.ToList())
+        {
+            link.Dispose();
+        }
+        _links.Clear();
+        Capture?.Flush();
+    }
+}

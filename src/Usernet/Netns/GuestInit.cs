@@ -1,0 +1,233 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Usernet.Link;
+using Usernet.Platform;
+using Usernet.Platform.Interop;
+using Usernet.Wire;
+
+namespace Usernet.Netns;
+
+/// <summary>
+/// The first process in the namespaces that `usernet run` creates (PID 1 of its PID
+/// namespace). It creates the TAP device and passes its fd out to the parent, configures the
+/// interfaces and resolv.conf, then starts the command, forwards the signals the parent relays,
+/// reaps orphans, and exits with the command's status. When it exits the kernel ends every
+/// process left in the namespace, so nothing outlives a run.
+/// </summary>
+internal static class GuestInit
+{
+    public const string CommandName = "__init";
+
+    /// <summary>Exit status for a failure of Usernet itself, as docker run uses.</summary>
+    public const int SetupFailed = 125;
+
+    private static readonly List<PosixSignalRegistration> SignalRegistrations = new();
+
+    public static int Run(string[] args)
+    {
+        // args: __init FD -- CMD [ARGS...]
+        if (args.Length < 4 || args[2] != "--" || !int.TryParse(args[1], out int fd))
+        {
+            Console.Error.WriteLine("usernet: __init is internal to `usernet run`");
+            return 2;
+        }
+        Libc.SetCloseOnExec(fd, true);
+        using var channel = new ControlChannel(fd);
+        IgnoreTerminalSignals();
+        string[] command = args[3..];
+        string? setupText = channel.Receive();
+        if (setupText is null)
+        {
+            return SetupFailed;
+        }
+        try
+        {
+            Configure(channel, GuestSetup.FromJson(setupText));
+        }
+        catch (Exception e)
+        {
+            TrySend(channel, "error " + e.Message);
+            return SetupFailed;
+        }
+        int pid;
+        try
+        {
+            pid = ProcessLauncher.Spawn(command[0], command, NativeStringArray.CurrentEnvironment());
+        }
+        catch (ProcessLauncher.ExecFailedException e)
+        {
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return e.ExitCode;
+        }
+        var relay = new Thread(() => RelaySignals(channel, pid)) { IsBackground = true, Name = "signal relay" };
+        relay.Start();
+        return ReapUntil(pid);
+    }
+
+    private static void Configure(ControlChannel channel, GuestSetup setup)
+    {
+        // Mounts made here must stay here: without this, a shared / would carry them to the host.
+        Check(Libc.Mount(null, "/", null, Libc.MS_REC | Libc.MS_PRIVATE, null), "make mounts private");
+        Check(Libc.Mount("proc", "/proc", "proc", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, null), "mount /proc");
+
+        int tap = TunDevice.OpenTap(setup.TapName);
+        channel.Send("tap", tap);
+        Libc.Close(tap);
+
+        using var netlink = new RouteNetlink();
+        netlink.SetLinkUp(RouteNetlink.IndexOf("lo"));
+        int index = RouteNetlink.IndexOf(setup.TapName);
+        netlink.SetLinkUp(index, setup.Mtu, setup.Mac);
+
+        string? go = channel.Receive();
+        if (go != "go")
+        {
+            throw new InvalidOperationException("the parent went away before the stack started");
+        }
+        var nameservers = setup.Nameservers;
+        var search = setup.SearchDomains;
+        switch (setup.Addressing)
+        {
+            case GuestAddressing.Static:
+                netlink.AddAddress(index, setup.Address, setup.PrefixLength);
+                netlink.AddDefaultRoute(setup.Gateway, index);
+                break;
+            case GuestAddressing.Dhcp:
+                var lease = DhcpClient.Acquire(setup.TapName, setup.Mac, TimeSpan.FromSeconds(10));
+                if (lease.Mtu is { } mtu && mtu != setup.Mtu)
+                {
+                    netlink.SetLinkUp(index, mtu);
+                }
+                netlink.AddAddress(index, lease.Address, lease.PrefixLength);
+                if (!lease.Router.IsUnspecified)
+                {
+                    netlink.AddDefaultRoute(lease.Router, index);
+                }
+                nameservers = lease.DnsServers.Select(a => a.ToString()).ToList();
+                search = lease.SearchDomains;
+                break;
+        }
+        if (setup.PrivateResolvConf)
+        {
+            BindResolvConf(nameservers, search);
+        }
+        channel.Send("ready");
+    }
+
+    /// <summary>
+    /// Puts a resolv.conf naming our DNS over /etc/resolv.conf in this mount namespace only.
+    /// The content lives in a memfd, so no file is left behind on the host.
+    /// </summary>
+    private static unsafe void BindResolvConf(IReadOnlyList<string> nameservers, IReadOnlyList<string> search)
+    {
+        var text = new StringBuilder("# written by usernet run for this namespace\n");
+        foreach (string server in nameservers)
+        {
+            text.Append("nameserver ").Append(server).Append('\n');
+        }
+        if (search.Count > 0)
+        {
+            text.Append("search ").Append(string.Join(' ', search)).Append('\n');
+        }
+        byte[] bytes = Encoding.UTF8.GetBytes(text.ToString());
+        int memfd = Libc.MemfdCreate("resolv.conf", 0);
+        Check(memfd, "memfd_create");
+        try
+        {
+            fixed (byte* data = bytes)
+            {
+                Libc.Write(memfd, data, bytes.Length);
+            }
+            if (!File.Exists("/etc/resolv.conf"))
+            {
+                return;
+            }
+            Check(Libc.Mount($"/proc/self/fd/{memfd}", "/etc/resolv.conf", null, Libc.MS_BIND, null), "bind-mount /etc/resolv.conf");
+        }
+        finally
+        {
+            Libc.Close(memfd);
+        }
+    }
+
+    /// <summary>
+    /// Signals from the terminal reach the command directly (same process group); the parent
+    /// relays the rest over the channel. So the init itself ignores them.
+    /// </summary>
+    private static void IgnoreTerminalSignals()
+    {
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGQUIT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
+        {
+            SignalRegistrations.Add(PosixSignalRegistration.Create(signal, context => context.Cancel = true));
+        }
+    }
+
+    private static void RelaySignals(ControlChannel channel, int pid)
+    {
+        while (true)
+        {
+            string? message;
+            try
+            {
+                message = channel.Receive();
+            }
+            catch (SystemCallException)
+            {
+                message = null;
+            }
+            if (message is null)
+            {
+                // The parent is gone: without it the guest has no network, so end the run.
+                Libc.Kill(-1, Libc.SIGKILL);
+                Environment.Exit(137);
+                return;
+            }
+            if (message.StartsWith("signal ", StringComparison.Ordinal) && int.TryParse(message.AsSpan(7), out int signal))
+            {
+                Libc.Kill(pid, signal);
+            }
+        }
+    }
+
+    /// <summary>As PID 1, reaps every child (orphans are re-parented here) until the command ends.</summary>
+    private static unsafe int ReapUntil(int commandPid)
+    {
+        while (true)
+        {
+            int status;
+            int pid = Libc.WaitPid(-1, &status, 0);
+            if (pid < 0)
+            {
+                int errno = Errno.Last;
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+                return SetupFailed;
+            }
+            if (pid == commandPid)
+            {
+                return Libc.ShellExitCode(status);
+            }
+        }
+    }
+
+    private static void TrySend(ControlChannel channel, string message)
+    {
+        try
+        {
+            channel.Send(message);
+        }
+        catch (SystemCallException)
+        {
+        }
+    }
+
+    private static void Check(int result, string what)
+    {
+        if (result < 0)
+        {
+            throw Errno.Exception(what);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.Json;
+using Usernet.Wire;
+
+namespace Usernet.Netns;
+
+/// <summary>How the init configures the guest's interface.</summary>
+internal enum GuestAddressing
+{
+    /// <summary>Address and route set directly: the fastest start.</summary>
+    Static,
+
+    /// <summary>Address, route and MTU from our DHCP server, as a VM would get them.</summary>
+    Dhcp,
+
+    /// <summary>Link up, no address: the command configures it (udhcpc, dhclient).</summary>
+    None,
+}
+
+/// <summary>What `usernet run` tells the init in the namespace, sent as JSON over the control channel.</summary>
+internal sealed record GuestSetup
+{
+    public string TapName { get; init; } = "tap0";
+
+    public MacAddress Mac { get; init; }
+
+    public int Mtu { get; init; }
+
+    public GuestAddressing Addressing { get; init; }
+
+    public Ipv4Address Address { get; init; }
+
+    public int PrefixLength { get; init; }
+
+    public Ipv4Address Gateway { get; init; }
+
+    public IReadOnlyList<string> Nameservers { get; init; } = [];
+
+    public IReadOnlyList<string> SearchDomains { get; init; } = [];
+
+    /// <summary>Bind-mount a resolv.conf naming our DNS over the host's, in the namespace only.</summary>
+    public bool PrivateResolvConf { get; init; } = true;
+
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("tap", TapName);
+            writer.WriteString("mac", Mac.ToString());
+            writer.WriteNumber("mtu", Mtu);
+            writer.WriteString("addressing", Addressing.ToString());
+            writer.WriteString("address", Address.ToString());
+            writer.WriteNumber("prefix", PrefixLength);
+            writer.WriteString("gateway", Gateway.ToString());
+            WriteList(writer, "nameservers", Nameservers);
+            WriteList(writer, "search", SearchDomains);
+            writer.WriteBoolean("resolvConf", PrivateResolvConf);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    public static GuestSetup FromJson(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        MacAddress.TryParse(root.GetProperty("mac").GetString()!, out var mac);
+        return new GuestSetup
+        {
+            TapName = root.GetProperty("tap").GetString()!,
+            Mac = mac,
+            Mtu = root.GetProperty("mtu").GetInt32(),
+            Addressing = Enum.Parse<GuestAddressing>(root.GetProperty("addressing").GetString()!),
+            Address = Ipv4Address.Parse(root.GetProperty("address").GetString()!),
+            PrefixLength = root.GetProperty("prefix").GetInt32(),
+            Gateway = Ipv4Address.Parse(root.GetProperty("gateway").GetString()!),
+            Nameservers = ReadList(root, "nameservers"),
+            SearchDomains = ReadList(root, "search"),
+            PrivateResolvConf = root.GetProperty("resolvConf").GetBoolean(),
+        };
+    }
+
+    private static void WriteList(Utf8JsonWriter writer, string name, IReadOnlyList<string> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (string value in values)
+        {
+            writer.WriteStringValue(value);
+        }
+        writer.WriteEndArray();
+    }
+
+    private static List<string> ReadList(JsonElement root, string name) =>
+        root.GetProperty(name).EnumerateArray().Select(e => e.GetString()!).ToList();
+}

@@ -1,0 +1,26 @@
+using Usernet.Wire;
+
+namespace Usernet.Services.Dhcp;
+
+/// <summary>Offered -> Bound -> (Released | expired); Reserved never expires; Declined sits out a while.</summary>
+internal enum DhcpLeaseState
+{
+    Offered,
+    Bound,
+    Reserved,
+    Declined,
+}
+
+/// <summary>One address and who holds it until when.</summary>
+internal sealed class DhcpLease(MacAddress client, Ipv4Address address)
+{
+    public MacAddress Client { get; set; } = client;
+
+    public Ipv4Address Address { get; } = address;
+
+    public DhcpLeaseState State { get; set; }
+
+    public Instant Expires { get; set; }
+
+    public bool IsLive(Instant now) => State == DhcpLeaseState.Reserved || Expires > now;
+}

@@ -1,0 +1,252 @@
+using System.Text;
+using Usernet.Stack;
+using Usernet.Wire;
+
+namespace Usernet.Services.Dhcp;
+
+/// <summary>Counters of the DHCP server.</summary>
+internal sealed class DhcpServerCounters
+{
+    public long Requests;
+    public long Offers;
+    public long Acks;
+    public long Naks;
+    public long Ignored;
+    public long Malformed;
+}
+
+/// <summary>Where a reply goes, by the rules of RFC 2131 §4.1.</summary>
+internal readonly record struct DhcpReplyTarget(Ipv4Address Address, MacAddress Mac);
+
+/// <summary>
+/// The DHCP server on the gateway (RFC 2131, options of RFC 2132). It gives each guest an
+/// address from the pool with the mask, router, DNS, MTU, domain search and lease time. The
+/// protocol logic is <see cref="Handle"/>, a pure function of the request, the pool and the
+/// time; <see cref="OnDatagram"/> only moves bytes.
+/// </summary>
+internal sealed class DhcpServer : IUdpService
+{
+    private readonly DhcpServerOptions _options;
+    private readonly DhcpLeasePool _pool;
+    private readonly NetworkStack? _stack;
+    private readonly byte[] _reply = new byte[1024];
+
+    public DhcpServer(DhcpServerOptions options, DhcpLeasePool pool, NetworkStack? stack)
+    {
+        _options = options;
+        _pool = pool;
+        _stack = stack;
+    }
+
+    public bool AcceptsBroadcast => true;
+
+    public DhcpServerCounters Counters { get; } = new();
+
+    public DhcpLeasePool Pool => _pool;
+
+    public void OnDatagram(in UdpRequest request, Instant now)
+    {
+        if (request.Destination.Port != DhcpMessage.ServerPort || request.Source.Port != DhcpMessage.ClientPort)
+        {
+            Counters.Ignored++;
+            return;
+        }
+        if (_stack is null)
+        {
+            return;
+        }
+        int mtu = _stack.Options.MtuFor(request.Link);
+        int length = Handle(request.Payload, request.SourceMac, mtu, now, _reply, out var target);
+        if (length <= 0)
+        {
+            return;
+        }
+        _stack.SendUdpV4(
+            new IpEndpoint(_options.ServerAddress, DhcpMessage.ServerPort),
+            new IpEndpoint(target.Address, DhcpMessage.ClientPort),
+            _reply.AsSpan(0, length), target.Mac);
+    }
+
+    /// <summary>
+    /// Answers one client message. Returns the reply's length in <paramref name="reply"/>, or 0
+    /// for no reply; <paramref name="target"/> says where it goes.
+    /// </summary>
+    public int Handle(Span<byte> payload, MacAddress frameSource, int mtu, Instant now, Span<byte> reply, out DhcpReplyTarget target)
+    {
+        target = default;
+        Counters.Requests++;
+        if (!DhcpMessage.TryParse(payload, out var request) || request.Op != DhcpOpcode.BootRequest)
+        {
+            Counters.Malformed++;
+            return 0;
+        }
+        MacAddress client = request.ClientHardware;
+        if (!client.IsUnicast || !request.RelayAddress.IsUnspecified)
+        {
+            // No relays here: a guest is always on the virtual LAN itself.
+            Counters.Ignored++;
+            return 0;
+        }
+        var requested = request.TryGetOption(DhcpOption.RequestedAddress, out var data) && data.Length == 4
+            ? Ipv4Address.Read(data) : Ipv4Address.Any;
+        bool hasServerId = request.TryGetOption(DhcpOption.ServerIdentifier, out var serverId) && serverId.Length == 4;
+        switch (request.MessageType)
+        {
+            case DhcpMessageType.Discover:
+            {
+                var offered = _pool.Offer(client, requested, now);
+                if (offered is not { } address)
+                {
+                    Counters.Ignored++;
+                    return 0;
+                }
+                Counters.Offers++;
+                return WriteReply(reply, request, DhcpMessageType.Offer, address, frameSource, mtu, out target);
+            }
+            case DhcpMessageType.Request:
+            {
+                if (hasServerId && Ipv4Address.Read(serverId) != _options.ServerAddress)
+                {
+                    // SELECTING another server's offer: ours is released (RFC 2131 §4.3.2).
+                    var ours = _pool.LeaseOf(client);
+                    if (ours is { State: DhcpLeaseState.Offered })
+                    {
+                        _pool.Release(client, ours.Address);
+                    }
+                    Counters.Ignored++;
+                    return 0;
+                }
+                // SELECTING and INIT-REBOOT name the address in option 50; RENEWING and
+                // REBINDING in ciaddr.
+                var wanted = requested.IsUnspecified ? request.ClientAddress : requested;
+                if (wanted.IsUnspecified || !_pool.Bind(client, wanted, _options.LeaseTime, now))
+                {
+                    Counters.Naks++;
+                    return WriteNak(reply, request, out target);
+                }
+                Counters.Acks++;
+                return WriteReply(reply, request, DhcpMessageType.Ack, wanted, frameSource, mtu, out target);
+            }
+            case DhcpMessageType.Decline:
+                if (!requested.IsUnspecified)
+                {
+                    _pool.Decline(client, requested, now);
+                }
+                return 0;
+            case DhcpMessageType.Release:
+                _pool.Release(client, request.ClientAddress);
+                return 0;
+            case DhcpMessageType.Inform:
+                if (request.ClientAddress.IsUnspecified)
+                {
+                    Counters.Ignored++;
+                    return 0;
+                }
+                Counters.Acks++;
+                return WriteReply(reply, request, DhcpMessageType.Ack, Ipv4Address.Any, frameSource, mtu, out target);
+            default:
+                Counters.Ignored++;
+                return 0;
+        }
+    }
+
+    private int WriteReply(
+        Span<byte> buffer, DhcpMessage request, DhcpMessageType type, Ipv4Address yourAddress,
+        MacAddress frameSource, int mtu, out DhcpReplyTarget target)
+    {
+        DhcpMessage.WriteReply(buffer, request, yourAddress, Ipv4Address.Any);
+        var writer = new DhcpOptionWriter(buffer[DhcpMessage.FixedLength..]);
+        writer.WriteByte(DhcpOption.MessageType, (byte)type);
+        writer.WriteAddress(DhcpOption.ServerIdentifier, _options.ServerAddress);
+        if (type != DhcpMessageType.Ack || !yourAddress.IsUnspecified)
+        {
+            // A lease time only where a lease is given: not in the ACK to an INFORM (RFC 2131 §3.4).
+            uint seconds = (uint)_options.LeaseTime.TotalSeconds;
+            writer.WriteUInt32(DhcpOption.LeaseTime, seconds);
+            writer.WriteUInt32(DhcpOption.RenewalTime, seconds / 2);
+            writer.WriteUInt32(DhcpOption.RebindingTime, seconds / 8 * 7);
+        }
+        writer.WriteAddress(DhcpOption.SubnetMask, _options.SubnetMask);
+        writer.WriteAddress(DhcpOption.Router, _options.Router);
+        writer.WriteAddress(DhcpOption.BroadcastAddress, _options.Broadcast);
+        var dns = _options.DnsServers.ToArray();
+        if (dns.Length > 0)
+        {
+            writer.WriteAddresses(DhcpOption.DomainNameServer, dns);
+        }
+        writer.WriteUInt16(DhcpOption.InterfaceMtu, (ushort)mtu);
+        if (_options.SearchDomains.Count > 0)
+        {
+            writer.Write(DhcpOption.DomainName, Encoding.ASCII.GetBytes(_options.SearchDomains[0]));
+            writer.Write(DhcpOption.DomainSearch, EncodeSearchList(_options.SearchDomains));
+        }
+        writer.WriteEnd();
+        target = ChooseTarget(request, yourAddress, frameSource);
+        return PadToMinimum(buffer, DhcpMessage.FixedLength + writer.Length);
+    }
+
+    private int WriteNak(Span<byte> buffer, DhcpMessage request, out DhcpReplyTarget target)
+    {
+        DhcpMessage.WriteReply(buffer, request, Ipv4Address.Any, Ipv4Address.Any);
+        var writer = new DhcpOptionWriter(buffer[DhcpMessage.FixedLength..]);
+        writer.WriteByte(DhcpOption.MessageType, (byte)DhcpMessageType.Nak);
+        writer.WriteAddress(DhcpOption.ServerIdentifier, _options.ServerAddress);
+        writer.WriteEnd();
+        // A NAK is always broadcast: the client's idea of its address is what is wrong.
+        target = new DhcpReplyTarget(Ipv4Address.Broadcast, MacAddress.Broadcast);
+        return PadToMinimum(buffer, DhcpMessage.FixedLength + writer.Length);
+    }
+
+    /// <summary>RFC 2131 §4.1: ciaddr if the client has one, else broadcast if asked, else unicast to yiaddr.</summary>
+    private static DhcpReplyTarget ChooseTarget(DhcpMessage request, Ipv4Address yourAddress, MacAddress frameSource)
+    {
+        if (!request.ClientAddress.IsUnspecified)
+        {
+            return new DhcpReplyTarget(request.ClientAddress, frameSource);
+        }
+        if (request.Broadcast || yourAddress.IsUnspecified)
+        {
+            return new DhcpReplyTarget(Ipv4Address.Broadcast, MacAddress.Broadcast);
+        }
+        return new DhcpReplyTarget(yourAddress, request.ClientHardware);
+    }
+
+    /// <summary>BOOTP relays and some clients expect at least 300 bytes (RFC 1542 §2.1).</summary>
+    private static int PadToMinimum(Span<byte> buffer, int length)
+    {
+        const int Minimum = 300;
+        if (length < Minimum)
+        {
+            buffer[length..Minimum].Clear();
+            return Minimum;
+        }
+        return length;
+    }
+
+    /// <summary>The domain search list in DNS wire format, uncompressed (RFC 3397).</summary>
+    public static byte[] EncodeSearchList(IReadOnlyList<string> domains)
+    {
+        var bytes = new List<byte>();
+        foreach (string domain in domains)
+        {
+            var encoded = new List<byte>();
+            foreach (string label in domain.TrimEnd('.').Split('.', StringSplitOptions.RemoveEmptyEntries))
+            {
+                byte[] labelBytes = Encoding.ASCII.GetBytes(label);
+                if (labelBytes.Length > 63)
+                {
+                    break;
+                }
+                encoded.Add((byte)labelBytes.Length);
+                encoded.AddRange(labelBytes);
+            }
+            encoded.Add(0);
+            if (bytes.Count + encoded.Count > 255)
+            {
+                break;
+            }
+            bytes.AddRange(encoded);
+        }
+        return bytes.ToArray();
+    }
+}

@@ -1,0 +1,45 @@
+using Usernet.Link;
+using Usernet.Wire;
+
+namespace Usernet.Stack;
+
+/// <summary>A guest address, the MAC that answers for it, and the link it sits behind.</summary>
+internal readonly record struct Neighbour(MacAddress Mac, FrameLink Link);
+
+/// <summary>
+/// Guest IP to MAC, learned from ARP and from every packet a guest sends. Bounded: a guest
+/// that forges sources cannot grow it past <see cref="Capacity"/>.
+/// </summary>
+internal sealed class NeighbourTable
+{
+    public const int Capacity = 4096;
+
+    private readonly Dictionary<IpAddress, Neighbour> _entries = new();
+
+    public int Count => _entries.Count;
+
+    public void Learn(IpAddress address, MacAddress mac, FrameLink link)
+    {
+        if (_entries.TryGetValue(address, out var known) && known.Mac == mac && known.Link == link)
+        {
+            return;
+        }
+        if (_entries.Count >= Capacity && !_entries.ContainsKey(address))
+        {
+            _entries.Clear();
+        }
+        _entries[address] = new Neighbour(mac, link);
+    }
+
+    public bool TryGet(IpAddress address, out Neighbour neighbour) => _entries.TryGetValue(address, out neighbour);
+
+    public void Forget(FrameLink link)
+    {
+        foreach (var address in _entries.Where(e => e.Value.Link == link).Select(e => e.Key).ToList())
+        {
+            _entries.Remove(address);
+        }
+    }
+
+    public IEnumerable<(IpAddress Address, Neighbour Neighbour)> All() => _entries.Select(e => (e.Key, e.Value));
+}

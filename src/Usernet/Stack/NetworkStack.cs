@@ -1,0 +1,76 @@
+using Usernet.Link;
+using Usernet.Wire;
+
+namespace Usernet.Stack;
+
+/// <summary>
+/// The virtual gateway and host: demultiplexes guest frames by EtherType and protocol,
+/// answers ARP and ping for its own addresses, hands datagrams to services and flows to the
+/// transports, and builds every frame it sends in one reused buffer. It runs only on the loop
+/// thread and never blocks.
+/// </summary>
+internal sealed partial class NetworkStack : ISwitchPort
+{
+    /// <summary>Ethernet header, a full IPv4 or IPv6 packet, and room to spare.</summary>
+    private const int TxCapacity = EthernetFrame.HeaderLength + 65535 + 64;
+
+    private readonly IFrameTransmitter _transmitter;
+    private readonly byte[] _tx = GC.AllocateArray<byte>(TxCapacity, pinned: true);
+
+    public NetworkStack(StackOptions options, IFrameTransmitter transmitter)
+    {
+        Options = options;
+        _transmitter = transmitter;
+        _reassembler = new Ipv4Reassembler(options.Fragments);
+        _icmpErrorBudget = new TokenBucket(IcmpErrorsPerSecond, IcmpErrorBurst);
+    }
+
+    public StackOptions Options { get; }
+
+    public StackCounters Counters { get; } = new();
+
+    public NeighbourTable Neighbours { get; } = new();
+
+    public MacAddress Mac => Options.Mac;
+
+    /// <summary>Raised when a guest link closes, so that services can release what it held.</summary>
+    public event Action<FrameLink>? GuestLinkClosed;
+
+    public void Receive(Span<byte> frame, FrameLink from, Instant now)
+    {
+        Counters.FramesIn++;
+        if (!EthernetFrame.TryParse(frame, out var ethernet))
+        {
+            Counters.Drop(DropReason.EthernetTruncated);
+            return;
+        }
+        switch (ethernet.EtherType)
+        {
+            case EtherType.Arp:
+                ReceiveArp(ethernet, from);
+                break;
+            case EtherType.Ipv4:
+                ReceiveIpv4(ethernet, from, now);
+                break;
+            case EtherType.Vlan:
+                Counters.Drop(DropReason.VlanTagged);
+                break;
+            default:
+                Counters.Drop(DropReason.UnknownEtherType);
+                break;
+        }
+    }
+
+    public void OnLinkClosed(FrameLink link)
+    {
+        Neighbours.Forget(link);
+        GuestLinkClosed?.Invoke(link);
+    }
+
+    /// <summary>Sends a frame already built in <see cref="_tx"/>.</summary>
+    private void Transmit(int length)
+    {
+        Counters.FramesOut++;
+        _transmitter.Transmit(_tx.AsSpan(0, length));
+    }
+}

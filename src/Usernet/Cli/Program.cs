@@ -1,10 +1,45 @@
+using Usernet.Netns;
+
 namespace Usernet.Cli;
 
 internal static class Program
 {
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("usernet: no commands yet");
-        return args.Length == 0 ? 2 : 2;
+        if (args.Length == 0)
+        {
+            Help.PrintMain();
+            return 2;
+        }
+        try
+        {
+            return args[0] switch
+            {
+                "run" => RunCommand.Execute(args[1..]),
+                "serve" => ServeCommand.Execute(args[1..]),
+                "stats" => StatsCommand.Execute(args[1..]),
+                "version" or "--version" => PrintVersion(),
+                "help" or "--help" or "-h" => PrintHelp(),
+                GuestInit.CommandName => GuestInit.Run(args),
+                _ => throw new UsageException($"unknown command '{args[0]}' (see 'usernet --help')"),
+            };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int PrintVersion()
+    {
+        Console.WriteLine($"usernet {typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"}");
+        return 0;
+    }
+
+    private static int PrintHelp()
+    {
+        Help.PrintMain();
+        return 0;
     }
 }

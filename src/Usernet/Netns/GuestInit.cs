@@ -116,10 +116,16 @@ internal static class GuestInit
 
     /// <summary>
     /// Puts a resolv.conf naming our DNS over /etc/resolv.conf in this mount namespace only.
-    /// The content lives in a memfd, so no file is left behind on the host.
+    /// The source is a uniquely named temporary file, unlinked as soon as it is mounted (the
+    /// mount keeps it alive), so nothing is left behind. A memfd or O_TMPFILE would leave no
+    /// name at all, but mount(2) refuses to bind either.
     /// </summary>
-    private static unsafe void BindResolvConf(IReadOnlyList<string> nameservers, IReadOnlyList<string> search)
+    private static void BindResolvConf(IReadOnlyList<string> nameservers, IReadOnlyList<string> search)
     {
+        if (!File.Exists("/etc/resolv.conf"))
+        {
+            return;
+        }
         var text = new StringBuilder("# written by usernet run for this namespace\n");
         foreach (string server in nameservers)
         {
@@ -129,24 +135,17 @@ internal static class GuestInit
         {
             text.Append("search ").Append(string.Join(' ', search)).Append('\n');
         }
-        byte[] bytes = Encoding.UTF8.GetBytes(text.ToString());
-        int memfd = Libc.MemfdCreate("resolv.conf", 0);
-        Check(memfd, "memfd_create");
+        string directory = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        string path = Path.Combine(directory, $"usernet-resolv-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
-            fixed (byte* data = bytes)
-            {
-                Libc.Write(memfd, data, bytes.Length);
-            }
-            if (!File.Exists("/etc/resolv.conf"))
-            {
-                return;
-            }
-            Check(Libc.Mount($"/proc/self/fd/{memfd}", "/etc/resolv.conf", null, Libc.MS_BIND, null), "bind-mount /etc/resolv.conf");
+            File.WriteAllText(path, text.ToString());
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            Check(Libc.Mount(path, "/etc/resolv.conf", null, Libc.MS_BIND, null), "bind-mount /etc/resolv.conf");
         }
         finally
         {
-            Libc.Close(memfd);
+            File.Delete(path);
         }
     }
 

@@ -1,0 +1,45 @@
+namespace Usernet.Cli;
+
+/// <summary>Help texts.</summary>
+internal static class Help
+{
+    public static void PrintMain()
+    {
+        Console.WriteLine("""
+            usernet: user-space networking for containers and VMs
+
+            Usage:
+              usernet run [OPTIONS] [-- CMD [ARGS...]]   run CMD (default: a shell) in its own network namespace
+              usernet serve [OPTIONS]                    serve VMs on QEMU stream/datagram sockets or TAP devices
+              usernet config [OPTIONS]                   print the effective settings and where each came from
+              usernet stats [--instance NAME]            counters of a running instance
+              usernet version                            print the version
+
+            Run 'usernet COMMAND --help' for a command's options.
+            """);
+    }
+
+    public static void PrintRun()
+    {
+        Console.WriteLine("Usage: usernet run [OPTIONS] [-- CMD [ARGS...]]\n");
+        Console.WriteLine("Runs CMD in new network, mount and PID namespaces whose only interface, tap0, is served");
+        Console.WriteLine("by Usernet. Exits with CMD's status (128+N if killed by signal N, 125 if setup failed).\n");
+        Console.WriteLine("Options:");
+        foreach (string line in RunCommand.Options().HelpLines())
+        {
+            Console.WriteLine(line);
+        }
+    }
+
+    public static void PrintServe()
+    {
+        Console.WriteLine("Usage: usernet serve [OPTIONS]\n");
+        Console.WriteLine("Serves VMs until stopped (SIGINT or SIGTERM). Each --listen-qemu connection, datagram peer");
+        Console.WriteLine("or --tap device is a guest on the same virtual LAN.\n");
+        Console.WriteLine("Options:");
+        foreach (string line in ServeCommand.Options().HelpLines())
+        {
+            Console.WriteLine(line);
+        }
+    }
+}

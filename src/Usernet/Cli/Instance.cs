@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Usernet.Control;
+using Usernet.Link;
+using Usernet.Platform;
+using Usernet.Services.Dhcp;
+using Usernet.Stack;
+using Usernet.Wire;
+
+namespace Usernet.Cli;
+
+/// <summary>
+/// One running Usernet: the loop, the switch with its guest links, the stack and its
+/// services, and the control API. `usernet run` and `usernet serve` both build one; they
+/// differ only in where the links come from.
+/// </summary>
+internal sealed class Instance : IAsyncDisposable
+{
+    private readonly InstanceOptions _options;
+    private readonly List<IDisposable> _listeners = new();
+    private ControlServer? _control;
+
+    public Instance(InstanceOptions options)
+    {
+        _options = options;
+        Loop = new EventLoop();
+        Switch = new VirtualSwitch(Loop);
+        Stack = new NetworkStack(options.Stack, Switch);
+        Stack.UseTimers(Loop.Timers);
+        Switch.AttachStack(Stack);
+        var stack = options.Stack;
+        var pool = new DhcpLeasePool(
+            stack.FirstGuest, stack.SubnetBroadcast.Offset(-1),
+            [stack.Gateway, stack.Host], options.MaxLeases);
+        Dhcp = new DhcpServer(options.Dhcp, pool, Stack);
+        Stack.AddUdpService(DhcpMessage.ServerPort, Dhcp);
+        if (options.PcapPath is not null)
+        {
+            Switch.Capture = new PcapWriter(options.PcapPath);
+        }
+    }
+
+    public string Name => _options.Name;
+
+    public EventLoop Loop { get; }
+
+    public VirtualSwitch Switch { get; }
+
+    public NetworkStack Stack { get; }
+
+    public DhcpServer Dhcp { get; }
+
+    public string? ControlSocket => _control?.SocketPath;
+
+    /// <summary>Adds a guest link. Call on the loop thread, or before <see cref="Run"/>.</summary>
+    public void Attach(FrameLink link) => Switch.Attach(link);
+
+    public void AddListener(IDisposable listener) => _listeners.Add(listener);
+
+    /// <summary>Opens the control socket and its routes.</summary>
+    public void StartControl()
+    {
+        InstanceDirectory.EnsureExists();
+        _control = new ControlServer(InstanceDirectory.SocketPath(Name));
+        _control.Map("GET", "/stats", async _ => ControlResponse.Json(await Loop.InvokeAsync(_ => StatsJson())));
+        _control.Map("GET", "/leases", async _ => ControlResponse.Json(await Loop.InvokeAsync(_ => LeasesJson())));
+        _control.Map("GET", "/info", _ => ControlResponse.Json(JsonText.Build(w =>
+        {
+            w.WriteString("instance", Name);
+            w.WriteNumber("pid", Environment.ProcessId);
+            w.WriteString("gateway", _options.Stack.Gateway.ToString());
+            w.WriteString("host", _options.Stack.Host.ToString());
+        })));
+        _control.Start();
+    }
+
+    /// <summary>Runs the loop on this thread until <see cref="Stop"/>.</summary>
+    public void Run() => Loop.Run();
+
+    public void Stop() => Loop.Stop();
+
+    private string StatsJson() => JsonText.Build(w =>
+    {
+        w.WriteString("instance", Name);
+        w.WriteStartObject("stack");
+        var counters = Stack.Counters;
+        w.WriteNumber("framesIn", counters.FramesIn);
+        w.WriteNumber("framesOut", counters.FramesOut);
+        w.WriteNumber("arpReplies", counters.ArpRepliesSent);
+        w.WriteNumber("echoReplies", counters.EchoRepliesSent);
+        w.WriteNumber("icmpErrors", counters.IcmpErrorsSent);
+        w.WriteNumber("fragmentsToGuest", counters.FragmentsSentToGuest);
+        w.WriteNumber("dropped", counters.TotalDropped);
+        w.WriteStartObject("drops");
+        foreach (var (reason, count) in counters.NonZeroDrops())
+        {
+            w.WriteNumber(JsonNamingPolicy.CamelCase.ConvertName(reason), count);
+        }
+        w.WriteEndObject();
+        w.WriteNumber("neighbours", Stack.Neighbours.Count);
+        w.WriteNumber("pendingReassemblies", Stack.Reassembler.PendingCount);
+        w.WriteEndObject();
+        w.WriteStartObject("switch");
+        w.WriteNumber("truncated", Switch.Counters.Truncated);
+        w.WriteNumber("betweenGuests", Switch.Counters.BetweenGuests);
+        w.WriteNumber("flooded", Switch.Counters.Flooded);
+        w.WriteNumber("linksOpened", Switch.Counters.LinksOpened);
+        w.WriteNumber("linksClosed", Switch.Counters.LinksClosed);
+        w.WriteEndObject();
+        w.WriteStartArray("links");
+        foreach (var link in Switch.Links)
+        {
+            w.WriteStartObject();
+            w.WriteString("link", link.Description);
+            w.WriteNumber("framesIn", link.Counters.FramesIn);
+            w.WriteNumber("bytesIn", link.Counters.BytesIn);
+            w.WriteNumber("framesOut", link.Counters.FramesOut);
+            w.WriteNumber("bytesOut", link.Counters.BytesOut);
+            w.WriteNumber("droppedOut", link.Counters.DroppedOut);
+            w.WriteNumber("errorsIn", link.Counters.ErrorsIn);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartObject("dhcp");
+        var dhcp = Dhcp.Counters;
+        w.WriteNumber("requests", dhcp.Requests);
+        w.WriteNumber("offers", dhcp.Offers);
+        w.WriteNumber("acks", dhcp.Acks);
+        w.WriteNumber("naks", dhcp.Naks);
+        w.WriteNumber("ignored", dhcp.Ignored);
+        w.WriteNumber("malformed", dhcp.Malformed);
+        w.WriteNumber("leases", Dhcp.Pool.Count);
+        w.WriteNumber("poolCapacity", Dhcp.Pool.Capacity);
+        w.WriteNumber("poolExhausted", Dhcp.Pool.Counters.Exhausted);
+        w.WriteNumber("offersEvicted", Dhcp.Pool.Counters.OffersEvicted);
+        w.WriteEndObject();
+        w.WriteNumber("loopFaults", Loop.Faults);
+        w.WriteNumber("timers", Loop.Timers.Count);
+    });
+
+    private string LeasesJson() => JsonText.BuildArray(w =>
+    {
+        foreach (var lease in Dhcp.Pool.Leases.OrderBy(l => l.Address))
+        {
+            w.WriteStartObject();
+            w.WriteString("address", lease.Address.ToString());
+            w.WriteString("mac", lease.Client.ToString());
+            w.WriteString("state", lease.State.ToString().ToLowerInvariant());
+            w.WriteEndObject();
+        }
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_control is not null)
+        {
+            await _control.DisposeAsync();
+        }
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+        Switch.CloseAll();
+        Switch.Capture?.Dispose();
+        Loop.Dispose();
+    }
+}

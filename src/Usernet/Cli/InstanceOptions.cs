@@ -1,0 +1,18 @@
+using Usernet.Services.Dhcp;
+using Usernet.Stack;
+
+namespace Usernet.Cli;
+
+/// <summary>Everything an instance is built from, resolved from the settings.</summary>
+internal sealed record InstanceOptions
+{
+    public required string Name { get; init; }
+
+    public required StackOptions Stack { get; init; }
+
+    public required DhcpServerOptions Dhcp { get; init; }
+
+    public int MaxLeases { get; init; } = 250;
+
+    public string? PcapPath { get; init; }
+}

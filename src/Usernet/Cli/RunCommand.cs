@@ -1,0 +1,162 @@
+using System.Runtime.InteropServices;
+using Usernet.Link;
+using Usernet.Netns;
+using Usernet.Platform.Interop;
+using Usernet.Wire;
+
+namespace Usernet.Cli;
+
+/// <summary>
+/// <c>usernet run [options] [-- CMD [ARGS]]</c>: runs a command in its own network namespace
+/// whose only link is a TAP device served by this process, and exits with its status.
+/// </summary>
+internal static class RunCommand
+{
+    public static CommandLine Options() => SettingsOptions.AddTo(new CommandLine())
+        .Option("--addressing", "MODE", "static (default), dhcp, or none: how tap0 gets its address")
+        .Option("--pcap", "FILE", "write every frame on the link to FILE (pcap format)")
+        .Option("--instance", "NAME", "name of this instance for the control API (default run-PID)")
+        .Flag("--help", "show this help", alias: "-h");
+
+    public static int Execute(IReadOnlyList<string> args)
+    {
+        var line = Options().Parse(args);
+        if (line.Has("--help"))
+        {
+            Help.PrintRun();
+            return 0;
+        }
+        if (line.Positional.Count > 0)
+        {
+            throw new UsageException($"unexpected argument '{line.Positional[0]}': put the command after --, as in: usernet run -- {string.Join(' ', line.Positional)}");
+        }
+        var command = line.Command is { Count: > 0 } given ? given : DefaultShell();
+        var addressing = ParseAddressing(line.Value("--addressing"));
+        var options = SettingsOptions.Resolve(line, $"run-{Environment.ProcessId}", TapLink.TapMtu);
+        var stack = options.Stack;
+        var mac = MacAddress.NewLocal();
+        var setup = new GuestSetup
+        {
+            Mac = mac,
+            Mtu = stack.Mtu ?? TapLink.TapMtu,
+            Addressing = addressing,
+            Address = stack.FirstGuest,
+            PrefixLength = stack.PrefixLength,
+            Gateway = stack.Gateway,
+            Nameservers = options.Dhcp.DnsServers.Select(a => a.ToString()).ToList(),
+            SearchDomains = options.Dhcp.SearchDomains,
+        };
+
+        Libc.RaiseFileLimit();
+        var instance = new Instance(options);
+        GuestNamespace guest;
+        try
+        {
+            guest = GuestNamespace.Start(command, setup);
+        }
+        catch (Exception e) when (e is InvalidOperationException or SystemCallException or IOException)
+        {
+            instance.DisposeAsync().AsTask().Wait();
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return GuestInit.SetupFailed;
+        }
+        int exitCode = GuestInit.SetupFailed;
+        using (guest)
+        {
+            // The guest keeps the address it is configured with, also when it asks by DHCP.
+            instance.Dhcp.Pool.Reserve(mac, stack.FirstGuest);
+            instance.Attach(new TapLink(guest.TapFd, setup.TapName));
+            using var exitWatcher = new ChildExitWatcher(instance.Loop, guest.InitPid, code =>
+            {
+                exitCode = code;
+                instance.Stop();
+            });
+            instance.StartControl();
+            using var signals = new SignalRelay(guest.Signal);
+            guest.Go();
+            var reporter = new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" };
+            reporter.Start();
+            instance.Run();
+        }
+        instance.DisposeAsync().AsTask().Wait();
+        return exitCode;
+    }
+
+    private static void ReportSetup(GuestNamespace guest)
+    {
+        string? message;
+        try
+        {
+            message = guest.Channel.Receive();
+        }
+        catch (SystemCallException)
+        {
+            return;
+        }
+        if (message is not null && message.StartsWith("error ", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine($"usernet: setting up the namespace failed: {message[6..]}");
+        }
+    }
+
+    private static GuestAddressing ParseAddressing(string? value) => value switch
+    {
+        null or "static" => GuestAddressing.Static,
+        "dhcp" => GuestAddressing.Dhcp,
+        "none" => GuestAddressing.None,
+        _ => throw new UsageException($"--addressing: '{value}' is not one of static, dhcp, none"),
+    };
+
+    /// <summary>With no command, an interactive shell, as `pasta` and `unshare` do.</summary>
+    private static List<string> DefaultShell()
+    {
+        string shell = Environment.GetEnvironmentVariable("SHELL") is { Length: > 0 } s ? s : "/bin/sh";
+        return [shell];
+    }
+}
+
+/// <summary>
+/// Relays the signals `usernet run` receives to the command. A signal from the terminal
+/// (Ctrl-C) has already reached the command, which shares our process group, so it is not
+/// sent twice. The relay only cancels our own default termination: we exit when the command does.
+/// </summary>
+internal sealed class SignalRelay : IDisposable
+{
+    private readonly List<PosixSignalRegistration> _registrations = new();
+
+    public SignalRelay(Action<int> relay)
+    {
+        (PosixSignal Signal, int Number)[] relayed =
+        [
+            (PosixSignal.SIGTERM, Libc.SIGTERM),
+            (PosixSignal.SIGINT, Libc.SIGINT),
+            (PosixSignal.SIGQUIT, Libc.SIGQUIT),
+            (PosixSignal.SIGHUP, Libc.SIGHUP),
+            ((PosixSignal)Libc.SIGUSR1, Libc.SIGUSR1),
+            ((PosixSignal)Libc.SIGUSR2, Libc.SIGUSR2),
+        ];
+        foreach (var (signal, number) in relayed)
+        {
+            _registrations.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                bool fromTerminal = number is Libc.SIGINT or Libc.SIGQUIT && InForegroundOfTerminal();
+                if (!fromTerminal)
+                {
+                    relay(number);
+                }
+            }));
+        }
+    }
+
+    private static bool InForegroundOfTerminal() =>
+        Libc.IsATty(0) == 1 && Libc.TcGetPgrp(0) == Libc.GetPgrp();
+
+    public void Dispose()
+    {
+        foreach (var registration in _registrations)
+        {
+            registration.Dispose();
+        }
+    }
+}

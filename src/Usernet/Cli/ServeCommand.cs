@@ -1,0 +1,107 @@
+using System.Runtime.InteropServices;
+using Usernet.Link;
+using Usernet.Platform.Interop;
+
+namespace Usernet.Cli;
+
+/// <summary>
+/// <c>usernet serve</c>: attaches VMs (QEMU stream or datagram sockets, inherited fds) and
+/// existing TAP devices to one virtual LAN, and runs until stopped.
+/// </summary>
+internal static class ServeCommand
+{
+    public static CommandLine Options() => SettingsOptions.AddTo(new CommandLine())
+        .Option("--listen-qemu", "ADDR", "accept QEMU -netdev stream/socket connections on unix:PATH or tcp:IP:PORT", repeatable: true)
+        .Option("--listen-dgram", "ADDR", "exchange one frame per datagram on unixgram:PATH or udp:IP:PORT (QEMU -netdev dgram, vfkit)", repeatable: true)
+        .Option("--tap", "NAME", "attach the existing TAP device NAME", repeatable: true)
+        .Option("--fd", "N", "a connected stream socket inherited as fd N, QEMU framing", repeatable: true)
+        .Option("--pcap", "FILE", "write every frame on every link to FILE (pcap format)")
+        .Option("--instance", "NAME", "name of this instance for the control API (default serve-PID)")
+        .Flag("--help", "show this help", alias: "-h");
+
+    public static int Execute(IReadOnlyList<string> args)
+    {
+        var line = Options().Parse(args);
+        if (line.Has("--help"))
+        {
+            Help.PrintServe();
+            return 0;
+        }
+        if (line.Positional.Count > 0 || line.Command is not null)
+        {
+            throw new UsageException("serve takes no command; did you mean 'usernet run'?");
+        }
+        var qemu = line.Values("--listen-qemu").Select(v => LinkEndpoint.Parse(v, datagram: false)).ToList();
+        var dgram = line.Values("--listen-dgram").Select(v => LinkEndpoint.Parse(v, datagram: true)).ToList();
+        var fds = line.Values("--fd").Select(v => int.TryParse(v, out int fd) && fd > 2 ? fd : throw new UsageException($"--fd: '{v}' is not an inherited fd number (3 or more)")).ToList();
+        var taps = line.Values("--tap");
+        if (qemu.Count + dgram.Count + fds.Count + taps.Count == 0)
+        {
+            throw new UsageException("nothing to serve: give at least one --listen-qemu, --listen-dgram, --tap or --fd");
+        }
+        var options = SettingsOptions.Resolve(line, $"serve-{Environment.ProcessId}", StreamLink.VmMtu);
+        Libc.RaiseFileLimit();
+        var instance = new Instance(options);
+        try
+        {
+            foreach (var endpoint in qemu)
+            {
+                var listener = StreamListener.Listen(endpoint, instance.Attach);
+                listener.Start(instance.Loop);
+                instance.AddListener(listener);
+                Console.Error.WriteLine($"usernet: accepting QEMU stream connections on {endpoint}");
+            }
+            foreach (var endpoint in dgram)
+            {
+                var listener = DatagramListener.Bind(endpoint, instance.Switch.Attach);
+                listener.Start(instance.Loop, instance.Switch);
+                instance.AddListener(listener);
+                Console.Error.WriteLine($"usernet: exchanging datagrams on {endpoint}");
+            }
+            foreach (int fd in fds)
+            {
+                instance.Attach(new StreamLink(fd, $"fd:{fd}"));
+            }
+            foreach (string tap in taps)
+            {
+                instance.Attach(TapLink.Open(tap));
+                Console.Error.WriteLine($"usernet: attached TAP device {tap}");
+            }
+            instance.StartControl();
+            Console.Error.WriteLine($"usernet: control socket {instance.ControlSocket}");
+        }
+        catch (Exception e) when (e is SystemCallException or IOException or ArgumentException or InvalidOperationException)
+        {
+            instance.DisposeAsync().AsTask().Wait();
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return 1;
+        }
+        using var stop = new StopSignals(instance.Stop);
+        instance.Run();
+        instance.DisposeAsync().AsTask().Wait();
+        return 0;
+    }
+}
+
+/// <summary>SIGINT and SIGTERM end the loop, so that sockets are removed on the way out.</summary>
+internal sealed class StopSignals : IDisposable
+{
+    private readonly PosixSignalRegistration[] _registrations;
+
+    public StopSignals(Action stop)
+    {
+        _registrations =
+        [
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop(); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop(); }),
+        ];
+    }
+
+    public void Dispose()
+    {
+        foreach (var registration in _registrations)
+        {
+            registration.Dispose();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using Usernet.Control;
+
+namespace Usernet.Cli;
+
+/// <summary><c>usernet stats</c>: the counters of a running instance, as JSON.</summary>
+internal static class StatsCommand
+{
+    public static int Execute(IReadOnlyList<string> args)
+    {
+        var line = new CommandLine()
+            .Option("--instance", "NAME", "the instance to ask (default: the only one running)")
+            .Parse(args);
+        return ControlCli.Print(line.Value("--instance"), "GET", "/stats");
+    }
+}
+
+/// <summary>Runs one control API request for a CLI command and prints the answer.</summary>
+internal static class ControlCli
+{
+    public static int Print(string? instance, string method, string path, string? body = null)
+    {
+        string socket;
+        try
+        {
+            socket = InstanceDirectory.Resolve(instance);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return 1;
+        }
+        var (status, response) = ControlClient.SendAsync(socket, method, path, body).GetAwaiter().GetResult();
+        if (status >= 400)
+        {
+            Console.Error.WriteLine($"usernet: {ExtractError(response) ?? response.Trim()}");
+            return 1;
+        }
+        Console.Write(response);
+        return 0;
+    }
+
+    private static string? ExtractError(string body)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(body);
+            return document.RootElement.TryGetProperty("error", out var error) ? error.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+}

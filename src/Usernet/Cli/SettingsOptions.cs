@@ -1,6 +1,5 @@
 using Usernet.Services.Dhcp;
 using Usernet.Stack;
-using Usernet.Wire;
 
 namespace Usernet.Cli;
 
@@ -56,6 +55,4 @@ internal static class SettingsOptions
             _ => throw new UsageException($"--log-level: '{level}' is not one of debug, info, warning, error"),
         };
     }
-
-    public static Ipv4Address Unused => default;
 }

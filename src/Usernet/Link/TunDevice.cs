@@ -32,10 +32,7 @@ internal static unsafe class TunDevice
         int fd = Libc.Open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         if (fd < 0)
         {
-            int errno = Errno.Last;
-            throw new SystemCallException(errno == Errno.EACCES
-                ? "open /dev/net/tun (permission denied: the device must be readable and writable by this user, as distributions ship it with mode 0666)"
-                : "open /dev/net/tun", errno);
+            throw Errno.Exception("open /dev/net/tun");
         }
         var request = new IfReq { Flags = IFF_TAP | IFF_NO_PI };
         for (int i = 0; i < nameBytes.Length; i++)

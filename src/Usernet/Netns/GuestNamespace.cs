@@ -118,7 +118,7 @@ internal sealed class GuestNamespace : IDisposable
     {
         if (rootless && message.Contains("/dev/net/tun", StringComparison.Ordinal))
         {
-            return $"{message}. Rootless mode needs /dev/net/tun to be mode 0666, as distributions ship it (here: {DescribeTun()})";
+            return $"{message}. Without root, /dev/net/tun must be readable and writable by every user (mode 0666, as distributions ship it; here: {DescribeTun()})";
         }
         return message;
     }

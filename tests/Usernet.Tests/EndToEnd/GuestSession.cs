@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Usernet.Platform.Interop;
+
+namespace Usernet.Tests.EndToEnd;
+
+/// <summary>
+/// A `usernet run` kept alive (its command sleeps) so that a test can act inside the guest
+/// namespace with nsenter, inject frames, and read the instance's counters. Disposing stops it
+/// by PID and waits for it.
+/// </summary>
+internal sealed class GuestSession : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _stderr = new();
+
+    private GuestSession(Process process, string instance, int initPid)
+    {
+        _process = process;
+        Instance = instance;
+        InitPid = initPid;
+    }
+
+    public string Instance { get; }
+
+    /// <summary>PID (in the host's PID namespace) of the init inside the guest namespaces.</summary>
+    public int InitPid { get; }
+
+    public int UsernetPid => _process.Id;
+
+    public string NetnsPath => $"/proc/{InitPid}/ns/net";
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public static GuestSession Start(params string[] options)
+    {
+        string instance = TestEnvironment.UniqueName("t");
+        var arguments = new List<string> { "run", "--instance", instance };
+        arguments.AddRange(options);
+        arguments.AddRange(["--", "sleep", "600"]);
+        var process = ProcessRunner.Start(TestEnvironment.UsernetBinary, arguments);
+        var stderr = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        int initPid = 0;
+        try
+        {
+            while (DateTime.UtcNow < deadline)
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"usernet run exited with {process.ExitCode}: {stderr}");
+                }
+                initPid = initPid != 0 ? initPid : FirstChild(process.Id);
+                if (initPid != 0 && IsReady(initPid, instance))
+                {
+                    var session = new GuestSession(process, instance, initPid);
+                    lock (stderr)
+                    {
+                        session._stderr.Append(stderr);
+                    }
+                    return session;
+                }
+                Thread.Sleep(20);
+            }
+            throw new TimeoutException($"usernet run did not become ready: {stderr}");
+        }
+        catch
+        {
+            Stop(process);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IsReady(int initPid, string instance)
+    {
+        // Ready when the guest has its address and the control socket answers.
+        var address = ProcessRunner.Run("nsenter", ["--net=/proc/" + initPid + "/ns/net", "ip", "-4", "-o", "addr", "show", "dev", "tap0"], TimeSpan.FromSeconds(5));
+        if (!address.Stdout.Contains("inet ", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var stats = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["stats", "--instance", instance], TimeSpan.FromSeconds(5));
+        return stats.ExitCode == 0;
+    }
+
+    private static int FirstChild(int pid)
+    {
+        try
+        {
+            string children = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim();
+            return children.Length == 0 ? 0 : int.Parse(children.Split(' ')[0]);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Runs a command in the guest's network, mount and PID namespaces (its /proc is the guest's).</summary>
+    public ProcessResult Exec(string[] command, TimeSpan? timeout = null)
+    {
+        var arguments = new List<string>
+        {
+            $"--net=/proc/{InitPid}/ns/net", $"--mount=/proc/{InitPid}/ns/mnt", $"--pid=/proc/{InitPid}/ns/pid", "--",
+        };
+        arguments.AddRange(command);
+        return ProcessRunner.Run("nsenter", arguments, timeout ?? TimeSpan.FromSeconds(30));
+    }
+
+    public ProcessResult Shell(string commandLine, TimeSpan? timeout = null) => Exec(["/bin/sh", "-c", commandLine], timeout);
+
+    /// <summary>The instance's counters (usernet stats).</summary>
+    public JsonElement Stats()
+    {
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["stats", "--instance", Instance], TimeSpan.FromSeconds(10));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var document = JsonDocument.Parse(result.Stdout);
+        return document.RootElement.Clone();
+    }
+
+    public static long Drop(JsonElement stats, string reason) =>
+        stats.GetProperty("stack").GetProperty("drops").TryGetProperty(reason, out var value) ? value.GetInt64() : 0;
+
+    /// <summary>A raw packet socket on the guest's tap0, for injecting frames as a hostile guest would.</summary>
+    public GuestPacketSocket OpenPacketSocket() => GuestPacketSocket.Open(NetnsPath, "tap0");
+
+    /// <summary>Stops usernet as a user would (SIGTERM), and returns its exit code.</summary>
+    public int Terminate()
+    {
+        if (!_process.HasExited)
+        {
+            Libc.Kill(_process.Id, Libc.SIGTERM);
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                Libc.Kill(_process.Id, Libc.SIGKILL);
+                _process.WaitForExit();
+            }
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    private static void Stop(Process process)
+    {
+        if (!process.HasExited)
+        {
+            Libc.Kill(process.Id, Libc.SIGTERM);
+            if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                Libc.Kill(process.Id, Libc.SIGKILL);
+                process.WaitForExit();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop(_process);
+        _process.Dispose();
+    }
+}

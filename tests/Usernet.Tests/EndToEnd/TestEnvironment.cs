@@ -1,0 +1,51 @@
+using Usernet.Platform.Interop;
+
+namespace Usernet.Tests.EndToEnd;
+
+/// <summary>Where the binary under test is, and what a test may assume about the machine.</summary>
+internal static class TestEnvironment
+{
+    private static int s_counter;
+
+    /// <summary>The native binary that tests/run built (or $USERNET_BIN).</summary>
+    public static string UsernetBinary
+    {
+        get
+        {
+            string? configured = Environment.GetEnvironmentVariable("USERNET_BIN");
+            if (!string.IsNullOrEmpty(configured))
+            {
+                return configured;
+            }
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Usernet.slnx")))
+            {
+                directory = directory.Parent;
+            }
+            string path = Path.Combine(directory?.FullName ?? ".", ".build", "bin", "usernet");
+            if (!File.Exists(path))
+            {
+                throw new InvalidOperationException($"no usernet binary at {path}: run tests/run, which builds it");
+            }
+            return path;
+        }
+    }
+
+    public static bool IsRoot => Libc.GetEUid() == 0;
+
+    /// <summary>End-to-end tests create namespaces and devices: they need root, as CI has.</summary>
+    public static void RequireRoot()
+    {
+        if (!IsRoot)
+        {
+            Assert.Skip("end-to-end tests need root (CI runs tests/run as root)");
+        }
+    }
+
+    /// <summary>A short name unique to this test run, fit for an interface (at most 15 bytes).</summary>
+    public static string UniqueName(string prefix)
+    {
+        int n = Interlocked.Increment(ref s_counter);
+        return $"{prefix}{Environment.ProcessId % 100000}{n}";
+    }
+}

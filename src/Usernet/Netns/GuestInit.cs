@@ -69,6 +69,7 @@ internal static class GuestInit
         // Mounts made here must stay here: without this, a shared / would carry them to the host.
         Check(Libc.Mount(null, "/", null, Libc.MS_REC | Libc.MS_PRIVATE, null), "make mounts private");
         Check(Libc.Mount("proc", "/proc", "proc", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, null), "mount /proc");
+        RemountSysfs();
 
         int tap = TunDevice.OpenTap(setup.TapName);
         channel.Send("tap", tap);
@@ -112,6 +113,37 @@ internal static class GuestInit
             BindResolvConf(nameservers, search);
         }
         channel.Send("ready");
+    }
+
+    /// <summary>
+    /// sysfs shows the devices of the network namespace that mounted it, so the host's /sys
+    /// would list the host's interfaces. Like `ip netns exec`, mount a fresh one. The cgroup
+    /// tree under it is carried over as a detached copy, because a fresh /sys would hide it
+    /// and a user namespace may not mount a new one.
+    /// </summary>
+    private static void RemountSysfs()
+    {
+        int cgroups = Directory.Exists("/sys/fs/cgroup") ? Libc.CloneMountTree("/sys/fs/cgroup") : -1;
+        try
+        {
+            Libc.Umount2("/sys", Libc.MNT_DETACH);
+            if (Libc.Mount("sysfs", "/sys", "sysfs", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, null) < 0)
+            {
+                Log.Warn($"mount /sys: {Errno.Describe(Errno.Last)}; /sys shows the host's devices");
+                return;
+            }
+            if (cgroups >= 0 && Libc.AttachMountTree(cgroups, "/sys/fs/cgroup") < 0)
+            {
+                Log.Warn($"remount /sys/fs/cgroup: {Errno.Describe(Errno.Last)}");
+            }
+        }
+        finally
+        {
+            if (cgroups >= 0)
+            {
+                Libc.Close(cgroups);
+            }
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Usernet.Platform.Interop;
 
@@ -46,11 +47,7 @@ internal static unsafe class ProcessLauncher
         {
             Libc.SetCloseOnExec(keepFd, false);
         }
-        int pid = Libc.CloneProcess(cloneFlags | Libc.SIGCHLD);
-        if (pid == 0)
-        {
-            RunChild(gate[0], report[1], path, argv.Pointer, envp.Pointer);
-        }
+        int pid = CloneAndExec(cloneFlags, gate[0], report[1], path, argv.Pointer, envp.Pointer);
         int cloneErrno = Errno.Last;
         if (keepFd >= 0)
         {
@@ -98,7 +95,24 @@ internal static unsafe class ProcessLauncher
         }
     }
 
+    /// <summary>
+    /// clone(2) returns twice; the child's return goes straight to <see cref="RunChild"/>. Only
+    /// the NativeAOT build may call this: under the JIT the parent has been seen to wander into
+    /// the child's path, so tests drive it through the published binary, never in-process.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int CloneAndExec(ulong cloneFlags, int gate, int report, byte* path, byte** argv, byte** envp)
+    {
+        int pid = Libc.CloneProcess(cloneFlags | Libc.SIGCHLD);
+        if (pid == 0)
+        {
+            RunChild(gate, report, path, argv, envp);
+        }
+        return pid;
+    }
+
     /// <summary>The child's whole life before exec. Straight-line code: no loops, no allocation.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RunChild(int gate, int report, byte* path, byte** argv, byte** envp)
     {
         byte go;

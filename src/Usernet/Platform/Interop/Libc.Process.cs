@@ -100,6 +100,35 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Mount(string? source, string target, string? fileSystemType, ulong flags, string? data);
 
+    [LibraryImport(Library, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Umount2(string target, int flags);
+
+    public const int MNT_DETACH = 2;
+
+    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long SysCallOpenTree(long number, int directoryFd, string path, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long SysCallMoveMount(long number, int fromFd, string fromPath, int toFd, string toPath, uint flags);
+
+    private const int AT_FDCWD = -100;
+
+    /// <summary>open_tree(2) with OPEN_TREE_CLONE | AT_RECURSIVE: a detached copy of a mount tree.</summary>
+    public static int CloneMountTree(string path)
+    {
+        const uint OPEN_TREE_CLONE = 1;
+        const uint OPEN_TREE_CLOEXEC = 0x80000;
+        const uint AT_RECURSIVE = 0x8000;
+        return (int)SysCallOpenTree(428, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    }
+
+    /// <summary>move_mount(2) of a detached tree (from <see cref="CloneMountTree"/>) onto <paramref name="target"/>.</summary>
+    public static int AttachMountTree(int treeFd, string target)
+    {
+        const uint MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+        return (int)SysCallMoveMount(429, treeFd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+    }
+
     [LibraryImport(Library, EntryPoint = "sethostname", SetLastError = true)]
     public static partial int SetHostName(byte* name, nint length);
 

@@ -1,0 +1,83 @@
+namespace Usernet.Tests.EndToEnd;
+
+/// <summary>
+/// `usernet run` as an unprivileged user. This machine ships /dev/net/tun as 0600; the tests
+/// give it the mode distributions ship (0666) for their duration.
+/// </summary>
+[Collection(nameof(TunDeviceMode))]
+public sealed class RootlessTests
+{
+    private static ProcessResult RunAsNobody(string commandPrefix = "")
+    {
+        string binary = TestEnvironment.UsernetBinary;
+        return ProcessRunner.Shell(
+            $"cd /tmp && {commandPrefix} setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp XDG_RUNTIME_DIR= " +
+            $"{binary} run -- ping -c 1 -W 2 192.168.65.1", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public void AnUnprivilegedUserCanRunAndPing()
+    {
+        TestEnvironment.RequireRoot();
+        using var _ = TunDeviceMode.DistributionDefault();
+        var result = RunAsNobody();
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("1 received", result.Stdout);
+    }
+
+    [Fact]
+    public void WithoutAccessToTheTunDeviceItSaysWhy()
+    {
+        TestEnvironment.RequireRoot();
+        using var _ = TunDeviceMode.Set(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var result = RunAsNobody();
+        Assert.Equal(125, result.ExitCode);
+        Assert.Contains("/dev/net/tun", result.Stderr);
+        Assert.Contains("0666", result.Stderr);
+    }
+
+    [Fact]
+    public void WhereTheKernelForbidsUserNamespacesItSaysWhy()
+    {
+        TestEnvironment.RequireRoot();
+        using var _ = TunDeviceMode.DistributionDefault();
+        // Inside a user namespace of our own, the limit can be set to 0 without touching the
+        // host. The shell waits until the test has written its uid map (root maps 65536 ids),
+        // then execs again so that, as uid 0 of the namespace, it has its capabilities.
+        string inner =
+            "echo 0 > /proc/sys/user/max_user_namespaces && cd /tmp && " +
+            "exec setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp XDG_RUNTIME_DIR= " +
+            $"{TestEnvironment.UsernetBinary} run -- true";
+        string script = $"while ! grep -q 65536 /proc/self/uid_map; do sleep 0.02; done; exec sh -c '{inner}'";
+        using var process = ProcessRunner.Start("unshare", ["--user", "--", "sh", "-c", script]);
+        string ours = new FileInfo("/proc/self/ns/user").LinkTarget!;
+        Assert.True(RunCommandTests.WaitUntil(() => new FileInfo($"/proc/{process.Id}/ns/user").LinkTarget != ours), "unshare did not create a user namespace");
+        File.WriteAllText($"/proc/{process.Id}/uid_map", "0 0 65536");
+        File.WriteAllText($"/proc/{process.Id}/gid_map", "0 0 65536");
+        string stderr = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(125, process.ExitCode);
+        Assert.Contains("cannot create a user namespace", stderr);
+        Assert.Contains("user.max_user_namespaces is 0", stderr);
+    }
+}
+
+/// <summary>Tests that change /dev/net/tun's mode run one at a time and put it back.</summary>
+[CollectionDefinition(nameof(TunDeviceMode), DisableParallelization = true)]
+public sealed class TunDeviceMode : IDisposable
+{
+    private readonly UnixFileMode _original = File.GetUnixFileMode("/dev/net/tun");
+
+    public static TunDeviceMode DistributionDefault() => Set(
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite |
+        UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+
+    public static TunDeviceMode Set(UnixFileMode mode)
+    {
+        var change = new TunDeviceMode();
+        File.SetUnixFileMode("/dev/net/tun", mode);
+        return change;
+    }
+
+    public void Dispose() => File.SetUnixFileMode("/dev/net/tun", _original);
+}

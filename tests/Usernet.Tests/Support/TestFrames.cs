@@ -1,0 +1,78 @@
+using Usernet.Wire;
+
+namespace Usernet.Tests.Support;
+
+/// <summary>Builds Ethernet frames for tests: well-formed ones, which a test may then break on purpose.</summary>
+internal static class TestFrames
+{
+    public static readonly MacAddress StackMac = new(0x02_55_4E_00_00_01);
+    public static readonly Ipv4Address Gateway = Ipv4Address.Parse("192.168.65.1");
+    public static readonly Ipv4Address Host = Ipv4Address.Parse("192.168.65.254");
+    public static readonly Ipv4Address Guest = Ipv4Address.Parse("192.168.65.3");
+
+    public static byte[] Ipv4(
+        MacAddress source, MacAddress destination, Ipv4Address sourceIp, Ipv4Address destinationIp, byte protocol,
+        ReadOnlySpan<byte> payload, ushort identification = 1, byte ttl = 64, int fragmentOffset = 0, bool moreFragments = false)
+    {
+        byte[] frame = new byte[EthernetFrame.HeaderLength + Ipv4Packet.MinHeaderLength + payload.Length];
+        EthernetFrame.WriteHeader(frame, destination, source, EtherType.Ipv4);
+        var packet = frame.AsSpan(EthernetFrame.HeaderLength);
+        payload.CopyTo(packet[Ipv4Packet.MinHeaderLength..]);
+        Ipv4Packet.WriteHeader(packet, sourceIp, destinationIp, protocol, payload.Length, identification, ttl, dontFragment: false);
+        if (fragmentOffset != 0 || moreFragments)
+        {
+            var view = new Ipv4Packet(packet)
+            {
+                FragmentOffset = fragmentOffset,
+                MoreFragments = moreFragments,
+            };
+            view.FillChecksum();
+        }
+        return frame;
+    }
+
+    public static byte[] IcmpEcho(MacAddress source, Ipv4Address sourceIp, Ipv4Address destinationIp, ushort id, ushort sequence, int dataLength = 32)
+    {
+        byte[] icmp = new byte[IcmpV4Message.HeaderLength + dataLength];
+        var message = new IcmpV4Message(icmp)
+        {
+            Type = IcmpV4Type.EchoRequest,
+            Identifier = id,
+            SequenceNumber = sequence,
+        };
+        for (int i = 0; i < dataLength; i++)
+        {
+            icmp[IcmpV4Message.HeaderLength + i] = (byte)i;
+        }
+        message.FillChecksum();
+        return Ipv4(source, StackMac, sourceIp, destinationIp, IpProtocol.Icmp, icmp);
+    }
+
+    public static byte[] Udp(MacAddress source, MacAddress destination, Ipv4Address sourceIp, Ipv4Address destinationIp,
+        ushort sourcePort, ushort destinationPort, ReadOnlySpan<byte> payload)
+    {
+        byte[] udp = new byte[UdpDatagram.HeaderLength + payload.Length];
+        payload.CopyTo(udp.AsSpan(UdpDatagram.HeaderLength));
+        UdpDatagram.WriteHeader(udp, sourcePort, destinationPort, payload.Length);
+        new UdpDatagram(udp).FillChecksum(InternetChecksum.PseudoHeaderV4(sourceIp, destinationIp, IpProtocol.Udp, udp.Length));
+        return Ipv4(source, destination, sourceIp, destinationIp, IpProtocol.Udp, udp);
+    }
+
+    /// <summary>A broadcast DHCPDISCOVER from <paramref name="client"/>, as a client with no address sends it.</summary>
+    public static byte[] DhcpDiscover(MacAddress client, uint transactionId)
+    {
+        byte[] dhcp = new byte[300];
+        DhcpMessage.WriteRequest(dhcp, transactionId, client, Ipv4Address.Any, broadcast: true);
+        var writer = new DhcpOptionWriter(dhcp.AsSpan(DhcpMessage.FixedLength));
+        writer.WriteByte(DhcpOption.MessageType, (byte)DhcpMessageType.Discover);
+        writer.WriteEnd();
+        return Udp(client, MacAddress.Broadcast, Ipv4Address.Any, Ipv4Address.Broadcast, 68, 67, dhcp);
+    }
+
+    /// <summary>Recomputes the IPv4 header checksum of a frame after a test changed the header.</summary>
+    public static void FixIpv4Checksum(byte[] frame)
+    {
+        var packet = new Ipv4Packet(frame.AsSpan(EthernetFrame.HeaderLength));
+        packet.FillChecksum();
+    }
+}

@@ -201,17 +201,23 @@ internal readonly ref struct DhcpMessage
     /// </summary>
     public static DhcpMessage WriteReply(Span<byte> buffer, DhcpMessage request, Ipv4Address yourAddress, Ipv4Address serverAddress)
     {
+        // Read the request first: the reply may be written over the request's own buffer.
+        uint transactionId = request.TransactionId;
+        ushort flags = request.Flags;
+        Ipv4Address clientAddress = request.ClientAddress;
+        Ipv4Address relayAddress = request.RelayAddress;
+        MacAddress clientHardware = request.ClientHardware;
         buffer[..FixedLength].Clear();
         var reply = new DhcpMessage(buffer)
         {
             Op = DhcpOpcode.BootReply,
-            TransactionId = request.TransactionId,
-            Flags = request.Flags,
-            ClientAddress = request.ClientAddress,
+            TransactionId = transactionId,
+            Flags = flags,
+            ClientAddress = clientAddress,
             YourAddress = yourAddress,
             ServerAddress = serverAddress,
-            RelayAddress = request.RelayAddress,
-            ClientHardware = request.ClientHardware,
+            RelayAddress = relayAddress,
+            ClientHardware = clientHardware,
         };
         buffer[Field.HardwareType] = 1;
         buffer[Field.HardwareLength] = MacAddress.Length;
@@ -256,9 +262,10 @@ internal ref struct DhcpOptionReader
 
     public Span<byte> Data { get; private set; }
 
-    /// <summary>False at End, at the end of the buffer, or when the option is truncated.</summary>
+    /// <summary>True when the walk stopped at an option cut short by the end of the buffer.</summary>
     public bool Truncated { get; private set; }
 
+    /// <summary>False at End, at the end of the buffer, or at a truncated option (see <see cref="Truncated"/>).</summary>
     public bool MoveNext()
     {
         while (_next < _options.Length && _options[_next] == DhcpOption.Pad)
@@ -332,7 +339,8 @@ internal ref struct DhcpOptionWriter
 
     public bool WriteAddress(byte code, Ipv4Address address) => WriteUInt32(code, address.Value);
 
-    public bool WriteAddresses(byte code, ReadOnlySpan<Ipv4Address> addresses)
+    /// <summary>Writes up to 63 addresses, the most that fit an option's 255 bytes.</summary>
+    public bool WriteAddresses(byte code, scoped ReadOnlySpan<Ipv4Address> addresses)
     {
         Span<byte> data = stackalloc byte[Math.Min(addresses.Length, 63) * 4];
         for (int i = 0; i < data.Length / 4; i++)

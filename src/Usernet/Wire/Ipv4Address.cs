@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Net;
 
 namespace Usernet.Wire;
@@ -31,21 +32,32 @@ internal readonly record struct Ipv4Address(uint Value) : IComparable<Ipv4Addres
 
     public static Ipv4Address FromNetworkOrder(uint value) => new(BinaryPrimitives.ReverseEndianness(value));
 
+    /// <summary>
+    /// Parses the dotted quad only. IPAddress.TryParse follows inet_aton and would read "10.1" as
+    /// 10.0.0.1, "0x0a.0.0.1" as hex and "010.0.0.1" as octal 8.0.0.1; a leading zero is refused
+    /// because a reader cannot tell which of the two was meant.
+    /// </summary>
     public static bool TryParse(string text, out Ipv4Address address)
     {
         address = default;
-        if (!IPAddress.TryParse(text, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        ReadOnlySpan<char> span = text;
+        Span<Range> parts = stackalloc Range[Length + 1];
+        if (span.Split(parts, '.') != Length)
         {
             return false;
         }
-        // IPAddress accepts shorthand such as "10" or "10.1"; only the dotted quad is an address here.
-        if (text.Count(c => c == '.') != 3)
+        uint value = 0;
+        foreach (Range range in parts[..Length])
         {
-            return false;
+            ReadOnlySpan<char> part = span[range];
+            if (part.Length is < 1 or > 3 || (part.Length > 1 && part[0] == '0')
+                || !byte.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out byte octet))
+            {
+                return false;
+            }
+            value = (value << 8) | octet;
         }
-        Span<byte> bytes = stackalloc byte[Length];
-        ip.TryWriteBytes(bytes, out _);
-        address = Read(bytes);
+        address = new Ipv4Address(value);
         return true;
     }
 

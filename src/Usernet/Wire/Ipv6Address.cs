@@ -28,9 +28,17 @@ internal readonly record struct Ipv6Address(UInt128 Value) : IComparable<Ipv6Add
     public Ipv6Address SolicitedNode =>
         new(new UInt128(0xff02_0000_0000_0000, 0x0000_0001_ff00_0000) | (Value & 0xFF_FFFF));
 
+    /// <summary>
+    /// Parses the RFC 4291 §2.2 text forms. IPAddress.TryParse also takes "[::1]:80" and
+    /// "fe80::1%eth0" and drops the port or the zone, which this type cannot hold, so those are refused.
+    /// </summary>
     public static bool TryParse(string text, out Ipv6Address address)
     {
         address = default;
+        if (text.AsSpan().IndexOfAny('[', ']', '%') >= 0)
+        {
+            return false;
+        }
         if (!IPAddress.TryParse(text, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
         {
             return false;

@@ -46,7 +46,8 @@ internal readonly record struct MacAddress(ulong Value)
         ulong value = 0;
         foreach (string part in parts)
         {
-            if (part.Length is < 1 or > 2 || !byte.TryParse(part, System.Globalization.NumberStyles.HexNumber, null, out byte b))
+            // AllowHexSpecifier alone: HexNumber would also take " a" or "a " as a byte.
+            if (part.Length is < 1 or > 2 || !byte.TryParse(part, System.Globalization.NumberStyles.AllowHexSpecifier, null, out byte b))
             {
                 return false;
             }

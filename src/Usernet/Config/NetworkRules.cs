@@ -1,0 +1,66 @@
+using Usernet.Wire;
+
+namespace Usernet.Config;
+
+/// <summary>The rules that tie the guest network's addresses together.</summary>
+internal static class NetworkRules
+{
+    /// <summary>IPv6 requires every link to carry 1280-byte packets (RFC 8200 §5).</summary>
+    public const int Ipv6MinimumMtu = 1280;
+
+    /// <summary>Docker Desktop's host address is prefix::254, hex as IPv6 text is.</summary>
+    public const int HostIpv6Offset = 0x254;
+
+    public static string? InSubnet(SettingValues values, Ipv4Address address)
+    {
+        var subnet = values.Get(SettingsSchema.VpnkitCidr);
+        return !subnet.Contains(address) ? $"{address} is outside vpnkitCIDR {subnet}"
+            : address == subnet.Network ? $"{address} is the network address of {subnet}"
+            : address == subnet.Broadcast ? $"{address} is the broadcast address of {subnet}"
+            : null;
+    }
+
+    public static string? InPrefix(SettingValues values, Ipv6Address address)
+    {
+        var prefix = values.Get(SettingsSchema.Ipv6Prefix);
+        return !prefix.Contains(address) ? $"{address} is outside network.ipv6Prefix {prefix}"
+            : address == prefix.Network ? $"{address} is the subnet-router anycast address of {prefix} (RFC 4291 §2.6.1)"
+            : null;
+    }
+
+    /// <summary>Gateway, host and first guest each need an address of their own.</summary>
+    public static SettingRule<T> DiffersFrom<T>(params SettingDefinition<T>[] others) where T : struct =>
+        (values, address) => others.FirstOrDefault(other => values.Get(other).Equals(address)) is { } same
+            ? $"{address} is the same address as {same.Key}"
+            : null;
+
+    public static string? NotOnHostNetwork(SettingValues values, Ipv4Cidr subnet) =>
+        values.HostNetworks.FirstOrDefault(host => host.Network.Overlaps(subnet)) is { } overlap
+            ? $"{subnet} overlaps {overlap.Network} on host interface {overlap.Interface}, a network this host is directly connected to; choose another vpnkitCIDR"
+            : null;
+
+    public static string? MtuCarriesIpv6(SettingValues values, int? mtu) =>
+        mtu < Ipv6MinimumMtu && values.Get(SettingsSchema.DefaultNetworkingMode) is NetworkingMode.DualStack or NetworkingMode.Ipv6Only
+            ? $"{mtu} is below {Ipv6MinimumMtu}, the least IPv6 allows (RFC 8200 §5), and defaultNetworkingMode {DefaultNetworkingModeName(values)} enables IPv6"
+            : null;
+
+    /// <summary>How many guests DHCP can serve: first guest to the last address, less gateway and host.</summary>
+    public static int GuestPoolSize(SettingValues values)
+    {
+        var subnet = values.Get(SettingsSchema.VpnkitCidr);
+        uint first = values.Get(SettingsSchema.FirstGuestIp).Value;
+        uint last = subnet.Broadcast.Value - 1;
+        long size = (long)last - first + 1;
+        foreach (var taken in new[] { values.Get(SettingsSchema.GatewayIp), values.Get(SettingsSchema.HostIp) })
+        {
+            if (taken.Value >= first && taken.Value <= last)
+            {
+                size--;
+            }
+        }
+        return (int)Math.Max(size, 1);
+    }
+
+    private static string DefaultNetworkingModeName(SettingValues values) =>
+        SettingsSchema.DefaultNetworkingMode.Type.Format(values.Get(SettingsSchema.DefaultNetworkingMode));
+}

@@ -1,0 +1,29 @@
+namespace Usernet.Config;
+
+/// <summary>
+/// One problem found while loading settings: <see cref="Source"/> is the file path, the flag
+/// as typed, or "default"; <see cref="Key"/> the setting (null for problems of a whole file);
+/// <see cref="Message"/> the sentence a user reads, which names the key itself. Credentials in
+/// the text are masked on construction, so no caller can print one by accident.
+/// </summary>
+internal sealed record SettingsError
+{
+    public SettingsError(string source, string? key, string message)
+    {
+        Source = Redaction.Redact(source);
+        Key = key;
+        Message = Redaction.Redact(message);
+    }
+
+    public string Source { get; }
+
+    public string? Key { get; }
+
+    public string Message { get; }
+
+    /// <summary>A problem with a key's value: "source: key: what is wrong".</summary>
+    public static SettingsError ForValue(SettingSource source, string key, string problem) =>
+        new(source.Label, key, $"{key}: {problem}");
+
+    public override string ToString() => $"{Source}: {Message}";
+}

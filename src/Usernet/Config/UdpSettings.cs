@@ -1,0 +1,8 @@
+namespace Usernet.Config;
+
+internal sealed class UdpSettings(SettingValues values)
+{
+    public int MaxFlows { get; } = values.Get(SettingsSchema.UdpMaxFlows);
+
+    public TimeSpan IdleTimeout { get; } = values.Get(SettingsSchema.UdpIdleTimeout);
+}

@@ -8,6 +8,8 @@ internal sealed record InstanceOptions
 {
     public required string Name { get; init; }
 
+    public required Config.Settings Settings { get; init; }
+
     public required StackOptions Stack { get; init; }
 
     public required DhcpServerOptions Dhcp { get; init; }

@@ -18,6 +18,7 @@ internal static class Program
                 "run" => RunCommand.Execute(args[1..]),
                 "serve" => ServeCommand.Execute(args[1..]),
                 "stats" => StatsCommand.Execute(args[1..]),
+                "config" => ConfigCommand.Execute(args[1..]),
                 "version" or "--version" => PrintVersion(),
                 "help" or "--help" or "-h" => PrintHelp(),
                 GuestInit.CommandName => GuestInit.Run(args),

@@ -32,7 +32,7 @@ internal static class RunCommand
         }
         var command = line.Command is { Count: > 0 } given ? given : DefaultShell();
         var addressing = ParseAddressing(line.Value("--addressing"));
-        var options = SettingsOptions.Resolve(line, $"run-{Environment.ProcessId}", TapLink.TapMtu);
+        var options = SettingsOptions.Resolve(line, $"run-{Environment.ProcessId}");
         var stack = options.Stack;
         var mac = MacAddress.NewLocal();
         var setup = new GuestSetup

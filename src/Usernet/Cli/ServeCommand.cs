@@ -39,7 +39,7 @@ internal static class ServeCommand
         {
             throw new UsageException("nothing to serve: give at least one --listen-qemu, --listen-dgram, --tap or --fd");
         }
-        var options = SettingsOptions.Resolve(line, $"serve-{Environment.ProcessId}", StreamLink.VmMtu);
+        var options = SettingsOptions.Resolve(line, $"serve-{Environment.ProcessId}");
         Libc.RaiseFileLimit();
         var instance = new Instance(options);
         try

@@ -1,44 +1,94 @@
+using Usernet.Config;
 using Usernet.Services.Dhcp;
+using Usernet.Services.Dns;
 using Usernet.Stack;
 
 namespace Usernet.Cli;
 
-/// <summary>The options that map onto settings keys, shared by run and serve.</summary>
+/// <summary>The options that map onto settings keys, shared by run, serve and config.</summary>
 internal static class SettingsOptions
 {
-    public static CommandLine AddTo(CommandLine line) => line
-        .Option("--settings", "FILE", "read settings from FILE instead of ~/.config/usernet/settings.json")
-        .Option("--set", "KEY=VALUE", "override one settings key (repeatable)", repeatable: true)
-        .Option("--subnet", "CIDR", "the guests' IPv4 subnet (vpnkitCIDR, default 192.168.65.0/24)")
-        .Option("--mtu", "N", "MTU towards the guests (default 65520 on TAP, 1500 on VM links)")
-        .Option("--log-level", "LEVEL", "debug, info, warning (default) or error");
+    /// <summary>Flags that are shorthands for one settings key.</summary>
+    private static readonly (string Flag, string Key, string ValueName, string Help)[] KeyFlags =
+    [
+        ("--subnet", "vpnkitCIDR", "CIDR", "the guests' IPv4 subnet (vpnkitCIDR, default 192.168.65.0/24)"),
+        ("--mtu", "network.mtu", "N", "MTU towards the guests (default 65520 on TAP, 1500 on VM links)"),
+    ];
 
-    /// <summary>Builds the instance from defaults and flags. (Settings files arrive with the config model.)</summary>
-    public static InstanceOptions Resolve(CommandLine line, string defaultName, int linkMtu)
+    public static CommandLine AddTo(CommandLine line)
+    {
+        line.Option("--settings", "FILE", "read settings from FILE instead of ~/.config/usernet/settings.json")
+            .Option("--set", "KEY=VALUE", "set any settings key, as in settings.json (repeatable)", repeatable: true);
+        foreach (var (flag, _, valueName, help) in KeyFlags)
+        {
+            line.Option(flag, valueName, help);
+        }
+        return line.Option("--log-level", "LEVEL", "debug, info, warning (default) or error");
+    }
+
+    /// <summary>Loads the settings: defaults, admin-settings.json, settings.json, then these flags.</summary>
+    public static Settings Load(CommandLine line)
     {
         ApplyLogLevel(line.Value("--log-level"));
-        var stack = new StackOptions();
-        if (line.Value("--mtu") is { } mtuText)
+        var overrides = new List<SettingOverride>();
+        foreach (var (flag, key, _, _) in KeyFlags)
         {
-            if (!int.TryParse(mtuText, out int mtu) || mtu is < 576 or > 65520)
+            if (line.Value(flag) is { } value)
             {
-                throw new UsageException($"--mtu: '{mtuText}' is not an MTU between 576 and 65520");
+                overrides.Add(new SettingOverride(key, value, flag));
             }
-            stack = stack with { Mtu = mtu };
         }
-        _ = linkMtu;
+        foreach (string assignment in line.Values("--set"))
+        {
+            if (!SettingOverride.TryParseAssignment(assignment, out var setting))
+            {
+                throw new UsageException($"--set {assignment}: expected KEY=VALUE");
+            }
+            overrides.Add(setting);
+        }
+        var result = SettingsLoader.LoadFromSystem(SettingsPaths.FromEnvironment(line.Value("--settings")), overrides);
+        foreach (var warning in result.Warnings)
+        {
+            Log.Warn(warning.ToString());
+        }
+        if (!result.Succeeded)
+        {
+            throw new UsageException(string.Join("\nusernet: ", result.Errors.Select(e => e.ToString())));
+        }
+        return result.Settings!;
+    }
+
+    /// <summary>Builds what an instance runs with from the settings.</summary>
+    public static InstanceOptions Resolve(CommandLine line, string defaultName)
+    {
+        var settings = Load(line);
+        var network = settings.Network;
+        var stack = new StackOptions
+        {
+            Subnet = network.Subnet,
+            Gateway = network.GatewayIp,
+            Host = network.HostIp,
+            FirstGuest = network.FirstGuestIp,
+            Mtu = network.Mtu,
+            Fragments = new ReassemblyLimits(settings.Fragments.MaxDatagrams, 256, settings.Fragments.Timeout),
+        };
+        var search = settings.Dns.SearchDomains ?? ResolvConf.Read(settings.Dns.ResolvConf).SearchDomains;
         var dhcp = new DhcpServerOptions
         {
-            ServerAddress = stack.Gateway,
-            Router = stack.Gateway,
-            PrefixLength = stack.PrefixLength,
-            DnsServers = [stack.Gateway],
+            ServerAddress = network.GatewayIp,
+            Router = network.GatewayIp,
+            PrefixLength = network.Subnet.PrefixLength,
+            DnsServers = [network.GatewayIp],
+            SearchDomains = search,
+            LeaseTime = settings.Dhcp.LeaseTime,
         };
         return new InstanceOptions
         {
             Name = line.Value("--instance") ?? defaultName,
+            Settings = settings,
             Stack = stack,
             Dhcp = dhcp,
+            MaxLeases = settings.Dhcp.MaxLeases,
             PcapPath = line.Value("--pcap"),
         };
     }

@@ -8,9 +8,7 @@ internal sealed record StackOptions
     /// <summary>The one MAC behind which the gateway and host IPs live.</summary>
     public MacAddress Mac { get; init; } = DefaultMac;
 
-    public Ipv4Address Network { get; init; } = Ipv4Address.Parse("192.168.65.0");
-
-    public int PrefixLength { get; init; } = 24;
+    public Ipv4Cidr Subnet { get; init; } = Ipv4Cidr.Parse("192.168.65.0/24");
 
     public Ipv4Address Gateway { get; init; } = Ipv4Address.Parse("192.168.65.1");
 
@@ -26,11 +24,13 @@ internal sealed record StackOptions
     /// <summary>Locally administered, and spells "UN" in its second and third octets.</summary>
     public static readonly MacAddress DefaultMac = new(0x02_55_4E_00_00_01);
 
-    public uint Mask => PrefixLength == 0 ? 0 : uint.MaxValue << (32 - PrefixLength);
+    public Ipv4Address Network => Subnet.Network;
 
-    public Ipv4Address SubnetBroadcast => new(Network.Value | ~Mask);
+    public int PrefixLength => Subnet.PrefixLength;
 
-    public bool InSubnet(Ipv4Address address) => (address.Value & Mask) == Network.Value;
+    public Ipv4Address SubnetBroadcast => Subnet.Broadcast;
+
+    public bool InSubnet(Ipv4Address address) => Subnet.Contains(address);
 
     public int MtuFor(Link.FrameLink link) => Mtu ?? link.DefaultMtu;
 }

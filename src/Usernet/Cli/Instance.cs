@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Usernet.Control;
 using Usernet.Link;
+using Usernet.Nat;
 using Usernet.Platform;
 using Usernet.Services.Dhcp;
 using Usernet.Stack;
+using Usernet.Stack.Tcp;
 using Usernet.Wire;
 
 namespace Usernet.Cli;
@@ -33,6 +35,11 @@ internal sealed class Instance : IAsyncDisposable
             [stack.Gateway, stack.Host], options.MaxLeases);
         Dhcp = new DhcpServer(options.Dhcp, pool, Stack);
         Stack.AddUdpService(DhcpMessage.ServerPort, Dhcp);
+        Tcp = new TcpTransport(Stack, Loop.Timers, new HostTcpConnector(Loop, options.Tcp), options.Tcp);
+        Stack.Tcp = Tcp;
+        // ACKs gathered in a batch go out before the links flush what the batch produced.
+        Loop.AddAfterDispatch(Tcp.FlushAcks);
+        Loop.AddAfterDispatch(_ => Switch.Flush());
         if (options.PcapPath is not null)
         {
             Switch.Capture = new PcapWriter(options.PcapPath);
@@ -48,6 +55,8 @@ internal sealed class Instance : IAsyncDisposable
     public NetworkStack Stack { get; }
 
     public DhcpServer Dhcp { get; }
+
+    public TcpTransport Tcp { get; }
 
     public string? ControlSocket => _control?.SocketPath;
 
@@ -132,6 +141,32 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteNumber("poolCapacity", Dhcp.Pool.Capacity);
         w.WriteNumber("poolExhausted", Dhcp.Pool.Counters.Exhausted);
         w.WriteNumber("offersEvicted", Dhcp.Pool.Counters.OffersEvicted);
+        w.WriteEndObject();
+        w.WriteStartObject("tcp");
+        var tcp = Tcp.Counters;
+        w.WriteNumber("connections", Tcp.Count);
+        w.WriteNumber("opened", tcp.Opened);
+        w.WriteNumber("closed", tcp.Closed);
+        w.WriteNumber("refused", tcp.Refused);
+        w.WriteNumber("unreachable", tcp.Unreachable);
+        w.WriteNumber("connectTimeouts", tcp.ConnectTimeouts);
+        w.WriteNumber("limitReached", tcp.LimitReached);
+        w.WriteNumber("segmentsIn", tcp.SegmentsIn);
+        w.WriteNumber("segmentsOut", tcp.SegmentsOut);
+        w.WriteNumber("bytesFromGuest", tcp.BytesFromGuest);
+        w.WriteNumber("bytesToGuest", tcp.BytesToGuest);
+        w.WriteNumber("retransmits", tcp.Retransmits);
+        w.WriteNumber("fastRetransmits", tcp.FastRetransmits);
+        w.WriteNumber("resetsToGuest", tcp.ResetsToGuest);
+        w.WriteNumber("resetsFromGuest", tcp.ResetsFromGuest);
+        w.WriteNumber("resetsFromHost", tcp.ResetsFromHost);
+        w.WriteNumber("outOfOrder", tcp.OutOfOrder);
+        w.WriteNumber("outOfWindow", tcp.OutOfWindow);
+        w.WriteNumber("challengeAcks", tcp.ChallengeAcks);
+        w.WriteNumber("keepaliveProbes", tcp.KeepaliveProbes);
+        w.WriteNumber("keepaliveTimeouts", tcp.KeepaliveTimeouts);
+        w.WriteNumber("windowProbes", tcp.WindowProbes);
+        w.WriteNumber("partialWrites", tcp.PartialWrites);
         w.WriteEndObject();
         w.WriteNumber("loopFaults", Loop.Faults);
         w.WriteNumber("timers", Loop.Timers.Count);

@@ -16,5 +16,7 @@ internal sealed record InstanceOptions
 
     public int MaxLeases { get; init; } = 250;
 
+    public Stack.Tcp.TcpOptions Tcp { get; init; } = new();
+
     public string? PcapPath { get; init; }
 }

@@ -2,6 +2,7 @@ using Usernet.Config;
 using Usernet.Services.Dhcp;
 using Usernet.Services.Dns;
 using Usernet.Stack;
+using Usernet.Stack.Tcp;
 
 namespace Usernet.Cli;
 
@@ -89,6 +90,15 @@ internal static class SettingsOptions
             Stack = stack,
             Dhcp = dhcp,
             MaxLeases = settings.Dhcp.MaxLeases,
+            Tcp = new TcpOptions
+            {
+                MaxConnections = settings.Tcp.MaxConnections,
+                ConnectTimeout = settings.Tcp.ConnectTimeout,
+                KeepaliveIdle = settings.Tcp.KeepaliveIdle,
+                KeepaliveInterval = settings.Tcp.KeepaliveInterval,
+                KeepaliveCount = settings.Tcp.KeepaliveCount,
+                HostLoopback = network.HostLoopback,
+            },
             PcapPath = line.Value("--pcap"),
         };
     }

@@ -46,11 +46,7 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
     private readonly EventLoop _loop;
     private ISwitchPort? _stack;
 
-    public VirtualSwitch(EventLoop loop)
-    {
-        _loop = loop;
-        loop.AddAfterDispatch(_ => Flush());
-    }
+    public VirtualSwitch(EventLoop loop) => _loop = loop;
 
     public SwitchCounters Counters { get; } = new();
 
@@ -175,7 +171,8 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
         }
     }
 
-    private void Flush()
+    /// <summary>Writes out what the links batched; the loop calls it after everything else in a batch.</summary>
+    public void Flush()
     {
         // Backwards: a link whose write fails closes and leaves the list during its flush.
         for (int i = _links.Count - 1; i >= 0; i--)

@@ -83,6 +83,19 @@ internal static unsafe partial class Libc
 
     public const int SCM_RIGHTS = 1;
 
+    public const int IPPROTO_IP = 0;
+    public const int IPPROTO_TCP = 6;
+    public const int IPPROTO_UDP = 17;
+    public const int IPPROTO_IPV6 = 41;
+    public const int TCP_NODELAY = 1;
+    public const int TCP_KEEPIDLE = 4;
+    public const int TCP_KEEPINTVL = 5;
+    public const int TCP_KEEPCNT = 6;
+    public const int IPV6_V6ONLY = 26;
+
+    /// <summary>Bytes in a TCP socket's send queue not yet acknowledged by the peer (SIOCOUTQ).</summary>
+    public const nuint SIOCOUTQ = 0x5411;
+
     public const int MSG_PEEK = 0x2;
     public const int MSG_TRUNC = 0x20;
     public const int MSG_DONTWAIT = 0x40;
@@ -147,6 +160,13 @@ internal static unsafe partial class Libc
     public struct SockAddrStorage
     {
         public ushort Family;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Linger
+    {
+        public int OnOff;
+        public int Seconds;
     }
 
     [StructLayout(LayoutKind.Sequential)]

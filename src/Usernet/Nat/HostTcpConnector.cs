@@ -1,0 +1,72 @@
+using Usernet.Platform;
+using Usernet.Platform.Interop;
+using Usernet.Stack.Tcp;
+using Usernet.Wire;
+
+namespace Usernet.Nat;
+
+/// <summary>
+/// Opens the host sockets of guest connections: non-blocking connects from this process, so
+/// the host's routes, VPN and firewall decide where they go, exactly as for the host's own
+/// programs.
+/// </summary>
+internal sealed class HostTcpConnector : ITcpHostConnector
+{
+    private readonly EventLoop _loop;
+    private readonly TcpOptions _options;
+
+    public HostTcpConnector(EventLoop loop, TcpOptions options)
+    {
+        _loop = loop;
+        _options = options;
+    }
+
+    public ITcpHostSocket? Connect(IpEndpoint destination, ITcpHostEvents events, out TcpHostError error)
+    {
+        error = TcpHostError.None;
+        int domain = destination.Address.IsV4 ? Libc.AF_INET : Libc.AF_INET6;
+        int fd = Libc.Socket(domain, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            error = TcpHostError.Other;
+            Log.WarnLimited("tcp-socket", $"cannot open a host socket: {Errno.Describe(Errno.Last)}");
+            return null;
+        }
+        Configure(fd);
+        var address = NativeSocketAddress.FromEndpoint(destination);
+        if (address.Connect(fd) < 0)
+        {
+            int errno = Errno.Last;
+            if (errno != Errno.EINPROGRESS)
+            {
+                Libc.Close(fd);
+                error = Classify(errno);
+                return null;
+            }
+        }
+        return new HostTcpSocket(_loop, fd, events, connecting: true);
+    }
+
+    /// <summary>
+    /// No Nagle: the guest's kernel already coalesced what its programs wrote, and a second
+    /// delay here would only add latency. Keepalive finds a host peer that vanished.
+    /// </summary>
+    private void Configure(int fd)
+    {
+        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
+        Libc.SetSockOptInt(fd, Libc.SOL_SOCKET, Libc.SO_KEEPALIVE, 1);
+        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPIDLE, Math.Max(1, (int)_options.KeepaliveIdle.TotalSeconds));
+        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPINTVL, Math.Max(1, (int)_options.KeepaliveInterval.TotalSeconds));
+        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPCNT, _options.KeepaliveCount);
+    }
+
+    public static TcpHostError Classify(int errno) => errno switch
+    {
+        Errno.ECONNREFUSED => TcpHostError.Refused,
+        Errno.ENETUNREACH or Errno.ENETDOWN => TcpHostError.NetUnreachable,
+        Errno.EHOSTUNREACH or Errno.EHOSTDOWN => TcpHostError.HostUnreachable,
+        Errno.ETIMEDOUT => TcpHostError.TimedOut,
+        Errno.ECONNRESET or Errno.EPIPE or Errno.ECONNABORTED => TcpHostError.Reset,
+        _ => TcpHostError.Other,
+    };
+}

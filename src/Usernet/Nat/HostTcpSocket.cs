@@ -1,0 +1,259 @@
+using Usernet.Platform;
+using Usernet.Platform.Interop;
+using Usernet.Stack.Tcp;
+
+namespace Usernet.Nat;
+
+/// <summary>
+/// A host TCP socket carrying one guest connection. It is registered edge-triggered: data
+/// stays in the socket until the guest acknowledges it, so a level-triggered read event would
+/// fire again and again for bytes already sent. Reads peek at an offset with SO_PEEK_OFF
+/// (Linux 6.10 and later); on older kernels the offset is skipped by peeking it into a scratch buffer.
+/// </summary>
+internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
+{
+    private const int SO_PEEK_OFF = 42;
+
+    /// <summary>For kernels without SO_PEEK_OFF: where already-sent bytes are peeked to be skipped.</summary>
+    private static readonly byte[] SkipBuffer = GC.AllocateArray<byte>(64 * 1024, pinned: true);
+
+    private readonly EventLoop _loop;
+    private readonly ITcpHostEvents _events;
+    private readonly bool _peekOffsetSupported;
+    private int _fd;
+    private PollRegistration _registration;
+    private bool _connecting;
+    private int _kernelPeekOffset;
+    private int _sendBuffer;
+    private int _sendBufferAge;
+
+    public HostTcpSocket(EventLoop loop, int fd, ITcpHostEvents events, bool connecting)
+    {
+        _loop = loop;
+        _fd = fd;
+        _events = events;
+        _connecting = connecting;
+        _peekOffsetSupported = Libc.SetSockOptInt(fd, Libc.SOL_SOCKET, SO_PEEK_OFF, 0) == 0;
+        _registration = loop.Register(fd, PollEvents.Readable | PollEvents.Writable | PollEvents.ReadHangUp | (PollEvents)Libc.EPOLLET, this);
+    }
+
+    public TcpHostError Error { get; private set; }
+
+    public void OnPoll(PollEvents events, Instant now)
+    {
+        if (_connecting)
+        {
+            if ((events & (PollEvents.Writable | PollEvents.Error | PollEvents.HangUp)) == 0)
+            {
+                return;
+            }
+            int error = SocketError();
+            if (error != 0)
+            {
+                Error = HostTcpConnector.Classify(error);
+                _events.OnHostConnectFailed(Error, now);
+                return;
+            }
+            _connecting = false;
+            _events.OnHostConnected(now);
+            if (_fd < 0 || (events & (PollEvents.Readable | PollEvents.ReadHangUp)) == 0)
+            {
+                return;
+            }
+        }
+        if ((events & PollEvents.Error) != 0)
+        {
+            int error = SocketError();
+            if (error != 0)
+            {
+                Error = HostTcpConnector.Classify(error);
+                _events.OnHostFailed(Error, now);
+                return;
+            }
+        }
+        if ((events & (PollEvents.Readable | PollEvents.ReadHangUp | PollEvents.HangUp)) != 0)
+        {
+            _events.OnHostReadable(now);
+        }
+        if (_fd >= 0 && (events & PollEvents.Writable) != 0)
+        {
+            _events.OnHostWritable(now);
+        }
+    }
+
+    public int Peek(int offset, Span<byte> destination)
+    {
+        if (_fd < 0)
+        {
+            return ITcpHostSocket.Failed;
+        }
+        nint n;
+        if (_peekOffsetSupported)
+        {
+            if (offset != _kernelPeekOffset)
+            {
+                Libc.SetSockOptInt(_fd, Libc.SOL_SOCKET, SO_PEEK_OFF, offset);
+                _kernelPeekOffset = offset;
+            }
+            fixed (byte* data = destination)
+            {
+                n = Libc.Recv(_fd, data, destination.Length, Libc.MSG_PEEK | Libc.MSG_DONTWAIT);
+            }
+            if (n > 0)
+            {
+                _kernelPeekOffset += (int)n;
+            }
+        }
+        else
+        {
+            n = PeekSkipping(offset, destination);
+        }
+        if (n >= 0)
+        {
+            return (int)n;
+        }
+        return ReadFailure();
+    }
+
+    /// <summary>Peeks past <paramref name="offset"/> bytes by reading them into the shared skip buffer.</summary>
+    private nint PeekSkipping(int offset, Span<byte> destination)
+    {
+        int chunks = (offset + SkipBuffer.Length - 1) / SkipBuffer.Length;
+        var iov = stackalloc Libc.IoVec[chunks + 1];
+        fixed (byte* skip = SkipBuffer)
+        fixed (byte* data = destination)
+        {
+            int remaining = offset;
+            for (int i = 0; i < chunks; i++)
+            {
+                int length = Math.Min(remaining, SkipBuffer.Length);
+                iov[i] = new Libc.IoVec { Base = skip, Length = (nuint)length };
+                remaining -= length;
+            }
+            iov[chunks] = new Libc.IoVec { Base = data, Length = (nuint)destination.Length };
+            var message = new Libc.MsgHdr { Iov = iov, IovLength = (nuint)(chunks + 1) };
+            nint n = Libc.RecvMsg(_fd, &message, Libc.MSG_PEEK | Libc.MSG_DONTWAIT);
+            if (n < 0)
+            {
+                return n;
+            }
+            if (n == 0)
+            {
+                return 0;
+            }
+            // Data up to the offset only: nothing new yet.
+            if (n <= offset)
+            {
+                return -1;
+            }
+            return n - offset;
+        }
+    }
+
+    private int ReadFailure()
+    {
+        int errno = Errno.Last;
+        if (errno is Errno.EAGAIN or Errno.EINTR)
+        {
+            return ITcpHostSocket.WouldBlock;
+        }
+        Error = HostTcpConnector.Classify(errno);
+        return ITcpHostSocket.Failed;
+    }
+
+    public void Discard(int count)
+    {
+        while (count > 0 && _fd >= 0)
+        {
+            // MSG_TRUNC on a TCP socket drops the bytes without copying them anywhere.
+            nint n = Libc.Recv(_fd, null, count, Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
+            if (n <= 0)
+            {
+                return;
+            }
+            count -= (int)n;
+            _kernelPeekOffset = Math.Max(0, _kernelPeekOffset - (int)n);
+        }
+    }
+
+    public int Write(ReadOnlySpan<byte> data)
+    {
+        if (_fd < 0)
+        {
+            return ITcpHostSocket.Failed;
+        }
+        fixed (byte* bytes = data)
+        {
+            nint n = Libc.Send(_fd, bytes, data.Length, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+        }
+        int errno = Errno.Last;
+        if (errno is Errno.EAGAIN or Errno.EINTR)
+        {
+            return 0;
+        }
+        Error = HostTcpConnector.Classify(errno);
+        return ITcpHostSocket.Failed;
+    }
+
+    /// <summary>
+    /// The send buffer's size (autotuned by the kernel, so re-read now and then) less what is
+    /// queued, with an eighth kept back for the kernel's per-segment overhead.
+    /// </summary>
+    public int WritableSpace
+    {
+        get
+        {
+            if (_fd < 0)
+            {
+                return 0;
+            }
+            if (--_sendBufferAge <= 0)
+            {
+                Libc.GetSockOptInt(_fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, out _sendBuffer);
+                _sendBufferAge = 16;
+            }
+            int queued;
+            if (Libc.Ioctl(_fd, Libc.SIOCOUTQ, &queued) < 0)
+            {
+                return 0;
+            }
+            return Math.Max(0, (_sendBuffer - queued) / 8 * 7);
+        }
+    }
+
+    public void ShutdownWrite()
+    {
+        if (_fd >= 0)
+        {
+            Libc.Shutdown(_fd, Libc.SHUT_WR);
+        }
+    }
+
+    public void Close(bool reset)
+    {
+        if (_fd < 0)
+        {
+            return;
+        }
+        if (reset)
+        {
+            // Zero linger: close sends RST instead of FIN, as the guest's RST asked.
+            var linger = new Libc.Linger { OnOff = 1, Seconds = 0 };
+            Libc.SetSockOpt(_fd, Libc.SOL_SOCKET, Libc.SO_LINGER, &linger, sizeof(Libc.Linger));
+        }
+        _loop.Unregister(_registration);
+        _registration = PollRegistration.None;
+        Libc.Close(_fd);
+        _fd = -1;
+    }
+
+    private int SocketError()
+    {
+        Libc.GetSockOptInt(_fd, Libc.SOL_SOCKET, Libc.SO_ERROR, out int error);
+        return error;
+    }
+}

@@ -1,0 +1,357 @@
+using Usernet.Wire;
+
+namespace Usernet.Stack.Tcp;
+
+internal sealed partial class TcpConnection
+{
+    /// <summary>A segment from the guest for this connection (RFC 9293 §3.10.7).</summary>
+    public void OnSegment(TcpSegment segment, Instant now)
+    {
+        _lastHeard = now;
+        _keepaliveProbes = 0;
+        var flags = segment.Flags;
+        var seq = new SeqNumber(segment.SequenceNumber);
+        switch (State)
+        {
+            case TcpState.HostConnecting:
+                if ((flags & TcpFlags.Rst) != 0)
+                {
+                    _transport.Counters.ResetsFromGuest++;
+                    Terminate(resetHost: true);
+                }
+                // A retransmitted SYN: the connect is under way, and it opens no second socket.
+                return;
+            case TcpState.SynReceived:
+                if (OnSegmentInSynReceived(segment, seq, now))
+                {
+                    return;
+                }
+                break;
+            case TcpState.SynSent:
+                OnSegmentInSynSent(segment, now);
+                return;
+            case TcpState.Closed:
+                return;
+        }
+        OnSynchronizedSegment(segment, seq, now);
+        RescheduleTimer();
+    }
+
+    /// <summary>Returns true when the segment is fully handled; false to go on as synchronized.</summary>
+    private bool OnSegmentInSynReceived(TcpSegment segment, SeqNumber seq, Instant now)
+    {
+        var flags = segment.Flags;
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            if (seq == _rcvNxt)
+            {
+                _transport.Counters.ResetsFromGuest++;
+                Terminate(resetHost: true);
+            }
+            return true;
+        }
+        if ((flags & TcpFlags.Syn) != 0)
+        {
+            // Our SYN-ACK was lost: send it again.
+            if (seq + 1 == _rcvNxt)
+            {
+                SendSynAck(now);
+            }
+            return true;
+        }
+        if ((flags & TcpFlags.Ack) == 0)
+        {
+            return true;
+        }
+        if (new SeqNumber(segment.AcknowledgmentNumber) != _iss + 1)
+        {
+            SendReset(new SeqNumber(segment.AcknowledgmentNumber), withAck: false);
+            return true;
+        }
+        State = TcpState.Established;
+        _sndUna = _iss + 1;
+        _retransmits = 0;
+        _rtoDeadline = Instant.Never;
+        SampleRtt(_iss + 1, now);
+        _transport.Counters.Opened++;
+        // The host may have sent already (a server banner): it is in the socket, waiting.
+        _hostReadable = true;
+        return false;
+    }
+
+    private void OnSynchronizedSegment(TcpSegment segment, SeqNumber seq, Instant now)
+    {
+        var flags = segment.Flags;
+        int length = segment.Payload.Length;
+        int segmentLength = length + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
+
+        if (!IsAcceptable(seq, segmentLength))
+        {
+            _transport.Counters.OutOfWindow++;
+            if ((flags & TcpFlags.Rst) == 0)
+            {
+                RequestAck();
+            }
+            return;
+        }
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            OnReset(seq);
+            return;
+        }
+        if ((flags & TcpFlags.Syn) != 0)
+        {
+            // RFC 5961 §4: a SYN on a synchronized connection gets a challenge ACK, nothing more.
+            _transport.Counters.ChallengeAcks++;
+            RequestAck();
+            return;
+        }
+        if ((flags & TcpFlags.Ack) == 0)
+        {
+            return;
+        }
+        if (!OnAck(segment, length, now))
+        {
+            return;
+        }
+        if (State == TcpState.Closed)
+        {
+            return;
+        }
+        if (length > 0)
+        {
+            OnData(segment.Payload, seq);
+        }
+        if ((flags & TcpFlags.Fin) != 0)
+        {
+            if (seq + length == _rcvNxt && _host is not null && !GuestFinReceived)
+            {
+                OnGuestFin();
+            }
+            else if (GuestFinReceived)
+            {
+                // A retransmitted FIN: our ACK of it was lost (in TIME-WAIT, the only thing that comes).
+                RequestAck();
+            }
+        }
+        TrySendData(now);
+    }
+
+    /// <summary>RFC 9293 §3.10.7.4: does any of the segment fall in our receive window?</summary>
+    private bool IsAcceptable(SeqNumber seq, int segmentLength)
+    {
+        uint window = (uint)Math.Max(_rcvWindowEdge - _rcvNxt, 1);
+        if (segmentLength == 0)
+        {
+            return seq >= _rcvNxt - 1 && seq <= _rcvNxt + window;
+        }
+        var end = seq + segmentLength - 1;
+        return (seq >= _rcvNxt && seq < _rcvNxt + window) || (end >= _rcvNxt && end < _rcvNxt + window) || seq < _rcvNxt;
+    }
+
+    /// <summary>RFC 5961 §3: only an exact RST ends the connection; a near one gets a challenge ACK.</summary>
+    private void OnReset(SeqNumber seq)
+    {
+        if (seq == _rcvNxt)
+        {
+            _transport.Counters.ResetsFromGuest++;
+            // A guest RST becomes a host RST.
+            Terminate(resetHost: true);
+            return;
+        }
+        _transport.Counters.ChallengeAcks++;
+        RequestAck();
+    }
+
+    /// <summary>Processes the acknowledgment field. Returns false when the segment is to be dropped.</summary>
+    private bool OnAck(TcpSegment segment, int length, Instant now)
+    {
+        var ack = new SeqNumber(segment.AcknowledgmentNumber);
+        if (ack > _sndNxt)
+        {
+            // It acknowledges what we never sent (RFC 9293 §3.10.7.4, fifth check).
+            RequestAck();
+            return false;
+        }
+        uint window = (uint)segment.Window << _sndShift;
+        if (ack < _sndUna)
+        {
+            return true;
+        }
+        int acked = ack - _sndUna;
+        if (acked > 0)
+        {
+            OnNewlyAcked(ack, acked, now);
+        }
+        else if (length == 0 && (segment.Flags & TcpFlags.Fin) == 0 && window == _sndWnd && _sndNxt > _sndUna)
+        {
+            OnDuplicateAck(now);
+        }
+        if (window > 0 && _sndWnd == 0)
+        {
+            _persistDeadline = Instant.Never;
+            _persistProbes = 0;
+        }
+        _sndWnd = window;
+        return State != TcpState.Closed;
+    }
+
+    private void OnNewlyAcked(SeqNumber ack, int acked, Instant now)
+    {
+        bool finAcked = _finSent && ack == _finSeq + 1;
+        int dataAcked = finAcked ? acked - 1 : acked;
+        if (dataAcked > 0)
+        {
+            _host?.Discard(dataAcked);
+        }
+        _sndUna = ack;
+        _dupAcks = 0;
+        _retransmits = 0;
+        SampleRtt(ack, now);
+        _rtoDeadline = _sndNxt > _sndUna ? now + _rto : Instant.Never;
+        if (finAcked)
+        {
+            OnOurFinAcked(now);
+        }
+    }
+
+    private void OnOurFinAcked(Instant now)
+    {
+        switch (State)
+        {
+            case TcpState.FinWait1:
+                State = TcpState.FinWait2;
+                break;
+            case TcpState.Closing:
+                EnterTimeWait(now);
+                break;
+            case TcpState.LastAck:
+                _transport.Counters.Closed++;
+                Terminate(resetHost: false);
+                break;
+        }
+    }
+
+    /// <summary>Three duplicate ACKs: the guest lost a segment; send it again (RFC 5681 §3.2).</summary>
+    private void OnDuplicateAck(Instant now)
+    {
+        _dupAcks++;
+        if (_dupAcks != 3)
+        {
+            return;
+        }
+        _transport.Counters.FastRetransmits++;
+        RetransmitFirst(now);
+    }
+
+    /// <summary>Guest data at the next expected sequence goes straight into the host socket.</summary>
+    private void OnData(Span<byte> payload, SeqNumber seq)
+    {
+        if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
+        {
+            return;
+        }
+        if (seq > _rcvNxt)
+        {
+            // A hole: we keep no reordering buffer, so the guest resends from _rcvNxt.
+            _transport.Counters.OutOfOrder++;
+            RequestAck();
+            return;
+        }
+        int skip = _rcvNxt - seq;
+        if (skip >= payload.Length)
+        {
+            RequestAck();
+            return;
+        }
+        var fresh = payload[skip..];
+        // Never take more than the window we offered, whatever the guest sends.
+        int room = Math.Max(_rcvWindowEdge - _rcvNxt, 0);
+        if (fresh.Length > room)
+        {
+            _transport.Counters.OutOfWindow++;
+            fresh = fresh[..room];
+        }
+        int written = fresh.Length == 0 ? 0 : _host!.Write(fresh);
+        if (written == ITcpHostSocket.Failed)
+        {
+            OnHostFailed(_host!.Error, _lastHeard);
+            return;
+        }
+        if (written < payload.Length - skip)
+        {
+            _transport.Counters.PartialWrites++;
+        }
+        _rcvNxt += written;
+        _transport.Counters.BytesFromGuest += written;
+        RequestAck();
+    }
+
+    private bool GuestFinReceived => State is TcpState.CloseWait or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait;
+
+    /// <summary>The guest will send no more: pass the half-close on to the host peer.</summary>
+    private void OnGuestFin()
+    {
+        _rcvNxt += 1;
+        _host!.ShutdownWrite();
+        switch (State)
+        {
+            case TcpState.Established:
+                State = TcpState.CloseWait;
+                break;
+            case TcpState.FinWait1:
+                State = TcpState.Closing;
+                break;
+            case TcpState.FinWait2:
+                EnterTimeWait(_lastHeard);
+                break;
+        }
+        RequestAck();
+    }
+
+    /// <summary>Port forwarding: our SYN was answered.</summary>
+    private void OnSegmentInSynSent(TcpSegment segment, Instant now)
+    {
+        var flags = segment.Flags;
+        var ack = new SeqNumber(segment.AcknowledgmentNumber);
+        bool ackOk = (flags & TcpFlags.Ack) != 0 && ack == _iss + 1;
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            if (ackOk)
+            {
+                _transport.Counters.ResetsFromGuest++;
+                Terminate(resetHost: true);
+            }
+            return;
+        }
+        if ((flags & TcpFlags.Syn) == 0 || !ackOk)
+        {
+            return;
+        }
+        if (!segment.TryReadSynOptions(out var options))
+        {
+            return;
+        }
+        _rcvNxt = new SeqNumber(segment.SequenceNumber) + 1;
+        _mss = Math.Min(options.Mss ?? 536, _mss);
+        if (options.WindowScale is { } shift)
+        {
+            _sndShift = shift;
+        }
+        else
+        {
+            _rcvShift = 0;
+        }
+        _sndWnd = (uint)segment.Window << _sndShift;
+        _sndUna = _iss + 1;
+        State = TcpState.Established;
+        _rtoDeadline = Instant.Never;
+        _retransmits = 0;
+        SampleRtt(_iss + 1, now);
+        _transport.Counters.Opened++;
+        _hostReadable = true;
+        RequestAck();
+        TrySendData(now);
+        RescheduleTimer();
+    }
+}

@@ -1,0 +1,234 @@
+using Usernet.Wire;
+
+namespace Usernet.Stack.Tcp;
+
+internal sealed partial class TcpConnection
+{
+    /// <summary>Asks the transport for an ACK at the end of this loop batch (one for many segments).</summary>
+    private void RequestAck()
+    {
+        if (!AckPending && State != TcpState.Closed)
+        {
+            AckPending = true;
+            _transport.QueueAck(this);
+        }
+    }
+
+    /// <summary>Sends the pending ACK, with the window the host socket can take now.</summary>
+    public void FlushAck()
+    {
+        if (!AckPending)
+        {
+            return;
+        }
+        AckPending = false;
+        if (State is TcpState.Closed or TcpState.HostConnecting or TcpState.SynSent)
+        {
+            return;
+        }
+        SendSegment(TcpFlags.Ack, _sndNxt, 0);
+    }
+
+    /// <summary>
+    /// The window we offer: what the host socket's send buffer can take. When the socket
+    /// fills, the window shrinks to zero and the guest's sender waits (flow control reaches
+    /// all the way to the host peer); the socket's write-space event reopens it.
+    /// </summary>
+    private ushort WindowField()
+    {
+        long space = State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _host is not null
+            ? Math.Clamp(_host.WritableSpace, 0, _options.MaxReceiveWindow)
+            : 0;
+        long field = Math.Min(space >> _rcvShift, ushort.MaxValue);
+        // Never pull the right edge back (RFC 9293 §3.8.6.2.2): keep what was offered.
+        var edge = _rcvNxt + (int)(field << _rcvShift);
+        if (edge < _rcvWindowEdge)
+        {
+            field = Math.Min((_rcvWindowEdge - _rcvNxt) >> _rcvShift, ushort.MaxValue);
+            edge = _rcvWindowEdge;
+        }
+        _rcvWindowEdge = edge;
+        return (ushort)field;
+    }
+
+    /// <summary>Builds and sends a segment whose payload is already in the transport's buffer.</summary>
+    private void SendSegment(TcpFlags flags, SeqNumber seq, int payloadLength)
+    {
+        ushort window = WindowField();
+        AckPending = false;
+        _transport.SendSegment(this, flags, seq, _rcvNxt, window, payloadLength, synOptions: false);
+    }
+
+    private void SendSynAck(Instant now)
+    {
+        StartRttSampleForSyn(now);
+        _transport.SendSyn(this, TcpFlags.Syn | TcpFlags.Ack, _iss, _rcvNxt, (ushort)Math.Min(ushort.MaxValue, _options.MaxReceiveWindow),
+            _transport.LinkMss(this), _rcvShift > 0 ? (byte)_rcvShift : null);
+        _rcvWindowEdge = _rcvNxt + ushort.MaxValue;
+        _rtoDeadline = now + _rto;
+        RescheduleTimer();
+    }
+
+    /// <summary>Our SYN to the guest, opening a connection for a published port.</summary>
+    private void SendSyn(Instant now)
+    {
+        StartRttSampleForSyn(now);
+        _transport.SendSyn(this, TcpFlags.Syn, _iss, new SeqNumber(0), (ushort)Math.Min(ushort.MaxValue, _options.MaxReceiveWindow),
+            _mss, OurWindowShift);
+        _rtoDeadline = now + _rto;
+        RescheduleTimer();
+    }
+
+    private void StartRttSampleForSyn(Instant now)
+    {
+        _rttSampling = _retransmits == 0;
+        _rttSeq = _iss + 1;
+        _rttSent = now;
+    }
+
+    /// <summary>RST answering the guest's SYN: the host refused (RFC 9293 §3.10.7.1).</summary>
+    private void SendResetForSyn()
+    {
+        _transport.Counters.ResetsToGuest++;
+        _transport.SendSegment(this, TcpFlags.Rst | TcpFlags.Ack, new SeqNumber(0), _rcvNxt, 0, 0, synOptions: false);
+    }
+
+    private void SendReset(SeqNumber seq, bool withAck)
+    {
+        _transport.Counters.ResetsToGuest++;
+        var flags = withAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst;
+        _transport.SendSegment(this, flags, seq, withAck ? _rcvNxt : new SeqNumber(0), 0, 0, synOptions: false);
+    }
+
+    /// <summary>
+    /// Sends what the host has and the guest's window allows: peeked from the host socket
+    /// straight into the frame. At end of stream, the FIN follows the data.
+    /// </summary>
+    private void TrySendData(Instant now)
+    {
+        while (CanSend() && _host is not null)
+        {
+            int inFlight = _sndNxt - _sndUna;
+            long room = (long)_sndWnd - inFlight;
+            if (room <= 0)
+            {
+                if (_sndWnd == 0 && inFlight == 0 && _persistDeadline == Instant.Never)
+                {
+                    // A zero window: probe it, in case its reopening is lost (RFC 9293 §3.8.6.1).
+                    _persistDeadline = now + _rto;
+                    RescheduleTimer();
+                }
+                return;
+            }
+            if (!_hostReadable && !_hostEof)
+            {
+                return;
+            }
+            int length = (int)Math.Min(room, _mss);
+            var buffer = _transport.PayloadBuffer(this)[..length];
+            int n = _host.Peek(inFlight, buffer);
+            if (n > 0)
+            {
+                SendData(n, now);
+                continue;
+            }
+            if (n == 0)
+            {
+                _hostEof = true;
+                SendFin(now);
+                return;
+            }
+            if (n == ITcpHostSocket.Failed)
+            {
+                OnHostFailed(_host.Error, now);
+                return;
+            }
+            _hostReadable = false;
+            return;
+        }
+    }
+
+    private bool CanSend() =>
+        !_finSent && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck;
+
+    private void SendData(int length, Instant now)
+    {
+        SendSegment(TcpFlags.Ack | TcpFlags.Psh, _sndNxt, length);
+        if (!_rttSampling && _retransmits == 0)
+        {
+            _rttSampling = true;
+            _rttSeq = _sndNxt + length;
+            _rttSent = now;
+        }
+        _sndNxt += length;
+        _transport.Counters.BytesToGuest += length;
+        if (_rtoDeadline == Instant.Never)
+        {
+            _rtoDeadline = now + _rto;
+            RescheduleTimer();
+        }
+    }
+
+    /// <summary>The host peer closed its side: FIN after the last byte (a resent FIN keeps its state).</summary>
+    private void SendFin(Instant now)
+    {
+        _finSeq = _sndNxt;
+        _finSent = true;
+        SendSegment(TcpFlags.Fin | TcpFlags.Ack, _sndNxt, 0);
+        _sndNxt += 1;
+        State = State switch
+        {
+            TcpState.Established => TcpState.FinWait1,
+            TcpState.CloseWait => TcpState.LastAck,
+            _ => State,
+        };
+        if (_rtoDeadline == Instant.Never)
+        {
+            _rtoDeadline = now + _rto;
+        }
+        RescheduleTimer();
+    }
+
+    /// <summary>Sends the oldest unacknowledged segment again, then carries on from where it was.</summary>
+    private void RetransmitFirst(Instant now)
+    {
+        if (_host is null || _sndNxt == _sndUna)
+        {
+            return;
+        }
+        _transport.Counters.Retransmits++;
+        _rttSampling = false;
+        int unacked = _sndNxt - _sndUna;
+        bool onlyFin = _finSent && unacked == 1;
+        if (onlyFin)
+        {
+            SendSegment(TcpFlags.Fin | TcpFlags.Ack, _finSeq, 0);
+            return;
+        }
+        int dataUnacked = _finSent ? unacked - 1 : unacked;
+        int length = Math.Min(_mss, dataUnacked);
+        int n = _host.Peek(0, _transport.PayloadBuffer(this)[..length]);
+        if (n > 0)
+        {
+            SendSegment(TcpFlags.Ack | TcpFlags.Psh, _sndUna, n);
+        }
+        else if (n == ITcpHostSocket.Failed)
+        {
+            OnHostFailed(_host.Error, now);
+        }
+    }
+
+    /// <summary>After a timeout, everything unacknowledged is sent again from the oldest byte (go-back-N).</summary>
+    private void RetransmitAll(Instant now)
+    {
+        _transport.Counters.Retransmits++;
+        _rttSampling = false;
+        _sndNxt = _sndUna;
+        if (_finSent)
+        {
+            _finSent = false;
+        }
+        _hostReadable = true;
+        TrySendData(now);
+    }
+}

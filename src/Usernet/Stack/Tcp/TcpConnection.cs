@@ -1,0 +1,232 @@
+using Usernet.Platform;
+using Usernet.Wire;
+
+namespace Usernet.Stack.Tcp;
+
+/// <summary>
+/// One guest connection, translated to one host socket. Towards the guest it is a TCP end
+/// (RFC 9293) with MSS and window-scale negotiation, retransmission (RFC 6298), fast
+/// retransmit, zero-window probing and keepalive. Its data is never copied into a buffer of
+/// ours: guest data goes straight from the frame into the host socket, and host data stays in
+/// the socket until the guest acknowledges it (<see cref="ITcpHostSocket.Peek"/>). A connection
+/// therefore holds no memory beyond this object, whatever its peers do.
+/// </summary>
+internal sealed partial class TcpConnection : ITcpHostEvents
+{
+    /// <summary>Our window-scale shift, offered when the guest offers its own (RFC 7323 §2.2).</summary>
+    public const int OurWindowShift = 7;
+
+    private static readonly TimeSpan InitialRto = TimeSpan.FromSeconds(1);
+
+    private readonly TcpTransport _transport;
+    private readonly TcpOptions _options;
+    private readonly LoopTimer _timer;
+    private ITcpHostSocket? _host;
+
+    // The guest-to-host direction (we receive).
+    private SeqNumber _rcvNxt;
+    private int _rcvShift;
+    private SeqNumber _rcvWindowEdge;
+
+    // The host-to-guest direction (we send).
+    private SeqNumber _iss;
+    private SeqNumber _sndUna;
+    private SeqNumber _sndNxt;
+    private uint _sndWnd;
+    private int _sndShift;
+    private int _mss;
+    private bool _hostReadable;
+    private bool _hostEof;
+    private bool _finSent;
+    private SeqNumber _finSeq;
+    private int _dupAcks;
+
+    // Timers and round-trip estimation (RFC 6298).
+    private Instant _rtoDeadline = Instant.Never;
+    private Instant _persistDeadline = Instant.Never;
+    private Instant _stateDeadline = Instant.Never;
+    private Instant _lastHeard;
+    private TimeSpan _rto = InitialRto;
+    private TimeSpan _srtt;
+    private TimeSpan _rttVar;
+    private bool _rttValid;
+    private bool _rttSampling;
+    private SeqNumber _rttSeq;
+    private Instant _rttSent;
+    private int _retransmits;
+    private int _persistProbes;
+    private int _keepaliveProbes;
+
+    public TcpConnection(TcpTransport transport, TcpFlowKey key, TimerQueue timers, TcpOptions options)
+    {
+        _transport = transport;
+        _options = options;
+        Key = key;
+        _timer = timers.Create(OnTimer);
+    }
+
+    public TcpFlowKey Key { get; }
+
+    /// <summary>The sequence number of the guest's SYN.</summary>
+    public SeqNumber GuestInitialSequence { get; private set; }
+
+    public TcpState State { get; private set; } = TcpState.Closed;
+
+    /// <summary>An ACK is owed to the guest; the transport sends it once per loop batch.</summary>
+    public bool AckPending { get; private set; }
+
+    public override string ToString() => $"{Key} {State}";
+
+    /// <summary>
+    /// Starts a guest-opened connection from its SYN: the host socket connects first, and the
+    /// guest hears nothing until it does (the vpnkit contract: no half-open connections).
+    /// </summary>
+    public bool OpenFromGuest(TcpSegment syn, TcpSynOptions synOptions, IpEndpoint hostDestination, int linkMss, Instant now)
+    {
+        GuestInitialSequence = new SeqNumber(syn.SequenceNumber);
+        _rcvNxt = GuestInitialSequence + 1;
+        _rcvWindowEdge = _rcvNxt + ushort.MaxValue;
+        _mss = Math.Min(synOptions.Mss ?? 536, linkMss);
+        if (synOptions.WindowScale is { } shift)
+        {
+            _sndShift = shift;
+            _rcvShift = OurWindowShift;
+        }
+        _sndWnd = syn.Window;
+        _lastHeard = now;
+        State = TcpState.HostConnecting;
+        _host = _transport.Connector.Connect(hostDestination, this, out var error);
+        if (_host is null)
+        {
+            FailConnect(error, now);
+            return false;
+        }
+        _stateDeadline = now + _options.ConnectTimeout;
+        RescheduleTimer();
+        return true;
+    }
+
+    /// <summary>
+    /// Starts a connection into the guest for a host socket already accepted (a published
+    /// port): we send the SYN, from <see cref="Key"/>.Remote to <see cref="Key"/>.Guest.
+    /// </summary>
+    public void OpenToGuest(ITcpHostSocket host, int linkMss, Instant now)
+    {
+        _host = host;
+        _iss = new SeqNumber((uint)Random.Shared.Next());
+        _sndUna = _iss;
+        _sndNxt = _iss + 1;
+        _mss = linkMss;
+        _rcvShift = OurWindowShift;
+        _lastHeard = now;
+        State = TcpState.SynSent;
+        SendSyn(now);
+    }
+
+    public void OnHostConnected(Instant now)
+    {
+        if (State != TcpState.HostConnecting)
+        {
+            return;
+        }
+        _iss = new SeqNumber((uint)Random.Shared.Next());
+        _sndUna = _iss;
+        _sndNxt = _iss + 1;
+        State = TcpState.SynReceived;
+        _stateDeadline = Instant.Never;
+        SendSynAck(now);
+    }
+
+    public void OnHostConnectFailed(TcpHostError error, Instant now)
+    {
+        if (State == TcpState.HostConnecting)
+        {
+            FailConnect(error, now);
+        }
+    }
+
+    /// <summary>The host refused or could not be reached: the guest hears RST or ICMP unreachable.</summary>
+    private void FailConnect(TcpHostError error, Instant now)
+    {
+        var counters = _transport.Counters;
+        switch (error)
+        {
+            case TcpHostError.NetUnreachable:
+            case TcpHostError.HostUnreachable:
+                counters.Unreachable++;
+                _transport.SendUnreachable(this, error, now);
+                break;
+            case TcpHostError.TimedOut:
+                counters.ConnectTimeouts++;
+                SendResetForSyn();
+                break;
+            default:
+                counters.Refused++;
+                SendResetForSyn();
+                break;
+        }
+        Terminate(resetHost: true);
+    }
+
+    public void OnHostReadable(Instant now)
+    {
+        _hostReadable = true;
+        TrySendData(now);
+    }
+
+    public void OnHostWritable(Instant now)
+    {
+        // The guest may have been told the window is (nearly) shut: reopen it now.
+        if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+        {
+            RequestAck();
+        }
+    }
+
+    public void OnHostFailed(TcpHostError error, Instant now)
+    {
+        if (State == TcpState.Closed)
+        {
+            return;
+        }
+        if (State == TcpState.HostConnecting)
+        {
+            FailConnect(error, now);
+            return;
+        }
+        // A host RST becomes a guest RST.
+        _transport.Counters.ResetsFromHost++;
+        SendReset(_sndNxt, withAck: true);
+        Terminate(resetHost: false);
+    }
+
+    /// <summary>Ends the connection: the socket closes, the timer stops, the table forgets it.</summary>
+    private void Terminate(bool resetHost)
+    {
+        if (State == TcpState.Closed && _host is null)
+        {
+            return;
+        }
+        State = TcpState.Closed;
+        _timer.Cancel();
+        var host = _host;
+        _host = null;
+        host?.Close(resetHost);
+        _transport.Remove(this);
+    }
+
+    /// <summary>Ends a connection the guest or the transport gave up on.</summary>
+    public void Abort()
+    {
+        if (State != TcpState.Closed && State != TcpState.HostConnecting)
+        {
+            SendReset(_sndNxt, withAck: true);
+        }
+        Terminate(resetHost: true);
+    }
+
+    /// <summary>A TIME-WAIT or closed connection yields to a new SYN on the same ports (RFC 6191).</summary>
+    public bool CanBeReplacedBy(TcpSegment syn) =>
+        State is TcpState.TimeWait or TcpState.Closed
+        || (State is TcpState.SynReceived or TcpState.HostConnecting && new SeqNumber(syn.SequenceNumber) + 1 != _rcvNxt);
+}

@@ -1,0 +1,233 @@
+using Usernet.Platform;
+using Usernet.Wire;
+
+namespace Usernet.Stack.Tcp;
+
+/// <summary>
+/// TCP for the stack: finds the connection of each guest segment, opens new ones from SYNs
+/// within the connection limit, answers stray segments with RST (RFC 9293 §3.10.7.1), and
+/// builds the segments connections send. ACKs are gathered and sent once per loop batch.
+/// </summary>
+internal sealed class TcpTransport : IIpTransport
+{
+    private const int SynOptionsLength = 8;
+
+    private readonly NetworkStack _stack;
+    private readonly TimerQueue _timers;
+    private readonly Dictionary<TcpFlowKey, TcpConnection> _flows = new();
+    private readonly List<TcpConnection> _ackQueue = new();
+    private readonly byte[] _quote = new byte[Ipv4Packet.MinHeaderLength + 8];
+
+    public TcpTransport(NetworkStack stack, TimerQueue timers, ITcpHostConnector connector, TcpOptions options)
+    {
+        _stack = stack;
+        _timers = timers;
+        Connector = connector;
+        Options = options;
+    }
+
+    public TcpOptions Options { get; }
+
+    public TcpCounters Counters { get; } = new();
+
+    public ITcpHostConnector Connector { get; }
+
+    public int Count => _flows.Count;
+
+    public IEnumerable<TcpConnection> Connections => _flows.Values;
+
+    public void Receive(IpPacketView packet, Instant now)
+    {
+        if (!TcpSegment.TryParse(packet.Payload, out var segment))
+        {
+            _stack.Counters.Drop(DropReason.TcpMalformed);
+            return;
+        }
+        if (!segment.VerifyChecksum(packet.PseudoHeaderSum(packet.Payload.Length)))
+        {
+            _stack.Counters.Drop(DropReason.TcpBadChecksum);
+            return;
+        }
+        Counters.SegmentsIn++;
+        var key = new TcpFlowKey(new IpEndpoint(packet.Source, segment.SourcePort), new IpEndpoint(packet.Destination, segment.DestinationPort));
+        bool isSyn = (segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn;
+        if (_flows.TryGetValue(key, out var connection))
+        {
+            if (!isSyn || !connection.CanBeReplacedBy(segment))
+            {
+                connection.OnSegment(segment, now);
+                return;
+            }
+            connection.Abort();
+        }
+        if (!isSyn)
+        {
+            RefuseStray(key, segment);
+            return;
+        }
+        Open(key, segment, now);
+    }
+
+    private void Open(TcpFlowKey key, TcpSegment syn, Instant now)
+    {
+        if (!syn.TryReadSynOptions(out var options))
+        {
+            _stack.Counters.Drop(DropReason.TcpMalformed);
+            return;
+        }
+        if (_flows.Count >= Options.MaxConnections)
+        {
+            Counters.LimitReached++;
+            _stack.Counters.Drop(DropReason.TcpLimit);
+            SendReset(key, new SeqNumber(0), new SeqNumber(syn.SequenceNumber) + 1, withAck: true);
+            return;
+        }
+        if (Route(key.Remote) is not { } destination)
+        {
+            Counters.Refused++;
+            _stack.Counters.Drop(DropReason.TcpRefused);
+            SendReset(key, new SeqNumber(0), new SeqNumber(syn.SequenceNumber) + 1, withAck: true);
+            return;
+        }
+        var connection = new TcpConnection(this, key, _timers, Options);
+        _flows[key] = connection;
+        connection.OpenFromGuest(syn, options, destination, LinkMss(key.Guest.Address), now);
+    }
+
+    /// <summary>
+    /// Where the host socket connects: the host IP means the host's own loopback (unless that
+    /// is turned off); the gateway has no TCP services yet; anything else is itself.
+    /// </summary>
+    private IpEndpoint? Route(IpEndpoint remote)
+    {
+        var options = _stack.Options;
+        if (remote.Address == options.Gateway)
+        {
+            return null;
+        }
+        if (remote.Address == options.Host)
+        {
+            return Options.HostLoopback ? new IpEndpoint(Ipv4Address.Parse("127.0.0.1"), remote.Port) : null;
+        }
+        return remote;
+    }
+
+    /// <summary>A segment for no connection gets RST, unless it is a RST itself (RFC 9293 §3.10.7.1).</summary>
+    private void RefuseStray(TcpFlowKey key, TcpSegment segment)
+    {
+        _stack.Counters.Drop(DropReason.TcpNoFlow);
+        var flags = segment.Flags;
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            return;
+        }
+        if ((flags & TcpFlags.Ack) != 0)
+        {
+            SendReset(key, new SeqNumber(segment.AcknowledgmentNumber), new SeqNumber(0), withAck: false);
+            return;
+        }
+        int length = segment.Payload.Length + ((flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
+        SendReset(key, new SeqNumber(0), new SeqNumber(segment.SequenceNumber) + length, withAck: true);
+    }
+
+    private void SendReset(TcpFlowKey key, SeqNumber seq, SeqNumber ack, bool withAck)
+    {
+        Counters.ResetsToGuest++;
+        var flags = withAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst;
+        Emit(key, flags, seq, ack, 0, 0, TcpSegment.MinHeaderLength);
+    }
+
+    /// <summary>The segment size towards the guest: its link's MTU less the IPv4 and TCP headers.</summary>
+    public int LinkMss(IpAddress guest) =>
+        (_stack.Neighbours.TryGet(guest, out var neighbour) ? _stack.Options.MtuFor(neighbour.Link) : _stack.Options.Mtu ?? 1500)
+        - Ipv4Packet.MinHeaderLength - TcpSegment.MinHeaderLength;
+
+    public int LinkMss(TcpConnection connection) => LinkMss(connection.Key.Guest.Address);
+
+    /// <summary>Where a data segment's payload goes, for a connection to peek into directly.</summary>
+    public Span<byte> PayloadBuffer(TcpConnection connection) => _stack.Ipv4Payload[TcpSegment.MinHeaderLength..];
+
+    /// <summary>Sends a segment to the guest whose payload is already in <see cref="PayloadBuffer"/>.</summary>
+    public void SendSegment(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int payloadLength, bool synOptions)
+    {
+        _ = synOptions;
+        Emit(connection.Key, flags, seq, ack, window, payloadLength, TcpSegment.MinHeaderLength);
+    }
+
+    public void SendSyn(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int mss, byte? windowShift)
+    {
+        Span<byte> segment = _stack.Ipv4Payload;
+        TcpSegment.WriteSynOptions(segment[TcpSegment.MinHeaderLength..], (ushort)Math.Clamp(mss, 536, ushort.MaxValue), windowShift);
+        Emit(connection.Key, flags, seq, ack, window, 0, TcpSegment.MinHeaderLength + SynOptionsLength);
+    }
+
+    private void Emit(TcpFlowKey key, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int payloadLength, int headerLength)
+    {
+        int length = headerLength + payloadLength;
+        Span<byte> buffer = _stack.Ipv4Payload[..length];
+        if (headerLength == TcpSegment.MinHeaderLength)
+        {
+            TcpSegment.WriteHeader(buffer, key.Remote.Port, key.Guest.Port, seq.Value, ack.Value, flags, window);
+        }
+        else
+        {
+            // The options are already in place: write the fixed header around them.
+            Span<byte> options = stackalloc byte[headerLength - TcpSegment.MinHeaderLength];
+            buffer[TcpSegment.MinHeaderLength..headerLength].CopyTo(options);
+            TcpSegment.WriteHeader(buffer, key.Remote.Port, key.Guest.Port, seq.Value, ack.Value, flags, window, headerLength);
+            options.CopyTo(buffer[TcpSegment.MinHeaderLength..]);
+        }
+        var segment = new TcpSegment(buffer);
+        segment.FillChecksum(InternetChecksum.PseudoHeaderV4(key.Remote.Address.V4, key.Guest.Address.V4, IpProtocol.Tcp, length));
+        Counters.SegmentsOut++;
+        _stack.SendIpv4(key.Remote.Address.V4, key.Guest.Address.V4, IpProtocol.Tcp, length);
+    }
+
+    /// <summary>
+    /// ICMP unreachable for a connection the host could not open, quoting what the guest's SYN
+    /// would have looked like (its header and first 8 bytes: ports and sequence).
+    /// </summary>
+    public void SendUnreachable(TcpConnection connection, TcpHostError error, Instant now)
+    {
+        var key = connection.Key;
+        Span<byte> quote = _quote;
+        Ipv4Packet.WriteHeader(quote, key.Guest.Address.V4, key.Remote.Address.V4, IpProtocol.Tcp, 8, 0);
+        var tcp = quote[Ipv4Packet.MinHeaderLength..];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp, key.Guest.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], key.Remote.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], connection.GuestInitialSequence.Value);
+        byte code = error == TcpHostError.NetUnreachable ? IcmpV4Code.NetUnreachable : IcmpV4Code.HostUnreachable;
+        _stack.SendIcmpV4Error(IcmpV4Type.DestinationUnreachable, code, 0, new Ipv4Packet(quote), _stack.Options.Gateway, now);
+    }
+
+    public void QueueAck(TcpConnection connection) => _ackQueue.Add(connection);
+
+    /// <summary>Sends the ACKs gathered during this loop batch.</summary>
+    public void FlushAcks(Instant now)
+    {
+        _ = now;
+        // Index loop: an ACK can fail a connection, which may queue nothing new but must not break iteration.
+        for (int i = 0; i < _ackQueue.Count; i++)
+        {
+            _ackQueue[i].FlushAck();
+        }
+        _ackQueue.Clear();
+    }
+
+    public void Remove(TcpConnection connection)
+    {
+        if (_flows.TryGetValue(connection.Key, out var current) && current == connection)
+        {
+            _flows.Remove(connection.Key);
+        }
+    }
+
+    /// <summary>Closes every connection of a guest that went away; their host peers see RST.</summary>
+    public void AbortGuest(IpAddress guest)
+    {
+        foreach (var connection in _flows.Values.Where(c => c.Key.Guest.Address == guest).ToList())
+        {
+            connection.Abort();
+        }
+    }
+}

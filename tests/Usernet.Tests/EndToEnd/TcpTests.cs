@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Usernet.Tests.EndToEnd;
+
+/// <summary>Guest TCP through host sockets, with real programs on both sides.</summary>
+public sealed class TcpTests
+{
+    [Fact]
+    public void CurlFetchesFromNginxOnHostLoopbackThroughTheHostIp()
+    {
+        TestEnvironment.RequireRoot();
+        using var nginx = Nginx.Start();
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
+            ["run", "--", "curl", "-sS", "-m", "10", $"http://192.168.65.254:{nginx.Port}/"], TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("hello from nginx\n", result.Stdout);
+    }
+
+    [Fact]
+    public void AClosedHostPortIsRefusedAtOnce()
+    {
+        TestEnvironment.RequireRoot();
+        int port = Ports.Free();
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
+            ["run", "--", "sh", "-c", $"s=$(date +%s%N); curl -sS -m 10 http://192.168.65.254:{port}/; c=$?; e=$(date +%s%N); echo \"code=$c ms=$(( (e - s) / 1000000 ))\""],
+            TimeSpan.FromSeconds(30));
+        Assert.Contains("code=7", result.Stdout);
+        Assert.Contains("Couldn't connect to server", result.Stderr);
+        int ms = int.Parse(result.Stdout.Split("ms=")[1].Trim());
+        Assert.True(ms < 100, $"refusal took {ms} ms");
+    }
+
+    [Fact]
+    public void ATestHostInItsOwnNamespaceIsReached()
+    {
+        TestEnvironment.RequireRoot();
+        using var host = TestHost.Create();
+        using var nginx = Nginx.Start("0.0.0.0", host);
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
+            ["run", "--", "curl", "-sS", "-m", "10", $"http://{host.Address}:{nginx.Port}/"], TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("hello from nginx\n", result.Stdout);
+    }
+
+    [Fact]
+    public void AnUnreachableHostIsReportedNotWaitedFor()
+    {
+        TestEnvironment.RequireRoot();
+        using var host = TestHost.Create();
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
+            ["run", "--", "curl", "-sS", "-m", "20", $"http://{host.Vacant}:80/"], TimeSpan.FromSeconds(40));
+        Assert.Equal(7, result.ExitCode);
+        Assert.Contains("Couldn't connect to server", result.Stderr);
+    }
+
+    [Fact]
+    public void WithoutHostLoopbackTheHostIpRefuses()
+    {
+        TestEnvironment.RequireRoot();
+        using var nginx = Nginx.Start();
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
+            ["run", "--set", "network.hostLoopback=false", "--", "curl", "-sS", "-m", "10", $"http://192.168.65.254:{nginx.Port}/"],
+            TimeSpan.FromSeconds(30));
+        Assert.Equal(7, result.ExitCode);
+    }
+
+    [Fact]
+    public void AGatewayPortWithoutAServiceRefuses()
+    {
+        TestEnvironment.RequireRoot();
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
+            ["run", "--", "curl", "-sS", "-m", "10", "http://192.168.65.1:80/"], TimeSpan.FromSeconds(30));
+        Assert.Equal(7, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task HalfCloseIsPreserved()
+    {
+        TestEnvironment.RequireRoot();
+        // The host answers only after it has seen the guest's end of stream.
+        int port = Ports.Free();
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+            var stream = client.GetStream();
+            var received = new MemoryStream();
+            await stream.CopyToAsync(received, TestContext.Current.CancellationToken);
+            byte[] answer = Encoding.ASCII.GetBytes($"got {received.Length} bytes after EOF\n");
+            await stream.WriteAsync(answer, TestContext.Current.CancellationToken);
+            client.Client.Shutdown(SocketShutdown.Send);
+            return Encoding.ASCII.GetString(received.ToArray());
+        });
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
+            ["run", "--", "sh", "-c", $"printf 'the request' | socat -t 10 - TCP:192.168.65.254:{port}"], TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("got 11 bytes after EOF\n", result.Stdout);
+        Assert.Equal("the request", await server.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task AHostResetReachesTheGuestAsAReset()
+    {
+        TestEnvironment.RequireRoot();
+        int port = Ports.Free();
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+            byte[] buffer = new byte[5];
+            await client.GetStream().ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
+            // Zero linger: close sends RST.
+            client.Client.LingerState = new LingerOption(true, 0);
+            client.Client.Close();
+        }, TestContext.Current.CancellationToken);
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
+            ["run", "--", "curl", "-sS", "-m", "10", $"http://192.168.65.254:{port}/"], TimeSpan.FromSeconds(30));
+        await server.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal(56, result.ExitCode);
+        Assert.Contains("Connection reset by peer", result.Stderr);
+    }
+
+    [Fact]
+    public async Task AGuestResetReachesTheHostAsAReset()
+    {
+        TestEnvironment.RequireRoot();
+        int port = Ports.Free();
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+            var stream = client.GetStream();
+            byte[] buffer = new byte[64];
+            await stream.ReadExactlyAsync(buffer.AsMemory(0, 5), TestContext.Current.CancellationToken);
+            try
+            {
+                while (await stream.ReadAsync(buffer, TestContext.Current.CancellationToken) > 0)
+                {
+                }
+                return "eof";
+            }
+            catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+            {
+                return "reset";
+            }
+        });
+        // Zero linger and no shutdown: close() sends RST and nothing else (socat sends FIN first).
+        string client =
+            "import socket, struct\n" +
+            $"s = socket.create_connection(('192.168.65.254', {port}))\n" +
+            "s.sendall(b'hello')\n" +
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n" +
+            "s.close()\n";
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["run", "--", "python3", "-c", client], TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("reset", await server.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+}

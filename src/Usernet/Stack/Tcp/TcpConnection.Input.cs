@@ -253,9 +253,11 @@ internal sealed partial class TcpConnection
         }
         if (seq > _rcvNxt)
         {
-            // A hole: we keep no reordering buffer, so the guest resends from _rcvNxt.
+            // A hole: we keep no reordering buffer, so the guest resends from _rcvNxt. Each
+            // out-of-order segment gets its own immediate duplicate ACK (RFC 5681 §4.2), so that
+            // three of them start the guest's fast retransmit instead of its timer.
             _transport.Counters.OutOfOrder++;
-            RequestAck();
+            SendAckNow();
             return;
         }
         int skip = _rcvNxt - seq;
@@ -272,18 +274,29 @@ internal sealed partial class TcpConnection
             _transport.Counters.OutOfWindow++;
             fresh = fresh[..room];
         }
-        int written = fresh.Length == 0 ? 0 : _host!.Write(fresh);
-        if (written == ITcpHostSocket.Failed)
+        int taken = 0;
+        if (_backlog.Length == 0)
         {
-            OnHostFailed(_host!.Error, _lastHeard);
+            taken = fresh.Length == 0 ? 0 : _host!.Write(fresh);
+            if (taken == ITcpHostSocket.Failed)
+            {
+                OnHostFailed(_host!.Error, _lastHeard);
+                return;
+            }
+        }
+        if (taken < fresh.Length)
+        {
+            // Inside the window we offered: keep it rather than make the guest resend it.
+            _transport.Counters.PartialWrites++;
+            taken += _backlog.Append(fresh[taken..]);
+        }
+        _rcvNxt += taken;
+        _transport.Counters.BytesFromGuest += taken;
+        if (taken < fresh.Length)
+        {
+            SendAckNow();
             return;
         }
-        if (written < payload.Length - skip)
-        {
-            _transport.Counters.PartialWrites++;
-        }
-        _rcvNxt += written;
-        _transport.Counters.BytesFromGuest += written;
         RequestAck();
     }
 
@@ -293,7 +306,14 @@ internal sealed partial class TcpConnection
     private void OnGuestFin()
     {
         _rcvNxt += 1;
-        _host!.ShutdownWrite();
+        if (_backlog.Length > 0)
+        {
+            _shutdownAfterBacklog = true;
+        }
+        else
+        {
+            _host!.ShutdownWrite();
+        }
         switch (State)
         {
             case TcpState.Established:

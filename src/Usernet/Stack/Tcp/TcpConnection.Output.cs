@@ -14,6 +14,15 @@ internal sealed partial class TcpConnection
         }
     }
 
+    /// <summary>Sends an ACK at once, outside the batch: a duplicate ACK must not be merged with others.</summary>
+    private void SendAckNow()
+    {
+        if (State is not (TcpState.Closed or TcpState.HostConnecting or TcpState.SynSent))
+        {
+            SendSegment(TcpFlags.Ack, _sndNxt, 0);
+        }
+    }
+
     /// <summary>Sends the pending ACK, with the window the host socket can take now.</summary>
     public void FlushAck()
     {
@@ -37,7 +46,7 @@ internal sealed partial class TcpConnection
     private ushort WindowField()
     {
         long space = State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _host is not null
-            ? Math.Clamp(_host.WritableSpace, 0, _options.MaxReceiveWindow)
+            ? Math.Clamp(_host.WritableSpace - _backlog.Length, 0, _options.MaxReceiveWindow)
             : 0;
         long field = Math.Min(space >> _rcvShift, ushort.MaxValue);
         // Never pull the right edge back (RFC 9293 §3.8.6.2.2): keep what was offered.

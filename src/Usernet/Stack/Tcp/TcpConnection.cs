@@ -27,6 +27,8 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     private SeqNumber _rcvNxt;
     private int _rcvShift;
     private SeqNumber _rcvWindowEdge;
+    private readonly GuestDataBacklog _backlog;
+    private bool _shutdownAfterBacklog;
 
     // The host-to-guest direction (we send).
     private SeqNumber _iss;
@@ -63,6 +65,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         _options = options;
         Key = key;
         _timer = timers.Create(OnTimer);
+        _backlog = new GuestDataBacklog(transport.Backlog);
     }
 
     public TcpFlowKey Key { get; }
@@ -176,6 +179,22 @@ internal sealed partial class TcpConnection : ITcpHostEvents
 
     public void OnHostWritable(Instant now)
     {
+        if (_host is null)
+        {
+            return;
+        }
+        if (_backlog.Length > 0)
+        {
+            if (!_backlog.Drain(_host))
+            {
+                OnHostFailed(_host.Error, now);
+                return;
+            }
+            if (_backlog.Length == 0 && _shutdownAfterBacklog)
+            {
+                _host.ShutdownWrite();
+            }
+        }
         // The guest may have been told the window is (nearly) shut: reopen it now.
         if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
         {
@@ -209,6 +228,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         }
         State = TcpState.Closed;
         _timer.Cancel();
+        _backlog.Clear();
         var host = _host;
         _host = null;
         host?.Close(resetHost);

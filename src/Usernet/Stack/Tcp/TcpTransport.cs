@@ -30,6 +30,9 @@ internal sealed class TcpTransport : IIpTransport
 
     public TcpCounters Counters { get; } = new();
 
+    /// <summary>What all connections together may hold of guest data their host sockets could not take yet.</summary>
+    public BacklogBudget Backlog { get; } = new(128L * 1024 * 1024);
+
     public ITcpHostConnector Connector { get; }
 
     public int Count => _flows.Count;

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Usernet.Tests.EndToEnd;
+
+/// <summary>Integrity, concurrency, flow control and resource return of guest TCP.</summary>
+public sealed class TcpStressTests
+{
+    /// <summary>A file of random bytes in /dev/shm (shared with the guest's mount namespace), and its hash.</summary>
+    private sealed class Blob : IDisposable
+    {
+        public Blob(long size)
+        {
+            Path = $"/dev/shm/usernet-test-blob-{Guid.NewGuid():N}";
+            ProcessRunner.Check(ProcessRunner.Shell($"head -c {size} /dev/urandom > {Path}", TimeSpan.FromSeconds(60)));
+            using var stream = File.OpenRead(Path);
+            Sha256 = Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+        }
+
+        public string Path { get; }
+
+        public string Sha256 { get; }
+
+        public void Dispose() => File.Delete(Path);
+    }
+
+    [Fact]
+    public void OneGibibyteEachWayArrivesIntact()
+    {
+        TestEnvironment.RequireRoot();
+        using var blob = new Blob(1L << 30);
+        using var session = GuestSession.Start();
+
+        // Guest to host. Hashing happens after the transfer, not in its path, so that it does
+        // not compete for the two cores while the data moves.
+        string received = $"/dev/shm/usernet-test-received-{Guid.NewGuid():N}";
+        try
+        {
+            int up = Ports.Free();
+            using var receiver = ProcessRunner.Start("socat", ["-u", $"TCP-LISTEN:{up},bind=127.0.0.1,reuseaddr", $"CREATE:{received}"]);
+            WaitForListener(up);
+            ProcessRunner.Check(session.Shell($"socat -u FILE:{blob.Path} TCP:192.168.65.254:{up}", TimeSpan.FromMinutes(3)));
+            Assert.True(receiver.WaitForExit(TimeSpan.FromMinutes(1)));
+            Assert.Equal(blob.Sha256, Sha256Of(received));
+            File.Delete(received);
+
+            // Host to guest.
+            int down = Ports.Free();
+            using var sender = ProcessRunner.Start("socat", ["-u", $"FILE:{blob.Path}", $"TCP-LISTEN:{down},bind=127.0.0.1,reuseaddr"]);
+            WaitForListener(down);
+            ProcessRunner.Check(session.Shell($"socat -u TCP:192.168.65.254:{down} CREATE:{received}", TimeSpan.FromMinutes(3)));
+            Assert.True(sender.WaitForExit(TimeSpan.FromSeconds(30)));
+            Assert.Equal(blob.Sha256, Sha256Of(received));
+        }
+        finally
+        {
+            File.Delete(received);
+        }
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
+    [Fact]
+    public void ThirtyTwoParallelStreamsArriveIntact()
+    {
+        TestEnvironment.RequireRoot();
+        using var blob = new Blob(32L << 20);
+        using var session = GuestSession.Start();
+        string results = Directory.CreateTempSubdirectory("usernet-streams-").FullName;
+        File.SetUnixFileMode(results, (UnixFileMode)0x1FF);
+        try
+        {
+            int port = Ports.Free();
+            // One hashing child per connection, each writing its own file.
+            using var server = ProcessRunner.Start("socat",
+                [$"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=64", $"SYSTEM:cat > {results}/$$$$"]);
+            WaitForListener(port);
+            string clients = string.Join(" & ", Enumerable.Range(0, 32).Select(_ => $"socat -u FILE:{blob.Path} TCP:192.168.65.254:{port}"));
+            ProcessRunner.Check(session.Shell($"{clients} & wait", TimeSpan.FromMinutes(3)));
+            Assert.True(RunCommandTests.WaitUntil(() => Directory.GetFiles(results).Count(f => new FileInfo(f).Length == 32L << 20) == 32, 30));
+            var hashes = Directory.GetFiles(results).Select(Sha256Of).ToList();
+            Assert.Equal(32, hashes.Count);
+            Assert.All(hashes, hash => Assert.Equal(blob.Sha256, hash));
+            Platform.Interop.Libc.Kill(server.Id, Platform.Interop.Libc.SIGTERM);
+        }
+        finally
+        {
+            Directory.Delete(results, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ASlowHostReaderThrottlesTheGuestWithoutGrowingMemory()
+    {
+        TestEnvironment.RequireRoot();
+        using var session = GuestSession.Start();
+        int port = Ports.Free();
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        long read = 0;
+        var slowReader = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(stop.Token);
+            client.ReceiveBufferSize = 4096;
+            var stream = client.GetStream();
+            byte[] buffer = new byte[1024];
+            while (!stop.IsCancellationRequested)
+            {
+                int n = await stream.ReadAsync(buffer, stop.Token);
+                if (n == 0)
+                {
+                    return;
+                }
+                Interlocked.Add(ref read, n);
+                await Task.Delay(1000, stop.Token);
+            }
+        }, stop.Token);
+        long rssBefore = RssKiB(session.UsernetPid);
+        using var sender = ProcessRunner.Start("nsenter",
+            [$"--net=/proc/{session.InitPid}/ns/net", "--", "sh", "-c", $"head -c 1000000000 /dev/zero | socat -u - TCP:192.168.65.254:{port}"]);
+        await Task.Delay(5000, TestContext.Current.CancellationToken);
+        var tcp = session.Stats().GetProperty("tcp");
+        long fromGuest = tcp.GetProperty("bytesFromGuest").GetInt64();
+        long rssAfter = RssKiB(session.UsernetPid);
+        Platform.Interop.Libc.Kill(sender.Id, Platform.Interop.Libc.SIGKILL);
+        await stop.CancelAsync();
+        // The guest could send no more than the host socket buffers hold, and Usernet kept none of it.
+        Assert.True(fromGuest < 32L << 20, $"{fromGuest} bytes passed a reader that took {Interlocked.Read(ref read)}");
+        Assert.True(rssAfter - rssBefore < 16 * 1024, $"RSS grew from {rssBefore} KiB to {rssAfter} KiB");
+    }
+
+    [Fact]
+    public void TwoThousandConcurrentConnectionsOpenExchangeAndClose()
+    {
+        TestEnvironment.RequireRoot();
+        using var nginx = Nginx.Start(workerConnections: 4096);
+        using var session = GuestSession.Start();
+        int fdsBefore = FdCount(session.UsernetPid);
+        var ab = session.Shell($"ulimit -n 8192; ab -q -n 4000 -c 2000 -s 30 http://192.168.65.254:{nginx.Port}/ 2>&1", TimeSpan.FromMinutes(2));
+        Assert.True(ab.ExitCode == 0, ab.ToString());
+        Assert.Contains("Complete requests:      4000", ab.Stdout);
+        Assert.Contains("Failed requests:        0", ab.Stdout);
+        // Closed connections give back their sockets (TIME-WAIT is short).
+        Assert.True(RunCommandTests.WaitUntil(() => session.Stats().GetProperty("tcp").GetProperty("connections").GetInt32() == 0, 15),
+            session.Stats().GetProperty("tcp").ToString());
+        Assert.Equal(fdsBefore, FdCount(session.UsernetPid));
+    }
+
+    [Fact]
+    public async Task AnIdleConnectionOutlivesEveryTimer()
+    {
+        TestEnvironment.RequireRoot();
+        // Every timer short: keepalive after 1 s, probes each second.
+        using var session = GuestSession.Start(
+            "--set", "tcp.keepaliveIdleSeconds=1", "--set", "tcp.keepaliveIntervalSeconds=1", "--set", "tcp.keepaliveCount=2",
+            "--set", "tcp.connectTimeoutSeconds=1");
+        int port = Ports.Free();
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+            var stream = client.GetStream();
+            await Task.Delay(6000, TestContext.Current.CancellationToken);
+            await stream.WriteAsync("ping\n"u8.ToArray(), TestContext.Current.CancellationToken);
+            byte[] buffer = new byte[5];
+            await stream.ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
+            return System.Text.Encoding.ASCII.GetString(buffer);
+        }, TestContext.Current.CancellationToken);
+        // The guest says nothing for 6 s, then answers the host's ping.
+        var guest = session.Shell($"(sleep 6.5; echo pong) | socat -t 5 - TCP:192.168.65.254:{port}", TimeSpan.FromSeconds(30));
+        Assert.True(guest.ExitCode == 0, guest.ToString());
+        Assert.Contains("ping", guest.Stdout);
+        Assert.Equal("pong\n", await server.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        var tcp = session.Stats().GetProperty("tcp");
+        Assert.True(tcp.GetProperty("keepaliveProbes").GetInt64() > 0, tcp.ToString());
+        Assert.Equal(0, tcp.GetProperty("keepaliveTimeouts").GetInt64());
+    }
+
+    /// <summary>Waits for a listener without connecting to it (a probe would use up a one-shot server).</summary>
+    private static void WaitForListener(int port) =>
+        Assert.True(RunCommandTests.WaitUntil(() => ProcessRunner.Run("ss", "-Hltn", $"sport = :{port}").Stdout.Contains($":{port}"), 5),
+            $"nothing listens on {port}");
+
+    private static long RssKiB(int pid) =>
+        long.Parse(File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+
+    private static int FdCount(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
+}

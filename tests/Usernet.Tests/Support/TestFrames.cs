@@ -61,11 +61,7 @@ internal static class TestFrames
     /// <summary>A broadcast DHCPDISCOVER from <paramref name="client"/>, as a client with no address sends it.</summary>
     public static byte[] DhcpDiscover(MacAddress client, uint transactionId)
     {
-        byte[] dhcp = new byte[300];
-        DhcpMessage.WriteRequest(dhcp, transactionId, client, Ipv4Address.Any, broadcast: true);
-        var writer = new DhcpOptionWriter(dhcp.AsSpan(DhcpMessage.FixedLength));
-        writer.WriteByte(DhcpOption.MessageType, (byte)DhcpMessageType.Discover);
-        writer.WriteEnd();
+        byte[] dhcp = TestDhcp.Message(DhcpMessageType.Discover, client, transactionId, broadcast: true);
         return Udp(client, MacAddress.Broadcast, Ipv4Address.Any, Ipv4Address.Broadcast, 68, 67, dhcp);
     }
 

@@ -26,6 +26,16 @@ public sealed class NetworkStackIcmpTests
     /// <summary>The IPv4 packet of a frame the guest sent, as an ICMP error quotes it.</summary>
     private static byte[] PacketOf(byte[] frame) => frame[EthernetFrame.HeaderLength..];
 
+    /// <summary>An ICMP error from the gateway to the guest, quoting all of <paramref name="offending"/>.</summary>
+    private static void AssertErrorFromTheGateway(byte[] error, byte type, byte code, byte[] offending)
+    {
+        StackHarness.AssertIpv4(error, TestFrames.GuestMac, TestFrames.Gateway, TestFrames.Guest);
+        var icmp = Frames.Icmp(error);
+        Assert.Equal(type, icmp.Type);
+        Assert.Equal(code, icmp.Code);
+        Assert.Equal(PacketOf(offending), icmp.Payload.ToArray());
+    }
+
     [Theory]
     [InlineData("192.168.65.1")]
     [InlineData("192.168.65.254")]
@@ -36,12 +46,7 @@ public sealed class NetworkStackIcmpTests
         byte[] request = TestFrames.IcmpEcho(TestFrames.GuestMac, TestFrames.Guest, address, id: 0x4242, sequence: 7, dataLength: 56);
         byte[] reply = harness.AnswerOne(request, T0);
 
-        Assert.True(EthernetFrame.TryParse(reply, out var ethernet));
-        Assert.Equal(TestFrames.GuestMac, ethernet.Destination);
-        Assert.Equal(TestFrames.StackMac, ethernet.Source);
-        var ip = Frames.Ipv4(reply);
-        Assert.Equal(address, ip.Source);
-        Assert.Equal(TestFrames.Guest, ip.Destination);
+        StackHarness.AssertIpv4(reply, TestFrames.GuestMac, address, TestFrames.Guest);
         var echo = Frames.Icmp(reply);
         Assert.Equal(IcmpV4Type.EchoReply, echo.Type);
         Assert.Equal(0, echo.Code);
@@ -143,15 +148,7 @@ public sealed class NetworkStackIcmpTests
         // RFC 1812 §5.3.1: the gateway is a router, and the first hop of a traceroute.
         var harness = new StackHarness();
         byte[] probe = WithTtl(TestFrames.Udp(TestFrames.GuestMac, TestFrames.StackMac, TestFrames.Guest, Outside, 40000, 33434, new byte[32]), 1);
-        byte[] error = harness.AnswerOne(probe, T0);
-
-        var ip = Frames.Ipv4(error);
-        Assert.Equal(TestFrames.Gateway, ip.Source);
-        Assert.Equal(TestFrames.Guest, ip.Destination);
-        var icmp = Frames.Icmp(error);
-        Assert.Equal(IcmpV4Type.TimeExceeded, icmp.Type);
-        Assert.Equal(IcmpV4Code.TtlExceeded, icmp.Code);
-        Assert.Equal(PacketOf(probe), icmp.Payload.ToArray());
+        AssertErrorFromTheGateway(harness.AnswerOne(probe, T0), IcmpV4Type.TimeExceeded, IcmpV4Code.TtlExceeded, probe);
         Assert.Equal(1, harness.Counters.Dropped(DropReason.TtlExpired));
         Assert.Equal(1, harness.Counters.IcmpErrorsSent);
     }
@@ -169,15 +166,7 @@ public sealed class NetworkStackIcmpTests
     {
         var harness = new StackHarness();
         byte[] datagram = UdpToGateway(9);
-        byte[] error = harness.AnswerOne(datagram, T0);
-
-        var ip = Frames.Ipv4(error);
-        Assert.Equal(TestFrames.Gateway, ip.Source);
-        Assert.Equal(TestFrames.Guest, ip.Destination);
-        var icmp = Frames.Icmp(error);
-        Assert.Equal(IcmpV4Type.DestinationUnreachable, icmp.Type);
-        Assert.Equal(IcmpV4Code.PortUnreachable, icmp.Code);
-        Assert.Equal(PacketOf(datagram), icmp.Payload.ToArray());
+        AssertErrorFromTheGateway(harness.AnswerOne(datagram, T0), IcmpV4Type.DestinationUnreachable, IcmpV4Code.PortUnreachable, datagram);
         Assert.Equal(1, harness.Counters.Dropped(DropReason.UdpNoService));
     }
 

@@ -43,12 +43,7 @@ public sealed class NetworkStackUdpTests
         var (harness, server) = WithDhcp();
         byte[] offer = harness.AnswerOne(TestFrames.DhcpDiscover(Client, 0xABCD), T0);
 
-        Assert.True(EthernetFrame.TryParse(offer, out var ethernet));
-        Assert.Equal(MacAddress.Broadcast, ethernet.Destination);
-        Assert.Equal(TestFrames.StackMac, ethernet.Source);
-        var ip = Frames.Ipv4(offer);
-        Assert.Equal(TestFrames.Gateway, ip.Source);
-        Assert.Equal(Ipv4Address.Broadcast, ip.Destination);
+        StackHarness.AssertIpv4(offer, MacAddress.Broadcast, TestFrames.Gateway, Ipv4Address.Broadcast);
         var udp = Frames.Udp(offer);
         Assert.Equal(DhcpMessage.ServerPort, udp.SourcePort);
         Assert.Equal(DhcpMessage.ClientPort, udp.DestinationPort);
@@ -72,9 +67,7 @@ public sealed class NetworkStackUdpTests
         // udhcpc does not set the broadcast flag: the OFFER goes to yiaddr at chaddr (RFC 2131 §4.1).
         var (harness, _) = WithDhcp();
         byte[] offer = harness.AnswerOne(Captures.DhcpDiscover, T0);
-        Assert.True(EthernetFrame.TryParse(offer, out var ethernet));
-        Assert.Equal(Frames.SideA, ethernet.Destination);
-        Assert.Equal(TestFrames.Guest, Frames.Ipv4(offer).Destination);
+        StackHarness.AssertIpv4(offer, Frames.SideA, TestFrames.Gateway, TestFrames.Guest);
         AssertUdpChecksumValid(offer);
         Assert.Equal(DhcpMessageType.Offer, Frames.Dhcp(offer).MessageType);
     }

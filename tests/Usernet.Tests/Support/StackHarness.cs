@@ -42,4 +42,18 @@ internal sealed class StackHarness
 
     /// <summary>Like <see cref="Answer"/>, for input that must get exactly one frame back.</summary>
     public byte[] AnswerOne(byte[] frame, Instant now = default) => Assert.Single(Answer(frame, now));
+
+    /// <summary>
+    /// Checks that <paramref name="frame"/> is a well-formed IPv4 frame from the stack's MAC to
+    /// <paramref name="destinationMac"/>, between the given addresses.
+    /// </summary>
+    public static void AssertIpv4(byte[] frame, MacAddress destinationMac, Ipv4Address source, Ipv4Address destination)
+    {
+        Assert.True(EthernetFrame.TryParse(frame, out var ethernet));
+        Assert.Equal(destinationMac, ethernet.Destination);
+        Assert.Equal(TestFrames.StackMac, ethernet.Source);
+        var ip = Tests.Wire.Frames.Ipv4(frame);
+        Assert.Equal(source, ip.Source);
+        Assert.Equal(destination, ip.Destination);
+    }
 }

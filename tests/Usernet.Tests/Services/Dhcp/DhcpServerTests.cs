@@ -31,32 +31,15 @@ public sealed class DhcpServerTests
     private static DhcpServer NewServer(int maxLeases = 100) =>
         new(Options, new DhcpLeasePool(First, Ipv4Address.Parse("192.168.65.254"), [Gateway, Ipv4Address.Parse("192.168.65.254")], maxLeases), stack: null);
 
-    /// <summary>What Handle answered, or null for silence.</summary>
-    private sealed record Reply(byte[] Bytes, DhcpReplyTarget Target)
-    {
-        public DhcpMessage Message
-        {
-            get
-            {
-                Assert.True(DhcpMessage.TryParse(Bytes, out var message));
-                return message;
-            }
-        }
-
-        public Dictionary<byte, byte[]> Options => TestDhcp.Options(Message);
-
-        public DhcpMessageType Type => Message.MessageType;
-    }
-
-    private static Reply? Exchange(DhcpServer server, byte[] message, Instant now, MacAddress? frameSource = null, int mtu = 1500)
+    private static DhcpReply? Exchange(DhcpServer server, byte[] message, Instant now, MacAddress? frameSource = null, int mtu = 1500)
     {
         byte[] reply = new byte[1024];
         MacAddress source = frameSource ?? MacAddress.Read(message.AsSpan(28));
         int length = server.Handle(message.ToArray(), source, mtu, now, reply, out var target);
-        return length == 0 ? null : new Reply(reply[..length], target);
+        return length == 0 ? null : new DhcpReply(reply[..length], target);
     }
 
-    private static Reply Ok(Reply? reply)
+    private static DhcpReply Ok(DhcpReply? reply)
     {
         Assert.NotNull(reply);
         return reply;
@@ -157,7 +140,7 @@ public sealed class DhcpServerTests
     }
 
     /// <summary>Same transaction, address and client, and every option dnsmasq sent with the same value.</summary>
-    private static void AssertCarriesWhatDnsmasqSent(Reply ours, DhcpMessage dnsmasq)
+    private static void AssertCarriesWhatDnsmasqSent(DhcpReply ours, DhcpMessage dnsmasq)
     {
         var message = ours.Message;
         Assert.Equal(dnsmasq.TransactionId, message.TransactionId);

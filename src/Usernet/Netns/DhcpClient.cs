@@ -166,7 +166,9 @@ internal static unsafe class DhcpClient
             var labels = new List<string>();
             int position = offset;
             int next = -1;
-            for (int hops = 0; position < data.Length && hops < 64; hops++)
+            // Only pointers can go back, so only they count against the bound; a label always
+            // moves forward, and a legal name may have up to 127 of them.
+            for (int hops = 0; position < data.Length && hops < 64;)
             {
                 byte length = data[position];
                 if (length == 0)
@@ -185,6 +187,7 @@ internal static unsafe class DhcpClient
                         next = position + 2;
                     }
                     position = ((length & 0x3F) << 8) | data[position + 1];
+                    hops++;
                     continue;
                 }
                 if (position + 1 + length > data.Length)

@@ -49,7 +49,7 @@ public sealed class RunCommandTests
         using var process = ProcessRunner.Start(TestEnvironment.UsernetBinary,
             ["run", "--", "sh", "-c", "trap 'exit 42' TERM; echo started; while true; do sleep 0.05; done"]);
         Assert.Equal("started", process.StandardOutput.ReadLine());
-        Platform.Interop.Libc.Kill(process.Id, Platform.Interop.Libc.SIGTERM);
+        Usernet.Platform.Interop.Libc.Kill(process.Id, Usernet.Platform.Interop.Libc.SIGTERM);
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)));
         Assert.Equal(42, process.ExitCode);
     }
@@ -75,7 +75,7 @@ public sealed class RunCommandTests
         TestEnvironment.RequireRoot();
         var session = GuestSession.Start();
         string netns = ProcessRunner.Check(session.Exec(["readlink", "/proc/self/ns/net"])).Trim();
-        Platform.Interop.Libc.Kill(session.UsernetPid, Platform.Interop.Libc.SIGKILL);
+        Usernet.Platform.Interop.Libc.Kill(session.UsernetPid, Usernet.Platform.Interop.Libc.SIGKILL);
         session.Dispose();
         Assert.True(WaitUntil(() => ProcessesIn(netns).Count == 0), $"processes left in {netns}");
     }

@@ -9,6 +9,23 @@ internal static class TestFrames
     public static readonly Ipv4Address Gateway = Ipv4Address.Parse("192.168.65.1");
     public static readonly Ipv4Address Host = Ipv4Address.Parse("192.168.65.254");
     public static readonly Ipv4Address Guest = Ipv4Address.Parse("192.168.65.3");
+    public static readonly MacAddress GuestMac = new(0x02_00_00_00_00_03);
+
+    public static byte[] Ethernet(MacAddress source, MacAddress destination, ushort etherType, ReadOnlySpan<byte> payload)
+    {
+        byte[] frame = new byte[EthernetFrame.HeaderLength + payload.Length];
+        EthernetFrame.WriteHeader(frame, destination, source, etherType);
+        payload.CopyTo(frame.AsSpan(EthernetFrame.HeaderLength));
+        return frame;
+    }
+
+    /// <summary>A broadcast ARP request from a guest, as a kernel sends it.</summary>
+    public static byte[] ArpRequest(MacAddress senderMac, Ipv4Address senderIp, Ipv4Address targetIp)
+    {
+        byte[] arp = new byte[ArpPacket.Length];
+        ArpPacket.Write(arp, ArpOperation.Request, senderMac, senderIp, MacAddress.Zero, targetIp);
+        return Ethernet(senderMac, MacAddress.Broadcast, EtherType.Arp, arp);
+    }
 
     public static byte[] Ipv4(
         MacAddress source, MacAddress destination, Ipv4Address sourceIp, Ipv4Address destinationIp, byte protocol,
@@ -31,7 +48,8 @@ internal static class TestFrames
         return frame;
     }
 
-    public static byte[] IcmpEcho(MacAddress source, Ipv4Address sourceIp, Ipv4Address destinationIp, ushort id, ushort sequence, int dataLength = 32)
+    public static byte[] IcmpEcho(
+        MacAddress source, Ipv4Address sourceIp, Ipv4Address destinationIp, ushort id, ushort sequence, int dataLength = 32, byte ttl = 64)
     {
         byte[] icmp = new byte[IcmpV4Message.HeaderLength + dataLength];
         var message = new IcmpV4Message(icmp)
@@ -45,7 +63,7 @@ internal static class TestFrames
             icmp[IcmpV4Message.HeaderLength + i] = (byte)i;
         }
         message.FillChecksum();
-        return Ipv4(source, StackMac, sourceIp, destinationIp, IpProtocol.Icmp, icmp);
+        return Ipv4(source, StackMac, sourceIp, destinationIp, IpProtocol.Icmp, icmp, ttl: ttl);
     }
 
     public static byte[] Udp(MacAddress source, MacAddress destination, Ipv4Address sourceIp, Ipv4Address destinationIp,
@@ -61,11 +79,7 @@ internal static class TestFrames
     /// <summary>A broadcast DHCPDISCOVER from <paramref name="client"/>, as a client with no address sends it.</summary>
     public static byte[] DhcpDiscover(MacAddress client, uint transactionId)
     {
-        byte[] dhcp = new byte[300];
-        DhcpMessage.WriteRequest(dhcp, transactionId, client, Ipv4Address.Any, broadcast: true);
-        var writer = new DhcpOptionWriter(dhcp.AsSpan(DhcpMessage.FixedLength));
-        writer.WriteByte(DhcpOption.MessageType, (byte)DhcpMessageType.Discover);
-        writer.WriteEnd();
+        byte[] dhcp = TestDhcp.Message(DhcpMessageType.Discover, client, transactionId, broadcast: true);
         return Udp(client, MacAddress.Broadcast, Ipv4Address.Any, Ipv4Address.Broadcast, 68, 67, dhcp);
     }
 

@@ -187,7 +187,9 @@ internal sealed class DhcpServer : IUdpService
 
     private int WriteNak(Span<byte> buffer, DhcpMessage request, out DhcpReplyTarget target)
     {
-        DhcpMessage.WriteReply(buffer, request, Ipv4Address.Any, Ipv4Address.Any);
+        var nak = DhcpMessage.WriteReply(buffer, request, Ipv4Address.Any, Ipv4Address.Any);
+        // RFC 2131 Table 3: a NAK's ciaddr is 0, whatever the client claimed.
+        nak.ClientAddress = Ipv4Address.Any;
         var writer = new DhcpOptionWriter(buffer[DhcpMessage.FixedLength..]);
         writer.WriteByte(DhcpOption.MessageType, (byte)DhcpMessageType.Nak);
         writer.WriteAddress(DhcpOption.ServerIdentifier, _options.ServerAddress);
@@ -230,15 +232,23 @@ internal sealed class DhcpServer : IUdpService
         foreach (string domain in domains)
         {
             var encoded = new List<byte>();
+            bool valid = true;
             foreach (string label in domain.TrimEnd('.').Split('.', StringSplitOptions.RemoveEmptyEntries))
             {
                 byte[] labelBytes = Encoding.ASCII.GetBytes(label);
                 if (labelBytes.Length > 63)
                 {
+                    // Search domains from resolv.conf are not validated: leave such a name
+                    // out rather than offer the part of it before the long label.
+                    valid = false;
                     break;
                 }
                 encoded.Add((byte)labelBytes.Length);
                 encoded.AddRange(labelBytes);
+            }
+            if (!valid)
+            {
+                continue;
             }
             encoded.Add(0);
             if (bytes.Count + encoded.Count > 255)

@@ -1,0 +1,253 @@
+using Usernet.Link;
+using Usernet.Platform;
+using Usernet.Stack;
+using Usernet.Tests.Support;
+using Usernet.Wire;
+
+namespace Usernet.Tests.Link;
+
+public sealed class VirtualSwitchTests : IDisposable
+{
+    private static readonly MacAddress MacA = new(0x02_00_00_00_00_0A);
+    private static readonly MacAddress MacB = new(0x02_00_00_00_00_0B);
+    private static readonly MacAddress MacC = new(0x02_00_00_00_00_0C);
+    private static readonly MacAddress Unknown = new(0x02_00_00_00_00_99);
+
+    private readonly EventLoop _loop = new();
+    private readonly VirtualSwitch _switch;
+    private readonly RecordingSwitchPort _stack = new(TestFrames.StackMac);
+    private readonly RecordingLink _a = new("a");
+    private readonly RecordingLink _b = new("b");
+    private readonly RecordingLink _c = new("c");
+
+    public VirtualSwitchTests()
+    {
+        _switch = new VirtualSwitch(_loop);
+        _switch.AttachStack(_stack);
+        _switch.Attach(_a);
+        _switch.Attach(_b);
+        _switch.Attach(_c);
+    }
+
+    public void Dispose() => _loop.Dispose();
+
+    private static byte[] Frame(MacAddress source, MacAddress destination) =>
+        TestFrames.Ethernet(source, destination, EtherType.Ipv4, new byte[46]);
+
+    private void From(RecordingLink link, MacAddress source, MacAddress destination) =>
+        _switch.OnFrame(link, Frame(source, destination), default);
+
+    private void ClearSent()
+    {
+        _a.Sent.Clear();
+        _b.Sent.Clear();
+        _c.Sent.Clear();
+    }
+
+    [Fact]
+    public void AFrameToAnUnknownMacIsFloodedToTheOtherLinks()
+    {
+        From(_a, MacA, Unknown);
+        Assert.Empty(_a.Sent);
+        Assert.Single(_b.Sent);
+        Assert.Single(_c.Sent);
+        Assert.Empty(_stack.Received);
+        Assert.Equal(1, _switch.Counters.Flooded);
+    }
+
+    [Fact]
+    public void ALearnedMacGetsItsFramesOnItsLinkOnly()
+    {
+        From(_a, MacA, Unknown);
+        ClearSent();
+        byte[] frame = Frame(MacB, MacA);
+        _switch.OnFrame(_b, frame, default);
+        Assert.Equal([frame], _a.Sent);
+        Assert.Empty(_b.Sent);
+        Assert.Empty(_c.Sent);
+        Assert.Equal(1, _switch.Counters.BetweenGuests);
+    }
+
+    [Fact]
+    public void AFrameForTheLinkItCameFromIsNotSentBack()
+    {
+        // Two MACs behind one link (a bridge in the VM) talk without the switch.
+        From(_a, MacA, Unknown);
+        ClearSent();
+        From(_a, new MacAddress(0x02_00_00_00_00_AA), MacA);
+        Assert.Empty(_a.Sent);
+        Assert.Empty(_b.Sent);
+        Assert.Empty(_c.Sent);
+    }
+
+    [Fact]
+    public void AMacThatMovesIsRelearned()
+    {
+        From(_a, MacA, Unknown);
+        From(_b, MacA, Unknown);
+        ClearSent();
+        From(_c, MacC, MacA);
+        Assert.Single(_b.Sent);
+        Assert.Empty(_a.Sent);
+    }
+
+    [Fact]
+    public void FramesToTheStackMacGoToTheStackOnly()
+    {
+        From(_a, MacA, TestFrames.StackMac);
+        var (frame, from) = Assert.Single(_stack.Received);
+        Assert.Same(_a, from);
+        Assert.Equal(Frame(MacA, TestFrames.StackMac), frame);
+        Assert.Empty(_b.Sent);
+        Assert.Empty(_c.Sent);
+        Assert.Equal(1, _switch.Counters.ToStack);
+    }
+
+    [Theory]
+    [InlineData(0xFFFF_FFFF_FFFFUL)]
+    [InlineData(0x3333_0000_0001UL)]
+    public void BroadcastAndMulticastGoToTheOtherGuestsAndTheStack(ulong destination)
+    {
+        From(_a, MacA, new MacAddress(destination));
+        Assert.Single(_stack.Received);
+        Assert.Empty(_a.Sent);
+        Assert.Single(_b.Sent);
+        Assert.Single(_c.Sent);
+    }
+
+    [Fact]
+    public void TheStackSendsToTheLearnedLinkOrFloods()
+    {
+        From(_a, MacA, TestFrames.StackMac);
+        _switch.Transmit(Frame(TestFrames.StackMac, MacA));
+        Assert.Single(_a.Sent);
+        Assert.Empty(_b.Sent);
+
+        ClearSent();
+        _switch.Transmit(Frame(TestFrames.StackMac, Unknown));
+        Assert.Single(_a.Sent);
+        Assert.Single(_b.Sent);
+        Assert.Single(_c.Sent);
+
+        ClearSent();
+        _switch.Transmit(Frame(TestFrames.StackMac, MacAddress.Broadcast));
+        Assert.Single(_a.Sent);
+        Assert.Single(_b.Sent);
+        Assert.Single(_c.Sent);
+    }
+
+    [Fact]
+    public void AFrameTooShortForAnEthernetHeaderIsCountedAndGoesNowhere()
+    {
+        _switch.OnFrame(_a, new byte[13], default);
+        Assert.Equal(1, _switch.Counters.Truncated);
+        Assert.Empty(_stack.Received);
+        Assert.Empty(_b.Sent);
+    }
+
+    [Fact]
+    public void AMulticastSourceIsNotLearned()
+    {
+        var multicast = new MacAddress(0x0300_0000_0001);
+        From(_a, multicast, Unknown);
+        ClearSent();
+        From(_b, MacB, multicast);
+        // Flooded as multicast, not sent to link a as if learned.
+        Assert.Single(_a.Sent);
+        Assert.Single(_c.Sent);
+    }
+
+    [Fact]
+    public void TheTableIsBoundedAndAFloodOfForgedMacsCostsOnlyARelearn()
+    {
+        From(_b, MacB, TestFrames.StackMac);
+        // 4096 entries at most: the 4096th forged source finds the table full and clears it.
+        for (ulong i = 1; i <= 4096; i++)
+        {
+            From(_a, new MacAddress(0x02_F0_00_00_00_00 | i), TestFrames.StackMac);
+        }
+        ClearSent();
+        From(_c, MacC, MacB);
+        Assert.Single(_a.Sent);
+        Assert.Single(_b.Sent);
+
+        // B speaks again and is known again.
+        From(_b, MacB, TestFrames.StackMac);
+        ClearSent();
+        From(_c, MacC, MacB);
+        Assert.Empty(_a.Sent);
+        Assert.Single(_b.Sent);
+    }
+
+    [Fact]
+    public void ClosingALinkForgetsItsMacsAndTellsTheStack()
+    {
+        var closed = new List<(FrameLink Link, string Reason)>();
+        _switch.LinkClosed += (link, reason) => closed.Add((link, reason));
+        From(_a, MacA, TestFrames.StackMac);
+
+        _switch.OnLinkClosed(_a, "the peer closed the connection");
+        Assert.Equal([_b, _c], _switch.Links);
+        Assert.Equal([_a], _stack.Closed);
+        Assert.Equal([((FrameLink)_a, "the peer closed the connection")], closed);
+        Assert.Equal(1, _switch.Counters.LinksClosed);
+
+        From(_c, MacC, MacA);
+        Assert.Empty(_a.Sent);
+        Assert.Single(_b.Sent);
+
+        // A second report for the same link changes nothing.
+        _switch.OnLinkClosed(_a, "again");
+        Assert.Single(closed);
+        Assert.Equal(1, _switch.Counters.LinksClosed);
+    }
+
+    [Fact]
+    public void TheLastLinkClosingIsAnnounced()
+    {
+        int announced = 0;
+        _switch.AllLinksClosed += () => announced++;
+        _switch.OnLinkClosed(_a, "done");
+        _switch.OnLinkClosed(_b, "done");
+        Assert.Equal(0, announced);
+        _switch.OnLinkClosed(_c, "done");
+        Assert.Equal(1, announced);
+    }
+
+    [Fact]
+    public void LinksAreFlushedAfterEachLoopBatch()
+    {
+        _loop.RunOnce(0);
+        Assert.Equal(1, _a.Flushes);
+        Assert.Equal(1, _b.Flushes);
+        Assert.Equal(1, _c.Flushes);
+        Assert.Equal(3, _switch.Counters.LinksOpened);
+    }
+
+    [Fact]
+    public void AGuestReachesARealStackThroughTheSwitch()
+    {
+        // The stack transmits through the switch, which knows where the guest is.
+        using var loop = new EventLoop();
+        var network = new VirtualSwitch(loop);
+        var stack = new NetworkStack(new StackOptions(), network);
+        network.AttachStack(stack);
+        var guest = new RecordingLink("guest");
+        var bystander = new RecordingLink("bystander");
+        network.Attach(guest);
+        network.Attach(bystander);
+
+        network.OnFrame(guest, TestFrames.ArpRequest(TestFrames.GuestMac, TestFrames.Guest, TestFrames.Gateway), default);
+        // The broadcast request reaches the bystander; the reply only the guest.
+        Assert.Single(bystander.Sent);
+        byte[] reply = Assert.Single(guest.Sent);
+        Assert.True(EthernetFrame.TryParse(reply, out var ethernet));
+        Assert.Equal(TestFrames.GuestMac, ethernet.Destination);
+        Assert.Equal(EtherType.Arp, ethernet.EtherType);
+
+        network.OnFrame(guest, TestFrames.IcmpEcho(TestFrames.GuestMac, TestFrames.Guest, TestFrames.Gateway, 1, 1), default);
+        Assert.Equal(2, guest.Sent.Count);
+        Assert.Single(bystander.Sent);
+        Assert.Equal(1, stack.Counters.EchoRepliesSent);
+    }
+}

@@ -1,0 +1,239 @@
+using Usernet.Platform;
+
+namespace Usernet.Tests.Platform;
+
+public sealed class LoopTimerTests
+{
+    private static Instant Ms(long milliseconds) => Instant.FromMilliseconds(milliseconds);
+
+    private static Instant JustBefore(Instant instant) => new(instant.Nanoseconds - 1);
+
+    [Fact]
+    public void TimersFireInDeadlineOrderWithTheTimeOfTheRun()
+    {
+        var queue = new TimerQueue();
+        var fired = new List<(string Name, Instant Now)>();
+        foreach (var (name, due) in new[] { ("c", 30), ("a", 10), ("b", 20) })
+        {
+            queue.Create(now => fired.Add((name, now))).Schedule(Ms(due));
+        }
+        Assert.Equal(Ms(10), queue.NextDue);
+
+        queue.RunDue(Ms(25));
+        Assert.Equal([("a", Ms(25)), ("b", Ms(25))], fired);
+        Assert.Equal(Ms(30), queue.NextDue);
+        queue.RunDue(Ms(30));
+        Assert.Equal("c", fired[^1].Name);
+        Assert.Equal(Instant.Never, queue.NextDue);
+    }
+
+    [Fact]
+    public void ATimerFiresAtItsDeadlineNotBefore()
+    {
+        var queue = new TimerQueue();
+        int fired = 0;
+        var timer = queue.Create(_ => fired++);
+        timer.Schedule(Ms(100));
+        queue.RunDue(JustBefore(Ms(100)));
+        Assert.Equal(0, fired);
+        Assert.True(timer.IsScheduled);
+        queue.RunDue(Ms(100));
+        Assert.Equal(1, fired);
+        Assert.False(timer.IsScheduled);
+        Assert.Equal(Instant.Never, timer.Due);
+        queue.RunDue(Ms(1_000));
+        Assert.Equal(1, fired);
+    }
+
+    [Fact]
+    public void MovingTheDeadlineLaterCostsNoNewEntry()
+    {
+        // What a TCP connection does on nearly every segment.
+        var queue = new TimerQueue();
+        var fired = new List<Instant>();
+        var timer = queue.Create(fired.Add);
+        timer.Schedule(Ms(10));
+        for (int i = 1; i <= 1_000; i++)
+        {
+            timer.Schedule(Ms(10 + i));
+        }
+        Assert.Equal(1, queue.Count);
+        Assert.Equal(Ms(1_010), timer.Due);
+
+        // The old entry comes up early and is queued again for the real deadline.
+        queue.RunDue(Ms(10));
+        Assert.Empty(fired);
+        Assert.Equal(1, queue.Count);
+        Assert.Equal(Ms(1_010), queue.NextDue);
+        queue.RunDue(Ms(1_010));
+        Assert.Equal([Ms(1_010)], fired);
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public void MovingTheDeadlineEarlierQueuesAgainAndTheOldEntryIsSkipped()
+    {
+        var queue = new TimerQueue();
+        var fired = new List<Instant>();
+        var timer = queue.Create(fired.Add);
+        timer.Schedule(Ms(20));
+        timer.Schedule(Ms(10));
+        Assert.Equal(2, queue.Count);
+        Assert.Equal(Ms(10), queue.NextDue);
+
+        queue.RunDue(Ms(10));
+        Assert.Equal([Ms(10)], fired);
+        queue.RunDue(Ms(20));
+        Assert.Single(fired);
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public void ScheduleNoLaterThanOnlyEverMovesEarlier()
+    {
+        var queue = new TimerQueue();
+        var timer = queue.Create(_ => { });
+        timer.ScheduleNoLaterThan(Ms(50));
+        Assert.Equal(Ms(50), timer.Due);
+        timer.ScheduleNoLaterThan(Ms(80));
+        Assert.Equal(Ms(50), timer.Due);
+        timer.ScheduleNoLaterThan(Ms(20));
+        Assert.Equal(Ms(20), timer.Due);
+        timer.ScheduleNoLaterThan(Instant.Never);
+        Assert.Equal(Ms(20), timer.Due);
+    }
+
+    [Fact]
+    public void ACancelledTimerDoesNotFire()
+    {
+        var queue = new TimerQueue();
+        int fired = 0;
+        var timer = queue.Create(_ => fired++);
+        timer.Schedule(Ms(10));
+        timer.Cancel();
+        Assert.False(timer.IsScheduled);
+        // The stale entry is dropped as soon as it is looked at.
+        Assert.Equal(Instant.Never, queue.NextDue);
+        Assert.Equal(0, queue.Count);
+        queue.RunDue(Ms(100));
+        Assert.Equal(0, fired);
+    }
+
+    [Fact]
+    public void ACancelledTimerCanBeScheduledAgain()
+    {
+        var queue = new TimerQueue();
+        var fired = new List<Instant>();
+        var timer = queue.Create(fired.Add);
+        timer.Schedule(Ms(10));
+        timer.Cancel();
+        timer.Schedule(Ms(30));
+        queue.RunDue(Ms(20));
+        Assert.Empty(fired);
+        queue.RunDue(Ms(30));
+        Assert.Equal([Ms(30)], fired);
+    }
+
+    [Fact]
+    public void ATimerRescheduledFromItsOwnCallbackFiresAgainLater()
+    {
+        var queue = new TimerQueue();
+        var fired = new List<Instant>();
+        LoopTimer? timer = null;
+        timer = queue.Create(now =>
+        {
+            fired.Add(now);
+            if (fired.Count < 5)
+            {
+                timer!.Schedule(now + TimeSpan.FromMilliseconds(10));
+            }
+        });
+        timer.Schedule(Ms(10));
+        for (long t = 10; t <= 100; t += 10)
+        {
+            queue.RunDue(Ms(t));
+        }
+        Assert.Equal([Ms(10), Ms(20), Ms(30), Ms(40), Ms(50)], fired);
+        Assert.False(timer.IsScheduled);
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public void ACallbackMayScheduleAnotherTimerDueInTheSameRun()
+    {
+        var queue = new TimerQueue();
+        var fired = new List<string>();
+        var second = queue.Create(_ => fired.Add("second"));
+        var first = queue.Create(now =>
+        {
+            fired.Add("first");
+            second.Schedule(now);
+        });
+        first.Schedule(Ms(10));
+        queue.RunDue(Ms(10));
+        Assert.Equal(["first", "second"], fired);
+    }
+
+    [Fact]
+    public void ManyTimersFireOnceEachAtTheFirstRunAfterTheirDeadline()
+    {
+        var queue = new TimerQueue();
+        var random = new Random(7);
+        const int Count = 5_000;
+        var timers = new LoopTimer[Count];
+        var firedAt = new Instant[Count];
+        for (int i = 0; i < Count; i++)
+        {
+            int index = i;
+            timers[i] = queue.Create(now =>
+            {
+                Assert.Equal(default, firedAt[index]);
+                firedAt[index] = now;
+            });
+            timers[i].Schedule(Ms(random.Next(1, 10_000)));
+        }
+
+        // Churn as connections do: later, earlier, cancelled, back again.
+        var expected = new Instant[Count];
+        for (int i = 0; i < Count; i++)
+        {
+            switch (random.Next(4))
+            {
+                case 0:
+                    timers[i].Schedule(timers[i].Due + TimeSpan.FromMilliseconds(random.Next(1, 5_000)));
+                    break;
+                case 1:
+                    timers[i].Schedule(Ms(random.Next(1, (int)timers[i].Due.Milliseconds + 1)));
+                    break;
+                case 2:
+                    timers[i].Cancel();
+                    break;
+            }
+            expected[i] = timers[i].Due;
+        }
+
+        var previous = Instant.Zero;
+        for (long t = 0; t <= 20_000; t += 7)
+        {
+            var now = Ms(t);
+            var due = queue.NextDue;
+            Assert.True(due >= previous);
+            queue.RunDue(now);
+            previous = now;
+        }
+        for (int i = 0; i < Count; i++)
+        {
+            if (expected[i] == Instant.Never)
+            {
+                Assert.Equal(default, firedAt[i]);
+                continue;
+            }
+            // Fired at the first run at or after its deadline.
+            Assert.True(firedAt[i] >= expected[i]);
+            Assert.True(firedAt[i] - expected[i] < TimeSpan.FromMilliseconds(7));
+        }
+        Assert.InRange(expected.Count(e => e == Instant.Never), Count / 8, Count / 3);
+        Assert.Equal(0, queue.Count);
+        Assert.Equal(Instant.Never, queue.NextDue);
+    }
+}

@@ -88,7 +88,7 @@ public sealed class TcpStressTests
             var hashes = Directory.GetFiles(results).Select(Sha256Of).ToList();
             Assert.Equal(32, hashes.Count);
             Assert.All(hashes, hash => Assert.Equal(blob.Sha256, hash));
-            Platform.Interop.Libc.Kill(server.Id, Platform.Interop.Libc.SIGTERM);
+            Usernet.Platform.Interop.Libc.Kill(server.Id, Usernet.Platform.Interop.Libc.SIGTERM);
         }
         finally
         {
@@ -130,7 +130,7 @@ public sealed class TcpStressTests
         var tcp = session.Stats().GetProperty("tcp");
         long fromGuest = tcp.GetProperty("bytesFromGuest").GetInt64();
         long rssAfter = RssKiB(session.UsernetPid);
-        Platform.Interop.Libc.Kill(sender.Id, Platform.Interop.Libc.SIGKILL);
+        Usernet.Platform.Interop.Libc.Kill(sender.Id, Usernet.Platform.Interop.Libc.SIGKILL);
         await stop.CancelAsync();
         // The guest could send no more than the host socket buffers hold, and Usernet kept none of it.
         Assert.True(fromGuest < 32L << 20, $"{fromGuest} bytes passed a reader that took {Interlocked.Read(ref read)}");

@@ -112,10 +112,15 @@ internal sealed class TimerQueue
     /// <summary>Entries in the heap, stale ones included.</summary>
     public int Count => _heap.Count;
 
-    /// <summary>Fires every timer due at or before <paramref name="now"/>.</summary>
+    /// <summary>
+    /// Fires every timer due at or before <paramref name="now"/>. Only the entries present at
+    /// the start are run: a timer that re-arms itself for now waits for the next wake-up
+    /// instead of spinning this loop forever.
+    /// </summary>
     public void RunDue(Instant now)
     {
-        while (_heap.TryPeek(out var entry, out long due) && due <= now.Nanoseconds)
+        int budget = _heap.Count;
+        while (budget-- > 0 && _heap.TryPeek(out var entry, out long due) && due <= now.Nanoseconds)
         {
             _heap.Dequeue();
             if (entry.Generation == entry.Timer.Generation)

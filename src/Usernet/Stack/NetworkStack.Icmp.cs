@@ -36,8 +36,9 @@ internal sealed partial class NetworkStack
             IcmpNat.Receive(new IpPacketView(ip), now);
             return;
         }
-        if (icmp.Type != IcmpV4Type.EchoRequest)
+        if (icmp.Type != IcmpV4Type.EchoRequest || ip.Source.IsUnspecified)
         {
+            // A host with no address yet cannot be answered (RFC 1122 §3.2.1.3).
             // Errors and replies addressed to the stack itself have nothing to answer.
             Counters.Drop(DropReason.IcmpUnsupported);
             return;

@@ -35,7 +35,8 @@ internal sealed class Instance : IAsyncDisposable
             [stack.Gateway, stack.Host], options.MaxLeases);
         Dhcp = new DhcpServer(options.Dhcp, pool, Stack);
         Stack.AddUdpService(DhcpMessage.ServerPort, Dhcp);
-        Tcp = new TcpTransport(Stack, Loop.Timers, new HostTcpConnector(Loop, options.Tcp), options.Tcp);
+        Connector = new HostTcpConnector(Loop, options.Tcp, options.Stack.Gateway);
+        Tcp = new TcpTransport(Stack, Loop.Timers, Connector, options.Tcp);
         Stack.Tcp = Tcp;
         // ACKs gathered in a batch go out before the links flush what the batch produced.
         Loop.AddAfterDispatch(Tcp.FlushAcks);
@@ -57,6 +58,9 @@ internal sealed class Instance : IAsyncDisposable
     public DhcpServer Dhcp { get; }
 
     public TcpTransport Tcp { get; }
+
+    /// <summary>Opens host sockets, and holds the gateway's own TCP services.</summary>
+    public HostTcpConnector Connector { get; }
 
     public string? ControlSocket => _control?.SocketPath;
 

@@ -14,16 +14,33 @@ internal sealed class HostTcpConnector : ITcpHostConnector
 {
     private readonly EventLoop _loop;
     private readonly TcpOptions _options;
+    private readonly IpAddress _gateway;
 
-    public HostTcpConnector(EventLoop loop, TcpOptions options)
+    public HostTcpConnector(EventLoop loop, TcpOptions options, IpAddress gateway)
     {
         _loop = loop;
         _options = options;
+        _gateway = gateway;
     }
 
-    public ITcpHostSocket? Connect(IpEndpoint destination, ITcpHostEvents events, out TcpHostError error)
+    public GatewayTcpServices GatewayServices { get; } = new();
+
+    public bool ServesGatewayPort(ushort port) => GatewayServices.Serves(port);
+
+    public ITcpHostSocket? Connect(TcpFlowKey flow, IpEndpoint destination, ITcpHostEvents events, out TcpHostError error)
     {
         error = TcpHostError.None;
+        if (destination.Address == _gateway)
+        {
+            int ours = GatewayServices.Open(destination.Port, flow.Guest);
+            if (ours < 0)
+            {
+                error = TcpHostError.Refused;
+                return null;
+            }
+            // Connected already: the first writable edge reports it.
+            return new HostTcpSocket(_loop, ours, events, connecting: true);
+        }
         int domain = destination.Address.IsV4 ? Libc.AF_INET : Libc.AF_INET6;
         int fd = Libc.Socket(domain, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0)

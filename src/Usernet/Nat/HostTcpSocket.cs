@@ -24,6 +24,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     private PollRegistration _registration;
     private bool _connecting;
     private int _kernelPeekOffset;
+    private bool _discardByCopy;
     private int _sendBuffer;
     private int _sendBufferAge;
 
@@ -165,8 +166,25 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     {
         while (count > 0 && _fd >= 0)
         {
-            // MSG_TRUNC on a TCP socket drops the bytes without copying them anywhere.
-            nint n = Libc.Recv(_fd, null, count, Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
+            nint n;
+            if (_discardByCopy)
+            {
+                fixed (byte* skip = SkipBuffer)
+                {
+                    n = Libc.Recv(_fd, skip, Math.Min(count, SkipBuffer.Length), Libc.MSG_DONTWAIT);
+                }
+            }
+            else
+            {
+                // MSG_TRUNC on a TCP socket drops the bytes without copying them anywhere.
+                n = Libc.Recv(_fd, null, count, Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
+                if (n < 0 && Errno.Last == Errno.EFAULT)
+                {
+                    // Not TCP (a gateway service's socket pair): drop them by reading them.
+                    _discardByCopy = true;
+                    continue;
+                }
+            }
             if (n <= 0)
             {
                 return;

@@ -12,6 +12,7 @@ internal static partial class Errno
     public const int EIO = 5;
     public const int EBADF = 9;
     public const int ECHILD = 10;
+    public const int EFAULT = 14;
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;
     public const int EACCES = 13;

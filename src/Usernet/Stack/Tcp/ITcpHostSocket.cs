@@ -71,8 +71,12 @@ internal interface ITcpHostEvents
 internal interface ITcpHostConnector
 {
     /// <summary>
-    /// Starts a non-blocking connect to <paramref name="destination"/>; the outcome arrives
-    /// through <paramref name="events"/>. Returns null when it fails at once.
+    /// Starts a non-blocking connect to <paramref name="destination"/> for the guest connection
+    /// <paramref name="flow"/>; the outcome arrives through <paramref name="events"/>. Returns
+    /// null when it fails at once.
     /// </summary>
-    ITcpHostSocket? Connect(Wire.IpEndpoint destination, ITcpHostEvents events, out TcpHostError error);
+    ITcpHostSocket? Connect(TcpFlowKey flow, Wire.IpEndpoint destination, ITcpHostEvents events, out TcpHostError error);
+
+    /// <summary>Whether Usernet itself serves this TCP port on the gateway (DNS, the HTTP proxy).</summary>
+    bool ServesGatewayPort(ushort port);
 }

@@ -98,7 +98,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         _sndWnd = syn.Window;
         _lastHeard = now;
         State = TcpState.HostConnecting;
-        _host = _transport.Connector.Connect(hostDestination, this, out var error);
+        _host = _transport.Connector.Connect(Key, hostDestination, this, out var error);
         if (_host is null)
         {
             FailConnect(error, now);

@@ -99,14 +99,15 @@ internal sealed class TcpTransport : IIpTransport
 
     /// <summary>
     /// Where the host socket connects: the host IP means the host's own loopback (unless that
-    /// is turned off); the gateway has no TCP services yet; anything else is itself.
+    /// is turned off); the gateway means Usernet's own service on that port, if any; anything
+    /// else is itself.
     /// </summary>
     private IpEndpoint? Route(IpEndpoint remote)
     {
         var options = _stack.Options;
         if (remote.Address == options.Gateway)
         {
-            return null;
+            return Connector.ServesGatewayPort(remote.Port) ? remote : null;
         }
         if (remote.Address == options.Host)
         {

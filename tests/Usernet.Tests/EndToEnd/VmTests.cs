@@ -195,7 +195,7 @@ public sealed class VmTests : IClassFixture<VmImage>, IDisposable
     {
         var stats = serve.Stats();
         var link = Assert.Single(stats.GetProperty("links").EnumerateArray());
-        string context = $"{stats}\n{vm}";
+        string context = $"{stats}\n{vm}\n--- usernet serve\n{serve.Stderr}";
         Assert.True(link.GetProperty("link").GetString()!.StartsWith(description, StringComparison.Ordinal), context);
         // DHCP, ARP and 3 sizes x 2 pings x 2 targets at least, some of them in fragments.
         Assert.True(link.GetProperty("framesIn").GetInt64() >= 16, context);

@@ -79,7 +79,7 @@ internal sealed class GuestSession : IDisposable
         }
         catch
         {
-            Stop(process);
+            ProcessRunner.Stop(process);
             process.Dispose();
             throw;
         }
@@ -124,13 +124,7 @@ internal sealed class GuestSession : IDisposable
     public ProcessResult Shell(string commandLine, TimeSpan? timeout = null) => Exec(["/bin/sh", "-c", commandLine], timeout);
 
     /// <summary>The instance's counters (usernet stats).</summary>
-    public JsonElement Stats()
-    {
-        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["stats", "--instance", Instance], TimeSpan.FromSeconds(10));
-        Assert.True(result.ExitCode == 0, result.ToString());
-        using var document = JsonDocument.Parse(result.Stdout);
-        return document.RootElement.Clone();
-    }
+    public JsonElement Stats() => UsernetStats.Read(Instance);
 
     public static long Drop(JsonElement stats, string reason) =>
         stats.GetProperty("stack").GetProperty("drops").TryGetProperty(reason, out var value) ? value.GetInt64() : 0;
@@ -154,22 +148,9 @@ internal sealed class GuestSession : IDisposable
         return _process.ExitCode;
     }
 
-    private static void Stop(Process process)
-    {
-        if (!process.HasExited)
-        {
-            Libc.Kill(process.Id, Libc.SIGTERM);
-            if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
-            {
-                Libc.Kill(process.Id, Libc.SIGKILL);
-                process.WaitForExit();
-            }
-        }
-    }
-
     public void Dispose()
     {
-        Stop(_process);
+        ProcessRunner.Stop(_process);
         _process.Dispose();
     }
 }

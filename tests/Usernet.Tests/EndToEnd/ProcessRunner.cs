@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Usernet.Platform.Interop;
 
 namespace Usernet.Tests.EndToEnd;
 
@@ -66,6 +67,20 @@ internal static class ProcessRunner
             }
         }
         return Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
+    }
+
+    /// <summary>Stops a process as a user would (SIGTERM), by its PID; SIGKILL if it has not ended within 10 s.</summary>
+    public static void Stop(Process process)
+    {
+        if (!process.HasExited)
+        {
+            Libc.Kill(process.Id, Libc.SIGTERM);
+            if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                Libc.Kill(process.Id, Libc.SIGKILL);
+            }
+        }
+        process.WaitForExit();
     }
 
     /// <summary>Asserts success and returns stdout.</summary>

@@ -17,17 +17,26 @@ internal static class TestEnvironment
             {
                 return configured;
             }
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Usernet.slnx")))
-            {
-                directory = directory.Parent;
-            }
-            string path = Path.Combine(directory?.FullName ?? ".", ".build", "bin", "usernet");
+            string path = Path.Combine(RepositoryRoot, ".build", "bin", "usernet");
             if (!File.Exists(path))
             {
                 throw new InvalidOperationException($"no usernet binary at {path}: run tests/run, which builds it");
             }
             return path;
+        }
+    }
+
+    /// <summary>The checkout the test assembly was built in (where Usernet.slnx is).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Usernet.slnx")))
+            {
+                directory = directory.Parent;
+            }
+            return directory?.FullName ?? throw new InvalidOperationException($"no Usernet.slnx above {AppContext.BaseDirectory}");
         }
     }
 

@@ -6,6 +6,7 @@ using Usernet.Platform;
 using Usernet.Services.Dhcp;
 using Usernet.Stack;
 using Usernet.Stack.Tcp;
+using Usernet.Stack.Udp;
 using Usernet.Wire;
 
 namespace Usernet.Cli;
@@ -38,6 +39,8 @@ internal sealed class Instance : IAsyncDisposable
         Connector = new HostTcpConnector(Loop, options.Tcp, options.Stack.Gateway);
         Tcp = new TcpTransport(Stack, Loop.Timers, Connector, options.Tcp);
         Stack.Tcp = Tcp;
+        Udp = new UdpNat(Stack, Loop.Timers, new HostDatagramFactory(Loop), options.Udp);
+        Stack.UdpNat = Udp;
         // ACKs gathered in a batch go out before the links flush what the batch produced.
         Loop.AddAfterDispatch(Tcp.FlushAcks);
         Loop.AddAfterDispatch(_ => Switch.Flush());
@@ -58,6 +61,8 @@ internal sealed class Instance : IAsyncDisposable
     public DhcpServer Dhcp { get; }
 
     public TcpTransport Tcp { get; }
+
+    public UdpNat Udp { get; }
 
     /// <summary>Opens host sockets, and holds the gateway's own TCP services.</summary>
     public HostTcpConnector Connector { get; }
@@ -171,6 +176,21 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteNumber("keepaliveTimeouts", tcp.KeepaliveTimeouts);
         w.WriteNumber("windowProbes", tcp.WindowProbes);
         w.WriteNumber("partialWrites", tcp.PartialWrites);
+        w.WriteEndObject();
+        w.WriteStartObject("udp");
+        var udp = Udp.Counters;
+        w.WriteNumber("flows", Udp.Count);
+        w.WriteNumber("flowsOpened", udp.FlowsOpened);
+        w.WriteNumber("flowsExpired", udp.FlowsExpired);
+        w.WriteNumber("flowsEvicted", udp.FlowsEvicted);
+        w.WriteNumber("datagramsFromGuest", udp.DatagramsFromGuest);
+        w.WriteNumber("datagramsToGuest", udp.DatagramsToGuest);
+        w.WriteNumber("bytesFromGuest", udp.BytesFromGuest);
+        w.WriteNumber("bytesToGuest", udp.BytesToGuest);
+        w.WriteNumber("sendDropped", udp.SendDropped);
+        w.WriteNumber("tooBig", udp.TooBig);
+        w.WriteNumber("icmpErrorsRelayed", udp.IcmpErrorsRelayed);
+        w.WriteNumber("socketFailures", udp.SocketFailures);
         w.WriteEndObject();
         w.WriteNumber("loopFaults", Loop.Faults);
         w.WriteNumber("timers", Loop.Timers.Count);

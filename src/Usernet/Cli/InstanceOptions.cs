@@ -18,5 +18,7 @@ internal sealed record InstanceOptions
 
     public Stack.Tcp.TcpOptions Tcp { get; init; } = new();
 
+    public Stack.Udp.UdpOptions Udp { get; init; } = new();
+
     public string? PcapPath { get; init; }
 }

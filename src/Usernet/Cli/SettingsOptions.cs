@@ -3,6 +3,7 @@ using Usernet.Services.Dhcp;
 using Usernet.Services.Dns;
 using Usernet.Stack;
 using Usernet.Stack.Tcp;
+using Usernet.Stack.Udp;
 
 namespace Usernet.Cli;
 
@@ -97,6 +98,12 @@ internal static class SettingsOptions
                 KeepaliveIdle = settings.Tcp.KeepaliveIdle,
                 KeepaliveInterval = settings.Tcp.KeepaliveInterval,
                 KeepaliveCount = settings.Tcp.KeepaliveCount,
+                HostLoopback = network.HostLoopback,
+            },
+            Udp = new UdpOptions
+            {
+                MaxFlows = settings.Udp.MaxFlows,
+                IdleTimeout = settings.Udp.IdleTimeout,
                 HostLoopback = network.HostLoopback,
             },
             PcapPath = line.Value("--pcap"),

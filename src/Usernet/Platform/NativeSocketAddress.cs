@@ -134,6 +134,41 @@ internal unsafe struct NativeSocketAddress
         }
     }
 
+    /// <summary>recvmsg(2) with a control buffer; the message's source address lands here.</summary>
+    public nint ReceiveMessage(int fd, Libc.IoVec* iov, int iovCount, byte* control, int controlLength, int flags)
+    {
+        fixed (Libc.SockAddrStorage* storage = &_storage)
+        {
+            var message = new Libc.MsgHdr
+            {
+                Name = storage,
+                NameLength = sizeof(Libc.SockAddrStorage),
+                Iov = iov,
+                IovLength = (nuint)iovCount,
+                Control = control,
+                ControlLength = (nuint)controlLength,
+            };
+            nint n = Libc.RecvMsg(fd, &message, flags);
+            Length = n >= 0 ? message.NameLength : 0;
+            return n;
+        }
+    }
+
+    /// <summary>The IP address of a sockaddr in raw memory (as SO_EE_OFFENDER leaves it), or null.</summary>
+    public static IpAddress? AddressAt(byte* sockaddr)
+    {
+        ushort family = *(ushort*)sockaddr;
+        if (family == Libc.AF_INET)
+        {
+            return Ipv4Address.FromNetworkOrder(((Libc.SockAddrIn*)sockaddr)->Address);
+        }
+        if (family == Libc.AF_INET6)
+        {
+            return Ipv6Address.Read(new ReadOnlySpan<byte>(((Libc.SockAddrIn6*)sockaddr)->Address, 16));
+        }
+        return null;
+    }
+
     /// <summary>accept4(2); the peer's address lands here.</summary>
     public int Accept(int listenFd, int flags)
     {

@@ -66,7 +66,7 @@ public sealed class RunCommandTests
         Assert.StartsWith("net:[", netns);
         Assert.True(WaitUntil(() => ProcessesIn(netns).Count == 0), $"processes left in {netns}: {string.Join(',', ProcessesIn(netns))}");
         Assert.Equal(linksBefore, ProcessRunner.Check(ProcessRunner.Run("ip", "-o", "link")));
-        Assert.Empty(Directory.GetFiles("/dev/shm", "usernet-*"));
+        Assert.Empty(Directory.GetFiles("/dev/shm", "usernet-resolv-*"));
     }
 
     [Fact]

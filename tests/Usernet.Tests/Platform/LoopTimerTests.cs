@@ -159,7 +159,7 @@ public sealed class LoopTimerTests
     }
 
     [Fact]
-    public void ACallbackMayScheduleAnotherTimerDueInTheSameRun()
+    public void ATimerArmedForNowInsideACallbackWaitsForTheNextRun()
     {
         var queue = new TimerQueue();
         var fired = new List<string>();
@@ -171,7 +171,26 @@ public sealed class LoopTimerTests
         });
         first.Schedule(Ms(10));
         queue.RunDue(Ms(10));
+        Assert.Equal(["first"], fired);
+        Assert.Equal(Ms(10), queue.NextDue);
+        queue.RunDue(Ms(10));
         Assert.Equal(["first", "second"], fired);
+    }
+
+    [Fact]
+    public void ATimerThatKeepsReArmingItselfForNowCannotSpinARun()
+    {
+        var queue = new TimerQueue();
+        int fired = 0;
+        LoopTimer? timer = null;
+        timer = queue.Create(now =>
+        {
+            fired++;
+            timer!.Schedule(now);
+        });
+        timer.Schedule(Ms(10));
+        queue.RunDue(Ms(10));
+        Assert.Equal(1, fired);
     }
 
     [Fact]

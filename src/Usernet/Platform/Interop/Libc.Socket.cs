@@ -93,6 +93,40 @@ internal static unsafe partial class Libc
     public const int TCP_KEEPCNT = 6;
     public const int IPV6_V6ONLY = 26;
 
+    public const int IP_TTL = 2;
+    public const int IP_MTU_DISCOVER = 10;
+    public const int IP_RECVERR = 11;
+    public const int IP_MTU = 14;
+    public const int IP_PMTUDISC_DONT = 0;
+    public const int IP_PMTUDISC_DO = 2;
+    public const int IPV6_UNICAST_HOPS = 16;
+    public const int IPV6_MTU_DISCOVER = 23;
+    public const int IPV6_MTU = 24;
+    public const int IPV6_RECVERR = 25;
+    public const int IPV6_PMTUDISC_DONT = 0;
+    public const int IPV6_PMTUDISC_DO = 2;
+    public const int IPPROTO_ICMP = 1;
+    public const int IPPROTO_ICMPV6 = 58;
+    public const int MSG_ERRQUEUE = 0x2000;
+
+    /// <summary>Where a queued error came from (linux/errqueue.h).</summary>
+    public const byte SO_EE_ORIGIN_LOCAL = 1;
+    public const byte SO_EE_ORIGIN_ICMP = 2;
+    public const byte SO_EE_ORIGIN_ICMP6 = 3;
+
+    /// <summary>struct sock_extended_err; the offender's sockaddr follows it.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockExtendedErr
+    {
+        public uint Errno;
+        public byte Origin;
+        public byte Type;
+        public byte Code;
+        public byte Pad;
+        public uint Info;
+        public uint Data;
+    }
+
     /// <summary>Bytes in a TCP socket's send queue not yet acknowledged by the peer (SIOCOUTQ).</summary>
     public const nuint SIOCOUTQ = 0x5411;
 

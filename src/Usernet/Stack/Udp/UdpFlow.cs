@@ -1,0 +1,40 @@
+using Usernet.Wire;
+
+namespace Usernet.Stack.Udp;
+
+/// <summary>
+/// One guest (address, port) and the host socket that speaks for it: datagrams to any
+/// destination leave through the socket, and every reply comes back to the guest from its
+/// true source (RFC 4787's endpoint-independent mapping, so NAT traversal works).
+/// </summary>
+internal sealed class UdpFlow : IHostDatagramEvents
+{
+    private readonly UdpNat _nat;
+
+    public UdpFlow(UdpNat nat, IpEndpoint guest)
+    {
+        _nat = nat;
+        Guest = guest;
+        Node = new LinkedListNode<UdpFlow>(this);
+    }
+
+    public IpEndpoint Guest { get; }
+
+    public IHostDatagramSocket? Socket { get; set; }
+
+    public Instant LastActivity { get; set; }
+
+    /// <summary>Its place in the table's least-recently-used order.</summary>
+    public LinkedListNode<UdpFlow> Node { get; }
+
+    public Span<byte> ReceiveBuffer => _nat.ReceiveBuffer(this);
+
+    public void OnHostDatagram(IpEndpoint source, int length, Instant now)
+    {
+        LastActivity = now;
+        _nat.Touch(this);
+        _nat.DeliverToGuest(this, source, length);
+    }
+
+    public void OnHostIcmpError(in HostIcmpError error, Instant now) => _nat.RelayIcmpError(this, error, now);
+}

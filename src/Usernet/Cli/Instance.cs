@@ -5,6 +5,7 @@ using Usernet.Nat;
 using Usernet.Platform;
 using Usernet.Services.Dhcp;
 using Usernet.Stack;
+using Usernet.Stack.Icmp;
 using Usernet.Stack.Tcp;
 using Usernet.Stack.Udp;
 using Usernet.Wire;
@@ -39,8 +40,12 @@ internal sealed class Instance : IAsyncDisposable
         Connector = new HostTcpConnector(Loop, options.Tcp, options.Stack.Gateway);
         Tcp = new TcpTransport(Stack, Loop.Timers, Connector, options.Tcp);
         Stack.Tcp = Tcp;
-        Udp = new UdpNat(Stack, Loop.Timers, new HostDatagramFactory(Loop), options.Udp);
+        var datagrams = new HostDatagramFactory(Loop);
+        PingMode = datagrams.PingMode;
+        Udp = new UdpNat(Stack, Loop.Timers, datagrams, options.Udp);
         Stack.UdpNat = Udp;
+        Ping = new IcmpEchoNat(Stack, Loop.Timers, datagrams, options.Udp.IdleTimeout);
+        Stack.IcmpNat = Ping;
         // ACKs gathered in a batch go out before the links flush what the batch produced.
         Loop.AddAfterDispatch(Tcp.FlushAcks);
         Loop.AddAfterDispatch(_ => Switch.Flush());
@@ -63,6 +68,11 @@ internal sealed class Instance : IAsyncDisposable
     public TcpTransport Tcp { get; }
 
     public UdpNat Udp { get; }
+
+    public IcmpEchoNat Ping { get; }
+
+    /// <summary>How guests' pings leave the host: "ping sockets", "raw socket" or "unavailable".</summary>
+    public string PingMode { get; }
 
     /// <summary>Opens host sockets, and holds the gateway's own TCP services.</summary>
     public HostTcpConnector Connector { get; }
@@ -191,6 +201,14 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteNumber("tooBig", udp.TooBig);
         w.WriteNumber("icmpErrorsRelayed", udp.IcmpErrorsRelayed);
         w.WriteNumber("socketFailures", udp.SocketFailures);
+        w.WriteEndObject();
+        w.WriteStartObject("ping");
+        w.WriteString("mode", PingMode);
+        w.WriteNumber("flows", Ping.Count);
+        w.WriteNumber("echoesSent", Ping.EchoesSent);
+        w.WriteNumber("repliesRelayed", Ping.RepliesRelayed);
+        w.WriteNumber("errorsRelayed", Ping.ErrorsRelayed);
+        w.WriteNumber("refused", Ping.Unavailable);
         w.WriteEndObject();
         w.WriteNumber("loopFaults", Loop.Faults);
         w.WriteNumber("timers", Loop.Timers.Count);

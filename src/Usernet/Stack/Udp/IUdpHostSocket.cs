@@ -17,8 +17,11 @@ internal enum HostSendResult
     Failed,
 }
 
-/// <summary>An ICMP error the host received about a datagram we sent (IP_RECVERR).</summary>
-internal readonly record struct HostIcmpError(byte Type, byte Code, IpAddress Offender, IpEndpoint OriginalDestination, uint Info);
+/// <summary>
+/// An ICMP error the host received about a datagram we sent (IP_RECVERR). For an echo request,
+/// <paramref name="QuotedSequence"/> is the sequence number it carried.
+/// </summary>
+internal readonly record struct HostIcmpError(byte Type, byte Code, IpAddress Offender, IpEndpoint OriginalDestination, uint Info, ushort QuotedSequence = 0);
 
 /// <summary>
 /// A host datagram socket for one guest flow (UDP, or ICMP echo through ping sockets): it
@@ -48,4 +51,14 @@ internal interface IHostDatagramFactory
 {
     /// <summary>A UDP socket of the family of <paramref name="family"/>; null when none can be opened.</summary>
     IHostDatagramSocket? OpenUdp(IpAddress family, IHostDatagramEvents events);
+
+    /// <summary>
+    /// A socket that sends ICMP echo requests (given whole, header and data) and receives the
+    /// replies, with the identifier its own: a ping socket, or a share of a raw one. Null when
+    /// the host allows neither (<see cref="PingUnavailableReason"/> says why).
+    /// </summary>
+    IHostDatagramSocket? OpenPing(IpAddress family, IHostDatagramEvents events);
+
+    /// <summary>Why echo to outside addresses cannot work here, or null when it can.</summary>
+    string? PingUnavailableReason { get; }
 }

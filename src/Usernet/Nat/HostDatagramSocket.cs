@@ -6,12 +6,13 @@ using Usernet.Wire;
 namespace Usernet.Nat;
 
 /// <summary>
-/// A host UDP socket for one guest flow. It sends with the guest's TTL and DF bit, so that the
-/// path beyond the host treats the datagram as the guest meant it, and with IP_RECVERR the
-/// ICMP errors the host receives about it (port unreachable, time exceeded, fragmentation
-/// needed) come back to be relayed to the guest: that is what lets traceroute work.
+/// A host datagram socket for one guest flow: UDP, or an unprivileged ICMP ("ping") socket. It
+/// sends with the guest's TTL and DF bit, so that the path beyond the host treats the datagram
+/// as the guest meant it, and with IP_RECVERR the ICMP errors the host receives about it (port
+/// unreachable, time exceeded, fragmentation needed) come back to be relayed to the guest:
+/// that is what lets traceroute work.
 /// </summary>
-internal sealed unsafe class HostUdpSocket : IHostDatagramSocket, IPollHandler
+internal sealed unsafe class HostDatagramSocket : IHostDatagramSocket, IPollHandler
 {
     private const int ReadBudget = 64;
 
@@ -23,7 +24,7 @@ internal sealed unsafe class HostUdpSocket : IHostDatagramSocket, IPollHandler
     private int _ttl = -1;
     private int _discovery = -1;
 
-    private HostUdpSocket(EventLoop loop, int fd, bool v4, IHostDatagramEvents events)
+    private HostDatagramSocket(EventLoop loop, int fd, bool v4, IHostDatagramEvents events)
     {
         _loop = loop;
         _fd = fd;
@@ -32,13 +33,15 @@ internal sealed unsafe class HostUdpSocket : IHostDatagramSocket, IPollHandler
         _registration = loop.Register(fd, PollEvents.Readable, this);
     }
 
-    public static HostUdpSocket? Open(EventLoop loop, IpAddress family, IHostDatagramEvents events)
+    /// <summary>Opens a UDP socket, or with <paramref name="ping"/> an ICMP echo socket, of the family of <paramref name="family"/>.</summary>
+    public static HostDatagramSocket? Open(EventLoop loop, IpAddress family, IHostDatagramEvents events, bool ping = false)
     {
         bool v4 = family.IsV4;
-        int fd = Libc.Socket(v4 ? Libc.AF_INET : Libc.AF_INET6, Libc.SOCK_DGRAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
+        int protocol = !ping ? 0 : v4 ? Libc.IPPROTO_ICMP : Libc.IPPROTO_ICMPV6;
+        int fd = Libc.Socket(v4 ? Libc.AF_INET : Libc.AF_INET6, Libc.SOCK_DGRAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, protocol);
         if (fd < 0)
         {
-            Log.WarnLimited("udp-socket", $"cannot open a host UDP socket: {Errno.Describe(Errno.Last)}");
+            Log.WarnLimited("datagram-socket", $"cannot open a host {(ping ? "ICMP" : "UDP")} socket: {Errno.Describe(Errno.Last)}");
             return null;
         }
         if (v4)
@@ -50,7 +53,7 @@ internal sealed unsafe class HostUdpSocket : IHostDatagramSocket, IPollHandler
             Libc.SetSockOptInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 1);
             Libc.SetSockOptInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_RECVERR, 1);
         }
-        return new HostUdpSocket(loop, fd, v4, events);
+        return new HostDatagramSocket(loop, fd, v4, events);
     }
 
     public HostSendResult Send(IpEndpoint destination, ReadOnlySpan<byte> payload, byte ttl, bool dontFragment, out int mtu)
@@ -159,10 +162,14 @@ internal sealed unsafe class HostUdpSocket : IHostDatagramSocket, IPollHandler
             bool icmp = error.Origin == (_v4 ? Libc.SO_EE_ORIGIN_ICMP : Libc.SO_EE_ORIGIN_ICMP6);
             if (icmp && destination is { } original)
             {
-                _events.OnHostIcmpError(new HostIcmpError(error.Type, error.Code, offender ?? original.Address, original, error.Info), now);
+                _events.OnHostIcmpError(
+                    new HostIcmpError(error.Type, error.Code, offender ?? original.Address, original, error.Info, _lastErrorSequence), now);
             }
         }
     }
+
+    /// <summary>Of an echo request the last error entry was about (a ping socket queues the request itself).</summary>
+    private ushort _lastErrorSequence;
 
     /// <summary>Reads one entry of the error queue: the error, who sent it, and where our datagram was going.</summary>
     private bool ReadError(out Libc.SockExtendedErr error, out IpAddress? offender, out IpEndpoint? destination)
@@ -183,6 +190,7 @@ internal sealed unsafe class HostUdpSocket : IHostDatagramSocket, IPollHandler
         {
             destination = name.ToEndpoint();
         }
+        _lastErrorSequence = n >= IcmpV4Message.HeaderLength ? (ushort)((data[6] << 8) | data[7]) : (ushort)0;
         var cmsg = (Libc.CMsgHdr*)control;
         if (cmsg->Length < (nuint)(sizeof(Libc.CMsgHdr) + sizeof(Libc.SockExtendedErr)))
         {
@@ -208,8 +216,4 @@ internal sealed unsafe class HostUdpSocket : IHostDatagramSocket, IPollHandler
     }
 }
 
-/// <summary>Opens the host UDP sockets of guest flows.</summary>
-internal sealed class HostDatagramFactory(EventLoop loop) : IHostDatagramFactory
-{
-    public IHostDatagramSocket? OpenUdp(IpAddress family, IHostDatagramEvents events) => HostUdpSocket.Open(loop, family, events);
-}
+

@@ -4,6 +4,7 @@ using Usernet.Link;
 using Usernet.Nat;
 using Usernet.Platform;
 using Usernet.Services.Dhcp;
+using Usernet.Services.Dhcp6;
 using Usernet.Stack;
 using Usernet.Stack.Icmp;
 using Usernet.Stack.Tcp;
@@ -30,14 +31,27 @@ internal sealed class Instance : IAsyncDisposable
         Switch = new VirtualSwitch(Loop);
         Stack = new NetworkStack(options.Stack, Switch);
         Stack.UseTimers(Loop.Timers);
+        if (options.Stack.Ipv6Enabled)
+        {
+            Stack.StartRouterAdvertisements(Loop.Timers);
+        }
         Switch.AttachStack(Stack);
         var stack = options.Stack;
         var pool = new DhcpLeasePool(
             stack.FirstGuest, stack.SubnetBroadcast.Offset(-1),
             [stack.Gateway, stack.Host], options.MaxLeases);
         Dhcp = new DhcpServer(options.Dhcp, pool, Stack);
-        Stack.AddUdpService(DhcpMessage.ServerPort, Dhcp);
-        Connector = new HostTcpConnector(Loop, options.Tcp, options.Stack.Gateway);
+        if (options.Stack.Ipv4Enabled)
+        {
+            Stack.AddUdpService(DhcpMessage.ServerPort, Dhcp);
+        }
+        Dhcp6 = new Dhcpv6Server(options.Dhcp6, Stack);
+        if (options.Stack.Ipv6Enabled)
+        {
+            Stack.AddUdpService(Dhcpv6Message.ServerPort, Dhcp6);
+        }
+        Stack.DnsSearchList = DhcpServer.EncodeSearchList(options.Dhcp.SearchDomains);
+        Connector = new HostTcpConnector(Loop, options.Tcp, options.Stack.Gateway, options.Stack.GatewayV6, options.Stack.GatewayLinkLocal);
         Tcp = new TcpTransport(Stack, Loop.Timers, Connector, options.Tcp);
         Stack.Tcp = Tcp;
         var datagrams = new HostDatagramFactory(Loop);
@@ -46,6 +60,7 @@ internal sealed class Instance : IAsyncDisposable
         Stack.UdpNat = Udp;
         Ping = new IcmpEchoNat(Stack, Loop.Timers, datagrams, options.Udp.IdleTimeout);
         Stack.IcmpNat = Ping;
+        Stack.IcmpNat6 = Ping;
         // ACKs gathered in a batch go out before the links flush what the batch produced.
         Loop.AddAfterDispatch(Tcp.FlushAcks);
         Loop.AddAfterDispatch(_ => Switch.Flush());
@@ -64,6 +79,8 @@ internal sealed class Instance : IAsyncDisposable
     public NetworkStack Stack { get; }
 
     public DhcpServer Dhcp { get; }
+
+    public Dhcpv6Server Dhcp6 { get; }
 
     public TcpTransport Tcp { get; }
 
@@ -109,6 +126,7 @@ internal sealed class Instance : IAsyncDisposable
     private string StatsJson() => JsonText.Build(w =>
     {
         w.WriteString("instance", Name);
+        w.WriteString("mode", _options.Mode.ToString());
         w.WriteStartObject("stack");
         var counters = Stack.Counters;
         w.WriteNumber("framesIn", counters.FramesIn);
@@ -126,6 +144,7 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteEndObject();
         w.WriteNumber("neighbours", Stack.Neighbours.Count);
         w.WriteNumber("pendingReassemblies", Stack.Reassembler.PendingCount);
+        w.WriteNumber("pendingReassemblies6", Stack.PendingReassemblies6);
         w.WriteEndObject();
         w.WriteStartObject("switch");
         w.WriteNumber("truncated", Switch.Counters.Truncated);
@@ -160,6 +179,13 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteNumber("poolCapacity", Dhcp.Pool.Capacity);
         w.WriteNumber("poolExhausted", Dhcp.Pool.Counters.Exhausted);
         w.WriteNumber("offersEvicted", Dhcp.Pool.Counters.OffersEvicted);
+        w.WriteEndObject();
+        w.WriteStartObject("dhcp6");
+        w.WriteNumber("requests", Dhcp6.Counters.Requests);
+        w.WriteNumber("replies", Dhcp6.Counters.Replies);
+        w.WriteNumber("leases", Dhcp6.LeaseCount);
+        w.WriteNumber("malformed", Dhcp6.Counters.Malformed);
+        w.WriteNumber("exhausted", Dhcp6.Counters.Exhausted);
         w.WriteEndObject();
         w.WriteStartObject("tcp");
         var tcp = Tcp.Counters;

@@ -14,6 +14,11 @@ internal sealed record InstanceOptions
 
     public required DhcpServerOptions Dhcp { get; init; }
 
+    public required Services.Dhcp6.Dhcpv6ServerOptions Dhcp6 { get; init; }
+
+    /// <summary>The networking mode in force (auto already resolved against the host).</summary>
+    public Config.NetworkingMode Mode { get; init; } = Config.NetworkingMode.DualStack;
+
     public int MaxLeases { get; init; } = 250;
 
     public Stack.Tcp.TcpOptions Tcp { get; init; } = new();

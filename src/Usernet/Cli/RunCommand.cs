@@ -43,7 +43,12 @@ internal static class RunCommand
             Address = stack.FirstGuest,
             PrefixLength = stack.PrefixLength,
             Gateway = stack.Gateway,
-            Nameservers = options.Dhcp.DnsServers.Select(a => a.ToString()).ToList(),
+            Ipv4 = stack.Ipv4Enabled,
+            Ipv6 = stack.Ipv6Enabled,
+            Address6 = stack.FirstGuestV6,
+            PrefixLength6 = stack.Ipv6Prefix.PrefixLength,
+            Gateway6 = stack.GatewayLinkLocal,
+            Nameservers = Nameservers(stack),
             SearchDomains = options.Dhcp.SearchDomains,
         };
 
@@ -65,6 +70,7 @@ internal static class RunCommand
         {
             // The guest keeps the address it is configured with, also when it asks by DHCP.
             instance.Dhcp.Pool.Reserve(mac, stack.FirstGuest);
+            instance.Dhcp6.Reserve(stack.FirstGuestV6);
             instance.Attach(new TapLink(guest.TapFd, setup.TapName));
             using var exitWatcher = new ChildExitWatcher(instance.Loop, guest.InitPid, code =>
             {
@@ -80,6 +86,21 @@ internal static class RunCommand
         }
         instance.DisposeAsync().AsTask().Wait();
         return exitCode;
+    }
+
+    /// <summary>The gateway's addresses, of each family the guest has.</summary>
+    private static List<string> Nameservers(Stack.StackOptions stack)
+    {
+        var servers = new List<string>();
+        if (stack.Ipv4Enabled)
+        {
+            servers.Add(stack.Gateway.ToString());
+        }
+        if (stack.Ipv6Enabled)
+        {
+            servers.Add(stack.GatewayV6.ToString());
+        }
+        return servers;
     }
 
     private static void ReportSetup(GuestNamespace guest)

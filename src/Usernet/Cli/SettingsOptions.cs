@@ -1,5 +1,7 @@
 using Usernet.Config;
+using Usernet.Platform;
 using Usernet.Services.Dhcp;
+using Usernet.Services.Dhcp6;
 using Usernet.Services.Dns;
 using Usernet.Stack;
 using Usernet.Stack.Tcp;
@@ -65,12 +67,21 @@ internal static class SettingsOptions
     {
         var settings = Load(line);
         var network = settings.Network;
+        var mode = network.Mode == NetworkingMode.Auto
+            ? HostRoutes.HasIpv6DefaultRoute() ? NetworkingMode.DualStack : NetworkingMode.Ipv4Only
+            : network.Mode;
         var stack = new StackOptions
         {
             Subnet = network.Subnet,
             Gateway = network.GatewayIp,
             Host = network.HostIp,
             FirstGuest = network.FirstGuestIp,
+            Ipv4Enabled = mode != NetworkingMode.Ipv6Only,
+            Ipv6Enabled = mode != NetworkingMode.Ipv4Only,
+            Ipv6Prefix = network.Ipv6Prefix,
+            GatewayV6 = network.GatewayIpv6,
+            HostV6 = network.HostIpv6,
+            FirstGuestV6 = network.FirstGuestIpv6,
             Mtu = network.Mtu,
             Fragments = new ReassemblyLimits(settings.Fragments.MaxDatagrams, 256, settings.Fragments.Timeout),
         };
@@ -84,9 +95,23 @@ internal static class SettingsOptions
             SearchDomains = search,
             LeaseTime = settings.Dhcp.LeaseTime,
         };
+        var dhcp6 = new Dhcpv6ServerOptions
+        {
+            ServerMac = stack.Mac,
+            ServerAddress = stack.GatewayLinkLocal,
+            Prefix = network.Ipv6Prefix,
+            FirstAddress = network.FirstGuestIpv6,
+            Excluded = [network.GatewayIpv6, network.HostIpv6],
+            DnsServers = [network.GatewayIpv6],
+            SearchDomains = search,
+            LeaseTime = settings.Dhcp.LeaseTime,
+            MaxLeases = settings.Dhcp.MaxLeases,
+        };
         return new InstanceOptions
         {
             Name = line.Value("--instance") ?? defaultName,
+            Mode = mode,
+            Dhcp6 = dhcp6,
             Settings = settings,
             Stack = stack,
             Dhcp = dhcp,

@@ -19,6 +19,12 @@ internal interface ISwitchPort
 internal interface IFrameTransmitter
 {
     void Transmit(ReadOnlySpan<byte> frame);
+
+    /// <summary>Sends a frame on one link only (a router advertisement carries that link's MTU).</summary>
+    void TransmitTo(FrameLink link, ReadOnlySpan<byte> frame);
+
+    /// <summary>The guest links, for what the stack sends to each of them.</summary>
+    IReadOnlyList<FrameLink> Links { get; }
 }
 
 /// <summary>Counters of the switch.</summary>
@@ -119,6 +125,12 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
             return;
         }
         FloodGuests(frame, except: null);
+    }
+
+    public void TransmitTo(FrameLink link, ReadOnlySpan<byte> frame)
+    {
+        Capture?.Write(frame);
+        link.Send(frame);
     }
 
     public void OnLinkClosed(FrameLink link, string reason)

@@ -16,6 +16,7 @@ internal sealed class HostDatagramFactory : IHostDatagramFactory
     private readonly EventLoop _loop;
     private readonly bool _pingSockets;
     private readonly RawIcmpChannel? _raw;
+    private readonly RawIcmpChannel? _raw6;
 
     public HostDatagramFactory(EventLoop loop)
     {
@@ -23,7 +24,8 @@ internal sealed class HostDatagramFactory : IHostDatagramFactory
         _pingSockets = CanOpen(Libc.SOCK_DGRAM);
         if (!_pingSockets)
         {
-            _raw = RawIcmpChannel.TryOpen(loop);
+            _raw = RawIcmpChannel.TryOpen(loop, v6: false);
+            _raw6 = RawIcmpChannel.TryOpen(loop, v6: true);
             if (_raw is null)
             {
                 PingUnavailableReason =
@@ -48,7 +50,7 @@ internal sealed class HostDatagramFactory : IHostDatagramFactory
         {
             return HostDatagramSocket.Open(_loop, family, events, ping: true);
         }
-        return family.IsV4 ? _raw?.Open(events) : null;
+        return family.IsV4 ? _raw?.Open(events) : _raw6?.Open(events);
     }
 
     private static bool CanOpen(int type)

@@ -14,9 +14,10 @@ internal sealed class HostTcpConnector : ITcpHostConnector
 {
     private readonly EventLoop _loop;
     private readonly TcpOptions _options;
-    private readonly IpAddress _gateway;
+    private readonly IpAddress[] _gateway;
 
-    public HostTcpConnector(EventLoop loop, TcpOptions options, IpAddress gateway)
+    /// <param name="gateway">The gateway's addresses (IPv4, IPv6, link-local): connections to them go to Usernet's own services.</param>
+    public HostTcpConnector(EventLoop loop, TcpOptions options, params IpAddress[] gateway)
     {
         _loop = loop;
         _options = options;
@@ -30,7 +31,7 @@ internal sealed class HostTcpConnector : ITcpHostConnector
     public ITcpHostSocket? Connect(TcpFlowKey flow, IpEndpoint destination, ITcpHostEvents events, out TcpHostError error)
     {
         error = TcpHostError.None;
-        if (destination.Address == _gateway)
+        if (Array.IndexOf(_gateway, destination.Address) >= 0)
         {
             int ours = GatewayServices.Open(destination.Port, flow.Guest);
             if (ours < 0)
@@ -43,6 +44,10 @@ internal sealed class HostTcpConnector : ITcpHostConnector
         }
         int domain = destination.Address.IsV4 ? Libc.AF_INET : Libc.AF_INET6;
         int fd = Libc.Socket(domain, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
+        if (fd >= 0 && domain == Libc.AF_INET6)
+        {
+            Libc.SetSockOptInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 1);
+        }
         if (fd < 0)
         {
             error = TcpHostError.Other;

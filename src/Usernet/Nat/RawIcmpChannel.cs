@@ -16,24 +16,28 @@ internal sealed unsafe class RawIcmpChannel : IPollHandler
 {
     private readonly EventLoop _loop;
     private readonly int _fd;
+    private readonly bool _v6;
     private readonly Dictionary<ushort, RawEchoSocket> _byId = new();
     private readonly byte[] _receive = GC.AllocateArray<byte>(65536, pinned: true);
     private readonly byte[] _send = GC.AllocateArray<byte>(65536, pinned: true);
     private ushort _nextId = (ushort)Random.Shared.Next();
     private int _ttl = -1;
 
-    private RawIcmpChannel(EventLoop loop, int fd)
+    private RawIcmpChannel(EventLoop loop, int fd, bool v6)
     {
         _loop = loop;
         _fd = fd;
+        _v6 = v6;
         Libc.SetSockOptInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, 1 << 20);
         loop.Register(fd, PollEvents.Readable, this);
     }
 
-    public static RawIcmpChannel? TryOpen(EventLoop loop)
+    public static RawIcmpChannel? TryOpen(EventLoop loop, bool v6)
     {
-        int fd = Libc.Socket(Libc.AF_INET, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_ICMP);
-        return fd < 0 ? null : new RawIcmpChannel(loop, fd);
+        int fd = v6
+            ? Libc.Socket(Libc.AF_INET6, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_ICMPV6)
+            : Libc.Socket(Libc.AF_INET, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_ICMP);
+        return fd < 0 ? null : new RawIcmpChannel(loop, fd, v6);
     }
 
     public RawEchoSocket? Open(IHostDatagramEvents events)
@@ -56,18 +60,22 @@ internal sealed unsafe class RawIcmpChannel : IPollHandler
     /// <summary>Sends an echo request with the flow's host identifier and the guest's TTL.</summary>
     internal HostSendResult Send(ushort id, IpEndpoint destination, ReadOnlySpan<byte> message, byte ttl)
     {
-        if (!destination.Address.IsV4 || message.Length > _send.Length)
+        if (destination.Address.IsV4 == _v6 || message.Length > _send.Length)
         {
             return HostSendResult.Failed;
         }
         if (ttl != _ttl)
         {
-            Libc.SetSockOptInt(_fd, Libc.IPPROTO_IP, Libc.IP_TTL, ttl);
+            Libc.SetSockOptInt(_fd, _v6 ? Libc.IPPROTO_IPV6 : Libc.IPPROTO_IP, _v6 ? Libc.IPV6_UNICAST_HOPS : Libc.IP_TTL, ttl);
             _ttl = ttl;
         }
         message.CopyTo(_send);
         var echo = new IcmpV4Message(_send.AsSpan(0, message.Length)) { Identifier = id };
-        echo.FillChecksum();
+        if (!_v6)
+        {
+            // For ICMPv6 the kernel fills the checksum itself (RFC 3542 §3.1).
+            echo.FillChecksum();
+        }
         var address = NativeSocketAddress.FromEndpoint(destination);
         if (address.SendTo(_fd, _send.AsSpan(0, message.Length), Libc.MSG_DONTWAIT) >= 0)
         {
@@ -86,7 +94,50 @@ internal sealed unsafe class RawIcmpChannel : IPollHandler
             {
                 return;
             }
-            Dispatch(_receive.AsSpan(0, (int)n), from.ToEndpoint().Address, now);
+            if (_v6)
+            {
+                Dispatch6(_receive.AsSpan(0, (int)n), from.ToEndpoint().Address, now);
+            }
+            else
+            {
+                Dispatch(_receive.AsSpan(0, (int)n), from.ToEndpoint().Address, now);
+            }
+        }
+    }
+
+    /// <summary>A raw ICMPv6 socket returns the message alone; find whose reply or error this is.</summary>
+    private void Dispatch6(Span<byte> message, IpAddress source, Instant now)
+    {
+        if (message.Length < Icmpv6Message.HeaderLength)
+        {
+            return;
+        }
+        var icmp = new Icmpv6Message(message);
+        if (icmp.Type == Icmpv6Type.EchoReply)
+        {
+            if (_byId.TryGetValue(icmp.Identifier, out var socket))
+            {
+                socket.Deliver(source, message, now);
+            }
+            return;
+        }
+        if (icmp.Type is not (Icmpv6Type.DestinationUnreachable or Icmpv6Type.TimeExceeded or Icmpv6Type.PacketTooBig))
+        {
+            return;
+        }
+        // The error quotes our request: the IPv6 header, then the echo header with our identifier.
+        var quoted = icmp.Body;
+        if (quoted.Length < Ipv6Packet.HeaderLength + Icmpv6Message.HeaderLength || quoted[6] != IpProtocol.Icmpv6
+            || quoted[Ipv6Packet.HeaderLength] != Icmpv6Type.EchoRequest)
+        {
+            return;
+        }
+        ushort id = BinaryPrimitives.ReadUInt16BigEndian(quoted[(Ipv6Packet.HeaderLength + 4)..]);
+        ushort sequence = BinaryPrimitives.ReadUInt16BigEndian(quoted[(Ipv6Packet.HeaderLength + 6)..]);
+        if (_byId.TryGetValue(id, out var owner))
+        {
+            var destination = new IpEndpoint(Ipv6Address.Read(quoted[24..]), 0);
+            owner.Error(new HostIcmpError(icmp.Type, icmp.Code, source, destination, icmp.Word, sequence), now);
         }
     }
 

@@ -78,6 +78,7 @@ internal static class GuestInit
         using var netlink = new RouteNetlink();
         netlink.SetLinkUp(RouteNetlink.IndexOf("lo"));
         int index = RouteNetlink.IndexOf(setup.TapName);
+        ConfigureIpv6Sysctls(setup);
         netlink.SetLinkUp(index, setup.Mtu, setup.Mac);
 
         string? go = channel.Receive();
@@ -90,8 +91,23 @@ internal static class GuestInit
         switch (setup.Addressing)
         {
             case GuestAddressing.Static:
-                netlink.AddAddress(index, setup.Address, setup.PrefixLength);
-                netlink.AddDefaultRoute(setup.Gateway, index);
+                if (setup.Ipv4)
+                {
+                    netlink.AddAddress(index, setup.Address, setup.PrefixLength);
+                    netlink.AddDefaultRoute(setup.Gateway, index);
+                }
+                if (setup.Ipv6)
+                {
+                    // SLAAC adds a second address when the router advertisement arrives; this
+                    // one and the route are there at once, so the command need not wait for it.
+                    // The route has a metric of its own, so that the advertisement's identical
+                    // route (metric 1024) lives beside it instead of clashing with it.
+                    netlink.AddAddress(index, setup.Address6, setup.PrefixLength6);
+                    netlink.AddDefaultRoute(setup.Gateway6, index, metric: 512);
+                }
+                break;
+            case GuestAddressing.Dhcp when !setup.Ipv4:
+                // IPv6 only: the router advertisement configures it (SLAAC and its default route).
                 break;
             case GuestAddressing.Dhcp:
                 var lease = DhcpClient.Acquire(setup.TapName, setup.Mac, TimeSpan.FromSeconds(10));
@@ -104,7 +120,7 @@ internal static class GuestInit
                 {
                     netlink.AddDefaultRoute(lease.Router, index);
                 }
-                nameservers = lease.DnsServers.Select(a => a.ToString()).ToList();
+                nameservers = lease.DnsServers.Select(a => a.ToString()).Concat(setup.Ipv6 ? [setup.Nameservers[^1]] : []).ToList();
                 search = lease.SearchDomains;
                 break;
         }
@@ -113,6 +129,27 @@ internal static class GuestInit
             BindResolvConf(nameservers, search);
         }
         channel.Send("ready");
+    }
+
+    /// <summary>
+    /// IPv6 on the TAP: off entirely when the guest is not to have it; otherwise without
+    /// duplicate address detection (the stack is the only other node on the link, and DAD would
+    /// keep addresses tentative for a second after start).
+    /// </summary>
+    private static void ConfigureIpv6Sysctls(GuestSetup setup)
+    {
+        string directory = $"/proc/sys/net/ipv6/conf/{setup.TapName}";
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+        if (!setup.Ipv6)
+        {
+            File.WriteAllText(Path.Combine(directory, "disable_ipv6"), "1");
+            return;
+        }
+        File.WriteAllText(Path.Combine(directory, "accept_dad"), "0");
+        File.WriteAllText(Path.Combine(directory, "accept_ra"), "1");
     }
 
     /// <summary>

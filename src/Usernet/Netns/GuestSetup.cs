@@ -34,6 +34,17 @@ internal sealed record GuestSetup
 
     public Ipv4Address Gateway { get; init; }
 
+    public bool Ipv4 { get; init; } = true;
+
+    public bool Ipv6 { get; init; } = true;
+
+    public Ipv6Address Address6 { get; init; }
+
+    public int PrefixLength6 { get; init; } = 64;
+
+    /// <summary>The router's link-local address: the IPv6 default route goes through it.</summary>
+    public Ipv6Address Gateway6 { get; init; }
+
     public IReadOnlyList<string> Nameservers { get; init; } = [];
 
     public IReadOnlyList<string> SearchDomains { get; init; } = [];
@@ -54,6 +65,11 @@ internal sealed record GuestSetup
             writer.WriteString("address", Address.ToString());
             writer.WriteNumber("prefix", PrefixLength);
             writer.WriteString("gateway", Gateway.ToString());
+            writer.WriteBoolean("ipv4", Ipv4);
+            writer.WriteBoolean("ipv6", Ipv6);
+            writer.WriteString("address6", Address6.ToString());
+            writer.WriteNumber("prefix6", PrefixLength6);
+            writer.WriteString("gateway6", Gateway6.ToString());
             WriteList(writer, "nameservers", Nameservers);
             WriteList(writer, "search", SearchDomains);
             writer.WriteBoolean("resolvConf", PrivateResolvConf);
@@ -76,6 +92,11 @@ internal sealed record GuestSetup
             Address = Ipv4Address.Parse(root.GetProperty("address").GetString()!),
             PrefixLength = root.GetProperty("prefix").GetInt32(),
             Gateway = Ipv4Address.Parse(root.GetProperty("gateway").GetString()!),
+            Ipv4 = root.GetProperty("ipv4").GetBoolean(),
+            Ipv6 = root.GetProperty("ipv6").GetBoolean(),
+            Address6 = Ipv6Address.Parse(root.GetProperty("address6").GetString()!),
+            PrefixLength6 = root.GetProperty("prefix6").GetInt32(),
+            Gateway6 = Ipv6Address.Parse(root.GetProperty("gateway6").GetString()!),
             Nameservers = ReadList(root, "nameservers"),
             SearchDomains = ReadList(root, "search"),
             PrivateResolvConf = root.GetProperty("resolvConf").GetBoolean(),

@@ -28,6 +28,7 @@ internal sealed unsafe class RouteNetlink : IDisposable
     private const uint IFA_F_NODAD = 0x02;
     private const ushort RTA_GATEWAY = 5;
     private const ushort RTA_OIF = 4;
+    private const ushort RTA_PRIORITY = 6;
     private const uint IFF_UP = 0x1;
     private const byte RT_TABLE_MAIN = 254;
     private const byte RTPROT_BOOT = 3;
@@ -101,7 +102,8 @@ internal sealed unsafe class RouteNetlink : IDisposable
         Execute(message.Finish(), $"add address {address}/{prefixLength}");
     }
 
-    public void AddDefaultRoute(IpAddress gateway, int index)
+    /// <param name="metric">The route's priority; 0 leaves the kernel's default.</param>
+    public void AddDefaultRoute(IpAddress gateway, int index, uint metric = 0)
     {
         var message = new MessageBuilder(_buffer, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, ++_sequence);
         // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags
@@ -116,6 +118,10 @@ internal sealed unsafe class RouteNetlink : IDisposable
         int length = WriteAddress(gateway, bytes);
         message.Add(RTA_GATEWAY, bytes[..length]);
         message.AddUInt32(RTA_OIF, (uint)index);
+        if (metric != 0)
+        {
+            message.AddUInt32(RTA_PRIORITY, metric);
+        }
         Execute(message.Finish(), $"add default route via {gateway}");
     }
 

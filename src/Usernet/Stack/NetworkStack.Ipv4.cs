@@ -26,13 +26,18 @@ internal sealed partial class NetworkStack
     /// <summary>The transmit buffer's IPv4 payload area, for a packet about to go out.</summary>
     public Span<byte> Ipv4Payload => _tx.AsSpan(Ipv4PayloadOffset);
 
+    private TimerQueue? _timers;
+
     /// <summary>Lets the stack schedule reassembly expiry on the loop's timers.</summary>
-    public void UseTimers(TimerQueue timers) =>
+    public void UseTimers(TimerQueue timers)
+    {
+        _timers = timers;
         _reassemblyTimer = timers.Create(now =>
         {
             _reassembler.Expire(now);
             _reassemblyTimer!.Schedule(_reassembler.NextExpiry);
         });
+    }
 
     public Ipv4Reassembler Reassembler => _reassembler;
 

@@ -46,11 +46,19 @@ internal sealed partial class NetworkStack : ISwitchPort
         }
         switch (ethernet.EtherType)
         {
-            case EtherType.Arp:
+            case EtherType.Arp when Options.Ipv4Enabled:
                 ReceiveArp(ethernet, from);
                 break;
             case EtherType.Ipv4:
+                if (!Options.Ipv4Enabled)
+                {
+                    Counters.Drop(DropReason.Ipv4Disabled);
+                    break;
+                }
                 ReceiveIpv4(ethernet, from, now);
+                break;
+            case EtherType.Ipv6:
+                ReceiveIpv6(ethernet, from, now);
                 break;
             case EtherType.Vlan:
                 Counters.Drop(DropReason.VlanTagged);

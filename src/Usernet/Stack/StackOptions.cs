@@ -16,6 +16,33 @@ internal sealed record StackOptions
 
     public Ipv4Address FirstGuest { get; init; } = Ipv4Address.Parse("192.168.65.3");
 
+    public bool Ipv4Enabled { get; init; } = true;
+
+    public bool Ipv6Enabled { get; init; } = true;
+
+    public Ipv6Cidr Ipv6Prefix { get; init; } = Ipv6Cidr.Parse("fdc4:f303:9324::/64");
+
+    public Ipv6Address GatewayV6 { get; init; } = Ipv6Address.Parse("fdc4:f303:9324::1");
+
+    public Ipv6Address HostV6 { get; init; } = Ipv6Address.Parse("fdc4:f303:9324::254");
+
+    public Ipv6Address FirstGuestV6 { get; init; } = Ipv6Address.Parse("fdc4:f303:9324::3");
+
+    /// <summary>
+    /// The gateway's link-local address, from its MAC by modified EUI-64 (RFC 4291 §2.5.1):
+    /// router advertisements and NDP for the router come from it.
+    /// </summary>
+    public Ipv6Address GatewayLinkLocal
+    {
+        get
+        {
+            ulong mac = Mac.Value;
+            ulong interfaceId = ((mac >> 24) << 40) | (0xFFFEUL << 24) | (mac & 0xFFFFFF);
+            interfaceId ^= 0x0200_0000_0000_0000UL;
+            return new Ipv6Address(new UInt128(0xFE80_0000_0000_0000UL, interfaceId));
+        }
+    }
+
     /// <summary>The MTU to use towards every guest; null means each link's own default.</summary>
     public int? Mtu { get; init; }
 
@@ -31,6 +58,15 @@ internal sealed record StackOptions
     public Ipv4Address SubnetBroadcast => Subnet.Broadcast;
 
     public bool InSubnet(Ipv4Address address) => Subnet.Contains(address);
+
+    /// <summary>The IPv6 addresses the stack itself answers for.</summary>
+    public bool IsOwnAddress(Ipv6Address address) => address == GatewayV6 || address == HostV6 || address == GatewayLinkLocal;
+
+    /// <summary>The gateway's address of the family of <paramref name="family"/>.</summary>
+    public IpAddress GatewayOf(IpAddress family) => family.IsV4 ? Gateway : GatewayV6;
+
+    /// <summary>The host IP of the family of <paramref name="family"/>.</summary>
+    public IpAddress HostOf(IpAddress family) => family.IsV4 ? Host : HostV6;
 
     public int MtuFor(Link.FrameLink link) => Mtu ?? link.DefaultMtu;
 }

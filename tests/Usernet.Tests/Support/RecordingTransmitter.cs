@@ -7,7 +7,14 @@ internal sealed class RecordingTransmitter : IFrameTransmitter
 {
     public List<byte[]> Frames { get; } = new();
 
+    /// <summary>The links the stack may address frames to (router advertisements go per link).</summary>
+    public List<FrameLink> AttachedLinks { get; } = new();
+
+    public IReadOnlyList<FrameLink> Links => AttachedLinks;
+
     public void Transmit(ReadOnlySpan<byte> frame) => Frames.Add(frame.ToArray());
+
+    public void TransmitTo(FrameLink link, ReadOnlySpan<byte> frame) => Frames.Add(frame.ToArray());
 
     /// <summary>The frames sent since the last call, which are then forgotten.</summary>
     public List<byte[]> Take()

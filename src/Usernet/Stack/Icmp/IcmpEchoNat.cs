@@ -44,7 +44,8 @@ internal sealed class IcmpEchoNat : IIpTransport
     public void Receive(IpPacketView packet, Instant now)
     {
         var icmp = new IcmpV4Message(packet.Payload);
-        if (icmp.Type != IcmpV4Type.EchoRequest || icmp.Code != 0)
+        byte echoRequest = packet.IsV4 ? IcmpV4Type.EchoRequest : Icmpv6Type.EchoRequest;
+        if (icmp.Type != echoRequest || icmp.Code != 0)
         {
             // Errors and replies from a guest to the outside have nobody to go to.
             _stack.Counters.Drop(DropReason.IcmpUnsupported);
@@ -58,7 +59,11 @@ internal sealed class IcmpEchoNat : IIpTransport
         }
         flow.LastActivity = now;
         Touch(flow);
-        var destination = packet.Destination == _stack.Options.Host ? (IpAddress)Ipv4Address.Parse("127.0.0.1") : packet.Destination;
+        var destination = packet.Destination;
+        if (destination == _stack.Options.HostOf(destination))
+        {
+            destination = destination.IsV4 ? Ipv4Address.Parse("127.0.0.1") : Ipv6Address.Loopback;
+        }
         byte ttl = (byte)Math.Max(1, packet.HopLimit - 1);
         var result = flow.Socket.Send(new IpEndpoint(destination, 0), packet.Payload, ttl, dontFragment: false, out _);
         if (result == HostSendResult.Sent)
@@ -67,8 +72,10 @@ internal sealed class IcmpEchoNat : IIpTransport
         }
         else if (result == HostSendResult.Unreachable)
         {
-            RelayError(flow.Guest, packet.Destination.V4, icmp.Identifier, icmp.SequenceNumber,
-                IcmpV4Type.DestinationUnreachable, IcmpV4Code.HostUnreachable, _stack.Options.Gateway, now);
+            var error = packet.IsV4
+                ? new HostIcmpError(IcmpV4Type.DestinationUnreachable, IcmpV4Code.HostUnreachable, _stack.Options.Gateway, new IpEndpoint(packet.Destination, 0), 0, icmp.SequenceNumber)
+                : new HostIcmpError(Icmpv6Type.DestinationUnreachable, Icmpv6Code.AddressUnreachable, _stack.Options.GatewayV6, new IpEndpoint(packet.Destination, 0), 0, icmp.SequenceNumber);
+            RelayError(flow, error, now);
         }
     }
 
@@ -81,8 +88,16 @@ internal sealed class IcmpEchoNat : IIpTransport
             _unavailableLogged = true;
             Log.Warn($"ping to addresses outside the guest network is unavailable: {reason}");
         }
-        _stack.SendIcmpV4Error(IcmpV4Type.DestinationUnreachable, IcmpV4Code.AdministrativelyProhibited, 0,
-            new Ipv4Packet(packet.Packet), _stack.Options.Gateway, now);
+        if (packet.IsV4)
+        {
+            _stack.SendIcmpV4Error(IcmpV4Type.DestinationUnreachable, IcmpV4Code.AdministrativelyProhibited, 0,
+                new Ipv4Packet(packet.Packet), _stack.Options.Gateway, now);
+        }
+        else
+        {
+            _stack.SendIcmpv6Error(Icmpv6Type.DestinationUnreachable, Icmpv6Code.AdministrativelyProhibited, 0,
+                packet.Packet, _stack.Options.GatewayV6, now);
+        }
     }
 
     private EchoFlow? FlowFor(IpAddress guest, ushort id, Instant now)
@@ -139,55 +154,80 @@ internal sealed class IcmpEchoNat : IIpTransport
         flow.Socket = null;
     }
 
-    /// <summary>Where an echo reply is received: the ICMP area of the next frame.</summary>
-    public Span<byte> ReceiveBuffer => _stack.Ipv4Payload[..(65535 - Ipv4Packet.MinHeaderLength)];
+    /// <summary>Where an echo reply is received: the ICMP area of the next frame of the flow's family.</summary>
+    public Span<byte> ReceiveBuffer(EchoFlow flow) => _stack.IpPayload(flow.Guest)[..(65535 - Ipv4Packet.MinHeaderLength)];
 
     /// <summary>An echo reply (header and data) is in <see cref="ReceiveBuffer"/>: give it the guest's identifier and send it.</summary>
     public void DeliverReply(EchoFlow flow, IpAddress source, int length)
     {
-        if (length < IcmpV4Message.HeaderLength || !source.IsV4)
+        bool v4 = flow.Guest.IsV4;
+        if (length < IcmpV4Message.HeaderLength || source.IsV4 != v4)
         {
             return;
         }
-        var reply = new IcmpV4Message(_stack.Ipv4Payload[..length]);
-        if (reply.Type != IcmpV4Type.EchoReply)
+        var from = source.IsLoopback ? _stack.Options.HostOf(source) : source;
+        Span<byte> buffer = _stack.IpPayload(flow.Guest)[..length];
+        if (v4)
+        {
+            var reply = new IcmpV4Message(buffer);
+            if (reply.Type != IcmpV4Type.EchoReply)
+            {
+                return;
+            }
+            reply.Identifier = flow.Id;
+            reply.FillChecksum();
+            RepliesRelayed++;
+            _stack.SendIpv4(from.V4, flow.Guest.V4, IpProtocol.Icmp, length, dontFragment: false);
+            return;
+        }
+        var reply6 = new Icmpv6Message(buffer);
+        if (reply6.Type != Icmpv6Type.EchoReply)
         {
             return;
         }
-        reply.Identifier = flow.Id;
-        reply.FillChecksum();
-        var from = source.IsLoopback ? _stack.Options.Host : source.V4;
+        reply6.Identifier = flow.Id;
+        reply6.FillChecksum(InternetChecksum.PseudoHeaderV6(from.V6, flow.Guest.V6, IpProtocol.Icmpv6, length));
         RepliesRelayed++;
-        _stack.SendIpv4(from, flow.Guest.V4, IpProtocol.Icmp, length, dontFragment: false);
-    }
-
-    public void RelayError(EchoFlow flow, in HostIcmpError error, Instant now)
-    {
-        var destination = error.OriginalDestination.Address;
-        if (!destination.IsV4 || !error.Offender.IsV4)
-        {
-            return;
-        }
-        var to = destination.IsLoopback ? _stack.Options.Host : destination.V4;
-        var offender = error.Offender.IsLoopback ? _stack.Options.Host : error.Offender.V4;
-        ErrorsRelayed++;
-        RelayError(flow.Guest, to, flow.Id, error.QuotedSequence, error.Type, error.Code, offender, now);
+        _stack.SendIpv6(from.V6, flow.Guest.V6, IpProtocol.Icmpv6, length, mayFragment: true);
     }
 
     /// <summary>An ICMP error about the guest's echo request, quoting it as the guest sent it.</summary>
-    private void RelayError(IpAddress guest, Ipv4Address destination, ushort id, ushort sequence, byte type, byte code, Ipv4Address from, Instant now)
+    public void RelayError(EchoFlow flow, in HostIcmpError error, Instant now)
     {
-        Span<byte> quote = _quote;
-        Ipv4Packet.WriteHeader(quote, guest.V4, destination, IpProtocol.Icmp, IcmpV4Message.HeaderLength, 0);
-        var echo = new IcmpV4Message(quote[Ipv4Packet.MinHeaderLength..])
+        var destination = error.OriginalDestination.Address;
+        if (destination.IsV4 != flow.Guest.IsV4 || error.Offender.IsV4 != flow.Guest.IsV4)
         {
-            Type = IcmpV4Type.EchoRequest,
+            return;
+        }
+        var to = destination.IsLoopback ? _stack.Options.HostOf(destination) : destination;
+        var offender = error.Offender.IsLoopback ? _stack.Options.HostOf(error.Offender) : error.Offender;
+        ErrorsRelayed++;
+        if (flow.Guest.IsV4)
+        {
+            Span<byte> quote = _quote;
+            Ipv4Packet.WriteHeader(quote, flow.Guest.V4, to.V4, IpProtocol.Icmp, IcmpV4Message.HeaderLength, 0);
+            var echo = new IcmpV4Message(quote[Ipv4Packet.MinHeaderLength..])
+            {
+                Type = IcmpV4Type.EchoRequest,
+                Code = 0,
+                Identifier = flow.Id,
+                SequenceNumber = error.QuotedSequence,
+            };
+            echo.FillChecksum();
+            _stack.SendIcmpV4Error(error.Type, error.Code, 0, new Ipv4Packet(quote), offender.V4, now);
+            return;
+        }
+        Span<byte> quote6 = stackalloc byte[Ipv6Packet.HeaderLength + Icmpv6Message.HeaderLength];
+        Ipv6Packet.WriteHeader(quote6, flow.Guest.V6, to.V6, IpProtocol.Icmpv6, Icmpv6Message.HeaderLength, 64);
+        var echo6 = new Icmpv6Message(quote6[Ipv6Packet.HeaderLength..])
+        {
+            Type = Icmpv6Type.EchoRequest,
             Code = 0,
-            Identifier = id,
-            SequenceNumber = sequence,
+            Identifier = flow.Id,
+            SequenceNumber = error.QuotedSequence,
         };
-        echo.FillChecksum();
-        _stack.SendIcmpV4Error(type, code, 0, new Ipv4Packet(quote), from, now);
+        echo6.FillChecksum(InternetChecksum.PseudoHeaderV6(flow.Guest.V6, to.V6, IpProtocol.Icmpv6, Icmpv6Message.HeaderLength));
+        _stack.SendIcmpv6Error(error.Type, error.Code, error.Type == Icmpv6Type.PacketTooBig ? error.Info : 0, quote6, offender.V6, now);
     }
 }
 
@@ -214,7 +254,7 @@ internal sealed class EchoFlow : IHostDatagramEvents
 
     public LinkedListNode<EchoFlow> Node { get; }
 
-    public Span<byte> ReceiveBuffer => _nat.ReceiveBuffer;
+    public Span<byte> ReceiveBuffer => _nat.ReceiveBuffer(this);
 
     public void OnHostDatagram(IpEndpoint source, int length, Instant now)
     {

@@ -105,13 +105,18 @@ internal sealed class TcpTransport : IIpTransport
     private IpEndpoint? Route(IpEndpoint remote)
     {
         var options = _stack.Options;
-        if (remote.Address == options.Gateway)
+        var address = remote.Address;
+        if (address == options.GatewayOf(address) || (!address.IsV4 && address.V6 == options.GatewayLinkLocal))
         {
             return Connector.ServesGatewayPort(remote.Port) ? remote : null;
         }
-        if (remote.Address == options.Host)
+        if (address == options.HostOf(address))
         {
-            return Options.HostLoopback ? new IpEndpoint(Ipv4Address.Parse("127.0.0.1"), remote.Port) : null;
+            if (!Options.HostLoopback)
+            {
+                return null;
+            }
+            return new IpEndpoint(address.IsV4 ? Ipv4Address.Parse("127.0.0.1") : Ipv6Address.Loopback, remote.Port);
         }
         return remote;
     }
@@ -141,15 +146,15 @@ internal sealed class TcpTransport : IIpTransport
         Emit(key, flags, seq, ack, 0, 0, TcpSegment.MinHeaderLength);
     }
 
-    /// <summary>The segment size towards the guest: its link's MTU less the IPv4 and TCP headers.</summary>
+    /// <summary>The segment size towards the guest: its link's MTU less the IP and TCP headers.</summary>
     public int LinkMss(IpAddress guest) =>
         (_stack.Neighbours.TryGet(guest, out var neighbour) ? _stack.Options.MtuFor(neighbour.Link) : _stack.Options.Mtu ?? 1500)
-        - Ipv4Packet.MinHeaderLength - TcpSegment.MinHeaderLength;
+        - (guest.IsV4 ? Ipv4Packet.MinHeaderLength : Ipv6Packet.HeaderLength) - TcpSegment.MinHeaderLength;
 
     public int LinkMss(TcpConnection connection) => LinkMss(connection.Key.Guest.Address);
 
     /// <summary>Where a data segment's payload goes, for a connection to peek into directly.</summary>
-    public Span<byte> PayloadBuffer(TcpConnection connection) => _stack.Ipv4Payload[TcpSegment.MinHeaderLength..];
+    public Span<byte> PayloadBuffer(TcpConnection connection) => _stack.IpPayload(connection.Key.Guest.Address)[TcpSegment.MinHeaderLength..];
 
     /// <summary>Sends a segment to the guest whose payload is already in <see cref="PayloadBuffer"/>.</summary>
     public void SendSegment(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int payloadLength, bool synOptions)
@@ -160,7 +165,7 @@ internal sealed class TcpTransport : IIpTransport
 
     public void SendSyn(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int mss, byte? windowShift)
     {
-        Span<byte> segment = _stack.Ipv4Payload;
+        Span<byte> segment = _stack.IpPayload(connection.Key.Guest.Address);
         TcpSegment.WriteSynOptions(segment[TcpSegment.MinHeaderLength..], (ushort)Math.Clamp(mss, 536, ushort.MaxValue), windowShift);
         Emit(connection.Key, flags, seq, ack, window, 0, TcpSegment.MinHeaderLength + SynOptionsLength);
     }
@@ -168,7 +173,8 @@ internal sealed class TcpTransport : IIpTransport
     private void Emit(TcpFlowKey key, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int payloadLength, int headerLength)
     {
         int length = headerLength + payloadLength;
-        Span<byte> buffer = _stack.Ipv4Payload[..length];
+        bool v4 = key.Guest.Address.IsV4;
+        Span<byte> buffer = _stack.IpPayload(key.Guest.Address)[..length];
         if (headerLength == TcpSegment.MinHeaderLength)
         {
             TcpSegment.WriteHeader(buffer, key.Remote.Port, key.Guest.Port, seq.Value, ack.Value, flags, window);
@@ -182,9 +188,18 @@ internal sealed class TcpTransport : IIpTransport
             options.CopyTo(buffer[TcpSegment.MinHeaderLength..]);
         }
         var segment = new TcpSegment(buffer);
-        segment.FillChecksum(InternetChecksum.PseudoHeaderV4(key.Remote.Address.V4, key.Guest.Address.V4, IpProtocol.Tcp, length));
+        segment.FillChecksum(v4
+            ? InternetChecksum.PseudoHeaderV4(key.Remote.Address.V4, key.Guest.Address.V4, IpProtocol.Tcp, length)
+            : InternetChecksum.PseudoHeaderV6(key.Remote.Address.V6, key.Guest.Address.V6, IpProtocol.Tcp, length));
         Counters.SegmentsOut++;
-        _stack.SendIpv4(key.Remote.Address.V4, key.Guest.Address.V4, IpProtocol.Tcp, length);
+        if (v4)
+        {
+            _stack.SendIpv4(key.Remote.Address.V4, key.Guest.Address.V4, IpProtocol.Tcp, length);
+        }
+        else
+        {
+            _stack.SendIpv6(key.Remote.Address.V6, key.Guest.Address.V6, IpProtocol.Tcp, length);
+        }
     }
 
     /// <summary>
@@ -194,6 +209,11 @@ internal sealed class TcpTransport : IIpTransport
     public void SendUnreachable(TcpConnection connection, TcpHostError error, Instant now)
     {
         var key = connection.Key;
+        if (!key.Guest.Address.IsV4)
+        {
+            SendUnreachableV6(connection, error, now);
+            return;
+        }
         Span<byte> quote = _quote;
         Ipv4Packet.WriteHeader(quote, key.Guest.Address.V4, key.Remote.Address.V4, IpProtocol.Tcp, 8, 0);
         var tcp = quote[Ipv4Packet.MinHeaderLength..];
@@ -202,6 +222,19 @@ internal sealed class TcpTransport : IIpTransport
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], connection.GuestInitialSequence.Value);
         byte code = error == TcpHostError.NetUnreachable ? IcmpV4Code.NetUnreachable : IcmpV4Code.HostUnreachable;
         _stack.SendIcmpV4Error(IcmpV4Type.DestinationUnreachable, code, 0, new Ipv4Packet(quote), _stack.Options.Gateway, now);
+    }
+
+    private void SendUnreachableV6(TcpConnection connection, TcpHostError error, Instant now)
+    {
+        var key = connection.Key;
+        Span<byte> quote = stackalloc byte[Ipv6Packet.HeaderLength + 8];
+        Ipv6Packet.WriteHeader(quote, key.Guest.Address.V6, key.Remote.Address.V6, IpProtocol.Tcp, 8, 64);
+        var tcp = quote[Ipv6Packet.HeaderLength..];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp, key.Guest.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], key.Remote.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], connection.GuestInitialSequence.Value);
+        byte code = error == TcpHostError.NetUnreachable ? Icmpv6Code.NoRoute : Icmpv6Code.AddressUnreachable;
+        _stack.SendIcmpv6Error(Icmpv6Type.DestinationUnreachable, code, 0, quote, _stack.Options.GatewayV6, now);
     }
 
     public void QueueAck(TcpConnection connection) => _ackQueue.Add(connection);

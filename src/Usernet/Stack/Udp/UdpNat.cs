@@ -39,8 +39,7 @@ internal sealed class UdpNat : IIpTransport
         if (Route(destination) is not { } target)
         {
             _stack.Counters.Drop(DropReason.UdpNoService);
-            RelayIcmpError(new IpEndpoint(packet.Source, udp.SourcePort), destination,
-                IcmpV4Type.DestinationUnreachable, IcmpV4Code.PortUnreachable, packet.Destination.V4, 0, now);
+            SendError(new IpEndpoint(packet.Source, udp.SourcePort), destination, ErrorKind.PortUnreachable, packet.Destination, 0, now);
             return;
         }
         var flow = FlowFor(new IpEndpoint(packet.Source, udp.SourcePort), now);
@@ -54,18 +53,18 @@ internal sealed class UdpNat : IIpTransport
         Counters.BytesFromGuest += udp.Payload.Length;
         // We are a router: the guest's TTL arrives here one less (RFC 1812 §5.3.1).
         byte ttl = (byte)Math.Max(1, packet.HopLimit - 1);
-        bool dontFragment = packet.IsV4 && new Ipv4Packet(packet.Packet).DontFragment;
+        // IPv6 is never fragmented on the way (RFC 8200 §5): it always behaves as DF.
+        bool dontFragment = !packet.IsV4 || new Ipv4Packet(packet.Packet).DontFragment;
         var result = flow.Socket.Send(target, udp.Payload, ttl, dontFragment, out int mtu);
+        var gateway = _stack.Options.GatewayOf(packet.Source);
         switch (result)
         {
             case HostSendResult.TooBig:
                 Counters.TooBig++;
-                RelayIcmpError(flow.Guest, destination, IcmpV4Type.DestinationUnreachable, IcmpV4Code.FragmentationNeeded,
-                    _stack.Options.Gateway, (uint)mtu, now);
+                SendError(flow.Guest, destination, ErrorKind.TooBig, gateway, (uint)mtu, now);
                 break;
             case HostSendResult.Unreachable:
-                RelayIcmpError(flow.Guest, destination, IcmpV4Type.DestinationUnreachable, IcmpV4Code.HostUnreachable,
-                    _stack.Options.Gateway, 0, now);
+                SendError(flow.Guest, destination, ErrorKind.HostUnreachable, gateway, 0, now);
                 break;
             case HostSendResult.Dropped:
                 Counters.SendDropped++;
@@ -76,9 +75,14 @@ internal sealed class UdpNat : IIpTransport
     /// <summary>The host IP stands for the host's loopback; anything else is itself.</summary>
     private IpEndpoint? Route(IpEndpoint destination)
     {
-        if (destination.Address == _stack.Options.Host)
+        var address = destination.Address;
+        if (address == _stack.Options.HostOf(address))
         {
-            return Options.HostLoopback ? new IpEndpoint(Ipv4Address.Parse("127.0.0.1"), destination.Port) : null;
+            if (!Options.HostLoopback)
+            {
+                return null;
+            }
+            return new IpEndpoint(address.IsV4 ? Ipv4Address.Parse("127.0.0.1") : Ipv6Address.Loopback, destination.Port);
         }
         return destination;
     }
@@ -142,8 +146,9 @@ internal sealed class UdpNat : IIpTransport
         flow.Socket = null;
     }
 
-    /// <summary>Where a reply is received: the UDP payload area of the next frame.</summary>
-    public Span<byte> ReceiveBuffer(UdpFlow flow) => _stack.UdpV4Payload[..(65535 - Ipv4Packet.MinHeaderLength - UdpDatagram.HeaderLength)];
+    /// <summary>Where a reply is received: the UDP payload area of the next frame of the flow's family.</summary>
+    public Span<byte> ReceiveBuffer(UdpFlow flow) =>
+        _stack.UdpPayload(flow.Guest.Address)[..(65535 - Ipv4Packet.MinHeaderLength - UdpDatagram.HeaderLength)];
 
     /// <summary>
     /// Sends a reply the host socket received into <see cref="ReceiveBuffer"/>. A reply from
@@ -151,38 +156,85 @@ internal sealed class UdpNat : IIpTransport
     /// </summary>
     public void DeliverToGuest(UdpFlow flow, IpEndpoint source, int length)
     {
-        var from = source.Address.IsLoopback ? new IpEndpoint(_stack.Options.Host, source.Port) : source;
+        var from = source.Address.IsLoopback ? new IpEndpoint(_stack.Options.HostOf(source.Address), source.Port) : source;
         Counters.DatagramsToGuest++;
         Counters.BytesToGuest += length;
-        _stack.FinishUdpV4(from, flow.Guest, length);
+        _stack.FinishUdp(from, flow.Guest, length);
     }
 
     /// <summary>An ICMP error the host got about one of the flow's datagrams, passed on to the guest.</summary>
     public void RelayIcmpError(UdpFlow flow, in HostIcmpError error, Instant now)
     {
-        var destination = error.OriginalDestination.Address.IsLoopback
-            ? new IpEndpoint(_stack.Options.Host, error.OriginalDestination.Port)
-            : error.OriginalDestination;
-        var offender = error.Offender.IsLoopback ? _stack.Options.Host : error.Offender;
-        if (!offender.IsV4 || !destination.Address.IsV4)
+        var original = error.OriginalDestination;
+        var destination = original.Address.IsLoopback ? new IpEndpoint(_stack.Options.HostOf(original.Address), original.Port) : original;
+        var offender = error.Offender.IsLoopback ? _stack.Options.HostOf(error.Offender) : error.Offender;
+        if (offender.IsV4 != flow.Guest.Address.IsV4 || destination.Address.IsV4 != flow.Guest.Address.IsV4)
         {
             return;
         }
         Counters.IcmpErrorsRelayed++;
-        RelayIcmpError(flow.Guest, destination, error.Type, error.Code, offender.V4, error.Info, now);
+        if (flow.Guest.Address.IsV4)
+        {
+            SendErrorV4(flow.Guest, destination, error.Type, error.Code, offender.V4, error.Info, now);
+        }
+        else
+        {
+            SendErrorV6(flow.Guest, destination, error.Type, error.Code, offender.V6, error.Info, now);
+        }
+    }
+
+    private enum ErrorKind
+    {
+        PortUnreachable,
+        HostUnreachable,
+        TooBig,
+    }
+
+    /// <summary>An error the NAT itself raises, in the guest's family.</summary>
+    private void SendError(IpEndpoint guest, IpEndpoint destination, ErrorKind kind, IpAddress from, uint info, Instant now)
+    {
+        if (guest.Address.IsV4)
+        {
+            var (type, code) = kind switch
+            {
+                ErrorKind.PortUnreachable => (IcmpV4Type.DestinationUnreachable, IcmpV4Code.PortUnreachable),
+                ErrorKind.HostUnreachable => (IcmpV4Type.DestinationUnreachable, IcmpV4Code.HostUnreachable),
+                _ => (IcmpV4Type.DestinationUnreachable, IcmpV4Code.FragmentationNeeded),
+            };
+            SendErrorV4(guest, destination, type, code, from.V4, info, now);
+        }
+        else
+        {
+            var (type, code) = kind switch
+            {
+                ErrorKind.PortUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Code.PortUnreachable),
+                ErrorKind.HostUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Code.AddressUnreachable),
+                _ => (Icmpv6Type.PacketTooBig, (byte)0),
+            };
+            SendErrorV6(guest, destination, type, code, from.V6, info, now);
+        }
     }
 
     /// <summary>
     /// Sends the guest an ICMP error about its datagram from <paramref name="guest"/> to
     /// <paramref name="destination"/>, quoting the headers it sent (all traceroute needs to match it).
     /// </summary>
-    private void RelayIcmpError(IpEndpoint guest, IpEndpoint destination, byte type, byte code, Ipv4Address from, uint info, Instant now)
+    private void SendErrorV4(IpEndpoint guest, IpEndpoint destination, byte type, byte code, Ipv4Address from, uint info, Instant now)
     {
         Span<byte> quote = _quote;
         Ipv4Packet.WriteHeader(quote, guest.Address.V4, destination.Address.V4, IpProtocol.Udp, UdpDatagram.HeaderLength, 0);
         UdpDatagram.WriteHeader(quote[Ipv4Packet.MinHeaderLength..], guest.Port, destination.Port, 0);
         ushort mtu = type == IcmpV4Type.DestinationUnreachable && code == IcmpV4Code.FragmentationNeeded ? (ushort)info : (ushort)0;
         _stack.SendIcmpV4Error(type, code, mtu, new Ipv4Packet(quote), from, now);
+    }
+
+    private void SendErrorV6(IpEndpoint guest, IpEndpoint destination, byte type, byte code, Ipv6Address from, uint info, Instant now)
+    {
+        Span<byte> quote = stackalloc byte[Ipv6Packet.HeaderLength + UdpDatagram.HeaderLength];
+        Ipv6Packet.WriteHeader(quote, guest.Address.V6, destination.Address.V6, IpProtocol.Udp, UdpDatagram.HeaderLength, 64);
+        UdpDatagram.WriteHeader(quote[Ipv6Packet.HeaderLength..], guest.Port, destination.Port, 0);
+        uint word = type == Icmpv6Type.PacketTooBig ? info : 0;
+        _stack.SendIcmpv6Error(type, code, word, quote, from, now);
     }
 
     /// <summary>Closes every flow of a guest that went away.</summary>

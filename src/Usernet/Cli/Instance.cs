@@ -123,6 +123,24 @@ internal sealed class Instance : IAsyncDisposable
 
     public void Stop() => Loop.Stop();
 
+    /// <summary>
+    /// After the guest has gone: keeps the loop turning until the data the guest already saw
+    /// acknowledged has reached the host sockets (or <paramref name="limit"/> passes), so that
+    /// the last bytes of a transfer are not lost when the command exits right after sending them.
+    /// </summary>
+    public void DeliverPending(TimeSpan limit)
+    {
+        var deadline = Environment.TickCount64 + (long)limit.TotalMilliseconds;
+        while (Tcp.Backlog.InUse > 0 && Environment.TickCount64 < deadline)
+        {
+            Loop.RunOnce(50);
+        }
+        if (Tcp.Backlog.InUse > 0)
+        {
+            Log.Warn($"{Tcp.Backlog.InUse} bytes from the guest could not be delivered within {limit.TotalSeconds:0} s");
+        }
+    }
+
     private string StatsJson() => JsonText.Build(w =>
     {
         w.WriteString("instance", Name);

@@ -78,6 +78,7 @@ internal static class ServeCommand
         }
         using var stop = new StopSignals(instance.Stop);
         instance.Run();
+        instance.DeliverPending(TimeSpan.FromSeconds(30));
         instance.DisposeAsync().AsTask().Wait();
         return 0;
     }

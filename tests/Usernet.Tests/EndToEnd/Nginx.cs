@@ -32,6 +32,7 @@ internal sealed class Nginx : IDisposable
         File.WriteAllText(Path.Combine(root, "index.html"), "hello from nginx\n");
         int port = inside is null ? Ports.Free() : 8080;
         string listen = address.Contains(':') ? $"[{address}]:{port}" : $"{address}:{port}";
+        string listen6 = inside is not null ? $"listen [::]:{port} ipv6only=on;" : "";
         string config = Path.Combine(directory, "nginx.conf");
         File.WriteAllText(config, $$"""
             daemon off;
@@ -51,6 +52,7 @@ internal sealed class Nginx : IDisposable
                 keepalive_timeout 60;
                 server {
                     listen {{listen}} backlog=4096;
+                    {{listen6}}
                     root {{root}};
                 }
             }

@@ -68,6 +68,36 @@ public sealed class TcpStressTests
     }
 
     [Fact]
+    public async Task DataSentJustBeforeTheCommandExitsStillArrives()
+    {
+        TestEnvironment.RequireRoot();
+        using var blob = new Blob(64L << 20);
+        int port = Ports.Free();
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        // A reader slower than the guest's sender: when the command exits, Usernet still holds
+        // data the guest saw acknowledged, and must deliver it before it stops.
+        var reader = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var stream = client.GetStream();
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = await stream.ReadAsync(buffer, TestContext.Current.CancellationToken)) > 0)
+            {
+                sha.AppendData(buffer, 0, n);
+                await Task.Delay(1, TestContext.Current.CancellationToken);
+            }
+            return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+        }, TestContext.Current.CancellationToken);
+        var run = ProcessRunner.Run(TestEnvironment.UsernetBinary,
+            ["run", "--", "socat", "-u", $"FILE:{blob.Path}", $"TCP:192.168.65.254:{port}"], TimeSpan.FromMinutes(2));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(blob.Sha256, await reader.WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public void ThirtyTwoParallelStreamsArriveIntact()
     {
         TestEnvironment.RequireRoot();

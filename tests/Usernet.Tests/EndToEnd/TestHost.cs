@@ -13,13 +13,17 @@ internal sealed class TestHost : IDisposable
     private static int s_next;
     private readonly List<Process> _processes = new();
 
-    private TestHost(string name, string hostSide, string address, string hostAddress)
+    private TestHost(string name, string hostSide, string address, string hostAddress, string address6)
     {
         Name = name;
         HostSideInterface = hostSide;
         Address = address;
         HostSideAddress = hostAddress;
+        Address6 = address6;
     }
+
+    /// <summary>The test host's IPv6 address, from 2001:2::/48 (RFC 5180's benchmarking range).</summary>
+    public string Address6 { get; }
 
     public string Name { get; }
 
@@ -52,15 +56,18 @@ internal sealed class TestHost : IDisposable
         string name = TestEnvironment.UniqueName("uth");
         string hostSide = TestEnvironment.UniqueName("uvh");
         string peer = TestEnvironment.UniqueName("uvp");
-        var host = new TestHost(name, hostSide, address, hostAddress);
+        string prefix6 = $"2001:2:0:{block:x}";
+        var host = new TestHost(name, hostSide, address, hostAddress, $"{prefix6}::2");
         try
         {
             Run("ip", "netns", "add", name);
             Run("ip", "link", "add", hostSide, "type", "veth", "peer", "name", peer);
             Run("ip", "link", "set", peer, "netns", name);
             Run("ip", "addr", "add", $"{hostAddress}/29", "dev", hostSide);
+            Run("ip", "addr", "add", $"{prefix6}::1/64", "dev", hostSide, "nodad");
             Run("ip", "link", "set", hostSide, "up");
             host.Exec("ip", "addr", "add", $"{address}/29", "dev", peer);
+            host.Exec("ip", "addr", "add", $"{prefix6}::2/64", "dev", peer, "nodad");
             host.Exec("ip", "link", "set", peer, "up");
             host.Exec("ip", "link", "set", "lo", "up");
             return host;

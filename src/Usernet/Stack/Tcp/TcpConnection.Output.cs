@@ -39,15 +39,22 @@ internal sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// The window we offer: what the host socket's send buffer can take. When the socket
-    /// fills, the window shrinks to zero and the guest's sender waits (flow control reaches
-    /// all the way to the host peer); the socket's write-space event reopens it.
+    /// The window we offer: what the host socket's send buffer can take, but never less than
+    /// <see cref="TcpOptions.MinReceiveWindow"/> while the backlog is empty. The floor matters:
+    /// Linux grows a socket's send buffer only after a writer has found it full, so a window of
+    /// exactly the free space would keep the buffer at its small starting size for good. With
+    /// the floor the socket fills, grows, and the backlog takes the rest until it drains. When
+    /// the host peer stops reading, the backlog fills, the window falls to zero and the guest's
+    /// sender waits; the socket's write-space event reopens it.
     /// </summary>
     private ushort WindowField()
     {
-        long space = State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _host is not null
-            ? Math.Clamp(_host.WritableSpace - _backlog.Length, 0, _options.MaxReceiveWindow)
-            : 0;
+        long space = 0;
+        if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _host is not null)
+        {
+            long free = Math.Max(_host.WritableSpace, _options.MinReceiveWindow);
+            space = Math.Clamp(free - _backlog.Length, 0, _options.MaxReceiveWindow);
+        }
         long field = Math.Min(space >> _rcvShift, ushort.MaxValue);
         // Never pull the right edge back (RFC 9293 §3.8.6.2.2): keep what was offered.
         var edge = _rcvNxt + (int)(field << _rcvShift);

@@ -28,6 +28,9 @@ internal sealed record TcpOptions
     /// <summary>Retransmissions of one segment before the connection is given up (about 5 minutes of backoff).</summary>
     public int MaxRetransmits { get; init; } = 15;
 
+    /// <summary>Smallest window offered while nothing waits in the backlog (see TcpConnection.WindowField).</summary>
+    public int MinReceiveWindow { get; init; } = 256 * 1024;
+
     /// <summary>Largest receive window offered to the guest.</summary>
     public int MaxReceiveWindow { get; init; } = 4 * 1024 * 1024;
 

@@ -124,14 +124,15 @@ internal sealed class Instance : IAsyncDisposable
     public void Stop() => Loop.Stop();
 
     /// <summary>
-    /// After the guest has gone: keeps the loop turning until the data the guest already saw
-    /// acknowledged has reached the host sockets (or <paramref name="limit"/> passes), so that
-    /// the last bytes of a transfer are not lost when the command exits right after sending them.
+    /// After the guest's command has exited: keeps the loop turning (within <paramref name="limit"/>)
+    /// while the guest's kernel still sends what its sockets held, as an exiting program's
+    /// sockets do, and until the data the guest saw acknowledged has reached the host sockets. So
+    /// the last bytes of a transfer are not lost when the command exits right after writing them.
     /// </summary>
     public void DeliverPending(TimeSpan limit)
     {
         var deadline = Environment.TickCount64 + (long)limit.TotalMilliseconds;
-        while (Tcp.Backlog.InUse > 0 && Environment.TickCount64 < deadline)
+        while ((Tcp.Backlog.InUse > 0 || (Switch.Links.Count > 0 && Tcp.GuestsStillSending)) && Environment.TickCount64 < deadline)
         {
             Loop.RunOnce(50);
         }

@@ -83,7 +83,7 @@ internal static class RunCommand
             var reporter = new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" };
             reporter.Start();
             instance.Run();
-            instance.DeliverPending(TimeSpan.FromSeconds(30));
+            instance.DeliverPending(TimeSpan.FromSeconds(10));
         }
         instance.DisposeAsync().AsTask().Wait();
         return exitCode;

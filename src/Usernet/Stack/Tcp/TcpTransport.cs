@@ -237,6 +237,14 @@ internal sealed class TcpTransport : IIpTransport
         _stack.SendIcmpv6Error(Icmpv6Type.DestinationUnreachable, code, 0, quote, _stack.Options.GatewayV6, now);
     }
 
+    /// <summary>
+    /// Whether a guest may still send on some connection: it has not sent its FIN. When the
+    /// command of `usernet run` exits, its kernel goes on sending what its sockets hold, and
+    /// that data must still be carried.
+    /// </summary>
+    public bool GuestsStillSending =>
+        _flows.Values.Any(c => c.State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2);
+
     public void QueueAck(TcpConnection connection) => _ackQueue.Add(connection);
 
     /// <summary>Sends the ACKs gathered during this loop batch.</summary>

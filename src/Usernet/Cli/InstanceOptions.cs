@@ -14,6 +14,8 @@ internal sealed record InstanceOptions
 
     public required DhcpServerOptions Dhcp { get; init; }
 
+    public required Services.Dns.DnsServerOptions Dns { get; init; }
+
     public int MaxLeases { get; init; } = 250;
 
     public Stack.Tcp.TcpOptions Tcp { get; init; } = new();

@@ -89,6 +89,7 @@ internal static class SettingsOptions
             Settings = settings,
             Stack = stack,
             Dhcp = dhcp,
+            Dns = DnsServerOptions.FromSettings(settings),
             MaxLeases = settings.Dhcp.MaxLeases,
             Tcp = new TcpOptions
             {

@@ -36,9 +36,10 @@ internal static class DnsName
     /// pointers. When <paramref name="lower"/> is not empty (it needs <see cref="MaxLength"/>
     /// bytes), writes the name there uncompressed and in lower case. <paramref name="end"/> is
     /// where the name ends in the message: after its first pointer, or after the root label.
-    /// Returns false for a malformed name; nothing it is given makes it loop or throw.
+    /// Returns false for a malformed name, or one with a pointer below
+    /// <paramref name="lowestTarget"/>; nothing it is given makes it loop or throw.
     /// </summary>
-    public static bool TryRead(ReadOnlySpan<byte> message, int offset, Span<byte> lower, out int end, out int length)
+    public static bool TryRead(ReadOnlySpan<byte> message, int offset, Span<byte> lower, out int end, out int length, int lowestTarget = 0)
     {
         end = -1;
         length = 0;
@@ -75,7 +76,7 @@ internal static class DnsName
                     }
                     int target = ((octet & 0x3F) << 8) | message[position + 1];
                     // RFC 1035 §4.1.4: a pointer is to a prior occurrence of the name.
-                    if (target >= position || ++pointers > MaxPointers)
+                    if (target >= position || target < lowestTarget || ++pointers > MaxPointers)
                     {
                         return false;
                     }
@@ -111,8 +112,8 @@ internal static class DnsName
     }
 
     /// <summary>Checks the name at <paramref name="offset"/> and finds where it ends.</summary>
-    public static bool TrySkip(ReadOnlySpan<byte> message, int offset, out int end) =>
-        TryRead(message, offset, Span<byte>.Empty, out end, out _);
+    public static bool TrySkip(ReadOnlySpan<byte> message, int offset, out int end, int lowestTarget = 0) =>
+        TryRead(message, offset, Span<byte>.Empty, out end, out _, lowestTarget);
 
     private static void ToLower(ReadOnlySpan<byte> source, Span<byte> destination)
     {

@@ -50,7 +50,7 @@ internal static class DnsAnswerBuilder
     /// <summary>
     /// Takes an upstream response apart: the records after its question, which is
     /// <paramref name="questionEnd"/> long with the header. Drops the OPT record (the client
-    /// gets the server's own) and anything after it, and TSIG. Says until when the answer may
+    /// gets the server's own) and TSIG, and anything after them. Says until when the answer may
     /// be cached: its smallest TTL, or for a negative answer its SOA's (RFC 2308 §5);
     /// <see cref="Instant.Zero"/> when it must not be cached. Returns null for a response
     /// whose records cannot be read.
@@ -68,47 +68,56 @@ internal static class DnsAnswerBuilder
         {
             counts[i] = BinaryPrimitives.ReadUInt16BigEndian(response[(6 + 2 * i)..]);
         }
-        Span<ushort> kept = stackalloc ushort[3];
-        var ttlOffsets = new List<int>();
-        int offset = questionEnd;
+        // First where the kept records end: before an OPT or TSIG record, which nothing points
+        // into, so dropping it with what follows it leaves every kept record where its pointers
+        // expect it.
         int end = questionEnd;
+        int total = 0;
+        for (int offset = questionEnd; total < counts[0] + counts[1] + counts[2]; total++)
+        {
+            if (!DnsRecord.TryRead(response, offset, out var record))
+            {
+                return null;
+            }
+            if (record.Type is DnsType.Opt or Tsig)
+            {
+                break;
+            }
+            offset = end = record.End;
+        }
+        // Then the kept records again, alone: each owner name must read the same behind any
+        // client's header and question, so no pointer into the header or past the end.
+        var kept = response[..end];
+        Span<ushort> keptCounts = stackalloc ushort[3];
+        var ttlOffsets = new int[total];
         uint smallestTtl = uint.MaxValue;
         uint negativeTtl = uint.MaxValue;
-        bool stop = false;
-        for (int section = 0; section < 3 && !stop; section++)
+        int position = questionEnd;
+        for (int i = 0; i < total; i++)
         {
-            for (int i = 0; i < counts[section]; i++)
+            int section = i < counts[0] ? 0 : i < counts[0] + counts[1] ? 1 : 2;
+            if (!DnsRecord.TryRead(kept, position, out var record)
+                || !DnsName.TrySkip(kept, position, out _, lowestTarget: DnsMessage.HeaderLength))
             {
-                if (!DnsRecord.TryRead(response, offset, out var record))
-                {
-                    return null;
-                }
-                if (record.Type is DnsType.Opt or Tsig)
-                {
-                    // Pointers never point into these, so dropping them with what follows them
-                    // leaves every kept record where its pointers expect it.
-                    stop = true;
-                    break;
-                }
-                kept[section]++;
-                ttlOffsets.Add(record.TtlOffset - questionEnd);
-                uint ttl = Math.Min(record.Ttl, int.MaxValue);
-                if (section == 0)
-                {
-                    smallestTtl = Math.Min(smallestTtl, ttl);
-                }
-                else if (section == 1 && record.Type == DnsType.Soa && record.DataLength >= 20)
-                {
-                    // MINIMUM is the SOA's last field.
-                    uint minimum = BinaryPrimitives.ReadUInt32BigEndian(response[(record.End - 4)..]);
-                    negativeTtl = Math.Min(negativeTtl, Math.Min(ttl, minimum));
-                }
-                offset = record.End;
-                end = offset;
+                return null;
             }
+            keptCounts[section]++;
+            ttlOffsets[i] = record.TtlOffset - questionEnd;
+            uint ttl = Math.Min(record.Ttl, int.MaxValue);
+            if (section == 0)
+            {
+                smallestTtl = Math.Min(smallestTtl, ttl);
+            }
+            else if (section == 1 && record.Type == DnsType.Soa && record.DataLength >= 20)
+            {
+                // MINIMUM is the SOA's last field.
+                uint minimum = BinaryPrimitives.ReadUInt32BigEndian(kept[(record.End - 4)..]);
+                negativeTtl = Math.Min(negativeTtl, Math.Min(ttl, minimum));
+            }
+            position = record.End;
         }
         TimeSpan lifetime = TimeSpan.Zero;
-        if (responseCode == DnsResponseCode.NoError && kept[0] > 0)
+        if (responseCode == DnsResponseCode.NoError && keptCounts[0] > 0)
         {
             lifetime = Min(TimeSpan.FromSeconds(smallestTtl), MaxTtl);
         }
@@ -117,7 +126,7 @@ internal static class DnsAnswerBuilder
             lifetime = Min(TimeSpan.FromSeconds(negativeTtl), MaxNegativeTtl);
         }
         return new DnsAnswer(
-            responseCode, kept[0], kept[1], kept[2], response[questionEnd..end].ToArray(), ttlOffsets.ToArray(),
+            responseCode, keptCounts[0], keptCounts[1], keptCounts[2], response[questionEnd..end].ToArray(), ttlOffsets,
             DnsAnswerSource.Upstream, now, lifetime > TimeSpan.Zero ? now + lifetime : Instant.Zero);
     }
 

@@ -12,9 +12,6 @@ internal enum DnsLookupKind
     Upstream,
 }
 
-/// <summary>A client waiting for a lookup, with what its response needs from its query.</summary>
-internal sealed record DnsWaiter(DnsReplyTo ReplyTo, ushort Id, ushort Flags, byte[] Question, bool Edns, int Limit);
-
 /// <summary>
 /// One question being looked up, shared by every client that asks it meanwhile (single flight).
 /// Pending -> Completed (answered, or failed at its deadline); a result that comes after that is

@@ -2,22 +2,6 @@ using Usernet.Wire;
 
 namespace Usernet.Services.Dns;
 
-/// <summary>Limits and choices of the resolver, from the settings.</summary>
-internal sealed record DnsResolverOptions
-{
-    /// <summary>How long clients wait for a lookup before they get SERVFAIL (dns.timeoutSeconds).</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Answer A and AAAA through the host's getaddrinfo (dns.hostResolver).</summary>
-    public bool HostResolver { get; init; } = true;
-
-    /// <summary>Lookups in flight at once; a query past that gets SERVFAIL at once.</summary>
-    public int MaxLookups { get; init; } = 1024;
-
-    /// <summary>Clients waiting on one lookup; a query past that is dropped (its client asks again).</summary>
-    public int MaxWaitersPerLookup { get; init; } = 64;
-}
-
 /// <summary>
 /// The DNS server's logic, on the loop thread: parses a query, answers it from the local names
 /// or the cache at once (writing the response into the caller's buffer, with no allocation), or

@@ -5,18 +5,6 @@ using Usernet.Wire;
 
 namespace Usernet.Tests.Services.Dns;
 
-/// <summary>A lookup source that only records what the resolver asked; the test completes the lookups.</summary>
-internal sealed class RecordingLookupSource : IDnsLookupSource
-{
-    public List<DnsLookup> Host { get; } = new();
-
-    public List<DnsLookup> Forwarded { get; } = new();
-
-    public void ResolveOnHost(DnsLookup lookup, DnsResolver resolver) => Host.Add(lookup);
-
-    public void Forward(DnsLookup lookup, DnsResolver resolver) => Forwarded.Add(lookup);
-}
-
 /// <summary>
 /// A <see cref="DnsResolver"/> with Usernet's default addresses, a recording lookup source and
 /// recorded late datagrams. Time is whatever the test passes.
@@ -79,12 +67,4 @@ internal sealed class DnsResolverHarness
         Late.Clear();
         return late;
     }
-}
-
-/// <summary>A TCP connection that keeps what it is sent.</summary>
-internal sealed class RecordingStream : IDnsStream
-{
-    public List<byte[]> Sent { get; } = new();
-
-    public void Send(ReadOnlySpan<byte> response) => Sent.Add(response.ToArray());
 }

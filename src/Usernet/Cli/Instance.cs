@@ -5,6 +5,7 @@ using Usernet.Nat;
 using Usernet.Platform;
 using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
+using Usernet.Services.Dns;
 using Usernet.Stack;
 using Usernet.Stack.Icmp;
 using Usernet.Stack.Tcp;
@@ -61,6 +62,10 @@ internal sealed class Instance : IAsyncDisposable
         Ping = new IcmpEchoNat(Stack, Loop.Timers, datagrams, options.Udp.IdleTimeout);
         Stack.IcmpNat = Ping;
         Stack.IcmpNat6 = Ping;
+        Dns = new DnsServer(options.Dns, Loop, SendUdp);
+        Stack.AddUdpService(DnsServer.Port, Dns);
+        Connector.GatewayServices.Add(DnsServer.Port, Dns.Tcp.Accept);
+        Dns.Start();
         // ACKs gathered in a batch go out before the links flush what the batch produced.
         Loop.AddAfterDispatch(Tcp.FlushAcks);
         Loop.AddAfterDispatch(_ => Switch.Flush());
@@ -90,6 +95,7 @@ internal sealed class Instance : IAsyncDisposable
 
     /// <summary>How guests' pings leave the host: "ping sockets", "raw socket" or "unavailable".</summary>
     public string PingMode { get; }
+    public DnsServer Dns { get; }
 
     /// <summary>Opens host sockets, and holds the gateway's own TCP services.</summary>
     public HostTcpConnector Connector { get; }
@@ -100,6 +106,15 @@ internal sealed class Instance : IAsyncDisposable
     public void Attach(FrameLink link) => Switch.Attach(link);
 
     public void AddListener(IDisposable listener) => _listeners.Add(listener);
+
+    /// <summary>Sends a datagram from a gateway service to a guest, in the family of its addresses.</summary>
+    private void SendUdp(IpEndpoint source, IpEndpoint destination, ReadOnlySpan<byte> payload)
+    {
+        if (source.Address.IsV4 == destination.Address.IsV4)
+        {
+            Stack.SendUdp(source, destination, payload);
+        }
+    }
 
     /// <summary>Opens the control socket and its routes.</summary>
     public void StartControl()
@@ -115,6 +130,7 @@ internal sealed class Instance : IAsyncDisposable
             w.WriteString("gateway", _options.Stack.Gateway.ToString());
             w.WriteString("host", _options.Stack.Host.ToString());
         })));
+        DnsRecordRoutes.Map(_control, Loop, Dns.Resolver.Local);
         _control.Start();
     }
 
@@ -255,9 +271,43 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteNumber("errorsRelayed", Ping.ErrorsRelayed);
         w.WriteNumber("refused", Ping.Unavailable);
         w.WriteEndObject();
+        WriteDnsStats(w);
         w.WriteNumber("loopFaults", Loop.Faults);
         w.WriteNumber("timers", Loop.Timers.Count);
     });
+
+    private void WriteDnsStats(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("dns");
+        var dns = Dns.Resolver.Counters;
+        w.WriteNumber("queries", dns.Queries);
+        w.WriteNumber("tcpQueries", dns.TcpQueries);
+        w.WriteNumber("tcpConnections", dns.TcpConnections);
+        w.WriteNumber("local", dns.AnsweredLocal);
+        w.WriteNumber("cached", dns.AnsweredFromCache);
+        w.WriteNumber("hostResolver", dns.AnsweredByHost);
+        w.WriteNumber("upstream", dns.AnsweredByUpstream);
+        w.WriteNumber("joinedLookup", dns.JoinedLookup);
+        w.WriteNumber("inhibited", dns.Inhibited);
+        w.WriteNumber("truncated", dns.Truncated);
+        w.WriteNumber("nxdomain", dns.NameErrors);
+        w.WriteNumber("servfail", dns.ServerFailures);
+        w.WriteNumber("formerr", dns.FormatErrors);
+        w.WriteNumber("notimp", dns.NotImplemented);
+        w.WriteNumber("refused", dns.Refused);
+        w.WriteNumber("droppedMalformed", dns.DroppedMalformed);
+        w.WriteNumber("droppedWaiters", dns.DroppedWaiters);
+        w.WriteNumber("timeouts", dns.Timeouts);
+        w.WriteNumber("overloaded", dns.Overloaded);
+        w.WriteNumber("upstreamMismatched", Dns.Forwarder.Mismatched);
+        w.WriteNumber("resolvConfReloads", dns.ResolvConfReloads);
+        w.WriteNumber("inflight", Dns.Resolver.LookupsInFlight);
+        w.WriteNumber("cacheSize", Dns.Resolver.Cache.Count);
+        w.WriteNumber("cacheBytes", Dns.Resolver.Cache.Bytes);
+        w.WriteNumber("cacheEvictions", Dns.Resolver.Cache.Evictions);
+        w.WriteNumber("localNames", Dns.Resolver.Local.Count);
+        w.WriteEndObject();
+    }
 
     private string LeasesJson() => JsonText.BuildArray(w =>
     {
@@ -281,6 +331,7 @@ internal sealed class Instance : IAsyncDisposable
         {
             listener.Dispose();
         }
+        Dns.Dispose();
         Switch.CloseAll();
         Switch.Capture?.Dispose();
         Loop.Dispose();

@@ -18,6 +18,7 @@ internal sealed record InstanceOptions
 
     /// <summary>The networking mode in force (auto already resolved against the host).</summary>
     public Config.NetworkingMode Mode { get; init; } = Config.NetworkingMode.DualStack;
+    public required Services.Dns.DnsServerOptions Dns { get; init; }
 
     public int MaxLeases { get; init; } = 250;
 

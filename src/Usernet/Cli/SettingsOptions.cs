@@ -115,6 +115,11 @@ internal static class SettingsOptions
             Settings = settings,
             Stack = stack,
             Dhcp = dhcp,
+            Dns = DnsServerOptions.FromSettings(settings) with
+            {
+                GuestHasIpv4 = () => stack.Ipv4Enabled,
+                GuestHasIpv6 = () => stack.Ipv6Enabled,
+            },
             MaxLeases = settings.Dhcp.MaxLeases,
             Tcp = new TcpOptions
             {

@@ -17,7 +17,8 @@ internal static class StatsCommand
 /// <summary>Runs one control API request for a CLI command and prints the answer.</summary>
 internal static class ControlCli
 {
-    public static int Print(string? instance, string method, string path, string? body = null)
+    /// <summary><paramref name="format"/> turns a successful body into what is printed (by default the JSON itself).</summary>
+    public static int Print(string? instance, string method, string path, string? body = null, Func<string, string>? format = null)
     {
         string socket;
         try
@@ -35,7 +36,7 @@ internal static class ControlCli
             Console.Error.WriteLine($"usernet: {ExtractError(response) ?? response.Trim()}");
             return 1;
         }
-        Console.Write(response);
+        Console.Write(format is null ? response : format(response));
         return 0;
     }
 

@@ -41,13 +41,20 @@ internal sealed class GuestSession : IDisposable
         }
     }
 
-    public static GuestSession Start(params string[] options)
+    public static GuestSession Start(params string[] options) => StartWrapped([], options);
+
+    /// <summary>
+    /// Starts `usernet run` through <paramref name="wrapper"/>, a command that ends by exec'ing
+    /// its arguments (so that usernet keeps its PID), such as a private mount namespace's setup.
+    /// </summary>
+    public static GuestSession StartWrapped(IReadOnlyList<string> wrapper, params string[] options)
     {
         string instance = TestEnvironment.UniqueName("t");
-        var arguments = new List<string> { "run", "--instance", instance };
+        var arguments = new List<string> { TestEnvironment.UsernetBinary, "run", "--instance", instance };
         arguments.AddRange(options);
         arguments.AddRange(["--", "sleep", "600"]);
-        var process = ProcessRunner.Start(TestEnvironment.UsernetBinary, arguments);
+        arguments.InsertRange(0, wrapper);
+        var process = ProcessRunner.Start(arguments[0], arguments.Skip(1));
         var stderr = new System.Text.StringBuilder();
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
         process.OutputDataReceived += (_, _) => { };
@@ -63,7 +70,8 @@ internal sealed class GuestSession : IDisposable
                 {
                     throw new InvalidOperationException($"usernet run exited with {process.ExitCode}: {stderr}");
                 }
-                initPid = initPid != 0 ? initPid : FirstChild(process.Id);
+                // Asked again each time: a wrapper's short-lived children (mount) come first.
+                initPid = FirstChild(process.Id);
                 if (initPid != 0 && IsReady(initPid, instance))
                 {
                     var session = new GuestSession(process, instance, initPid);

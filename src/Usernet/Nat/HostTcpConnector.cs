@@ -73,13 +73,16 @@ internal sealed class HostTcpConnector : ITcpHostConnector
     /// No Nagle: the guest's kernel already coalesced what its programs wrote, and a second
     /// delay here would only add latency. Keepalive finds a host peer that vanished.
     /// </summary>
-    private void Configure(int fd)
+    private void Configure(int fd) => ConfigureSocket(fd, _options);
+
+    /// <summary>The options every host TCP socket of a guest connection gets, connected or accepted.</summary>
+    public static void ConfigureSocket(int fd, TcpOptions options)
     {
         Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
         Libc.SetSockOptInt(fd, Libc.SOL_SOCKET, Libc.SO_KEEPALIVE, 1);
-        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPIDLE, Math.Max(1, (int)_options.KeepaliveIdle.TotalSeconds));
-        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPINTVL, Math.Max(1, (int)_options.KeepaliveInterval.TotalSeconds));
-        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPCNT, _options.KeepaliveCount);
+        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPIDLE, Math.Max(1, (int)options.KeepaliveIdle.TotalSeconds));
+        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPINTVL, Math.Max(1, (int)options.KeepaliveInterval.TotalSeconds));
+        Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPCNT, options.KeepaliveCount);
     }
 
     public static TcpHostError Classify(int errno) => errno switch

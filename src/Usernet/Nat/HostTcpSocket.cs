@@ -1,5 +1,6 @@
 using Usernet.Platform;
 using Usernet.Platform.Interop;
+using Usernet.Services.Forwarding;
 using Usernet.Stack.Tcp;
 
 namespace Usernet.Nat;
@@ -39,6 +40,9 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     }
 
     public TcpHostError Error { get; private set; }
+
+    /// <summary>Bytes read from and written to the host side, for a published port's counters.</summary>
+    public PublishCounters? Counters { get; set; }
 
     public void OnPoll(PollEvents events, Instant now)
     {
@@ -191,6 +195,10 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             }
             count -= (int)n;
             _kernelPeekOffset = Math.Max(0, _kernelPeekOffset - (int)n);
+            if (Counters is not null)
+            {
+                Counters.BytesToGuest += n;
+            }
         }
     }
 
@@ -205,6 +213,10 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             nint n = Libc.Send(_fd, bytes, data.Length, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
             if (n >= 0)
             {
+                if (Counters is not null)
+                {
+                    Counters.BytesFromGuest += n;
+                }
                 return (int)n;
             }
         }
@@ -267,6 +279,10 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         _registration = PollRegistration.None;
         Libc.Close(_fd);
         _fd = -1;
+        if (Counters is not null)
+        {
+            Counters.ActiveConnections--;
+        }
     }
 
     private int SocketError()

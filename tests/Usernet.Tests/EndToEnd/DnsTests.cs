@@ -32,18 +32,20 @@ public sealed class DnsTests
         TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start();
         using var resolver = new IsolatedResolver("");
+        // An IPv4-only guest: dnsInhibition auto withholds AAAA from it.
         var result = Check(resolver.Run(
             "dig +short host.docker.internal; dig +short gateway.docker.internal; dig +short http.docker.internal; " +
             "dig +short host.containers.internal; dig AAAA host.docker.internal | grep -E 'status|ANSWER:'; " +
             "dig +short nosuch.docker.internal; dig nosuch.docker.internal | grep -o 'status: [A-Z]*'; " +
             "dig +tcp +short host.docker.internal; " +
-            $"getent hosts host.docker.internal; curl -sS -m 10 http://host.docker.internal:{nginx.Port}/"));
+            $"getent hosts host.docker.internal; curl -sS -m 10 http://host.docker.internal:{nginx.Port}/",
+            "--set", "defaultNetworkingMode=ipv4only"));
         string[] lines = result.Stdout.Split('\n');
         Assert.Equal("192.168.65.254", lines[0]);
         Assert.Equal("192.168.65.1", lines[1]);
         Assert.Equal("192.168.65.1", lines[2]);
         Assert.Equal("192.168.65.254", lines[3]);
-        // AAAA: the guest has no IPv6 path yet, so dnsInhibition auto withholds it: NODATA, not NXDOMAIN.
+        // AAAA: the guest has no IPv6 path, so dnsInhibition auto withholds it: NODATA, not NXDOMAIN.
         Assert.Contains("status: NOERROR", lines[4]);
         Assert.Contains("ANSWER: 0", lines[5]);
         Assert.Equal("status: NXDOMAIN", lines[6]);
@@ -52,8 +54,14 @@ public sealed class DnsTests
         Assert.Equal("hello from nginx", lines[9]);
 
         // With nothing withheld, AAAA is the host's IPv6 address on the guest network.
-        var v6 = Check(resolver.Run("dig +short AAAA host.docker.internal; dig +short AAAA gateway.docker.internal", "--set", "dnsInhibition=none"));
+        var v6 = Check(resolver.Run("dig +short AAAA host.docker.internal; dig +short AAAA gateway.docker.internal",
+            "--set", "dnsInhibition=none", "--set", "defaultNetworkingMode=ipv4only"));
         Assert.Equal("fdc4:f303:9324::254\nfdc4:f303:9324::1\n", v6.Stdout);
+
+        // A dual-stack guest has an IPv6 path, so auto gives it the built-in names' AAAA, over IPv6 too.
+        var dual = Check(resolver.Run("dig +short AAAA host.docker.internal; dig +short @fdc4:f303:9324::1 host.docker.internal",
+            "--set", "defaultNetworkingMode=dual-stack"));
+        Assert.Equal("fdc4:f303:9324::254\n192.168.65.254\n", dual.Stdout);
     }
 
     [Fact]
@@ -132,12 +140,13 @@ public sealed class DnsTests
             ["none"] = (true, true),
             ["ipv4"] = (false, true),
             ["ipv6"] = (true, false),
-            // The guest has no IPv6 path yet; this host has an IPv4 one.
+            // In an IPv4-only guest auto withholds AAAA; this host has an IPv4 path.
             ["auto"] = (true, false),
         };
         foreach (var (mode, (a, aaaa)) in expected)
         {
-            var result = Check(resolver.Run(script, "--set", $"dnsInhibition={mode}", "--set", "dns.records=local.test=198.18.99.9,fd00:99::9"));
+            var result = Check(resolver.Run(script, "--set", $"dnsInhibition={mode}", "--set", "dns.records=local.test=198.18.99.9,fd00:99::9",
+                "--set", "defaultNetworkingMode=ipv4only"));
             var answers = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToList();
             Assert.Equal(
                 [a ? "local.test/A 198.18.99.9" : "local.test/A", aaaa ? "local.test/AAAA fd00:99::9" : "local.test/AAAA",

@@ -98,6 +98,33 @@ internal sealed class TcpTransport : IIpTransport
     }
 
     /// <summary>
+    /// Opens a connection into the guest for a host client a published port accepted: the
+    /// guest sees a SYN from <paramref name="remote"/> to <paramref name="guest"/>. Returns null
+    /// (and the caller closes the client) when the connection limit is reached or the same
+    /// connection already exists.
+    /// </summary>
+    public TcpConnection? OpenToGuest(IpEndpoint guest, IpEndpoint remote, Func<ITcpHostEvents, ITcpHostSocket> attachHost, Instant now)
+    {
+        var key = new TcpFlowKey(guest, remote);
+        if (_flows.Count >= Options.MaxConnections)
+        {
+            Counters.LimitReached++;
+            return null;
+        }
+        if (_flows.ContainsKey(key))
+        {
+            return null;
+        }
+        var connection = new TcpConnection(this, key, _timers, Options);
+        _flows[key] = connection;
+        connection.OpenToGuest(attachHost(connection), LinkMss(guest.Address), now);
+        return connection;
+    }
+
+    /// <summary>Whether a connection with these endpoints exists (published ports avoid reusing one).</summary>
+    public bool Exists(IpEndpoint guest, IpEndpoint remote) => _flows.ContainsKey(new TcpFlowKey(guest, remote));
+
+    /// <summary>
     /// Where the host socket connects: the host IP means the host's own loopback (unless that
     /// is turned off); the gateway means Usernet's own service on that port, if any; anything
     /// else is itself.

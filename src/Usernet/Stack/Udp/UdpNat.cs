@@ -31,11 +31,27 @@ internal sealed class UdpNat : IIpTransport
 
     public int Count => _flows.Count;
 
+    private readonly Dictionary<(IpEndpoint Guest, IpEndpoint Remote), (IPublishedUdpPort Port, IpEndpoint Client)> _published = new();
+
+    /// <summary>
+    /// Routes the guest's datagrams from <paramref name="guest"/> to <paramref name="remote"/>
+    /// to a published port's client instead of out through NAT.
+    /// </summary>
+    public void AddPublished(IpEndpoint guest, IpEndpoint remote, IPublishedUdpPort port, IpEndpoint client) =>
+        _published[(guest, remote)] = (port, client);
+
+    public void RemovePublished(IpEndpoint guest, IpEndpoint remote) => _published.Remove((guest, remote));
+
     public void Receive(IpPacketView packet, Instant now)
     {
         // The stack checked the datagram's length and checksum before handing it here.
         var udp = new UdpDatagram(packet.Payload);
         var destination = new IpEndpoint(packet.Destination, udp.DestinationPort);
+        if (_published.TryGetValue((new IpEndpoint(packet.Source, udp.SourcePort), destination), out var published))
+        {
+            published.Port.SendToClient(published.Client, udp.Payload, now);
+            return;
+        }
         if (Route(destination) is not { } target)
         {
             _stack.Counters.Drop(DropReason.UdpNoService);

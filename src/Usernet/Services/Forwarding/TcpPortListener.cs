@@ -1,0 +1,64 @@
+using Usernet.Nat;
+using Usernet.Platform;
+using Usernet.Platform.Interop;
+using Usernet.Stack.Tcp;
+using Usernet.Wire;
+
+namespace Usernet.Services.Forwarding;
+
+/// <summary>
+/// The host end of a published TCP port: each accepted client becomes a connection into the
+/// guest, opened with our SYN and carried by the same TCP engine as the guest's own connections
+/// (half-close, resets, flow control). The accepted socket is the connection's host socket.
+/// </summary>
+internal sealed class TcpPortListener : IPollHandler, IDisposable
+{
+    private readonly int _fd;
+    private readonly EventLoop _loop;
+    private readonly PortPublisher _publisher;
+    private readonly Publish _publish;
+    private PollRegistration _registration;
+
+    public TcpPortListener(int fd, EventLoop loop, PortPublisher publisher, Publish publish)
+    {
+        _fd = fd;
+        _loop = loop;
+        _publisher = publisher;
+        _publish = publish;
+        _registration = loop.Register(fd, PollEvents.Readable, this);
+    }
+
+    public void OnPoll(PollEvents events, Instant now)
+    {
+        for (int i = 0; i < 64; i++)
+        {
+            var peer = new NativeSocketAddress();
+            int fd = peer.Accept(_fd, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+            if (fd < 0)
+            {
+                return;
+            }
+            var client = peer.ToEndpoint();
+            var remote = _publisher.RemoteFor(client, _publish.Guest.Address, PublishProtocol.Tcp, _publish.Guest);
+            HostTcpConnector.ConfigureSocket(fd, _publisher.Tcp.Options);
+            var counters = _publish.Counters;
+            var connection = _publisher.Tcp.OpenToGuest(_publish.Guest, remote,
+                events => new HostTcpSocket(_loop, fd, events, connecting: false) { Counters = counters }, now);
+            if (connection is null)
+            {
+                counters.Refused++;
+                Libc.Close(fd);
+                continue;
+            }
+            counters.Connections++;
+            counters.ActiveConnections++;
+        }
+    }
+
+    public void Dispose()
+    {
+        _loop.Unregister(_registration);
+        _registration = PollRegistration.None;
+        Libc.Close(_fd);
+    }
+}

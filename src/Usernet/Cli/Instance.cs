@@ -6,6 +6,7 @@ using Usernet.Platform;
 using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
 using Usernet.Services.Dns;
+using Usernet.Services.Forwarding;
 using Usernet.Stack;
 using Usernet.Stack.Icmp;
 using Usernet.Stack.Tcp;
@@ -66,6 +67,7 @@ internal sealed class Instance : IAsyncDisposable
         Stack.AddUdpService(DnsServer.Port, Dns);
         Connector.GatewayServices.Add(DnsServer.Port, Dns.Tcp.Accept);
         Dns.Start();
+        Publisher = new PortPublisher(Loop, Stack, Tcp, Udp, options.Publish);
         // ACKs gathered in a batch go out before the links flush what the batch produced.
         Loop.AddAfterDispatch(Tcp.FlushAcks);
         Loop.AddAfterDispatch(_ => Switch.Flush());
@@ -97,6 +99,8 @@ internal sealed class Instance : IAsyncDisposable
     public string PingMode { get; }
     public DnsServer Dns { get; }
 
+    public PortPublisher Publisher { get; }
+
     /// <summary>Opens host sockets, and holds the gateway's own TCP services.</summary>
     public HostTcpConnector Connector { get; }
 
@@ -116,6 +120,29 @@ internal sealed class Instance : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes the ports of the settings and the command line, printing where each listens.
+    /// Throws <see cref="PublishException"/> (nothing stays published) when one cannot be.
+    /// </summary>
+    public void PublishAtStart()
+    {
+        try
+        {
+            foreach (string text in _options.PublishSpecs)
+            {
+                foreach (var publish in Publisher.Add(PublishSpec.Parse(text)))
+                {
+                    Console.Error.WriteLine($"usernet: published {string.Join(", ", publish.HostEndpoints)} -> {publish.Guest} ({publish.Spec})");
+                }
+            }
+        }
+        catch
+        {
+            Publisher.CloseAll();
+            throw;
+        }
+    }
+
     /// <summary>Opens the control socket and its routes.</summary>
     public void StartControl()
     {
@@ -131,6 +158,7 @@ internal sealed class Instance : IAsyncDisposable
             w.WriteString("host", _options.Stack.Host.ToString());
         })));
         DnsRecordRoutes.Map(_control, Loop, Dns.Resolver.Local);
+        PortRoutes.Map(_control, Loop, Publisher);
         _control.Start();
     }
 
@@ -331,6 +359,7 @@ internal sealed class Instance : IAsyncDisposable
         {
             listener.Dispose();
         }
+        Publisher.CloseAll();
         Dns.Dispose();
         Switch.CloseAll();
         Switch.Capture?.Dispose();

@@ -22,6 +22,11 @@ internal sealed record InstanceOptions
 
     public int MaxLeases { get; init; } = 250;
 
+    public Services.Forwarding.PublishOptions Publish { get; init; } = new();
+
+    /// <summary>Ports to publish at start: the settings' ports.publish, then every -p.</summary>
+    public IReadOnlyList<string> PublishSpecs { get; init; } = [];
+
     public Stack.Tcp.TcpOptions Tcp { get; init; } = new();
 
     public Stack.Udp.UdpOptions Udp { get; init; } = new();

@@ -19,6 +19,7 @@ internal static class Program
                 "serve" => ServeCommand.Execute(args[1..]),
                 "stats" => StatsCommand.Execute(args[1..]),
                 "config" => ConfigCommand.Execute(args[1..]),
+                "port" => PortCommand.Execute(args[1..]),
                 "dns" => DnsCommand.Execute(args[1..]),
                 "version" or "--version" => PrintVersion(),
                 "help" or "--help" or "-h" => PrintHelp(),

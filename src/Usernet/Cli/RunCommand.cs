@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Usernet.Link;
 using Usernet.Netns;
 using Usernet.Platform.Interop;
+using Usernet.Services.Forwarding;
 using Usernet.Wire;
 
 namespace Usernet.Cli;
@@ -52,8 +53,22 @@ internal static class RunCommand
             SearchDomains = options.Dhcp.SearchDomains,
         };
 
+        foreach (string spec in options.PublishSpecs)
+        {
+            ValidateSpec(spec);
+        }
         Libc.RaiseFileLimit();
         var instance = new Instance(options);
+        try
+        {
+            instance.PublishAtStart();
+        }
+        catch (PublishException e)
+        {
+            instance.DisposeAsync().AsTask().Wait();
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return GuestInit.SetupFailed;
+        }
         GuestNamespace guest;
         try
         {
@@ -78,6 +93,7 @@ internal static class RunCommand
                 instance.Stop();
             });
             instance.StartControl();
+            var auto = line.Values("--publish").Contains("auto") ? new AutoPublisher(instance.Loop, instance.Publisher, guest.InitPid) : null;
             using var signals = new SignalRelay(guest.Signal);
             guest.Go();
             var reporter = new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" };
@@ -87,6 +103,19 @@ internal static class RunCommand
         }
         instance.DisposeAsync().AsTask().Wait();
         return exitCode;
+    }
+
+    /// <summary>A publish spec that does not parse is a usage error, found before anything starts.</summary>
+    internal static void ValidateSpec(string spec)
+    {
+        try
+        {
+            PublishSpec.Parse(spec);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--publish: {e.Message}");
+        }
     }
 
     /// <summary>The gateway's addresses, of each family the guest has.</summary>

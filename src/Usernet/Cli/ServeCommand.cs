@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Usernet.Link;
 using Usernet.Platform.Interop;
+using Usernet.Services.Forwarding;
 
 namespace Usernet.Cli;
 
@@ -67,10 +68,15 @@ internal static class ServeCommand
                 instance.Attach(TapLink.Open(tap));
                 Console.Error.WriteLine($"usernet: attached TAP device {tap}");
             }
+            foreach (string spec in options.PublishSpecs)
+            {
+                RunCommand.ValidateSpec(spec);
+            }
+            instance.PublishAtStart();
             instance.StartControl();
             Console.Error.WriteLine($"usernet: control socket {instance.ControlSocket}");
         }
-        catch (Exception e) when (e is SystemCallException or IOException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is SystemCallException or IOException or ArgumentException or InvalidOperationException or PublishException)
         {
             instance.DisposeAsync().AsTask().Wait();
             Console.Error.WriteLine($"usernet: {e.Message}");

@@ -3,6 +3,7 @@ using Usernet.Platform;
 using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
 using Usernet.Services.Dns;
+using Usernet.Services.Forwarding;
 using Usernet.Stack;
 using Usernet.Stack.Tcp;
 using Usernet.Stack.Udp;
@@ -27,7 +28,9 @@ internal static class SettingsOptions
         {
             line.Option(flag, valueName, help);
         }
-        return line.Option("--log-level", "LEVEL", "debug, info, warning (default) or error");
+        return line
+            .Option("--publish", "SPEC", "publish a guest port on the host: [HOST_IP:][HOST_PORT:]GUEST_PORT[/tcp|/udp] (repeatable)", repeatable: true, alias: "-p")
+            .Option("--log-level", "LEVEL", "debug, info, warning (default) or error");
     }
 
     /// <summary>Loads the settings: defaults, admin-settings.json, settings.json, then these flags.</summary>
@@ -110,6 +113,13 @@ internal static class SettingsOptions
         return new InstanceOptions
         {
             Name = line.Value("--instance") ?? defaultName,
+            Publish = new PublishOptions
+            {
+                BindingBehavior = settings.Ports.BindingBehavior,
+                PreserveClientAddress = settings.Ports.PreserveClientAddress,
+                UdpIdleTimeout = settings.Udp.IdleTimeout,
+            },
+            PublishSpecs = [.. settings.Ports.Publish, .. line.Values("--publish").Where(v => v != "auto")],
             Mode = mode,
             Dhcp6 = dhcp6,
             Settings = settings,

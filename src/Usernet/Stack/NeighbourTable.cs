@@ -18,17 +18,26 @@ internal sealed class NeighbourTable
 
     public int Count => _entries.Count;
 
+    /// <summary>Raised when an address's MAC becomes known (frames held for it can go).</summary>
+    public event Action<IpAddress, Neighbour>? Learned;
+
     public void Learn(IpAddress address, MacAddress mac, FrameLink link)
     {
         if (_entries.TryGetValue(address, out var known) && known.Mac == mac && known.Link == link)
         {
             return;
         }
+        bool isNew = !_entries.ContainsKey(address);
         if (_entries.Count >= Capacity && !_entries.ContainsKey(address))
         {
             _entries.Clear();
         }
-        _entries[address] = new Neighbour(mac, link);
+        var neighbour = new Neighbour(mac, link);
+        _entries[address] = neighbour;
+        if (isNew)
+        {
+            Learned?.Invoke(address, neighbour);
+        }
     }
 
     public bool TryGet(IpAddress address, out Neighbour neighbour) => _entries.TryGetValue(address, out neighbour);

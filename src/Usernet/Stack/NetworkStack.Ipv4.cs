@@ -181,9 +181,9 @@ internal sealed partial class NetworkStack
         }
         else
         {
-            Counters.Drop(DropReason.NeighbourUnknown);
-            SendArpRequest(destination);
-            return false;
+            // Held (as the kernel holds it) and sent when the ARP reply names the MAC.
+            mac = MacAddress.Zero;
+            mtu = Options.Mtu ?? StreamLink.VmMtu;
         }
         ushort identification = _nextIdentification++;
         int packetLength = Ipv4Packet.MinHeaderLength + payloadLength;
@@ -200,6 +200,13 @@ internal sealed partial class NetworkStack
         EthernetFrame.WriteHeader(frame, mac, Mac, EtherType.Ipv4);
         Ipv4Packet.WriteHeader(frame[EthernetFrame.HeaderLength..], source, destination, protocol, payloadLength,
             identification, timeToLive, dontFragment);
+        if (mac == MacAddress.Zero)
+        {
+            Counters.Drop(DropReason.NeighbourUnknown);
+            _pending.Hold(destination, frame[..(EthernetFrame.HeaderLength + packetLength)]);
+            SendArpRequest(destination);
+            return false;
+        }
         Transmit(EthernetFrame.HeaderLength + packetLength);
         return true;
     }

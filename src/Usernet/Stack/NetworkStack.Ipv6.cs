@@ -149,9 +149,9 @@ internal sealed partial class NetworkStack
         }
         else
         {
-            Counters.Drop(DropReason.NeighbourUnknown);
-            SendNeighborSolicitation(destination);
-            return false;
+            // Held and sent when the neighbour advertisement names the MAC.
+            mac = MacAddress.Zero;
+            mtu = Options.Mtu ?? StreamLink.VmMtu;
         }
         int packetLength = Ipv6Packet.HeaderLength + payloadLength;
         if (packetLength > mtu)
@@ -166,6 +166,13 @@ internal sealed partial class NetworkStack
         Span<byte> frame = _tx;
         EthernetFrame.WriteHeader(frame, mac, Mac, EtherType.Ipv6);
         Ipv6Packet.WriteHeader(frame[EthernetFrame.HeaderLength..], source, destination, nextHeader, payloadLength, hopLimit);
+        if (mac == MacAddress.Zero)
+        {
+            Counters.Drop(DropReason.NeighbourUnknown);
+            _pending.Hold(destination, frame[..(EthernetFrame.HeaderLength + packetLength)]);
+            SendNeighborSolicitation(destination);
+            return false;
+        }
         if (link is not null)
         {
             Counters.FramesOut++;

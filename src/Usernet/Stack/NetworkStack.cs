@@ -23,6 +23,24 @@ internal sealed partial class NetworkStack : ISwitchPort
         _transmitter = transmitter;
         _reassembler = new Ipv4Reassembler(options.Fragments);
         _icmpErrorBudget = new TokenBucket(IcmpErrorsPerSecond, IcmpErrorBurst);
+        Neighbours.Learned += SendHeldFrames;
+    }
+
+    private readonly PendingResolution _pending = new();
+
+    /// <summary>Frames that waited for an address's MAC go out now that it is known.</summary>
+    private void SendHeldFrames(IpAddress address, Neighbour neighbour)
+    {
+        if (_pending.Release(address) is not { } frames)
+        {
+            return;
+        }
+        foreach (byte[] frame in frames)
+        {
+            neighbour.Mac.Write(frame);
+            Counters.FramesOut++;
+            _transmitter.TransmitTo(neighbour.Link, frame);
+        }
     }
 
     public StackOptions Options { get; }
@@ -73,6 +91,20 @@ internal sealed partial class NetworkStack : ISwitchPort
     {
         Neighbours.Forget(link);
         GuestLinkClosed?.Invoke(link);
+    }
+
+    /// <summary>
+    /// The MTU towards a guest: its link's, or, before it has spoken, that of the only link
+    /// (the common case of one guest), else the VM default.
+    /// </summary>
+    public int MtuTowards(IpAddress guest)
+    {
+        if (Neighbours.TryGet(guest, out var neighbour))
+        {
+            return Options.MtuFor(neighbour.Link);
+        }
+        var links = _transmitter.Links;
+        return links.Count == 1 ? Options.MtuFor(links[0]) : Options.Mtu ?? StreamLink.VmMtu;
     }
 
     /// <summary>Sends a frame already built in <see cref="_tx"/>.</summary>

@@ -175,8 +175,7 @@ internal sealed class TcpTransport : IIpTransport
 
     /// <summary>The segment size towards the guest: its link's MTU less the IP and TCP headers.</summary>
     public int LinkMss(IpAddress guest) =>
-        (_stack.Neighbours.TryGet(guest, out var neighbour) ? _stack.Options.MtuFor(neighbour.Link) : _stack.Options.Mtu ?? 1500)
-        - (guest.IsV4 ? Ipv4Packet.MinHeaderLength : Ipv6Packet.HeaderLength) - TcpSegment.MinHeaderLength;
+        _stack.MtuTowards(guest) - (guest.IsV4 ? Ipv4Packet.MinHeaderLength : Ipv6Packet.HeaderLength) - TcpSegment.MinHeaderLength;
 
     public int LinkMss(TcpConnection connection) => LinkMss(connection.Key.Guest.Address);
 

@@ -150,6 +150,17 @@ internal sealed class Instance : IAsyncDisposable
         _control = new ControlServer(InstanceDirectory.SocketPath(Name));
         _control.Map("GET", "/stats", async _ => ControlResponse.Json(await Loop.InvokeAsync(_ => StatsJson())));
         _control.Map("GET", "/leases", async _ => ControlResponse.Json(await Loop.InvokeAsync(_ => LeasesJson())));
+        _control.Map("GET", "/connections", async _ => ControlResponse.Json(await Loop.InvokeAsync(_ => JsonText.BuildArray(w =>
+        {
+            foreach (var connection in Tcp.Connections)
+            {
+                w.WriteStartObject();
+                w.WriteString("guest", connection.Key.Guest.ToString());
+                w.WriteString("remote", connection.Key.Remote.ToString());
+                w.WriteString("state", connection.Describe());
+                w.WriteEndObject();
+            }
+        }))));
         _control.Map("GET", "/info", _ => ControlResponse.Json(JsonText.Build(w =>
         {
             w.WriteString("instance", Name);

@@ -43,16 +43,22 @@ internal sealed class GuestSession : IDisposable
 
     public static GuestSession Start(params string[] options) => StartWrapped([], options);
 
+    /// <summary>Starts `usernet run` with <paramref name="options"/> and the guest running <paramref name="command"/> (which must last).</summary>
+    public static GuestSession StartRunning(string[] options, params string[] command) => StartWrapped([], options, command);
+
     /// <summary>
     /// Starts `usernet run` through <paramref name="wrapper"/>, a command that ends by exec'ing
     /// its arguments (so that usernet keeps its PID), such as a private mount namespace's setup.
     /// </summary>
-    public static GuestSession StartWrapped(IReadOnlyList<string> wrapper, params string[] options)
+    public static GuestSession StartWrapped(IReadOnlyList<string> wrapper, params string[] options) => StartWrapped(wrapper, options, ["sleep", "600"]);
+
+    private static GuestSession StartWrapped(IReadOnlyList<string> wrapper, string[] options, string[] command)
     {
         string instance = TestEnvironment.UniqueName("t");
         var arguments = new List<string> { TestEnvironment.UsernetBinary, "run", "--instance", instance };
         arguments.AddRange(options);
-        arguments.AddRange(["--", "sleep", "600"]);
+        arguments.Add("--");
+        arguments.AddRange(command);
         arguments.InsertRange(0, wrapper);
         var process = ProcessRunner.Start(arguments[0], arguments.Skip(1));
         var stderr = new System.Text.StringBuilder();

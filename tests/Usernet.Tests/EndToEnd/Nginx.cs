@@ -33,6 +33,31 @@ internal sealed class Nginx : IDisposable
         int port = inside is null ? Ports.Free() : 8080;
         string listen = address.Contains(':') ? $"[{address}]:{port}" : $"{address}:{port}";
         string listen6 = inside is not null ? $"listen [::]:{port} ipv6only=on;" : "";
+        string config = WriteConfig(directory, root, listen, listen6, workerConnections);
+        string[] command = ["nginx", "-c", config, "-p", directory];
+        var process = inside is null ? ProcessRunner.Start(command[0], command[1..]) : inside.Start(command);
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var nginx = new Nginx(process, directory, port);
+        bool up = RunCommandTests.WaitUntil(() =>
+            File.Exists(Path.Combine(directory, "nginx.pid")) || process.HasExited);
+        if (!up || process.HasExited)
+        {
+            string log = File.Exists(Path.Combine(directory, "error.log")) ? File.ReadAllText(Path.Combine(directory, "error.log")) : "";
+            nginx.Dispose();
+            throw new InvalidOperationException($"nginx did not start: {log}");
+        }
+        return nginx;
+    }
+
+    /// <summary>
+    /// Writes a configuration for nginx in the foreground, serving <paramref name="root"/> on
+    /// <paramref name="listen"/>, and returns its path (to run nginx elsewhere, say in a guest).
+    /// </summary>
+    public static string WriteConfig(string directory, string root, string listen, string extraListen = "", int workerConnections = 1024)
+    {
         string config = Path.Combine(directory, "nginx.conf");
         File.WriteAllText(config, $$"""
             daemon off;
@@ -52,27 +77,12 @@ internal sealed class Nginx : IDisposable
                 keepalive_timeout 60;
                 server {
                     listen {{listen}} backlog=4096;
-                    {{listen6}}
+                    {{extraListen}}
                     root {{root}};
                 }
             }
             """);
-        string[] command = ["nginx", "-c", config, "-p", directory];
-        var process = inside is null ? ProcessRunner.Start(command[0], command[1..]) : inside.Start(command);
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var nginx = new Nginx(process, directory, port);
-        bool up = RunCommandTests.WaitUntil(() =>
-            File.Exists(Path.Combine(directory, "nginx.pid")) || process.HasExited);
-        if (!up || process.HasExited)
-        {
-            string log = File.Exists(Path.Combine(directory, "error.log")) ? File.ReadAllText(Path.Combine(directory, "error.log")) : "";
-            nginx.Dispose();
-            throw new InvalidOperationException($"nginx did not start: {log}");
-        }
-        return nginx;
+        return config;
     }
 
     public void Dispose()

@@ -353,6 +353,9 @@ internal sealed partial class TcpConnection
             return;
         }
         _rcvNxt = new SeqNumber(segment.SequenceNumber) + 1;
+        // The window we offered in our SYN: the edge must start here, or the first data would
+        // be judged against a stale edge (wrapping comparisons make that look like no window).
+        _rcvWindowEdge = _rcvNxt + ushort.MaxValue;
         _mss = Math.Min(options.Mss ?? 536, _mss);
         if (options.WindowScale is { } shift)
         {

@@ -80,6 +80,12 @@ internal sealed partial class TcpConnection : ITcpHostEvents
 
     public override string ToString() => $"{Key} {State}";
 
+    /// <summary>A line of state for the control API's connection list (like ss).</summary>
+    public string Describe() =>
+        $"{State} unacked={_sndNxt - _sndUna} window={_sndWnd} hostReadable={_hostReadable} hostEof={_hostEof} " +
+        $"finSent={_finSent} backlog={_backlog.Length} retransmits={_retransmits} ackPending={AckPending} " +
+        $"rto={_rtoDeadline} timer={_timer.Due} rcvNxt={_rcvNxt} sndUna={_sndUna} sndNxt={_sndNxt}";
+
     /// <summary>
     /// Starts a guest-opened connection from its SYN: the host socket connects first, and the
     /// guest hears nothing until it does (the vpnkit contract: no half-open connections).

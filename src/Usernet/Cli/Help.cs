@@ -13,6 +13,7 @@ internal static class Help
               usernet serve [OPTIONS]                    serve VMs on QEMU stream/datagram sockets or TAP devices
               usernet config [OPTIONS]                   print the effective settings and where each came from
               usernet stats [--instance NAME]            counters of a running instance
+              usernet port add|rm|ls [--instance NAME]   published ports of a running instance
               usernet dns add|rm|ls [--instance NAME]    the DNS server's own names of a running instance
               usernet version                            print the version
 

@@ -7,18 +7,26 @@ namespace Usernet.Cli;
 /// <summary><c>usernet port add|rm|ls</c>: published ports of a running instance.</summary>
 internal static class PortCommand
 {
+    public const string Usage = "usage: usernet port add SPEC | rm SPEC | ls [--json]  [--instance NAME]";
+
     public static int Execute(IReadOnlyList<string> args)
     {
         var line = new CommandLine()
             .Option("--instance", "NAME", "the instance to change (default: the only one running)")
             .Flag("--json", "print JSON")
+            .Flag("--help", "show this help", alias: "-h")
             .Parse(args);
+        if (line.Has("--help"))
+        {
+            Console.WriteLine(Usage);
+            Console.WriteLine("SPEC is Docker's -p syntax: [HOST_IP:][HOST_PORT:]GUEST_PORT[/tcp|/udp], ports may be ranges.");
+            return 0;
+        }
         string? instance = line.Value("--instance");
         var words = line.Positional;
-        string usage = "usage: usernet port add SPEC | usernet port rm SPEC | usernet port ls   [--instance NAME]";
         if (words.Count == 0)
         {
-            throw new UsageException(usage);
+            throw new UsageException(Usage);
         }
         switch (words[0])
         {
@@ -33,7 +41,7 @@ internal static class PortCommand
             case "ls" when words.Count == 1:
                 return ControlCli.Print(instance, "GET", "/ports", null, line.Has("--json") ? null : Table);
             default:
-                throw new UsageException(usage);
+                throw new UsageException(Usage);
         }
     }
 

@@ -36,6 +36,11 @@ internal static class ServeCommand
         var dgram = line.Values("--listen-dgram").Select(v => LinkEndpoint.Parse(v, datagram: true)).ToList();
         var fds = line.Values("--fd").Select(v => int.TryParse(v, out int fd) && fd > 2 ? fd : throw new UsageException($"--fd: '{v}' is not an inherited fd number (3 or more)")).ToList();
         var taps = line.Values("--tap");
+        if (line.Values("--publish").Contains("auto"))
+        {
+            // It reads the guest's listening sockets from its namespace, which only run has.
+            throw new UsageException("--publish auto works only with 'usernet run'; publish a VM's ports by number");
+        }
         if (qemu.Count + dgram.Count + fds.Count + taps.Count == 0)
         {
             throw new UsageException("nothing to serve: give at least one --listen-qemu, --listen-dgram, --tap or --fd");

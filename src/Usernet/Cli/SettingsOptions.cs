@@ -29,7 +29,7 @@ internal static class SettingsOptions
             line.Option(flag, valueName, help);
         }
         return line
-            .Option("--publish", "SPEC", "publish a guest port on the host: [HOST_IP:][HOST_PORT:]GUEST_PORT[/tcp|/udp] (repeatable)", repeatable: true, alias: "-p")
+            .Option("--publish", "SPEC", "publish a guest port on the host: [HOST_IP:][HOST_PORT:]GUEST_PORT[/tcp|/udp], or auto (run only) (repeatable)", repeatable: true, alias: "-p")
             .Option("--log-level", "LEVEL", "debug, info, warning (default) or error");
     }
 

@@ -52,6 +52,23 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public void AutomaticPublishingIsRefusedWithoutANamespaceToWatch()
+    {
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary, "serve", "--tap", "unused0", "-p", "auto");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--publish auto works only with 'usernet run'", result.Stderr);
+    }
+
+    [Fact]
+    public void PortHelpShowsTheSpecSyntax()
+    {
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary, "port", "--help");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("usage: usernet port add SPEC", result.Stdout);
+        Assert.Contains("[HOST_IP:][HOST_PORT:]GUEST_PORT", result.Stdout);
+    }
+
+    [Fact]
     public void ABadListenAddressIsRefusedWithItsText()
     {
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary, "serve", "--listen-qemu", "carrier-pigeon:1");

@@ -21,6 +21,12 @@ import threading
 import time
 
 
+def describe(error):
+    if isinstance(error, ConnectionRefusedError):
+        return "refused (ICMP port unreachable)"
+    return error.strerror or str(error)
+
+
 def emit(value):
     sys.stdout.write(json.dumps(value) + "\n")
     sys.stdout.flush()
@@ -31,7 +37,7 @@ def tcp_probe(host, port, timeout):
         with socket.create_connection((host, int(port)), timeout=float(timeout)):
             pass
     except OSError as e:
-        emit({"ok": False, "reason": f"TCP connect to {host}:{port}: {e.strerror or e}"})
+        emit({"ok": False, "reason": f"TCP connect: {describe(e)}"})
         return 1
     emit({"ok": True})
     return 0
@@ -51,9 +57,9 @@ def udp_probe(host, port, timeout):
                     emit({"ok": True})
                     return 0
             except socket.timeout:
-                last = f"no UDP echo from {host}:{port} within {timeout} s"
+                last = f"no echo within {timeout} s"
             except OSError as e:
-                last = f"UDP to {host}:{port}: {e.strerror or e}"
+                last = describe(e)
                 time.sleep(0.1)
     emit({"ok": False, "reason": last})
     return 1
@@ -81,9 +87,9 @@ def dns_probe(host, port, name, timeout):
                     emit({"ok": True, "rcode": flags & 0xF, "answers": answers})
                     return 0
             except socket.timeout:
-                last = f"no DNS answer from {host}:{port} within {timeout} s"
+                last = f"no answer within {timeout} s"
             except OSError as e:
-                last = f"DNS to {host}:{port}: {e.strerror or e}"
+                last = describe(e)
                 time.sleep(0.1)
     emit({"ok": False, "reason": last})
     return 1

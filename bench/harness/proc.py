@@ -38,8 +38,11 @@ class Processes:
         except subprocess.TimeoutExpired:
             self.stop(p, timeout=2)
             raise RunFailed(f"{os.path.basename(argv[0])} did not finish within {timeout:.0f} s")
-        finally:
-            self._forget(p)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): end the child before unwinding.
+            self.stop(p, timeout=2)
+            raise
+        self._forget(p)
         return p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
     def stop(self, p, sig=signal.SIGTERM, timeout=5.0):

@@ -19,6 +19,9 @@ def build(runner, machine, options, stacks, started, finished):
             if usernet.get("available") and pasta.get("available") and pasta["median"] != 0:
                 ratio = usernet["median"] / pasta["median"]
             met = metric.target.met(usernet.get("median"), ratio) if metric.target else None
+            overlap = None
+            if ratio is not None:
+                overlap = not (usernet["max"] < pasta["min"] or usernet["min"] > pasta["max"])
             metrics.append({
                 "key": metric.key,
                 "workload": workload.key,
@@ -31,6 +34,7 @@ def build(runner, machine, options, stacks, started, finished):
                     "text": metric.target.text(metric.unit)},
                 "results": cells,
                 "usernet_to_pasta": ratio,
+                "ranges_overlap": overlap,
                 "target_met": met,
             })
     return {
@@ -62,6 +66,7 @@ def number(v):
 def markdown(results):
     present = [k for k in STACK_ORDER if k in results["stacks"]]
     notes = []
+    overlaps = False
 
     def footnote(reason):
         if reason not in notes:
@@ -81,9 +86,15 @@ def markdown(results):
                 row.append(footnote(cell["reason"]))
         row.append(f"{m['usernet_to_pasta']:.2f}×" if m["usernet_to_pasta"] is not None else "–")
         row.append(m["target"]["text"] if m["target"] else "")
-        row.append({True: "✓", False: "✗", None: "" if not m["target"] else "n/a"}[m["target_met"]])
+        verdict = {True: "✓", False: "✗", None: "" if not m["target"] else "n/a"}[m["target_met"]]
+        if m["target_met"] is not None and m["target"]["kind"] == "ratio" and m["ranges_overlap"]:
+            verdict += " ~"
+            overlaps = True
+        row.append(verdict)
         lines.append("| " + " | ".join(row) + " |")
     text = "\n".join(lines) + "\n"
+    if overlaps:
+        text += "\n~ Usernet's and pasta's min–max ranges overlap: this verdict can change from run to run.\n"
     if notes:
         text += "\n" + "\n".join(f"[{i + 1}] {reason}  " for i, reason in enumerate(notes)) + "\n"
     return text
@@ -95,7 +106,7 @@ def machine_markdown(results):
     return (f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB, Linux {m['kernel']}, {m['os']}\n"
             f"- Load average before / after: {m['load_before']} / {m['load_after']}\n"
             f"- Versions: {versions}\n"
-            f"- Run: {results['started']}, {o['runs']} runs of {o['duration_s']} s per figure"
+            f"- Run: {results['started']}, {o['runs']} runs of {o['duration_s']} s per figure (memory: at most 3 runs)"
             f"{' (--quick)' if o['quick'] else ''}; each cell is the median, (min–max) across runs\n")
 
 
@@ -107,7 +118,7 @@ def chart(results, path):
 
     rows = results["metrics"]
     shown = [m["usernet_to_pasta"] for m in rows if m["usernet_to_pasta"] is not None]
-    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.42 * max(len(rows), 1)), dpi=110)
+    fig, ax = plt.subplots(figsize=(10, max(4.0, 1.4 + 0.42 * len(rows))), dpi=110)
     if not shown:
         ax.text(0.5, 0.5, "no figure had both Usernet and pasta", ha="center", va="center")
         ax.set_axis_off()

@@ -74,7 +74,8 @@ class Runner:
                 say(f"   {stack.key}: n/a: {reason}")
             else:
                 active.append(stack)
-        for i in range(self.ctx.runs):
+        runs = min(self.ctx.runs, workload.max_runs or self.ctx.runs)
+        for i in range(runs):
             for stack in active[i % len(active):] + active[:i % len(active)] if active else []:
                 if not workload.fresh_stack and not stack.alive():
                     self._restart(stack)
@@ -84,7 +85,7 @@ class Runner:
                 except RunFailed as e:
                     for metric in workload.metrics:
                         self.cells[metric.key][stack.key].errors.append(str(e))
-                    say(f"   run {i + 1}/{self.ctx.runs} {stack.key}: failed: {e}")
+                    say(f"   run {i + 1}/{runs} {stack.key}: failed: {e}")
                     continue
                 shown = []
                 for metric in workload.metrics:
@@ -98,7 +99,8 @@ class Runner:
                     elif value is not None:
                         cell.samples.append(value)
                         shown.append(f"{metric.key}={value:.4g}")
-                say(f"   run {i + 1}/{self.ctx.runs} {stack.key}: {', '.join(shown) or 'n/a'} ({time.monotonic() - t0:.0f} s)")
+                if shown:
+                    say(f"   run {i + 1}/{runs} {stack.key}: {', '.join(shown)} ({time.monotonic() - t0:.0f} s)")
 
     def _probe(self, workload, stack):
         if not stack.alive():

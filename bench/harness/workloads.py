@@ -24,6 +24,7 @@ from .proc import NotAvailable, RunFailed, cpu_seconds, rss_mib
 from .servers import BUILTIN_NAMES, CACHED_NAME_COUNT, cached_name
 
 GIB = 1 << 30
+NO_STACK = "no stack process: the host's kernel alone carries the traffic"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ AT_MOST_PASTA = Target("ratio", "<=", 1.0)
 class Workload:
     key = ""
     fresh_stack = False
+    max_runs = None      # a cap on --runs, for slow workloads whose figures hardly vary
     metrics = ()
 
     def probe(self, ctx, stack):
@@ -113,7 +115,7 @@ class TcpThroughput(Workload):
         values = {self.key: received["bits_per_second"] / 1e9}
         if self.cpu_key:
             if cpu_before is None:
-                values[self.cpu_key] = NotAvailable("no stack process: the kernel moves the bytes")
+                values[self.cpu_key] = NotAvailable(NO_STACK)
             elif received["bytes"] > 0:
                 values[self.cpu_key] = (cpu_after - cpu_before) / (received["bytes"] / GIB)
         return values
@@ -188,7 +190,8 @@ class UdpThroughput(Workload):
     def probe(self, ctx, stack):
         status, out, _ = run_in_guest(ctx, stack, ctx.agent.argv("udp-probe", stack.host_addr, ctx.servers.udp_echo_port, 3), 20)
         if status != 0:
-            raise NotAvailable(agent_reason(out, "UDP to the host does not work"))
+            reason = agent_reason(out, "no echo")
+            raise NotAvailable(f"UDP from the guest to the host's loopback ({stack.host_addr}): {reason}")
 
     def run_once(self, ctx, stack):
         with ctx.servers.iperf3() as port:
@@ -228,7 +231,7 @@ class DnsQps(Workload):
     def probe(self, ctx, stack):
         ip, port = stack.dns_server()
         status, out, _ = run_in_guest(ctx, stack, ctx.agent.argv("dns-probe", ip, port, self.names[0], 3), 20)
-        title = f"{stack.dns_server_title()} ({ip}:{port})"
+        title = f"{stack.dns_server_title()} ({ip}:{port})" if port == 53 else stack.dns_server_title()
         if status != 0:
             raise NotAvailable(f"{title}: {agent_reason(out, 'no answer')}")
         answer = json.loads(out)
@@ -257,6 +260,7 @@ class Memory(Workload):
     """RSS of a freshly started stack, then with many established, idle guest connections to the host."""
     key = "memory"
     fresh_stack = True
+    max_runs = 3
 
     def __init__(self, connections):
         self.connections = connections
@@ -269,7 +273,7 @@ class Memory(Workload):
 
     def run_once(self, ctx, stack):
         if not stack.has_process:
-            reason = NotAvailable("no stack process")
+            reason = NotAvailable(NO_STACK)
             return {m.key: reason for m in self.metrics}
         stack.start()
         try:

@@ -102,7 +102,8 @@ def markdown(results):
 
 def machine_markdown(results):
     m, o = results["machine"], results["options"]
-    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
+    usernet = results["stacks"].get("usernet", {}).get("version")
+    versions = ", ".join(f"{k} {v}" for k, v in ([("Usernet", usernet)] + list(m["versions"].items())) if v)
     return (f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB, Linux {m['kernel']}, {m['os']}\n"
             f"- Load average before / after: {m['load_before']} / {m['load_after']}\n"
             f"- Versions: {versions}\n"

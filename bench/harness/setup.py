@@ -60,11 +60,12 @@ def build_usernet(repo, say):
         return binary, None, f"build failed: {e}"
     if result.returncode != 0:
         return binary, None, f"build failed: {(result.stderr or result.stdout).strip()[-300:]}"
-    version = result.stdout.strip()
-    commit = git(repo, "rev-parse", "--short", "HEAD")
+    version = result.stdout.strip().split()[-1] if result.stdout.strip() else "unknown"
+    # The last commit that changed the sources names the build better than HEAD does.
+    commit = git(repo, "log", "-1", "--format=%h", "--", "src", "Directory.Build.props")
     if commit:
         dirty = git(repo, "status", "--porcelain", "--", "src")
-        version += f" ({commit}{', src modified' if dirty else ''})"
+        version += f" (src at {commit}{', modified' if dirty else ''})"
     return binary, version, None
 
 

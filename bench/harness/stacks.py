@@ -100,10 +100,16 @@ class NamespacedStack(Stack):
     def _log_path(self, name):
         return os.path.join(self.ctx.tmp, f"{name}.log")
 
-    def _find_guest(self, parent, timeout):
+    def _find_guest(self, parent, timeout, exe=None):
+        """The first child of parent; with exe, only once parent has exec'd exe (a wrapper's own
+        children, such as mount, are not the guest)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            kids = children(parent)
+            try:
+                ready = exe is None or os.readlink(f"/proc/{parent}/exe") == exe
+            except OSError:
+                ready = False
+            kids = children(parent) if ready else []
             if kids:
                 return kids[0]
             if self.process.poll() is not None:
@@ -171,11 +177,25 @@ class Usernet(NamespacedStack):
             "--set", f"dns.servers=127.0.0.1:{self.ctx.servers.dns_upstream_port}",
             "--set", "dns.hostResolver=false",
         ]
-        self.process = self._start_process([self.ctx.usernet_bin, "run", "--instance", self.instance] + settings
+        self.process = self._start_process(self._isolated_resolver()
+                                           + [self.ctx.usernet_bin, "run", "--instance", self.instance] + settings
                                            + ["--", "sleep", "infinity"])
         self.stack_pid = self.process.pid
-        self.guest_pid = self._find_guest(self.process.pid, 20)
+        self.guest_pid = self._find_guest(self.process.pid, 20, os.path.realpath(self.ctx.usernet_bin))
         self._await_network()
+
+    def _isolated_resolver(self):
+        """A command prefix: a private mount namespace whose /etc/resolv.conf and /etc/hosts name
+        only loopback, so that even a lookup through the host's resolver stays on this machine.
+        The shell execs Usernet, so the PID started is Usernet's."""
+        resolv = os.path.join(self.ctx.tmp, "resolv.conf")
+        hosts = os.path.join(self.ctx.tmp, "hosts")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.0.0.1\n")
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1 localhost\n::1 localhost\n")
+        script = 'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"'
+        return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", resolv, hosts]
 
     def dns_server(self):
         return "192.168.65.1", 53

@@ -1,0 +1,194 @@
+"""The results as JSON, a markdown table and a PNG chart of the Usernet/pasta ratios."""
+
+import json
+import os
+import re
+
+from .workloads import summarize
+
+STACK_ORDER = ["host", "usernet", "pasta", "slirp4netns"]
+
+
+def build(runner, machine, options, stacks, started, finished):
+    metrics = []
+    for workload in runner.workloads:
+        for metric in workload.metrics:
+            cells = {key: cell.to_json(summarize) for key, cell in runner.cells[metric.key].items()}
+            usernet, pasta = cells.get("usernet", {}), cells.get("pasta", {})
+            ratio = None
+            if usernet.get("available") and pasta.get("available") and pasta["median"] != 0:
+                ratio = usernet["median"] / pasta["median"]
+            met = metric.target.met(usernet.get("median"), ratio) if metric.target else None
+            overlap = None
+            if ratio is not None:
+                overlap = not (usernet["max"] < pasta["min"] or usernet["min"] > pasta["max"])
+            metrics.append({
+                "key": metric.key,
+                "workload": workload.key,
+                "title": metric.title,
+                "unit": metric.unit,
+                "better": metric.better,
+                "note": metric.note,
+                "target": None if metric.target is None else {
+                    "kind": metric.target.kind, "op": metric.target.op, "value": metric.target.value,
+                    "text": metric.target.text(metric.unit)},
+                "results": cells,
+                "usernet_to_pasta": ratio,
+                "ranges_overlap": overlap,
+                "target_met": met,
+            })
+    return {
+        "schema": 1,
+        "started": started,
+        "finished": finished,
+        "options": options,
+        "machine": machine,
+        "stacks": {s.key: {"title": s.title, "version": s.version(), "available": runner.unavailable[s.key] is None,
+                           "reason": runner.unavailable[s.key]} for s in stacks},
+        "metrics": metrics,
+        "diagnostics": {s.key: s.diagnostics() for s in stacks if s.diagnostics() is not None},
+    }
+
+
+def number(v):
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def markdown(results):
+    present = [k for k in STACK_ORDER if k in results["stacks"]]
+    notes = []
+    overlaps = False
+
+    def footnote(reason):
+        if reason not in notes:
+            notes.append(reason)
+        return f"n/a [{notes.index(reason) + 1}]"
+
+    head = ["workload"] + [results["stacks"][k]["title"] for k in present] + ["Usernet / pasta", "target", "met"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(present) + 1) + ["---", ":---:"]) + "|"]
+    for m in results["metrics"]:
+        row = [f"{m['title']} ({m['unit']})"]
+        for k in present:
+            cell = m["results"][k]
+            if cell["available"]:
+                spread = f" ({number(cell['min'])}–{number(cell['max'])})" if len(cell["samples"]) > 1 else ""
+                row.append(f"**{number(cell['median'])}**{spread}")
+            else:
+                row.append(footnote(cell["reason"]))
+        row.append(f"{m['usernet_to_pasta']:.2f}×" if m["usernet_to_pasta"] is not None else "–")
+        row.append(m["target"]["text"] if m["target"] else "")
+        verdict = {True: "✓", False: "✗", None: "" if not m["target"] else "n/a"}[m["target_met"]]
+        if m["target_met"] is not None and m["target"]["kind"] == "ratio" and m["ranges_overlap"]:
+            verdict += " ~"
+            overlaps = True
+        row.append(verdict)
+        lines.append("| " + " | ".join(row) + " |")
+    text = "\n".join(lines) + "\n"
+    if overlaps:
+        text += "\n~ Usernet's and pasta's min–max ranges overlap: this verdict can change from run to run.\n"
+    if notes:
+        text += "\n" + "\n".join(f"[{i + 1}] {reason}  " for i, reason in enumerate(notes)) + "\n"
+    return text
+
+
+def machine_markdown(results):
+    m, o = results["machine"], results["options"]
+    usernet = results["stacks"].get("usernet", {}).get("version")
+    versions = ", ".join(f"{k} {v}" for k, v in ([("Usernet", usernet)] + list(m["versions"].items())) if v)
+    return (f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB, Linux {m['kernel']}, {m['os']}\n"
+            f"- Load average before / after: {m['load_before']} / {m['load_after']}\n"
+            f"- Versions: {versions}\n"
+            f"- Run: {results['started']}, {o['runs']} runs of {o['duration_s']} s per figure (memory: at most 3 runs)"
+            f"{' (--quick)' if o['quick'] else ''}; each cell is the median, (min–max) across runs\n")
+
+
+def chart(results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
+
+    rows = results["metrics"]
+    shown = [m["usernet_to_pasta"] for m in rows if m["usernet_to_pasta"] is not None]
+    fig, ax = plt.subplots(figsize=(10, max(4.0, 1.4 + 0.42 * len(rows))), dpi=110)
+    if not shown:
+        ax.text(0.5, 0.5, "no figure had both Usernet and pasta", ha="center", va="center")
+        ax.set_axis_off()
+    else:
+        lo = min(min(shown), 0.5) / 1.5
+        hi = max(max(shown), 2.0) * 1.6
+        ys = list(range(len(rows)))[::-1]
+        labels = []
+        for y, m in zip(ys, rows):
+            r, t = m["usernet_to_pasta"], m["target"]
+            better = "higher is better" if m["better"] == "higher" else "lower is better"
+            if t and t["kind"] == "absolute":
+                better += f"; target {t['text']}"
+            labels.append(f"{m['title']}\n({better})")
+            if r is None:
+                ax.text(lo * 1.05, y, "n/a: no Usernet figure (see the table)", va="center", fontsize=8, color="#666666")
+                continue
+            colour = {True: "#3a9a4a", False: "#c8463c", None: "#8a8f98"}[m["target_met"]]
+            ax.barh([y], [r], color=colour, height=0.6)
+            if t and t["kind"] == "ratio":
+                ax.plot([t["value"]] * 2, [y - 0.42, y + 0.42], color="#1f4e9a", linewidth=2.2)
+            ax.text(r, y, f" {r:.2f}×", va="center", fontsize=8)
+        ax.axvline(1.0, color="#333333", linewidth=0.8)
+        ax.set_yticks(ys)
+        ax.set_yticklabels(labels, fontsize=8)
+        ax.set_xscale("log")
+        ax.set_xlim(lo, hi)
+        ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if lo <= t <= hi]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{t:g}×" for t in ticks])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.plot([], [], color="#1f4e9a", linewidth=2.2, label="target (ratio)")
+        ax.legend(loc="lower right", fontsize=8)
+        ax.set_xlabel("Usernet / pasta, medians of the same run (green: target met, red: missed, grey: no target)")
+    ax.set_title(f"Usernet relative to pasta — {results['machine']['cpu']}, {results['machine']['cores']} cores", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write(results, directory, doc_path=None):
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "latest.json"), "w") as f:
+        json.dump(results, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    table = markdown(results)
+    with open(os.path.join(directory, "latest.md"), "w") as f:
+        f.write("# Usernet benchmark: latest results\n\n" + machine_markdown(results) + "\n" + table)
+    chart_error = None
+    try:
+        chart(results, os.path.join(directory, "latest.png"))
+    except ImportError as e:
+        chart_error = f"no chart: {e} (install python3-matplotlib)"
+    if doc_path:
+        update_doc(doc_path, results, table)
+    return chart_error
+
+
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def update_doc(path, results, table):
+    """Replaces the results section of BENCHMARKS.md with this run's."""
+    with open(path) as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        return
+    section = (f"{BEGIN}\n{machine_markdown(results)}\n{table}\n"
+               f"![Usernet / pasta ratios](bench/results/latest.png)\n{END}")
+    text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
+    with open(path, "w") as f:
+        f.write(text)

@@ -1,0 +1,362 @@
+"""One adapter per network stack under test.
+
+An adapter starts a guest (a network namespace whose traffic goes through the stack), runs
+commands inside it, and names the process whose CPU time and memory are the stack's cost. The
+host-loopback adapter has no stack at all: its "guest" is the host, and it is the physical limit
+every other column is measured against.
+
+To add a stack: subclass Stack, fill in start/stop/time_true and the guest's address for the
+host's loopback, and add the class to ALL.
+"""
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import time
+
+from .proc import RunFailed, children, tail
+
+HOST_NETNS = os.readlink("/proc/self/ns/net")
+
+
+class Stack:
+    key = ""
+    title = ""
+    program = ""          # the executable the stack needs; missing means not available
+    stack_pid = None      # the process whose CPU and RSS are the stack's cost
+    host_addr = None      # the guest's address for the host's 127.0.0.1
+    has_process = False
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def check(self):
+        """None when the stack can run here, else the reason it cannot."""
+        if self.program and not shutil.which(self.program):
+            return f"{self.program} is not installed"
+        return None
+
+    def version(self):
+        return None
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+    def alive(self):
+        return True
+
+    def guest(self, argv):
+        """argv as a command that runs inside the guest."""
+        return list(argv)
+
+    def dns_server(self):
+        """The DNS server a guest of this stack uses: by default dnsmasq on the host's loopback."""
+        return self.host_addr, self.ctx.servers.dns_front_port
+
+    def dns_server_title(self):
+        return "dnsmasq on the host"
+
+    def time_true(self):
+        """Wall seconds to bring up a guest with its network, run `true` in it, and tear it down."""
+        raise NotImplementedError
+
+    def diagnostics(self):
+        return None
+
+
+class HostLoopback(Stack):
+    key = "host"
+    title = "host loopback"
+    host_addr = "127.0.0.1"
+
+    def time_true(self):
+        # No stack to start: the bare cost of a network namespace, as a floor for the others.
+        t0 = time.monotonic()
+        status, _, err = self.ctx.procs.run(["unshare", "--net", "--", "true"], 30)
+        elapsed = time.monotonic() - t0
+        if status != 0:
+            raise RunFailed(f"unshare --net true failed: {err.strip()}")
+        return elapsed
+
+
+class NamespacedStack(Stack):
+    """A stack whose guest is a network namespace entered with nsenter."""
+    guest_pid = None
+    process = None
+    has_process = True
+
+    def guest(self, argv):
+        return ["nsenter", "-t", str(self.guest_pid), "-n", "--"] + list(argv)
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def _log_path(self, name):
+        return os.path.join(self.ctx.tmp, f"{name}.log")
+
+    def _find_guest(self, parent, timeout, exe=None):
+        """The first child of parent; with exe, only once parent has exec'd exe (a wrapper's own
+        children, such as mount, are not the guest)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                ready = exe is None or os.readlink(f"/proc/{parent}/exe") == exe
+            except OSError:
+                ready = False
+            kids = children(parent) if ready else []
+            if kids:
+                return kids[0]
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.01)
+        raise RunFailed(f"{self.title} started no guest process ({self._exit_note()})")
+
+    def _exit_note(self):
+        code = self.process.poll()
+        note = "still running" if code is None else f"exited with status {code}"
+        log = tail(self._log_path(self.key))
+        return f"{note}; log: {log}" if log else note
+
+    def _await_network(self, timeout=20):
+        """Waits until the guest is in a namespace of its own, has a default route and reaches the host."""
+        deadline = time.monotonic() + timeout
+        procs = self.ctx.procs
+        while True:
+            if self.process.poll() is not None:
+                raise RunFailed(f"{self.title} exited before its guest came up ({self._exit_note()})")
+            status, out, _ = procs.run(self.guest(["readlink", "/proc/self/ns/net"]), 10)
+            if status == 0 and out.strip() and out.strip() != HOST_NETNS:
+                status, out, _ = procs.run(self.guest(["ip", "-4", "route", "show", "default"]), 10)
+                words = out.split()
+                if status == 0 and "via" in words:
+                    gateway = words[words.index("via") + 1]
+                    break
+            if time.monotonic() > deadline:
+                raise RunFailed(f"{self.title}: the guest got no network within {timeout} s ({self._exit_note()})")
+            time.sleep(0.05)
+        if self.host_addr is None:
+            self.host_addr = gateway
+        probe = self.ctx.agent.argv("tcp-probe", self.host_addr, self.ctx.servers.tcp_probe_port, 5)
+        while True:
+            status, out, _ = procs.run(self.guest(probe), 15)
+            if status == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RunFailed(f"{self.title}: the guest cannot reach the host: {out.strip()}")
+            time.sleep(0.1)
+
+    def _start_process(self, argv, **kwargs):
+        with open(self._log_path(self.key), "ab") as log:
+            return self.ctx.procs.start(argv, stdout=log, stderr=subprocess.STDOUT, **kwargs)
+
+
+class Usernet(NamespacedStack):
+    key = "usernet"
+    title = "Usernet"
+    host_addr = "192.168.65.254"
+    _instances = 0
+
+    def check(self):
+        return self.ctx.usernet_unavailable
+
+    def version(self):
+        return self.ctx.usernet_version
+
+    def start(self):
+        Usernet._instances += 1
+        self.instance = f"bench-{os.getpid()}-{Usernet._instances}"
+        settings = [
+            # Usernet's DNS forwards to the benchmark's own upstream on loopback, never to the
+            # machine's resolver.
+            "--set", f"dns.servers=127.0.0.1:{self.ctx.servers.dns_upstream_port}",
+            "--set", "dns.hostResolver=false",
+        ]
+        self.process = self._start_process(self._isolated_resolver()
+                                           + [self.ctx.usernet_bin, "run", "--instance", self.instance] + settings
+                                           + ["--", "sleep", "infinity"])
+        self.stack_pid = self.process.pid
+        self.guest_pid = self._find_guest(self.process.pid, 20, os.path.realpath(self.ctx.usernet_bin))
+        self._await_network()
+
+    def _isolated_resolver(self):
+        """A command prefix: a private mount namespace whose /etc/resolv.conf and /etc/hosts name
+        only loopback, so that even a lookup through the host's resolver stays on this machine.
+        The shell execs Usernet, so the PID started is Usernet's."""
+        resolv = os.path.join(self.ctx.tmp, "resolv.conf")
+        hosts = os.path.join(self.ctx.tmp, "hosts")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.0.0.1\n")
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1 localhost\n::1 localhost\n")
+        script = 'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"'
+        return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", resolv, hosts]
+
+    def dns_server(self):
+        return "192.168.65.1", 53
+
+    def dns_server_title(self):
+        return "Usernet's DNS on the gateway"
+
+    def stop(self):
+        if self.process is None:
+            return
+        if self.alive():
+            self._stats = self._read_stats()
+        # SIGTERM is relayed to the guest's command; Usernet then removes the namespace and exits.
+        self.ctx.procs.stop(self.process, signal.SIGTERM, timeout=10)
+        self.process = None
+
+    def _read_stats(self):
+        try:
+            status, out, _ = self.ctx.procs.run([self.ctx.usernet_bin, "stats", "--instance", self.instance], 10)
+            return json.loads(out) if status == 0 else None
+        except (RunFailed, ValueError):
+            return None
+
+    def diagnostics(self):
+        return getattr(self, "_stats", None)
+
+    def time_true(self):
+        t0 = time.monotonic()
+        status, _, err = self.ctx.procs.run([self.ctx.usernet_bin, "run", "--", "true"], 30)
+        elapsed = time.monotonic() - t0
+        if status != 0:
+            raise RunFailed(f"usernet run -- true exited with {status}: {err.strip()[-300:]}")
+        return elapsed
+
+
+class Pasta(NamespacedStack):
+    key = "pasta"
+    title = "pasta"
+    program = "pasta"
+
+    def version(self):
+        return dpkg_version("passt")
+
+    def start(self):
+        # As root, pasta needs --runas 0 to keep the rights to configure the namespace.
+        self.host_addr = None
+        self.process = self._start_process(["pasta", "--runas", "0", "--config-net", "--", "sleep", "infinity"])
+        self.stack_pid = self.process.pid
+        self.guest_pid = self._find_guest(self.process.pid, 20)
+        # Inside, pasta's default gateway stands for the host's loopback.
+        self._await_network()
+
+    def stop(self):
+        if self.process is None:
+            return
+        # The guest is PID 1 of its own PID namespace and ignores SIGTERM; pasta exits after it.
+        try:
+            os.kill(self.guest_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.ctx.procs.stop(self.process, timeout=5)
+        self.process = None
+
+    def time_true(self):
+        t0 = time.monotonic()
+        status, _, err = self.ctx.procs.run(["pasta", "--runas", "0", "--config-net", "--", "true"], 30)
+        elapsed = time.monotonic() - t0
+        if status != 0:
+            raise RunFailed(f"pasta -- true exited with {status}: {err.strip()[-300:]}")
+        return elapsed
+
+
+class Slirp4netns(NamespacedStack):
+    key = "slirp4netns"
+    title = "slirp4netns"
+    program = "slirp4netns"
+    host_addr = "10.0.2.2"
+
+    def version(self):
+        try:
+            out = subprocess.run(["slirp4netns", "--version"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        lines = out.splitlines()
+        libslirp = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("libslirp")), None)
+        return lines[0].split()[-1] + (f" (libslirp {libslirp})" if libslirp else "") if lines else None
+
+    def _attach(self, namespace_holder):
+        """Attaches slirp4netns to the namespace of namespace_holder once that namespace exists."""
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if os.readlink(f"/proc/{namespace_holder.pid}/ns/net") != HOST_NETNS:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or namespace_holder.poll() is not None:
+                raise RunFailed("unshare --net did not create a namespace")
+            time.sleep(0.002)
+        ready_read, ready_write = os.pipe()
+        try:
+            process = self._start_process(["slirp4netns", "--configure", "--mtu=65520", "--disable-dns",
+                                           f"--ready-fd={ready_write}", str(namespace_holder.pid), "tap0"],
+                                          pass_fds=(ready_write,))
+            os.close(ready_write)
+            ready_write = None
+            readable, _, _ = select.select([ready_read], [], [], 15)
+            if not readable or not os.read(ready_read, 16):
+                raise RunFailed(f"slirp4netns did not configure tap0 ({tail(self._log_path(self.key))})")
+            return process
+        finally:
+            os.close(ready_read)
+            if ready_write is not None:
+                os.close(ready_write)
+
+    def start(self):
+        self.holder = self.ctx.procs.start(["unshare", "--net", "--", "sleep", "infinity"])
+        self.guest_pid = self.holder.pid
+        self.process = self._attach(self.holder)
+        self.stack_pid = self.process.pid
+        self._await_network()
+
+    def stop(self):
+        # slirp4netns does not exit when its namespace goes away: end both.
+        if self.process is not None:
+            self.ctx.procs.stop(self.process, timeout=5)
+            self.process = None
+        if getattr(self, "holder", None) is not None:
+            self.ctx.procs.stop(self.holder, timeout=5)
+            self.holder = None
+
+    def time_true(self):
+        t0 = time.monotonic()
+        holder = self.ctx.procs.start(["unshare", "--net", "--", "sh", "-c", "read _ && exec true"], stdin=subprocess.PIPE)
+        process = None
+        try:
+            process = self._attach(holder)
+            holder.stdin.write(b"\n")
+            holder.stdin.close()
+            status = holder.wait(30)
+            self.ctx.procs.stop(process, timeout=5)
+            elapsed = time.monotonic() - t0
+        finally:
+            if process is not None:
+                self.ctx.procs.stop(process, timeout=5)
+            self.ctx.procs.stop(holder, timeout=5)
+        if status != 0:
+            raise RunFailed(f"true in the slirp4netns namespace exited with {status}")
+        return elapsed
+
+
+def dpkg_version(package):
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+ALL = [HostLoopback, Usernet, Pasta, Slirp4netns]

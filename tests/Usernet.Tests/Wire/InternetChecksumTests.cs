@@ -65,6 +65,8 @@ public sealed class InternetChecksumTests
     }
 
     [Theory]
+    [InlineData(3 << 20)]
+    [InlineData((2 << 20) + 33)]
     [InlineData(65535)]
     [InlineData(65536)]
     [InlineData(9001)]

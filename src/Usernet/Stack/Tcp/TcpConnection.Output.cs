@@ -49,12 +49,7 @@ internal sealed partial class TcpConnection
     /// </summary>
     private ushort WindowField()
     {
-        long space = 0;
-        if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _host is not null)
-        {
-            long free = Math.Max(_host.WritableSpace, _options.MinReceiveWindow);
-            space = Math.Clamp(free - _backlog.Length, 0, _options.MaxReceiveWindow);
-        }
+        long space = ReceiveSpace();
         long field = Math.Min(space >> _rcvShift, ushort.MaxValue);
         // Never pull the right edge back (RFC 9293 §3.8.6.2.2): keep what was offered.
         var edge = _rcvNxt + (int)(field << _rcvShift);
@@ -65,6 +60,29 @@ internal sealed partial class TcpConnection
         }
         _rcvWindowEdge = edge;
         return (ushort)field;
+    }
+
+    /// <summary>How much guest data we can take now (see <see cref="WindowField"/>); 0 once the guest may send no more.</summary>
+    private long ReceiveSpace()
+    {
+        if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) || _host is null)
+        {
+            return 0;
+        }
+        long free = Math.Max(_host.WritableSpace, _options.MinReceiveWindow);
+        return Math.Clamp(free - _backlog.Length, 0, _options.MaxReceiveWindow);
+    }
+
+    /// <summary>
+    /// Whether a window update would open the window by a full segment at least: smaller
+    /// updates only cost the guest a wake-up (receiver-side silly window avoidance, RFC 9293
+    /// §3.8.6.2.2). This is also what keeps an incidental write-space event, which epoll
+    /// reports with every read event, from sending an ACK that says nothing new.
+    /// </summary>
+    private bool WindowUpdateWorthSending()
+    {
+        long offered = _rcvWindowEdge - _rcvNxt;
+        return ReceiveSpace() - offered >= _mss;
     }
 
     /// <summary>Builds and sends a segment whose payload is already in the transport's buffer.</summary>

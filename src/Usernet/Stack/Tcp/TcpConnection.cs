@@ -202,7 +202,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
             }
         }
         // The guest may have been told the window is (nearly) shut: reopen it now.
-        if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+        if (WindowUpdateWorthSending())
         {
             RequestAck();
         }
@@ -250,6 +250,15 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         }
         Terminate(resetHost: true);
     }
+
+    /// <summary>
+    /// Ends this connection for a new SYN on the same ports (see <see cref="CanBeReplacedBy"/>).
+    /// The guest has already left it, so it gets no RST: one carrying the old sequence numbers
+    /// would only reach the new connection's SYN-SENT, which must ignore it. A host socket in
+    /// TIME-WAIT is closed gracefully, since its kernel may still be sending the guest's last
+    /// bytes; one still being opened for an abandoned attempt is reset.
+    /// </summary>
+    public void Replace() => Terminate(resetHost: State != TcpState.TimeWait);
 
     /// <summary>A TIME-WAIT or closed connection yields to a new SYN on the same ports (RFC 6191).</summary>
     public bool CanBeReplacedBy(TcpSegment syn) =>

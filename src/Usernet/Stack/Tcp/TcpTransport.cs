@@ -61,7 +61,7 @@ internal sealed class TcpTransport : IIpTransport
                 connection.OnSegment(segment, now);
                 return;
             }
-            connection.Abort();
+            connection.Replace();
         }
         if (!isSyn)
         {

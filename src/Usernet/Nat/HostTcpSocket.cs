@@ -28,6 +28,11 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     private bool _discardByCopy;
     private int _sendBuffer;
     private int _sendBufferAge;
+    private int _writableSpace;
+    private int _drainedAt = -1;
+    private bool _hangUpSeen;
+    private Instant _writableSpaceReadAt;
+    private bool _writableSpaceKnown;
 
     public HostTcpSocket(EventLoop loop, int fd, ITcpHostEvents events, bool connecting)
     {
@@ -78,6 +83,8 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         }
         if ((events & (PollEvents.Readable | PollEvents.ReadHangUp | PollEvents.HangUp)) != 0)
         {
+            _hangUpSeen |= (events & (PollEvents.ReadHangUp | PollEvents.HangUp)) != 0;
+            _drainedAt = -1;
             _events.OnHostReadable(now);
         }
         if (_fd >= 0 && (events & PollEvents.Writable) != 0)
@@ -86,11 +93,22 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         }
     }
 
+    /// <summary>
+    /// Peeks at the data after <paramref name="offset"/>. A peek that came back short found
+    /// the end of what has arrived, and any later arrival is a new edge on the edge-triggered
+    /// registration; so until that edge, a peek past that end is answered without a system
+    /// call (it used to be an EAGAIN for every burst sent to the guest). Not once the peer's
+    /// FIN may be queued: only a peek shows end of stream, and it brings no further edge.
+    /// </summary>
     public int Peek(int offset, Span<byte> destination)
     {
         if (_fd < 0)
         {
             return ITcpHostSocket.Failed;
+        }
+        if (_drainedAt >= 0 && offset >= _drainedAt)
+        {
+            return ITcpHostSocket.WouldBlock;
         }
         nint n;
         if (_peekOffsetSupported)
@@ -115,6 +133,10 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         }
         if (n >= 0)
         {
+            if (n > 0 && n < destination.Length && !_hangUpSeen)
+            {
+                _drainedAt = offset + (int)n;
+            }
             return (int)n;
         }
         return ReadFailure();
@@ -195,6 +217,10 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             }
             count -= (int)n;
             _kernelPeekOffset = Math.Max(0, _kernelPeekOffset - (int)n);
+            if (_drainedAt >= 0)
+            {
+                _drainedAt = Math.Max(0, _drainedAt - (int)n);
+            }
             if (Counters is not null)
             {
                 Counters.BytesToGuest += n;
@@ -213,6 +239,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             nint n = Libc.Send(_fd, bytes, data.Length, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
             if (n >= 0)
             {
+                _writableSpaceKnown = false;
                 if (Counters is not null)
                 {
                     Counters.BytesFromGuest += n;
@@ -231,7 +258,9 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
 
     /// <summary>
     /// The send buffer's size (autotuned by the kernel, so re-read now and then) less what is
-    /// queued, with an eighth kept back for the kernel's per-segment overhead.
+    /// queued, with an eighth kept back for the kernel's per-segment overhead. Every segment
+    /// to the guest carries a window, so the value is read once per loop wake-up and kept
+    /// until the next write: meanwhile the queue only drains, so the kept value errs small.
     /// </summary>
     public int WritableSpace
     {
@@ -240,6 +269,10 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             if (_fd < 0)
             {
                 return 0;
+            }
+            if (_writableSpaceKnown && _writableSpaceReadAt == _loop.Now)
+            {
+                return _writableSpace;
             }
             if (--_sendBufferAge <= 0)
             {
@@ -251,7 +284,10 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             {
                 return 0;
             }
-            return Math.Max(0, (_sendBuffer - queued) / 8 * 7);
+            _writableSpace = Math.Max(0, (_sendBuffer - queued) / 8 * 7);
+            _writableSpaceReadAt = _loop.Now;
+            _writableSpaceKnown = true;
+            return _writableSpace;
         }
     }
 

@@ -87,6 +87,8 @@ internal sealed class TcpGuest(TcpHarness harness, IpEndpoint local, IpEndpoint 
     /// </summary>
     public SentSegment AcceptFromStack()
     {
+        // The guest has spoken before (DHCP, say): its MAC is known, so the SYN need not wait for ARP.
+        harness.Stack.Neighbours.Learn(local.Address, TestFrames.GuestMac, harness.Link);
         var connection = harness.Tcp.OpenToGuest(local, remote, events => _acceptedHost = new FakeTcpHostSocket(events), harness.Now);
         Assert.NotNull(connection);
         harness.EndBatch();

@@ -365,7 +365,9 @@ internal sealed partial class TcpConnection
         {
             _rcvShift = 0;
         }
-        _sndWnd = (uint)segment.Window << _sndShift;
+        // A SYN-ACK's window is never scaled (RFC 7323 §2.2); shifting it let us send up to
+        // 2^14 times what the guest offered before its first ACK corrected it.
+        _sndWnd = segment.Window;
         _sndUna = _iss + 1;
         State = TcpState.Established;
         _rtoDeadline = Instant.Never;

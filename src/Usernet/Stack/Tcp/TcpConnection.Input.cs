@@ -87,7 +87,13 @@ internal sealed partial class TcpConnection
 
         if (!IsAcceptable(seq, segmentLength))
         {
-            _transport.Counters.OutOfWindow++;
+            // A keepalive or zero-window probe comes one below the window with no data
+            // (RFC 9293 §3.8.4, §3.8.6.1): no error, but it too must get an ACK with our window.
+            bool probe = segmentLength == 0 && seq == _rcvNxt - 1;
+            if (!probe)
+            {
+                _transport.Counters.OutOfWindow++;
+            }
             if ((flags & TcpFlags.Rst) == 0)
             {
                 RequestAck();
@@ -143,7 +149,7 @@ internal sealed partial class TcpConnection
         uint window = (uint)Math.Max(_rcvWindowEdge - _rcvNxt, 1);
         if (segmentLength == 0)
         {
-            return seq >= _rcvNxt - 1 && seq <= _rcvNxt + window;
+            return seq >= _rcvNxt && seq <= _rcvNxt + window;
         }
         var end = seq + segmentLength - 1;
         return (seq >= _rcvNxt && seq < _rcvNxt + window) || (end >= _rcvNxt && end < _rcvNxt + window) || seq < _rcvNxt;

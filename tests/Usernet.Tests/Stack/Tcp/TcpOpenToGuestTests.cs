@@ -191,6 +191,8 @@ public sealed class TcpOpenToGuestTests
         harness.Advance(TimeSpan.FromSeconds(4));
         Assert.True(guest.Host.ClosedWithReset);
         Assert.Equal(0, harness.Tcp.Count);
+        // RFC 9293 §3.10.5: no RST for a SYN the guest never answered.
+        harness.AssertNothingSent();
     }
 
     [Fact]

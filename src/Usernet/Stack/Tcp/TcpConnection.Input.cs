@@ -232,6 +232,13 @@ internal sealed partial class TcpConnection
                 EnterTimeWait(now);
                 break;
             case TcpState.LastAck:
+                if (_backlog.Length > 0)
+                {
+                    // Guest data we acknowledged still waits for the host socket: linger as
+                    // in TIME-WAIT until it is written, rather than drop it with the socket.
+                    EnterTimeWait(now);
+                    break;
+                }
                 _transport.Counters.Closed++;
                 Terminate(resetHost: false);
                 break;

@@ -200,6 +200,20 @@ internal sealed partial class TcpConnection : ITcpHostEvents
             {
                 _host.ShutdownWrite();
             }
+            if (_backlog.Length == 0 && State == TcpState.TimeWait)
+            {
+                // The last of the guest's data is written: both directions are done now. The
+                // connection itself ends with TIME-WAIT, or at once if that is over already.
+                if (_stateDeadline == Instant.Never)
+                {
+                    Terminate(resetHost: false);
+                }
+                else
+                {
+                    CloseHost();
+                }
+                return;
+            }
         }
         // The guest may have been told the window is (nearly) shut: reopen it now.
         if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)

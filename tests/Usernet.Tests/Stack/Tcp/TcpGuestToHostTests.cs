@@ -33,6 +33,21 @@ public sealed class TcpGuestToHostTests
     }
 
     [Fact]
+    public void DataOverIpv6IsWrittenAndAcknowledged()
+    {
+        var harness = new TcpHarness();
+        var guest = new TcpGuest(harness, TcpGuest.DefaultLocalV6, TcpHarness.RemoteV6);
+        guest.Connect();
+
+        guest.Data("over IPv6"u8);
+
+        Assert.Equal("over IPv6"u8.ToArray(), guest.Host.Written);
+        var ack = harness.TakeOne();
+        Assert.Equal(TcpHarness.RemoteV6, ack.Source);
+        Assert.Equal(guest.Next, ack.Acknowledgment);
+    }
+
+    [Fact]
     public void OneAckAnswersAllTheSegmentsOfALoopBatch()
     {
         var harness = new TcpHarness();

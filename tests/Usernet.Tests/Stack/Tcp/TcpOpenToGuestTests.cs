@@ -59,6 +59,24 @@ public sealed class TcpOpenToGuestTests
     }
 
     [Fact]
+    public void ARetransmittedSynAckIsAcknowledgedAgain()
+    {
+        // Our ACK of the guest's SYN-ACK was lost: the guest resends it, and must hear again.
+        var harness = new TcpHarness();
+        var guest = Server(harness);
+        guest.AcceptFromStack();
+        guest.SynAck();
+        harness.TakeSegments();
+
+        guest.Send(TcpFlags.Syn | TcpFlags.Ack, seq: guest.Isn, options: TcpSynOptionBytes.Build());
+
+        var ack = harness.TakeOne();
+        Assert.Equal(TcpFlags.Ack, ack.Flags);
+        Assert.Equal(guest.Isn + 1, ack.Acknowledgment);
+        Assert.Equal(TcpState.Established, harness.Connection(guest.Key).State);
+    }
+
+    [Fact]
     public void HostDataWaitingBeforeTheHandshakeGoesOutOnceItCompletes()
     {
         var harness = new TcpHarness();

@@ -31,6 +31,25 @@ public sealed class TcpCloseTests
         return fin;
     }
 
+    /// <summary>The host peer closed its side and the guest acknowledged our FIN; the guest may still send.</summary>
+    private static TcpGuest InFinWait2(TcpHarness harness)
+    {
+        var guest = Connected(harness);
+        HostCloses(harness, guest);
+        guest.AckMore(1);
+        return guest;
+    }
+
+    /// <summary>Both sides closed, ours first: the connection waits in TIME-WAIT, and the guest has the ACK of its FIN.</summary>
+    private static TcpGuest InTimeWait(TcpHarness harness)
+    {
+        var guest = InFinWait2(harness);
+        guest.Fin();
+        Assert.Equal(guest.Next, harness.TakeOne().Acknowledgment);
+        Assert.Equal(TcpState.TimeWait, StateOf(harness, guest));
+        return guest;
+    }
+
     [Fact]
     public void TheHostsEndOfStreamBecomesAFinAfterAllItsData()
     {
@@ -68,9 +87,7 @@ public sealed class TcpCloseTests
     public void TheGuestMaySendOnAfterOurFin()
     {
         var harness = new TcpHarness();
-        var guest = Connected(harness);
-        HostCloses(harness, guest);
-        guest.AckMore(1);
+        var guest = InFinWait2(harness);
 
         guest.Data("still talking"u8);
 
@@ -99,14 +116,8 @@ public sealed class TcpCloseTests
     public void TheGuestsFinAfterOursEntersTimeWaitAndClosesTheHostSocket()
     {
         var harness = new TcpHarness();
-        var guest = Connected(harness);
-        HostCloses(harness, guest);
-        guest.AckMore(1);
+        var guest = InTimeWait(harness);
 
-        guest.Fin();
-
-        Assert.Equal(guest.Next, harness.TakeOne().Acknowledgment);
-        Assert.Equal(TcpState.TimeWait, StateOf(harness, guest));
         Assert.Equal(1, guest.Host.ShutdownWrites);
         Assert.False(guest.Host.ClosedWithReset);
         Assert.Equal(1, harness.Counters.Closed);
@@ -116,17 +127,13 @@ public sealed class TcpCloseTests
     public void ATimeWaitConnectionLeavesTheTableAfterTheTimeWaitPeriod()
     {
         var harness = new TcpHarness();
-        var guest = Connected(harness);
-        HostCloses(harness, guest);
-        guest.AckMore(1);
-        guest.Fin();
+        InTimeWait(harness);
 
         harness.Advance(new TcpOptions().TimeWait - Tick);
         Assert.Equal(1, harness.Tcp.Count);
         harness.Advance(Tick);
 
         Assert.Equal(0, harness.Tcp.Count);
-        harness.TakeSegments();
         harness.AssertNothingSent();
     }
 
@@ -134,11 +141,7 @@ public sealed class TcpCloseTests
     public void ARetransmittedFinInTimeWaitIsAcknowledgedAgain()
     {
         var harness = new TcpHarness();
-        var guest = Connected(harness);
-        HostCloses(harness, guest);
-        guest.AckMore(1);
-        guest.Fin();
-        harness.TakeSegments();
+        var guest = InTimeWait(harness);
 
         guest.Send(TcpFlags.Fin | TcpFlags.Ack, seq: guest.Next - 1);
 
@@ -150,11 +153,7 @@ public sealed class TcpCloseTests
     public void ANewSynReplacesATimeWaitConnectionSilently()
     {
         var harness = new TcpHarness();
-        var guest = Connected(harness);
-        HostCloses(harness, guest);
-        guest.AckMore(1);
-        guest.Fin();
-        harness.TakeSegments();
+        var guest = InTimeWait(harness);
 
         // RFC 6191: the same ports again, a new ISN. The old connection is over for the guest
         // too, so it gets no RST (RFC 9293 §3.10.5: ABORT in TIME-WAIT sends nothing).
@@ -230,21 +229,35 @@ public sealed class TcpCloseTests
         Assert.True(guest.Host.IsClosed);
     }
 
+    /// <summary>The guest's last 1000 bytes go to a host socket with no room, so into the backlog, and its FIN follows.</summary>
+    private static void GuestSendsIntoTheBacklogThenFin(TcpGuest guest)
+    {
+        guest.Host.SendBufferSize = 0;
+        guest.Data(TcpHarness.Bytes(1000));
+        guest.Fin();
+        Assert.Equal(0, guest.Host.ShutdownWrites);
+    }
+
+    /// <summary>The host socket has room again: the backlog is written, then the write side shut down.</summary>
+    private static void HostTakesTheBacklog(TcpHarness harness, TcpGuest guest)
+    {
+        guest.Host.SendBufferSize = 4096;
+        harness.OnHost(guest.Host.Events.OnHostWritable);
+        Assert.Equal(TcpHarness.Bytes(1000), guest.Host.Written);
+        Assert.Equal(1, guest.Host.ShutdownWrites);
+        Assert.Equal(0, harness.Tcp.Backlog.InUse);
+    }
+
     [Fact]
     public void TheGuestsFinWaitsForItsBackloggedDataToReachTheHost()
     {
         var harness = new TcpHarness();
         var guest = Connected(harness);
-        guest.Host.SendBufferSize = 0;
-        guest.Data(TcpHarness.Bytes(1000));
-        guest.Fin();
-        Assert.Equal(0, guest.Host.ShutdownWrites);
+        GuestSendsIntoTheBacklogThenFin(guest);
 
-        guest.Host.SendBufferSize = 4096;
-        harness.OnHost(guest.Host.Events.OnHostWritable);
+        HostTakesTheBacklog(harness, guest);
 
-        Assert.Equal(TcpHarness.Bytes(1000), guest.Host.Written);
-        Assert.Equal(1, guest.Host.ShutdownWrites);
+        Assert.False(guest.Host.IsClosed);
     }
 
     [Fact]
@@ -252,12 +265,8 @@ public sealed class TcpCloseTests
     {
         // The host peer half-closed and reads slowly; the guest sends its last data and FIN.
         var harness = new TcpHarness();
-        var guest = Connected(harness);
-        HostCloses(harness, guest);
-        guest.AckMore(1);
-        guest.Host.SendBufferSize = 0;
-        guest.Data(TcpHarness.Bytes(1000));
-        guest.Fin();
+        var guest = InFinWait2(harness);
+        GuestSendsIntoTheBacklogThenFin(guest);
         Assert.Equal(TcpState.TimeWait, StateOf(harness, guest));
         Assert.False(guest.Host.IsClosed);
 
@@ -265,14 +274,9 @@ public sealed class TcpCloseTests
         harness.Advance(TimeSpan.FromSeconds(10));
         Assert.False(guest.Host.IsClosed);
 
-        guest.Host.SendBufferSize = 4096;
-        harness.OnHost(guest.Host.Events.OnHostWritable);
-
-        Assert.Equal(TcpHarness.Bytes(1000), guest.Host.Written);
-        Assert.Equal(1, guest.Host.ShutdownWrites);
+        HostTakesTheBacklog(harness, guest);
         Assert.False(guest.Host.ClosedWithReset);
         Assert.Equal(0, harness.Tcp.Count);
-        Assert.Equal(0, harness.Tcp.Backlog.InUse);
     }
 
     [Fact]
@@ -280,19 +284,13 @@ public sealed class TcpCloseTests
     {
         var harness = new TcpHarness();
         var guest = Connected(harness);
-        guest.Host.SendBufferSize = 0;
-        guest.Data(TcpHarness.Bytes(1000));
-        guest.Fin();
+        GuestSendsIntoTheBacklogThenFin(guest);
         HostCloses(harness, guest);
 
         guest.AckMore(1);
         Assert.False(guest.Host.IsClosed);
 
-        guest.Host.SendBufferSize = 4096;
-        harness.OnHost(guest.Host.Events.OnHostWritable);
-
-        Assert.Equal(TcpHarness.Bytes(1000), guest.Host.Written);
-        Assert.Equal(1, guest.Host.ShutdownWrites);
+        HostTakesTheBacklog(harness, guest);
         Assert.False(guest.Host.ClosedWithReset);
         harness.Advance(new TcpOptions().TimeWait);
         Assert.Equal(0, harness.Tcp.Count);

@@ -89,7 +89,7 @@ internal sealed partial class TcpConnection
         {
             // A keepalive or zero-window probe comes one below the window with no data
             // (RFC 9293 §3.8.4, §3.8.6.1): no error, but it too must get an ACK with our window.
-            bool probe = segmentLength == 0 && seq == _rcvNxt - 1;
+            bool probe = segmentLength == 0 && seq == _rcvNxt - 1 && (flags & TcpFlags.Rst) == 0;
             if (!probe)
             {
                 _transport.Counters.OutOfWindow++;

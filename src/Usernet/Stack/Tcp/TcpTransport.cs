@@ -56,8 +56,8 @@ internal sealed class TcpTransport : IIpTransport
         bool isSyn = (segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn;
         if (isSyn && (segment.Flags & TcpFlags.Fin) != 0)
         {
-            // SYN+FIN opens nothing a real stack sends; scanners use it to slip past firewalls.
-            // Linux drops it unanswered, and so do we, rather than connect the host for it.
+            // No real stack sends SYN+FIN; scanners do, to slip past firewalls. Linux drops it
+            // unanswered, and so do we, rather than connect the host socket for it.
             _stack.Counters.Drop(DropReason.TcpMalformed);
             return;
         }

@@ -182,6 +182,19 @@ public sealed class TcpCloseTests
     }
 
     [Fact]
+    public void AGuestCountsAsStillSendingUntilItsFin()
+    {
+        // What `usernet run` waits for after its command exits: guest data still on its way.
+        var harness = new TcpHarness();
+        var guest = Connected(harness);
+        Assert.True(harness.Tcp.GuestsStillSending);
+
+        guest.Fin();
+
+        Assert.False(harness.Tcp.GuestsStillSending);
+    }
+
+    [Fact]
     public void TheHostAnswersOnAfterTheGuestsFin()
     {
         var harness = new TcpHarness();

@@ -183,15 +183,10 @@ public sealed class Ipv6Tests
 
     private static byte[] Ipv6Frame(MacAddress sourceMac, Ipv6Address source, Ipv6Address destination, byte nextHeader, byte[] payload, byte hopLimit, bool icmp)
     {
-        byte[] frame = new byte[EthernetFrame.HeaderLength + Ipv6Packet.HeaderLength + payload.Length];
-        var destinationMac = destination.IsMulticast ? new MacAddress(0x3333_0000_0000UL | (uint)destination.Value) : TestFrames.StackMac;
-        EthernetFrame.WriteHeader(frame, destinationMac, sourceMac, EtherType.Ipv6);
-        var packet = frame.AsSpan(EthernetFrame.HeaderLength);
-        Ipv6Packet.WriteHeader(packet, source, destination, nextHeader, payload.Length, hopLimit);
-        payload.CopyTo(packet[Ipv6Packet.HeaderLength..]);
+        byte[] frame = TestFrames.Ipv6(sourceMac, source, destination, nextHeader, payload, hopLimit);
         if (icmp)
         {
-            new Icmpv6Message(packet[Ipv6Packet.HeaderLength..]).FillChecksum(
+            new Icmpv6Message(frame.AsSpan(EthernetFrame.HeaderLength + Ipv6Packet.HeaderLength)).FillChecksum(
                 InternetChecksum.PseudoHeaderV6(source, destination, IpProtocol.Icmpv6, payload.Length));
         }
         return frame;

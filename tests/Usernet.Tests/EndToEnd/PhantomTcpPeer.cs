@@ -32,13 +32,8 @@ internal sealed class PhantomTcpPeer : IDisposable
     public void Send(Ipv4Address destination, ushort sourcePort, ushort destinationPort, uint sequence, uint acknowledgment,
         TcpFlags flags, ReadOnlySpan<byte> payload = default, ReadOnlySpan<byte> options = default, ushort window = 65535)
     {
-        int headerLength = TcpSegment.MinHeaderLength + options.Length;
-        byte[] segment = new byte[headerLength + payload.Length];
-        TcpSegment.WriteHeader(segment, sourcePort, destinationPort, sequence, acknowledgment, flags, window, headerLength);
-        options.CopyTo(segment.AsSpan(TcpSegment.MinHeaderLength));
-        payload.CopyTo(segment.AsSpan(headerLength));
-        new TcpSegment(segment).FillChecksum(InternetChecksum.PseudoHeaderV4(Address, destination, IpProtocol.Tcp, segment.Length));
-        _socket.Send(TestFrames.Ipv4(_mac, TestFrames.StackMac, Address, destination, IpProtocol.Tcp, segment));
+        _socket.Send(TestFrames.Tcp(_mac, new IpEndpoint(Address, sourcePort), new IpEndpoint(destination, destinationPort),
+            sequence, acknowledgment, flags, payload, options, window));
     }
 
     /// <summary>The next TCP segment from Usernet to this peer's <paramref name="port"/>, or null within the time.</summary>
@@ -66,12 +61,7 @@ internal sealed class PhantomTcpPeer : IDisposable
     }
 
     /// <summary>MSS 1460 and window scale 7, as a SYN's options.</summary>
-    public static byte[] SynOptions()
-    {
-        byte[] options = new byte[8];
-        TcpSegment.WriteSynOptions(options, 1460, 7);
-        return options;
-    }
+    public static byte[] SynOptions() => TcpSynOptionBytes.Build(mss: 1460, sackPermitted: false, timestamps: false, windowScale: 7);
 
     /// <summary>Opens a connection to <paramref name="destination"/>:<paramref name="port"/>; returns Usernet's ISN.</summary>
     public uint Connect(Ipv4Address destination, ushort port, ushort sourcePort, uint isn)

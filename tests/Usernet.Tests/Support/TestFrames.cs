@@ -48,6 +48,55 @@ internal static class TestFrames
         return frame;
     }
 
+    /// <summary>An IPv6 frame (no extension headers) to the stack's MAC, or to the group MAC of a multicast destination.</summary>
+    public static byte[] Ipv6(
+        MacAddress source, Ipv6Address sourceIp, Ipv6Address destinationIp, byte nextHeader, ReadOnlySpan<byte> payload, byte hopLimit = 64)
+    {
+        byte[] frame = new byte[EthernetFrame.HeaderLength + Ipv6Packet.HeaderLength + payload.Length];
+        var destination = destinationIp.IsMulticast ? new MacAddress(0x3333_0000_0000UL | (uint)destinationIp.Value) : StackMac;
+        EthernetFrame.WriteHeader(frame, destination, source, EtherType.Ipv6);
+        var packet = frame.AsSpan(EthernetFrame.HeaderLength);
+        Ipv6Packet.WriteHeader(packet, sourceIp, destinationIp, nextHeader, payload.Length, hopLimit);
+        payload.CopyTo(packet[Ipv6Packet.HeaderLength..]);
+        return frame;
+    }
+
+    /// <summary>
+    /// A TCP segment's bytes (header, <paramref name="options"/> as given, payload) with its
+    /// checksum filled for the two addresses, which may be of either family.
+    /// </summary>
+    public static byte[] TcpSegmentBytes(
+        IpEndpoint source, IpEndpoint destination, uint sequence, uint acknowledgment, TcpFlags flags,
+        ReadOnlySpan<byte> payload = default, ReadOnlySpan<byte> options = default, ushort window = 65535)
+    {
+        int headerLength = TcpSegment.MinHeaderLength + options.Length;
+        byte[] segment = new byte[headerLength + payload.Length];
+        TcpSegment.WriteHeader(segment, source.Port, destination.Port, sequence, acknowledgment, flags, window, headerLength);
+        options.CopyTo(segment.AsSpan(TcpSegment.MinHeaderLength));
+        payload.CopyTo(segment.AsSpan(headerLength));
+        FillTcpChecksum(segment, source.Address, destination.Address);
+        return segment;
+    }
+
+    /// <summary>Fills the checksum of TCP segment bytes, after a test changed them.</summary>
+    public static void FillTcpChecksum(byte[] segment, IpAddress source, IpAddress destination) =>
+        new TcpSegment(segment).FillChecksum(source.IsV4
+            ? InternetChecksum.PseudoHeaderV4(source.V4, destination.V4, IpProtocol.Tcp, segment.Length)
+            : InternetChecksum.PseudoHeaderV6(source.V6, destination.V6, IpProtocol.Tcp, segment.Length));
+
+    /// <summary>TCP segment bytes in an IPv4 or IPv6 frame (by the source's family) from <paramref name="sourceMac"/> to the stack.</summary>
+    public static byte[] TcpFrame(MacAddress sourceMac, IpAddress source, IpAddress destination, ReadOnlySpan<byte> segment) =>
+        source.IsV4
+            ? Ipv4(sourceMac, StackMac, source.V4, destination.V4, IpProtocol.Tcp, segment)
+            : Ipv6(sourceMac, source.V6, destination.V6, IpProtocol.Tcp, segment);
+
+    /// <summary>A well-formed TCP segment from a guest to the stack, in a frame of the endpoints' family.</summary>
+    public static byte[] Tcp(
+        MacAddress sourceMac, IpEndpoint source, IpEndpoint destination, uint sequence, uint acknowledgment, TcpFlags flags,
+        ReadOnlySpan<byte> payload = default, ReadOnlySpan<byte> options = default, ushort window = 65535) =>
+        TcpFrame(sourceMac, source.Address, destination.Address,
+            TcpSegmentBytes(source, destination, sequence, acknowledgment, flags, payload, options, window));
+
     public static byte[] IcmpEcho(
         MacAddress source, Ipv4Address sourceIp, Ipv4Address destinationIp, ushort id, ushort sequence, int dataLength = 32, byte ttl = 64)
     {

@@ -87,7 +87,13 @@ internal sealed partial class TcpConnection
 
         if (!IsAcceptable(seq, segmentLength))
         {
-            _transport.Counters.OutOfWindow++;
+            // A keepalive or zero-window probe comes one below the window with no data
+            // (RFC 9293 §3.8.4, §3.8.6.1): no error, but it too must get an ACK with our window.
+            bool probe = segmentLength == 0 && seq == _rcvNxt - 1 && (flags & TcpFlags.Rst) == 0;
+            if (!probe)
+            {
+                _transport.Counters.OutOfWindow++;
+            }
             if ((flags & TcpFlags.Rst) == 0)
             {
                 RequestAck();
@@ -143,7 +149,7 @@ internal sealed partial class TcpConnection
         uint window = (uint)Math.Max(_rcvWindowEdge - _rcvNxt, 1);
         if (segmentLength == 0)
         {
-            return seq >= _rcvNxt - 1 && seq <= _rcvNxt + window;
+            return seq >= _rcvNxt && seq <= _rcvNxt + window;
         }
         var end = seq + segmentLength - 1;
         return (seq >= _rcvNxt && seq < _rcvNxt + window) || (end >= _rcvNxt && end < _rcvNxt + window) || seq < _rcvNxt;
@@ -226,6 +232,13 @@ internal sealed partial class TcpConnection
                 EnterTimeWait(now);
                 break;
             case TcpState.LastAck:
+                if (_backlog.Length > 0)
+                {
+                    // Guest data we acknowledged still waits for the host socket: linger as
+                    // in TIME-WAIT until it is written, rather than drop it with the socket.
+                    EnterTimeWait(now);
+                    break;
+                }
                 _transport.Counters.Closed++;
                 Terminate(resetHost: false);
                 break;
@@ -365,7 +378,9 @@ internal sealed partial class TcpConnection
         {
             _rcvShift = 0;
         }
-        _sndWnd = (uint)segment.Window << _sndShift;
+        // A SYN-ACK's window is never scaled (RFC 7323 §2.2); shifting it let us send up to
+        // 2^14 times what the guest offered before its first ACK corrected it.
+        _sndWnd = segment.Window;
         _sndUna = _iss + 1;
         State = TcpState.Established;
         _rtoDeadline = Instant.Never;

@@ -49,7 +49,12 @@ internal sealed partial class TcpConnection
             }
             if (State == TcpState.TimeWait)
             {
-                Terminate(resetHost: false);
+                // Guest data we acknowledged may still wait for the host peer to read: then
+                // the connection ends when it is written (OnHostWritable) or the socket fails.
+                if (_backlog.Length == 0)
+                {
+                    Terminate(resetHost: false);
+                }
                 return;
             }
         }
@@ -146,11 +151,20 @@ internal sealed partial class TcpConnection
         _persistDeadline = Instant.Never;
         _stateDeadline = now + _options.TimeWait;
         _transport.Counters.Closed++;
-        // The host socket has nothing more to do: both directions are closed.
+        // Both directions are closed: the host socket has nothing more to do, unless guest
+        // data we acknowledged still waits in the backlog (it closes once that is written).
+        if (_backlog.Length == 0)
+        {
+            CloseHost();
+        }
+        RescheduleTimer();
+    }
+
+    private void CloseHost()
+    {
         var host = _host;
         _host = null;
         host?.Close(reset: false);
-        RescheduleTimer();
     }
 
     /// <summary>RFC 6298 §2: smoothed round-trip time and its variance give the timeout.</summary>

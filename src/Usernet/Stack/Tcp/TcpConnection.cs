@@ -200,6 +200,20 @@ internal sealed partial class TcpConnection : ITcpHostEvents
             {
                 _host.ShutdownWrite();
             }
+            if (_backlog.Length == 0 && State == TcpState.TimeWait)
+            {
+                // The last of the guest's data is written: both directions are done now. The
+                // connection itself ends with TIME-WAIT, or at once if that is over already.
+                if (_stateDeadline == Instant.Never)
+                {
+                    Terminate(resetHost: false);
+                }
+                else
+                {
+                    CloseHost();
+                }
+                return;
+            }
         }
         // The guest may have been told the window is (nearly) shut: reopen it now.
         if (WindowUpdateWorthSending())
@@ -241,10 +255,16 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         _transport.Remove(this);
     }
 
-    /// <summary>Ends a connection the guest or the transport gave up on.</summary>
+    /// <summary>
+    /// Ends a connection the guest or the transport gave up on. The guest hears RST only where
+    /// its end is synchronized and open (RFC 9293 §3.10.5, Linux's tcp_need_reset): not for a
+    /// SYN it never answered, nor in CLOSING, LAST-ACK or TIME-WAIT, where it has closed.
+    /// TIME-WAIT matters most: a new SYN on the same ports replaces such a connection, and the
+    /// RST would reach the guest's new attempt.
+    /// </summary>
     public void Abort()
     {
-        if (State != TcpState.Closed && State != TcpState.HostConnecting)
+        if (State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait)
         {
             SendReset(_sndNxt, withAck: true);
         }

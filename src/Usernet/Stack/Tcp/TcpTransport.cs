@@ -54,6 +54,13 @@ internal sealed class TcpTransport : IIpTransport
         Counters.SegmentsIn++;
         var key = new TcpFlowKey(new IpEndpoint(packet.Source, segment.SourcePort), new IpEndpoint(packet.Destination, segment.DestinationPort));
         bool isSyn = (segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn;
+        if (isSyn && (segment.Flags & TcpFlags.Fin) != 0)
+        {
+            // No real stack sends SYN+FIN; scanners do, to slip past firewalls. Linux drops it
+            // unanswered, and so do we, rather than connect the host socket for it.
+            _stack.Counters.Drop(DropReason.TcpMalformed);
+            return;
+        }
         if (_flows.TryGetValue(key, out var connection))
         {
             if (!isSyn || !connection.CanBeReplacedBy(segment))

@@ -50,7 +50,11 @@ internal static class TlsClientHello
             return PeekResult.NotThis;
         }
         int recordLength = BinaryPrimitives.ReadUInt16BigEndian(data[3..]);
-        if (data.Length < 5 + Math.Min(recordLength, 4))
+        if (recordLength < 4)
+        {
+            return PeekResult.NotThis;
+        }
+        if (data.Length < 5 + 4)
         {
             return PeekResult.NeedMore;
         }

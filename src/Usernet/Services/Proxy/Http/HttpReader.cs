@@ -54,6 +54,10 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
         while (true)
         {
             int end = HttpHeadParser.FindEnd(_buffer.AsSpan(_start, _end - _start));
+            if (end > maxHead)
+            {
+                throw new HttpFormatException($"the head is larger than {maxHead / 1024} KiB");
+            }
             if (end > 0)
             {
                 byte[] head = _buffer.AsSpan(_start, end).ToArray();

@@ -101,6 +101,7 @@ internal sealed class PacScript : IDisposable
     private static string Describe(Exception e) => e switch
     {
         TimeoutException => $"it ran longer than {CallTimeout.TotalSeconds:0} s",
+        Jint.Runtime.StatementsCountOverflowException => "it ran too many statements (an endless loop?)",
         _ => e.Message,
     };
 

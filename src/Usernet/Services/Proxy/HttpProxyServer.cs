@@ -299,7 +299,10 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
     internal static Task WriteErrorAsync(Stream client, int status, string message, bool keepAlive)
     {
         byte[] body = Encoding.UTF8.GetBytes($"usernet proxy: {message}\n");
+        // Also in a field: clients show a failed CONNECT's fields (curl -v) but not its body.
+        string field = new(message.Select(c => c is >= ' ' and < (char)0x7F ? c : '?').ToArray());
         string head = $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n"
+            + $"X-Usernet-Error: {field}\r\n"
             + $"Connection: {(keepAlive ? "keep-alive" : "close")}\r\n\r\n";
         byte[] response = [.. Encoding.ASCII.GetBytes(head), .. body];
         return client.WriteAsync(response).AsTask();

@@ -14,8 +14,13 @@ namespace Usernet.Services.Proxy;
 /// </summary>
 internal sealed class ProxyPolicy : IDisposable
 {
-    private ProxyPolicy(string section, ProxyUri? http, ProxyUri? https, NoProxyList exclude, PacScript? pac, string? pacError, PortSet transparentPorts, string source)
+    /// <summary>The section's http and https URLs with credentials: a PAC route to the same host and port borrows them.</summary>
+    private readonly ProxyUri[] _credentials = [];
+
+    private ProxyPolicy(string section, ProxyUri? http, ProxyUri? https, NoProxyList exclude, PacScript? pac, string? pacError, PortSet transparentPorts, string source,
+        ProxyUri[]? credentials = null)
     {
+        _credentials = credentials ?? [];
         Section = section;
         Http = http;
         Https = https;
@@ -92,7 +97,9 @@ internal sealed class ProxyPolicy : IDisposable
         }
         if (pac is not null || pacError is not null)
         {
-            return new ProxyPolicy(name, null, null, NoProxyList.Empty, pac, pacError, ports, $"PAC {pacName}");
+            // A PAC script can name a proxy but not its password: that comes from http or https.
+            ProxyUri[] credentials = new[] { section.Http, section.Https }.OfType<ProxyUri>().Where(u => u.User is not null).ToArray();
+            return new ProxyPolicy(name, null, null, NoProxyList.Empty, pac, pacError, ports, $"PAC {pacName}", credentials);
         }
         return new ProxyPolicy(name, section.Http, section.Https, new NoProxyList(section.Exclude), null, null, ports, "manual");
     }
@@ -147,7 +154,7 @@ internal sealed class ProxyPolicy : IDisposable
                 Log.WarnLimited("pac-result", $"{Section}: the PAC script's answer for {host} cannot be used ({error}); it is blocked");
                 return [ProxyRoute.Reject($"the PAC script's answer \"{result}\" for {host} cannot be used: {error}")];
             }
-            return routes;
+            return routes.Select(WithCredentials).ToList();
         }
         if (Exclude.Matches(host, port, knownAddress))
         {
@@ -177,6 +184,17 @@ internal sealed class ProxyPolicy : IDisposable
             return false;
         }
         return !Exclude.Matches(address.ToString(), port) && (name is null || !Exclude.Matches(name, port, address));
+    }
+
+    private ProxyRoute WithCredentials(ProxyRoute route)
+    {
+        if (route.Upstream is not { User: null } upstream)
+        {
+            return route;
+        }
+        var known = _credentials.FirstOrDefault(c => c.IsSocks == upstream.IsSocks
+            && string.Equals(c.Host, upstream.Host, StringComparison.OrdinalIgnoreCase) && c.Port == upstream.Port);
+        return known is null ? route : ProxyRoute.Through(upstream with { User = known.User, Password = known.Password, Scheme = known.Scheme });
     }
 
     public void Dispose() => Pac?.Dispose();

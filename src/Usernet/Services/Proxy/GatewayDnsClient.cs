@@ -85,27 +85,12 @@ internal sealed class GatewayDnsClient(EventLoop loop, DnsResolver resolver, boo
 
         public void Send(ReadOnlySpan<byte> response)
         {
-            if (response.Length < DnsMessage.HeaderLength)
+            if (!DnsAddressAnswer.TryRead(response, out _, out byte code, out var addresses))
             {
                 Result.TrySetResult((DnsResponseCode.ServerFailure, []));
                 return;
             }
-            byte code = (byte)(response[3] & 0xF);
-            var addresses = new List<IPAddress>();
-            int answers = BinaryPrimitives.ReadUInt16BigEndian(response[6..]);
-            if (DnsName.TrySkip(response, DnsMessage.HeaderLength, out int nameEnd))
-            {
-                int offset = nameEnd + 4;
-                for (int i = 0; i < answers && DnsRecord.TryRead(response, offset, out var record); i++)
-                {
-                    if (record.Type == DnsType.A && record.DataLength == 4 || record.Type == DnsType.Aaaa && record.DataLength == 16)
-                    {
-                        addresses.Add(new IPAddress(response.Slice(record.DataOffset, record.DataLength)));
-                    }
-                    offset = record.End;
-                }
-            }
-            Result.TrySetResult((code, addresses.Where(a => a.AddressFamily == AddressFamily.InterNetwork).Concat(addresses.Where(a => a.AddressFamily != AddressFamily.InterNetwork)).ToArray()));
+            Result.TrySetResult((code, addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).ToArray()));
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using Usernet.Wire;
 
@@ -56,26 +55,15 @@ internal sealed class ResolvedNames(int capacity = 8192)
     /// <summary>Takes the A and AAAA records of a response we sent a guest, under the name it asked for.</summary>
     public void Observe(ReadOnlySpan<byte> response)
     {
-        if (response.Length < DnsMessage.HeaderLength
-            || (response[3] & 0xF) != DnsResponseCode.NoError
-            || BinaryPrimitives.ReadUInt16BigEndian(response[4..]) != 1)
+        // Only answers with records: most responses are skipped after reading the header.
+        if (response.Length < DnsMessage.HeaderLength || response[7] == 0 && response[6] == 0
+            || !DnsAddressAnswer.TryRead(response, out string name, out byte code, out var addresses) || code != DnsResponseCode.NoError)
         {
             return;
         }
-        int answers = BinaryPrimitives.ReadUInt16BigEndian(response[6..]);
-        if (answers == 0 || !DnsName.TrySkip(response, DnsMessage.HeaderLength, out int nameEnd))
+        foreach (var address in addresses)
         {
-            return;
-        }
-        string name = DnsName.ToText(response[DnsMessage.HeaderLength..nameEnd]).TrimEnd('.').ToLowerInvariant();
-        int offset = nameEnd + 4;
-        for (int i = 0; i < answers && DnsRecord.TryRead(response, offset, out var record); i++)
-        {
-            if (record.Type == DnsType.A && record.DataLength == 4 || record.Type == DnsType.Aaaa && record.DataLength == 16)
-            {
-                Add(new IPAddress(response.Slice(record.DataOffset, record.DataLength)), name);
-            }
-            offset = record.End;
+            Add(address, name);
         }
     }
 }

@@ -3,21 +3,6 @@ using System.Text;
 
 namespace Usernet.Services.Proxy;
 
-/// <summary>What the first bytes of a connection say about the host it is for.</summary>
-internal enum PeekResult
-{
-    /// <summary>Not the protocol looked for.</summary>
-    NotThis,
-
-    /// <summary>It may be, once more bytes arrive.</summary>
-    NeedMore,
-
-    /// <summary>It is, but names no host.</summary>
-    NoName,
-
-    Found,
-}
-
 // RFC 8446 §4.1.2 and RFC 6066 §3, the parts read here:
 //
 //   TLSPlaintext  type(1)=22 handshake | legacy_version(2) | length(2) | fragment
@@ -135,42 +120,5 @@ internal static class TlsClientHello
         int length = lengthBytes == 1 ? data[offset] : BinaryPrimitives.ReadUInt16BigEndian(data[offset..]);
         offset += lengthBytes + length;
         return offset <= data.Length;
-    }
-}
-
-/// <summary>Reads the Host field from the start of a plain HTTP/1 request.</summary>
-internal static class HttpHostPeek
-{
-    public static PeekResult TryReadHost(ReadOnlySpan<byte> data, out string? host)
-    {
-        host = null;
-        int space = data.IndexOf((byte)' ');
-        var method = space < 0 ? data : data[..space];
-        foreach (byte b in method)
-        {
-            if (b is < (byte)'A' or > (byte)'Z')
-            {
-                return PeekResult.NotThis;
-            }
-        }
-        if (space < 0)
-        {
-            return method.Length < 16 ? PeekResult.NeedMore : PeekResult.NotThis;
-        }
-        int end = Http.HttpHeadParser.FindEnd(data);
-        if (end < 0)
-        {
-            return PeekResult.NeedMore;
-        }
-        try
-        {
-            var request = Http.HttpHeadParser.ParseRequest(data[..end]);
-            host = request.Headers.Get("Host");
-            return host is { Length: > 0 } ? PeekResult.Found : PeekResult.NoName;
-        }
-        catch (Http.HttpFormatException)
-        {
-            return PeekResult.NotThis;
-        }
     }
 }

@@ -7,6 +7,9 @@ using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
 using Usernet.Services.Dns;
 using Usernet.Services.Forwarding;
+using Usernet.Services.Proxy;
+using Usernet.Services.Proxy.Pac;
+using Usernet.Services.Proxy.Upstream;
 using Usernet.Stack;
 using Usernet.Stack.Icmp;
 using Usernet.Stack.Tcp;
@@ -67,6 +70,18 @@ internal sealed class Instance : IAsyncDisposable
         Stack.AddUdpService(DnsServer.Port, Dns);
         Connector.GatewayServices.Add(DnsServer.Port, Dns.Tcp.Accept);
         Dns.Start();
+        ResolvedNames = new ResolvedNames();
+        Dns.Resolver.ResponseObserver = ResolvedNames.Observe;
+        var proxyResolver = new GatewayDnsClient(Loop, Dns.Resolver, stack.Ipv4Enabled, stack.Ipv6Enabled);
+        Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
+        ProxyServer = new HttpProxyServer(() => Proxy.Policy, new UpstreamConnector(proxyResolver, MapDirect, options.Tcp.ConnectTimeout), ResolvedNames, Proxy.Counters);
+        Connector.GatewayServices.Add(HttpProxyServer.Port, ProxyServer.Accept);
+        Connector.Divert = (flow, destination) =>
+        {
+            var original = new System.Net.IPEndPoint(flow.Remote.Address.ToIPAddress(), flow.Remote.Port);
+            return Proxy.WantsTransparent(flow.Remote, destination) ? socket => ProxyServer.AcceptTransparent(socket, original) : null;
+        };
+        Proxy.StartWatching();
         Publisher = new PortPublisher(Loop, Stack, Tcp, Udp, options.Publish);
         // ACKs gathered in a batch go out before the links flush what the batch produced.
         Loop.AddAfterDispatch(Tcp.FlushAcks);
@@ -101,6 +116,15 @@ internal sealed class Instance : IAsyncDisposable
 
     public PortPublisher Publisher { get; }
 
+    /// <summary>The upstream proxy policy and its reload.</summary>
+    public ProxyService Proxy { get; }
+
+    /// <summary>The HTTP proxy on the gateway's port 3128, and the transparent proxy.</summary>
+    public HttpProxyServer ProxyServer { get; }
+
+    /// <summary>Which name guests resolved each address from.</summary>
+    public ResolvedNames ResolvedNames { get; }
+
     /// <summary>Opens host sockets, and holds the gateway's own TCP services.</summary>
     public HostTcpConnector Connector { get; }
 
@@ -110,6 +134,27 @@ internal sealed class Instance : IAsyncDisposable
     public void Attach(FrameLink link) => Switch.Attach(link);
 
     public void AddListener(IDisposable listener) => _listeners.Add(listener);
+
+    /// <summary>
+    /// Where the proxy's direct connections go: Usernet's host address is the host's loopback
+    /// (when network.hostLoopback allows, as for the guest's own connections), and the gateway
+    /// and loopback are refused otherwise (null).
+    /// </summary>
+    private System.Net.IPAddress? MapDirect(System.Net.IPAddress address)
+    {
+        var stack = _options.Stack;
+        var ours = IpAddress.FromIPAddress(address);
+        bool loopbackAllowed = _options.Tcp.HostLoopback;
+        if (ours == stack.Host || ours == stack.HostV6)
+        {
+            return loopbackAllowed ? (ours.IsV4 ? System.Net.IPAddress.Loopback : System.Net.IPAddress.IPv6Loopback) : null;
+        }
+        if (ours == stack.Gateway || ours == stack.GatewayV6)
+        {
+            return null;
+        }
+        return ours.IsLoopback && !loopbackAllowed ? null : address;
+    }
 
     /// <summary>Sends a datagram from a gateway service to a guest, in the family of its addresses.</summary>
     private void SendUdp(IpEndpoint source, IpEndpoint destination, ReadOnlySpan<byte> payload)
@@ -170,6 +215,7 @@ internal sealed class Instance : IAsyncDisposable
         })));
         DnsRecordRoutes.Map(_control, Loop, Dns.Resolver.Local);
         PortRoutes.Map(_control, Loop, Publisher);
+        ProxyRoutes.Map(_control, Proxy);
         _control.Start();
     }
 
@@ -311,6 +357,7 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteNumber("refused", Ping.Unavailable);
         w.WriteEndObject();
         WriteDnsStats(w);
+        WriteProxyStats(w);
         w.WriteNumber("loopFaults", Loop.Faults);
         w.WriteNumber("timers", Loop.Timers.Count);
     });
@@ -348,6 +395,25 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteEndObject();
     }
 
+    private void WriteProxyStats(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("proxy");
+        var proxy = Proxy.Counters;
+        w.WriteNumber("connections", Interlocked.Read(ref proxy.Connections));
+        w.WriteNumber("active", Interlocked.Read(ref proxy.Active));
+        w.WriteNumber("requests", Interlocked.Read(ref proxy.Requests));
+        w.WriteNumber("tunnels", Interlocked.Read(ref proxy.Tunnels));
+        w.WriteNumber("transparent", Interlocked.Read(ref proxy.Transparent));
+        w.WriteNumber("blocked", Interlocked.Read(ref proxy.Blocked));
+        w.WriteNumber("malformed", Interlocked.Read(ref proxy.Malformed));
+        w.WriteNumber("upstreamFailures", Interlocked.Read(ref proxy.UpstreamFailures));
+        w.WriteNumber("refused", Interlocked.Read(ref proxy.Refused));
+        w.WriteNumber("reloads", Interlocked.Read(ref proxy.Reloads));
+        w.WriteNumber("reloadsRefused", Interlocked.Read(ref proxy.ReloadsRefused));
+        w.WriteNumber("resolvedNames", ResolvedNames.Count);
+        w.WriteEndObject();
+    }
+
     private string LeasesJson() => JsonText.BuildArray(w =>
     {
         foreach (var lease in Dhcp.Pool.Leases.OrderBy(l => l.Address))
@@ -371,6 +437,7 @@ internal sealed class Instance : IAsyncDisposable
             listener.Dispose();
         }
         Publisher.CloseAll();
+        Proxy.Dispose();
         Dns.Dispose();
         Switch.CloseAll();
         Switch.Capture?.Dispose();

@@ -10,6 +10,11 @@ internal sealed record InstanceOptions
 
     public required Config.Settings Settings { get; init; }
 
+    /// <summary>Where the settings were read from, and the flags over them: what a reload reads again (null: nothing to reload).</summary>
+    public Config.SettingsPaths? SettingsPaths { get; init; }
+
+    public IReadOnlyList<Config.SettingOverride> SettingsFlags { get; init; } = [];
+
     public required StackOptions Stack { get; init; }
 
     public required DhcpServerOptions Dhcp { get; init; }

@@ -94,7 +94,7 @@ internal static class RunCommand
             });
             instance.StartControl();
             var auto = line.Values("--publish").Contains("auto") ? new AutoPublisher(instance.Loop, instance.Publisher, guest.InitPid) : null;
-            using var signals = new SignalRelay(guest.Signal);
+            using var signals = new SignalRelay(guest.Signal, () => instance.Proxy.Reload("SIGHUP"));
             guest.Go();
             var reporter = new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" };
             reporter.Start();
@@ -170,12 +170,13 @@ internal static class RunCommand
 /// Relays the signals `usernet run` receives to the command. A signal from the terminal
 /// (Ctrl-C) has already reached the command, which shares our process group, so it is not
 /// sent twice. The relay only cancels our own default termination: we exit when the command does.
+/// SIGHUP also reloads Usernet's settings (the relay to the command stays, as documented).
 /// </summary>
 internal sealed class SignalRelay : IDisposable
 {
     private readonly List<PosixSignalRegistration> _registrations = new();
 
-    public SignalRelay(Action<int> relay)
+    public SignalRelay(Action<int> relay, Action? onHangUp = null)
     {
         (PosixSignal Signal, int Number)[] relayed =
         [
@@ -191,6 +192,10 @@ internal sealed class SignalRelay : IDisposable
             _registrations.Add(PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true;
+                if (number == Libc.SIGHUP && onHangUp is not null)
+                {
+                    Task.Run(onHangUp);
+                }
                 bool fromTerminal = number is Libc.SIGINT or Libc.SIGQUIT && InForegroundOfTerminal();
                 if (!fromTerminal)
                 {

@@ -87,7 +87,7 @@ internal static class ServeCommand
             Console.Error.WriteLine($"usernet: {e.Message}");
             return 1;
         }
-        using var stop = new StopSignals(instance.Stop);
+        using var stop = new StopSignals(instance.Stop, () => instance.Proxy.Reload("SIGHUP"));
         instance.Run();
         instance.DeliverPending(TimeSpan.FromSeconds(30));
         instance.DisposeAsync().AsTask().Wait();
@@ -95,17 +95,18 @@ internal static class ServeCommand
     }
 }
 
-/// <summary>SIGINT and SIGTERM end the loop, so that sockets are removed on the way out.</summary>
+/// <summary>SIGINT and SIGTERM end the loop, so that sockets are removed on the way out; SIGHUP reloads the settings.</summary>
 internal sealed class StopSignals : IDisposable
 {
     private readonly PosixSignalRegistration[] _registrations;
 
-    public StopSignals(Action stop)
+    public StopSignals(Action stop, Action reload)
     {
         _registrations =
         [
             PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop(); }),
             PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop(); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; Task.Run(reload); }),
         ];
     }
 

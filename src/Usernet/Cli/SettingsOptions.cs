@@ -34,7 +34,10 @@ internal static class SettingsOptions
     }
 
     /// <summary>Loads the settings: defaults, admin-settings.json, settings.json, then these flags.</summary>
-    public static Settings Load(CommandLine line)
+    public static Settings Load(CommandLine line) => Load(line, out _, out _);
+
+    /// <summary>Loads, and says where from: what a reload reads again.</summary>
+    public static Settings Load(CommandLine line, out SettingsPaths paths, out IReadOnlyList<SettingOverride> flags)
     {
         ApplyLogLevel(line.Value("--log-level"));
         var overrides = new List<SettingOverride>();
@@ -53,7 +56,9 @@ internal static class SettingsOptions
             }
             overrides.Add(setting);
         }
-        var result = SettingsLoader.LoadFromSystem(SettingsPaths.FromEnvironment(line.Value("--settings")), overrides);
+        paths = SettingsPaths.FromEnvironment(line.Value("--settings"));
+        flags = overrides;
+        var result = SettingsLoader.LoadFromSystem(paths, overrides);
         foreach (var warning in result.Warnings)
         {
             Log.Warn(warning.ToString());
@@ -68,7 +73,7 @@ internal static class SettingsOptions
     /// <summary>Builds what an instance runs with from the settings.</summary>
     public static InstanceOptions Resolve(CommandLine line, string defaultName)
     {
-        var settings = Load(line);
+        var settings = Load(line, out var paths, out var flags);
         var network = settings.Network;
         var mode = network.Mode == NetworkingMode.Auto
             ? HostRoutes.HasIpv6DefaultRoute() ? NetworkingMode.DualStack : NetworkingMode.Ipv4Only
@@ -123,6 +128,8 @@ internal static class SettingsOptions
             Mode = mode,
             Dhcp6 = dhcp6,
             Settings = settings,
+            SettingsPaths = paths,
+            SettingsFlags = flags,
             Stack = stack,
             Dhcp = dhcp,
             Dns = DnsServerOptions.FromSettings(settings) with

@@ -20,17 +20,20 @@ internal sealed class GatewayTcpServices
     public bool Serves(ushort port) => _services.ContainsKey(port);
 
     /// <summary>Makes the pair, hands one end to the service, and returns the other; -1 when it cannot.</summary>
-    public unsafe int Open(ushort port, IpEndpoint guest)
+    public int Open(ushort port, IpEndpoint guest) =>
+        _services.TryGetValue(port, out var accept) ? OpenPair(socket => accept(socket, guest), $"the gateway's port {port}") : -1;
+
+    /// <summary>
+    /// Makes a pair for any service (the transparent proxy uses it too): <paramref name="accept"/>
+    /// gets one end on the thread pool; the other is returned, or -1.
+    /// </summary>
+    public unsafe int OpenPair(Action<Socket> accept, string what)
     {
-        if (!_services.TryGetValue(port, out var accept))
-        {
-            return -1;
-        }
         int* fds = stackalloc int[2];
         // Only our end is non-blocking: the service's is an ordinary socket, for sync or async use.
         if (Libc.SocketPair(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, fds) < 0)
         {
-            Log.WarnLimited("gateway-pair", $"cannot serve the gateway's port {port}: {Errno.Describe(Errno.Last)}");
+            Log.WarnLimited("gateway-pair", $"cannot serve {what}: {Errno.Describe(Errno.Last)}");
             return -1;
         }
         int ours = fds[0];
@@ -40,11 +43,11 @@ internal sealed class GatewayTcpServices
         {
             try
             {
-                accept(theirs, guest);
+                accept(theirs);
             }
             catch (Exception e)
             {
-                Log.Error($"gateway service on port {port} failed: {e}");
+                Log.Error($"{what} failed: {e}");
                 theirs.Dispose();
             }
         }, null);

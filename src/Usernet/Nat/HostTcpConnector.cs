@@ -28,6 +28,13 @@ internal sealed class HostTcpConnector : ITcpHostConnector
 
     public bool ServesGatewayPort(ushort port) => GatewayServices.Serves(port);
 
+    /// <summary>
+    /// Asked, on the loop thread, for each new guest connection that is not to the gateway:
+    /// a service that takes the connection instead of a direct host socket (the transparent
+    /// proxy), or null for the ordinary direct connect.
+    /// </summary>
+    public Func<TcpFlowKey, IpEndpoint, Action<System.Net.Sockets.Socket>?>? Divert { get; set; }
+
     public ITcpHostSocket? Connect(TcpFlowKey flow, IpEndpoint destination, ITcpHostEvents events, out TcpHostError error)
     {
         error = TcpHostError.None;
@@ -41,6 +48,14 @@ internal sealed class HostTcpConnector : ITcpHostConnector
             }
             // Connected already: the first writable edge reports it.
             return new HostTcpSocket(_loop, ours, events, connecting: true);
+        }
+        if (Divert?.Invoke(flow, destination) is { } service)
+        {
+            int pair = GatewayServices.OpenPair(service, $"the transparent proxy for {flow.Remote}");
+            if (pair >= 0)
+            {
+                return new HostTcpSocket(_loop, pair, events, connecting: true);
+            }
         }
         int domain = destination.Address.IsV4 ? Libc.AF_INET : Libc.AF_INET6;
         int fd = Libc.Socket(domain, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);

@@ -68,6 +68,9 @@ internal sealed class DnsResolver
     /// <summary>The earliest deadline of a pending lookup, or never.</summary>
     public Instant NextDeadline => _byDeadline.First?.Value.Deadline ?? Instant.Never;
 
+    /// <summary>Sees every response sent (the transparent proxy learns which name each address came from).</summary>
+    public DnsResponseObserver? ResponseObserver { get; set; }
+
     /// <summary>Called with the deadline of each new lookup, so that the owner runs <see cref="Expire"/> by then.</summary>
     public Action<Instant>? ScheduleExpiry { get; set; }
 
@@ -307,6 +310,7 @@ internal sealed class DnsResolver
                 _lateResponse, waiter.Id, waiter.Flags, waiter.Question, waiter.Edns, waiter.Limit, answer, false, now, out bool truncated);
             Count(answer, truncated);
             var reply = _lateResponse.AsSpan(0, length);
+            ResponseObserver?.Invoke(reply);
             if (waiter.ReplyTo.Stream is { } stream)
             {
                 stream.Send(reply);
@@ -324,6 +328,7 @@ internal sealed class DnsResolver
         int length = DnsResponseWriter.Write(
             response, query.Id, query.Flags, query.Question, query.HasEdns, limit, answer, authoritative, now, out bool truncated);
         Count(answer, truncated);
+        ResponseObserver?.Invoke(response[..length]);
         return length;
     }
 

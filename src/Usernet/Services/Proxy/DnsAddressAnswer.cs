@@ -1,0 +1,35 @@
+using System.Buffers.Binary;
+using System.Net;
+using Usernet.Wire;
+
+namespace Usernet.Services.Proxy;
+
+/// <summary>The question's name and the A and AAAA records of a DNS response, every length checked.</summary>
+internal static class DnsAddressAnswer
+{
+    /// <summary>False when the response is too short or its question cannot be read.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> response, out string name, out byte responseCode, out List<IPAddress> addresses)
+    {
+        name = "";
+        responseCode = 0;
+        addresses = new List<IPAddress>();
+        if (response.Length < DnsMessage.HeaderLength || BinaryPrimitives.ReadUInt16BigEndian(response[4..]) != 1
+            || !DnsName.TrySkip(response, DnsMessage.HeaderLength, out int nameEnd))
+        {
+            return false;
+        }
+        responseCode = (byte)(response[3] & 0xF);
+        name = DnsName.ToText(response[DnsMessage.HeaderLength..nameEnd]).TrimEnd('.').ToLowerInvariant();
+        int answers = BinaryPrimitives.ReadUInt16BigEndian(response[6..]);
+        int offset = nameEnd + 4;
+        for (int i = 0; i < answers && DnsRecord.TryRead(response, offset, out var record); i++)
+        {
+            if (record.Type == DnsType.A && record.DataLength == 4 || record.Type == DnsType.Aaaa && record.DataLength == 16)
+            {
+                addresses.Add(new IPAddress(response.Slice(record.DataOffset, record.DataLength)));
+            }
+            offset = record.End;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Usernet.Platform;
+using Usernet.Services.Dns;
+using Usernet.Services.Proxy.Upstream;
+using Usernet.Wire;
+
+namespace Usernet.Services.Proxy;
+
+/// <summary>
+/// Resolves the proxy's destinations through Usernet's own DNS server, on the loop thread, so
+/// that the proxy sees what a guest would: Usernet's names, dns.records and dns.routes, the
+/// host's resolver or the configured nameservers, and the cache. Usernet's host address maps
+/// to the host's loopback later, as for the guest's own connections.
+/// </summary>
+internal sealed class GatewayDnsClient(EventLoop loop, DnsResolver resolver, bool ipv4, bool ipv6) : IProxyNameResolver
+{
+    private static readonly IpEndpoint Self = new(Ipv4Address.Parse("127.0.0.1"), 0);
+
+    public async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancel)
+    {
+        string name = host.Trim('[', ']').TrimEnd('.');
+        if (IPAddress.TryParse(name, out var literal))
+        {
+            return [literal];
+        }
+        if (!Config.DomainName.IsValid(name))
+        {
+            throw new ProxyException(502, $"DNS lookup of {host} failed: it is not a valid host name");
+        }
+        var v4 = ipv4 ? QueryAsync(name, DnsType.A, cancel) : Task.FromResult((DnsResponseCode.NoError, Array.Empty<IPAddress>()));
+        var v6 = ipv6 ? QueryAsync(name, DnsType.Aaaa, cancel) : Task.FromResult((DnsResponseCode.NoError, Array.Empty<IPAddress>()));
+        var (code4, addresses4) = await v4.ConfigureAwait(false);
+        var (code6, addresses6) = await v6.ConfigureAwait(false);
+        IPAddress[] all = [.. addresses4, .. addresses6];
+        if (all.Length > 0)
+        {
+            return all;
+        }
+        byte code = code4 != DnsResponseCode.NoError ? code4 : code6;
+        string reason = code switch
+        {
+            DnsResponseCode.NameError => "no such name (NXDOMAIN)",
+            DnsResponseCode.ServerFailure => "the nameservers failed or did not answer (SERVFAIL)",
+            DnsResponseCode.Refused => "the nameservers refused (REFUSED)",
+            DnsResponseCode.NoError => "the name has no address (NODATA)",
+            _ => $"response code {code}",
+        };
+        throw new ProxyException(502, $"DNS lookup of {host} failed: {reason}");
+    }
+
+    private Task<(byte, IPAddress[])> QueryAsync(string name, ushort type, CancellationToken cancel)
+    {
+        byte[] encoded = DnsName.Encode(name);
+        byte[] query = new byte[DnsMessage.HeaderLength + encoded.Length + 4];
+        BinaryPrimitives.WriteUInt16BigEndian(query, (ushort)Random.Shared.Next());
+        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(2), DnsMessage.FlagRecursionDesired);
+        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(4), 1);
+        encoded.CopyTo(query, DnsMessage.HeaderLength);
+        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(DnsMessage.HeaderLength + encoded.Length), type);
+        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(DnsMessage.HeaderLength + encoded.Length + 2), DnsClass.Internet);
+        var answer = new Answer();
+        cancel.Register(() => answer.Result.TrySetCanceled());
+        loop.Post(now =>
+        {
+            var response = new byte[DnsResponseWriter.TcpLimit];
+            int length = resolver.Resolve(query, new DnsReplyTo(Self, Self, answer), response, now);
+            if (length > 0)
+            {
+                answer.Send(response.AsSpan(0, length));
+            }
+            else if (length == DnsResolver.Dropped)
+            {
+                answer.Result.TrySetResult((DnsResponseCode.ServerFailure, []));
+            }
+        });
+        return answer.Result.Task;
+    }
+
+    /// <summary>Receives the response, at once or when the lookup finishes.</summary>
+    private sealed class Answer : IDnsStream
+    {
+        public TaskCompletionSource<(byte, IPAddress[])> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Send(ReadOnlySpan<byte> response)
+        {
+            if (!DnsAddressAnswer.TryRead(response, out _, out byte code, out var addresses))
+            {
+                Result.TrySetResult((DnsResponseCode.ServerFailure, []));
+                return;
+            }
+            Result.TrySetResult((code, addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).ToArray()));
+        }
+    }
+}

@@ -1,0 +1,321 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Usernet.Services.Proxy.Http;
+using Usernet.Services.Proxy.Upstream;
+using Usernet.Wire;
+
+namespace Usernet.Services.Proxy;
+
+/// <summary>
+/// The HTTP proxy on the gateway, port 3128 (http.docker.internal:3128), and the transparent
+/// proxy behind containersProxy.transparentPorts. Each guest connection arrives as a connected
+/// socket on the thread pool (see Nat.GatewayTcpServices) and is served here with async I/O:
+/// HTTP/1.1 absolute-form requests with keep-alive, CONNECT tunnels, Expect: 100-continue,
+/// chunked bodies and upgrades, sent on along the routes the <see cref="ProxyPolicy"/> in force
+/// chooses. The guest is untrusted: a malformed request gets 400 and the connection closes,
+/// heads are limited, and the number of connections is capped. A tunnel, once open, has no
+/// timer at all: only its ends close it.
+/// </summary>
+internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, UpstreamConnector connector, ResolvedNames names, ProxyCounters counters)
+{
+    public const ushort Port = 3128;
+
+    /// <summary>Guest connections served at once; more get 503.</summary>
+    public const int MaxConnections = 4096;
+
+    /// <summary>How long a connection may sit between HTTP requests (never applied to a tunnel).</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(2);
+
+    public ProxyCounters Counters => counters;
+
+    public ProxyPolicy CurrentPolicy => policy();
+
+    /// <summary>A guest connection to port 3128.</summary>
+    public void Accept(Socket socket, IpEndpoint guest) => _ = RunAsync(socket, transparent: null);
+
+    /// <summary>A guest connection to <paramref name="destination"/> on a transparent port.</summary>
+    public void AcceptTransparent(Socket socket, IPEndPoint destination)
+    {
+        Interlocked.Increment(ref counters.Transparent);
+        _ = RunAsync(socket, destination);
+    }
+
+    private async Task RunAsync(Socket socket, IPEndPoint? transparent)
+    {
+        Interlocked.Increment(ref counters.Connections);
+        long active = Interlocked.Increment(ref counters.Active);
+        try
+        {
+            using var client = new NetworkStream(socket, ownsSocket: true);
+            if (active > MaxConnections)
+            {
+                Interlocked.Increment(ref counters.Refused);
+                await WriteErrorAsync(client, 503, $"the proxy is serving {MaxConnections} connections already", keepAlive: false).ConfigureAwait(false);
+                return;
+            }
+            if (transparent is null || transparent.Port == 80)
+            {
+                await ServeHttpAsync(socket, client, transparent).ConfigureAwait(false);
+            }
+            else
+            {
+                await ServeTransparentTunnelAsync(socket, client, transparent).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The guest or the far end went away; the connection ends with it.
+        }
+        catch (Exception e)
+        {
+            Log.Error($"proxy: a connection failed unexpectedly: {e}");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref counters.Active);
+        }
+    }
+
+    /// <summary>Requests, one after another, until the client or the exchange ends the connection.</summary>
+    private async Task ServeHttpAsync(Socket socket, NetworkStream client, IPEndPoint? transparent)
+    {
+        var reader = new HttpReader(client);
+        UpstreamConnection? upstream = null;
+        try
+        {
+            while (true)
+            {
+                HttpRequestHead request;
+                try
+                {
+                    byte[]? head;
+                    using (var idle = new CancellationTokenSource(IdleTimeout))
+                    {
+                        head = await reader.ReadHeadAsync(idle.Token).ConfigureAwait(false);
+                    }
+                    if (head is null)
+                    {
+                        return;
+                    }
+                    request = HttpHeadParser.ParseRequest(head);
+                }
+                catch (HttpFormatException e)
+                {
+                    Interlocked.Increment(ref counters.Malformed);
+                    await WriteErrorAsync(client, 400, $"malformed request: {e.Message}", keepAlive: false).ConfigureAwait(false);
+                    return;
+                }
+                Interlocked.Increment(ref counters.Requests);
+                if (request.Method == "CONNECT")
+                {
+                    if (transparent is not null)
+                    {
+                        await WriteErrorAsync(client, 400, "CONNECT is for the proxy on port 3128, not for a transparent connection", keepAlive: false).ConfigureAwait(false);
+                        return;
+                    }
+                    await TunnelAsync(socket, client, reader, request).ConfigureAwait(false);
+                    return;
+                }
+                var exchange = new Exchange(this, socket, client, reader, request, transparent, upstream);
+                bool keepAlive = await exchange.RunAsync().ConfigureAwait(false);
+                upstream = exchange.ReusableUpstream;
+                if (!keepAlive)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            upstream?.Dispose();
+        }
+    }
+
+    /// <summary>CONNECT host:port (RFC 9110 §9.3.6): 200, then bytes both ways until both ends close.</summary>
+    private async Task TunnelAsync(Socket socket, NetworkStream client, HttpReader reader, HttpRequestHead request)
+    {
+        if (!ProxyTarget.TryParseAuthority(request.Target, 0, out var target))
+        {
+            Interlocked.Increment(ref counters.Malformed);
+            await WriteErrorAsync(client, 400, $"CONNECT needs host:port with a numeric port in 1..65535, not \"{request.Target}\"", keepAlive: false).ConfigureAwait(false);
+            return;
+        }
+        Interlocked.Increment(ref counters.Tunnels);
+        UpstreamConnection upstream;
+        try
+        {
+            upstream = await OpenAsync(policy(), "https", target, null, null, forRequest: false).ConfigureAwait(false);
+        }
+        catch (ProxyException e)
+        {
+            await WriteErrorAsync(client, e.Status, e.Message, keepAlive: false).ConfigureAwait(false);
+            return;
+        }
+        using (upstream)
+        {
+            await client.WriteAsync("HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray()).ConfigureAwait(false);
+            await SpliceAsync(socket, reader, upstream).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A transparent connection on a port other than 80: the host name comes from the TLS
+    /// ClientHello's SNI or a plain request's Host field, peeked at so that the bytes stay in the
+    /// socket; else from the guest's DNS lookup of the address; else it is the address.
+    /// </summary>
+    private async Task ServeTransparentTunnelAsync(Socket socket, NetworkStream client, IPEndPoint destination)
+    {
+        string? host = await PeekHostAsync(socket).ConfigureAwait(false);
+        host ??= names.Find(destination.Address) ?? destination.Address.ToString();
+        var target = new ProxyTarget(host, destination.Port);
+        UpstreamConnection upstream;
+        try
+        {
+            upstream = await OpenAsync(policy(), "https", target, null, destination.Address, forRequest: false).ConfigureAwait(false);
+        }
+        catch (ProxyException e)
+        {
+            Log.Info($"proxy: transparent connection to {destination} ({host}) not carried: {e.Message}");
+            // Closing with the guest's bytes unread makes the socket pair report a reset, which
+            // the guest sees as RST (when nothing had arrived yet, as FIN).
+            socket.Close(0);
+            return;
+        }
+        using (upstream)
+        {
+            await SpliceAsync(socket, new HttpReader(client), upstream).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>How long a transparent connection's first bytes are waited for before the name is taken from DNS.</summary>
+    public static readonly TimeSpan PeekTimeout = TimeSpan.FromSeconds(1);
+
+    private static async Task<string?> PeekHostAsync(Socket socket)
+    {
+        byte[] buffer = new byte[16 * 1024];
+        var deadline = DateTime.UtcNow + PeekTimeout;
+        int seen = 0;
+        using var timeout = new CancellationTokenSource(PeekTimeout);
+        try
+        {
+            while (DateTime.UtcNow < deadline)
+            {
+                int n = await socket.ReceiveAsync(buffer, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return null;
+                }
+                if (n == seen)
+                {
+                    // Peeking returns the same bytes at once until more arrive.
+                    await Task.Delay(20, timeout.Token).ConfigureAwait(false);
+                    continue;
+                }
+                seen = n;
+                var span = buffer.AsSpan(0, n);
+                var tls = TlsClientHello.TryReadServerName(span, out string? sni);
+                if (tls == PeekResult.Found)
+                {
+                    return sni;
+                }
+                string? hostField = null;
+                var http = tls == PeekResult.NotThis ? HttpHostPeek.TryReadHost(span, out hostField) : PeekResult.NeedMore;
+                if (http == PeekResult.Found && ProxyTarget.TryParseAuthority(hostField!, 1, out var target))
+                {
+                    return target.Host;
+                }
+                if ((tls is PeekResult.NotThis or PeekResult.NoName && http is PeekResult.NotThis or PeekResult.NoName) || n == buffer.Length)
+                {
+                    return null;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return null;
+    }
+
+    /// <summary>Tries the policy's routes in order; the first that connects wins.</summary>
+    internal async Task<UpstreamConnection> OpenAsync(ProxyPolicy current, string scheme, ProxyTarget target, string? url, IPAddress? directAddress, bool forRequest)
+    {
+        var routes = await current.ChooseAsync(scheme, target.Host, target.Port, url, directAddress).ConfigureAwait(false);
+        var failures = new List<string>();
+        foreach (var route in routes)
+        {
+            if (route.Kind == ProxyRouteKind.Reject)
+            {
+                Interlocked.Increment(ref counters.Blocked);
+                throw new ProxyException(403, $"{target} is blocked: {route.Reason}");
+            }
+            try
+            {
+                return forRequest
+                    ? await connector.OpenForRequestAsync(route, target.Host, target.Port, directAddress, CancellationToken.None).ConfigureAwait(false)
+                    : await connector.OpenTunnelAsync(route, target.Host, target.Port, directAddress, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ProxyException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+        Interlocked.Increment(ref counters.UpstreamFailures);
+        string message = failures.Count == 1 ? failures[0] : string.Join("; then ", failures);
+        Log.WarnLimited("proxy-upstream", $"proxy: {target}: {message}");
+        throw new ProxyException(502, message);
+    }
+
+    /// <summary>Copies both ways; each direction's end is passed on as a half-close; a failure ends both.</summary>
+    internal static async Task SpliceAsync(Socket client, HttpReader clientReader, UpstreamConnection upstream)
+    {
+        var toUpstream = Task.Run(async () =>
+        {
+            await clientReader.CopyToEndAsync(upstream.Stream, CancellationToken.None).ConfigureAwait(false);
+            upstream.ShutdownWrite();
+        });
+        var toClient = Task.Run(async () =>
+        {
+            await upstream.Reader.CopyToEndAsync(clientReader.Stream, CancellationToken.None).ConfigureAwait(false);
+            client.Shutdown(SocketShutdown.Send);
+        });
+        var first = await Task.WhenAny(toUpstream, toClient).ConfigureAwait(false);
+        if (first.IsFaulted)
+        {
+            upstream.Socket.Close(0);
+            client.Close(0);
+        }
+        try
+        {
+            await Task.WhenAll(toUpstream, toClient).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            upstream.Socket.Close(0);
+            client.Close(0);
+        }
+    }
+
+    internal static Task WriteErrorAsync(Stream client, int status, string message, bool keepAlive)
+    {
+        byte[] body = Encoding.UTF8.GetBytes($"usernet proxy: {message}\n");
+        // Also in a field: clients show a failed CONNECT's fields (curl -v) but not its body.
+        string field = new(message.Select(c => c is >= ' ' and < (char)0x7F ? c : '?').ToArray());
+        string head = $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n"
+            + $"X-Usernet-Error: {field}\r\n"
+            + $"Connection: {(keepAlive ? "keep-alive" : "close")}\r\n\r\n";
+        byte[] response = [.. Encoding.ASCII.GetBytes(head), .. body];
+        return client.WriteAsync(response).AsTask();
+    }
+
+    private static string ReasonPhrase(int status) => status switch
+    {
+        400 => "Bad Request",
+        403 => "Forbidden",
+        407 => "Proxy Authentication Required",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Error",
+    };
+}

@@ -1,0 +1,46 @@
+using System.Net.Sockets;
+using Usernet.Services.Proxy.Http;
+
+namespace Usernet.Services.Proxy.Upstream;
+
+/// <summary>
+/// An open connection towards a destination: straight to it, a tunnel through an upstream
+/// proxy, or (for plain HTTP through an HTTP proxy) the connection to the proxy itself, which
+/// then takes absolute-form requests. <see cref="Reader"/> holds what was read past a handshake.
+/// </summary>
+internal sealed class UpstreamConnection(Socket socket, Stream stream, ProxyRoute route, string destination) : IDisposable
+{
+    public Socket Socket { get; } = socket;
+
+    public Stream Stream { get; } = stream;
+
+    public HttpReader Reader { get; } = new(stream);
+
+    public ProxyRoute Route { get; } = route;
+
+    /// <summary>host:port this connection serves, for reuse by the next request to the same place.</summary>
+    public string Destination { get; } = destination;
+
+    /// <summary>Requests go to an HTTP proxy in absolute form, with our credentials.</summary>
+    public bool SpeaksToHttpProxy { get; init; }
+
+    /// <summary>The Proxy-Authorization field for requests to <see cref="Route"/>'s proxy, if any.</summary>
+    public string? ProxyAuthorization { get; init; }
+
+    public void ShutdownWrite()
+    {
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        Stream.Dispose();
+        Socket.Dispose();
+    }
+}

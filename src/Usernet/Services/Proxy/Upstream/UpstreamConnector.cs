@@ -1,0 +1,223 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using Usernet.Config;
+using Usernet.Services.Proxy.Http;
+
+namespace Usernet.Services.Proxy.Upstream;
+
+/// <summary>
+/// Opens connections along a <see cref="ProxyRoute"/>: straight to the destination, through
+/// an HTTP proxy's CONNECT (RFC 9110 §9.3.6) with Basic, Negotiate or NTLM authentication, or
+/// through a SOCKS5 proxy. Credentials go only into the handshake; every message names an
+/// upstream by its masked URL.
+/// </summary>
+internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddress, IPAddress?> mapDirect, TimeSpan connectTimeout)
+{
+    /// <summary>407 rounds of one CONNECT at most: Basic, then a multi-leg Negotiate or NTLM exchange.</summary>
+    private const int MaxAuthenticationRounds = 4;
+
+    public IProxyNameResolver Resolver => resolver;
+
+    /// <summary>
+    /// A connection for one HTTP request to <paramref name="host"/>: to an HTTP proxy itself
+    /// (the request then goes in absolute form), else as <see cref="OpenTunnelAsync"/>.
+    /// </summary>
+    public async Task<UpstreamConnection> OpenForRequestAsync(ProxyRoute route, string host, int port, IPAddress? directAddress, CancellationToken cancel)
+    {
+        if (route.Kind != ProxyRouteKind.Http)
+        {
+            return await OpenTunnelAsync(route, host, port, directAddress, cancel).ConfigureAwait(false);
+        }
+        var proxy = route.Upstream!;
+        var (socket, stream) = await ConnectToProxyAsync(proxy, cancel).ConfigureAwait(false);
+        return new UpstreamConnection(socket, stream, route, $"{host}:{port}")
+        {
+            SpeaksToHttpProxy = true,
+            ProxyAuthorization = BasicAuthorization(proxy),
+        };
+    }
+
+    /// <summary>
+    /// A byte stream to host:port. Direct connections go to <paramref name="directAddress"/>
+    /// when given (a transparent connection's own destination), else to the name's addresses.
+    /// </summary>
+    public async Task<UpstreamConnection> OpenTunnelAsync(ProxyRoute route, string host, int port, IPAddress? directAddress, CancellationToken cancel)
+    {
+        string destination = $"{host}:{port}";
+        switch (route.Kind)
+        {
+            case ProxyRouteKind.Direct:
+            {
+                IPAddress[] addresses = directAddress is not null ? [directAddress] : await resolver.ResolveAsync(host, cancel).ConfigureAwait(false);
+                var mapped = addresses.Select(mapDirect).OfType<IPAddress>().ToList();
+                if (mapped.Count == 0)
+                {
+                    throw new ProxyException(502, $"{host} is Usernet's own gateway or an address the guest may not reach");
+                }
+                var socket = await SocketConnector.ConnectAsync(mapped, port, host, connectTimeout, cancel).ConfigureAwait(false);
+                return new UpstreamConnection(socket, new NetworkStream(socket, ownsSocket: false), route, destination);
+            }
+            case ProxyRouteKind.Socks:
+            {
+                var proxy = route.Upstream!;
+                string target = host;
+                if (proxy.Scheme == "socks5")
+                {
+                    // socks5:// resolves here (socks5h:// leaves the name to the proxy).
+                    target = (directAddress ?? (await resolver.ResolveAsync(host, cancel).ConfigureAwait(false))[0]).ToString();
+                }
+                var (socket, stream) = await ConnectToProxyAsync(proxy, cancel).ConfigureAwait(false);
+                try
+                {
+                    await Socks5Client.ConnectAsync(stream, proxy, target, port, cancel).ConfigureAwait(false);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+                return new UpstreamConnection(socket, stream, route, destination);
+            }
+            case ProxyRouteKind.Http:
+                return await ConnectThroughHttpProxyAsync(route, host, port, cancel).ConfigureAwait(false);
+            default:
+                throw new ProxyException(403, route.Reason ?? "blocked by the proxy settings");
+        }
+    }
+
+    private async Task<UpstreamConnection> ConnectThroughHttpProxyAsync(ProxyRoute route, string host, int port, CancellationToken cancel)
+    {
+        var proxy = route.Upstream!;
+        string authority = host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}";
+        string? authorization = BasicAuthorization(proxy);
+        NegotiateSession? negotiate = null;
+        UpstreamConnection? connection = null;
+        try
+        {
+            for (int round = 0; round < MaxAuthenticationRounds; round++)
+            {
+                if (connection is null)
+                {
+                    var (socket, stream) = await ConnectToProxyAsync(proxy, cancel).ConfigureAwait(false);
+                    connection = new UpstreamConnection(socket, stream, route, $"{host}:{port}");
+                }
+                string request = $"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
+                    + (authorization is null ? "" : $"Proxy-Authorization: {authorization}\r\n") + "\r\n";
+                await connection.Stream.WriteAsync(Encoding.ASCII.GetBytes(request), cancel).ConfigureAwait(false);
+                var response = await ReadResponseAsync(connection, proxy, cancel).ConfigureAwait(false);
+                if (response.Status is >= 200 and < 300)
+                {
+                    var established = connection;
+                    connection = null;
+                    return established;
+                }
+                if (response.Status != 407)
+                {
+                    throw new ProxyException(502, $"the upstream proxy {proxy} answered CONNECT {authority} with {response.Status} {response.Reason}");
+                }
+                string? challenge = response.Headers.GetAll("Proxy-Authenticate")
+                    .FirstOrDefault(c => c.StartsWith("Negotiate", StringComparison.OrdinalIgnoreCase) || c.StartsWith("NTLM", StringComparison.OrdinalIgnoreCase));
+                if (challenge is null)
+                {
+                    throw AuthenticationRefused(proxy, response);
+                }
+                string scheme = challenge.StartsWith("NTLM", StringComparison.OrdinalIgnoreCase) ? "NTLM" : "Negotiate";
+                string token = challenge.Length > scheme.Length ? challenge[scheme.Length..].Trim() : "";
+                if (negotiate is not null && token.Length == 0)
+                {
+                    // The proxy started over: it did not accept what we sent.
+                    throw AuthenticationRefused(proxy, response);
+                }
+                negotiate ??= NegotiateSession.Start(scheme, proxy.Host, proxy.User, proxy.Password);
+                authorization = negotiate.Next(token.Length == 0 ? null : token);
+                if (!await SkipBodyAsync(connection, response, cancel).ConfigureAwait(false) || response.Headers.HasToken("Connection", "close")
+                    || response.Headers.HasToken("Proxy-Connection", "close"))
+                {
+                    connection.Dispose();
+                    connection = null;
+                }
+            }
+            throw new ProxyException(502, $"the upstream proxy {proxy} refused authentication: still 407 after {MaxAuthenticationRounds} rounds");
+        }
+        finally
+        {
+            connection?.Dispose();
+            negotiate?.Dispose();
+        }
+    }
+
+    private static ProxyException AuthenticationRefused(ProxyUri proxy, HttpResponseHead response) =>
+        new(502, $"the upstream proxy {proxy} refused authentication ({response.Status} {response.Reason}"
+            + (proxy.User is null ? "; its URL has no user and password" : $" for user {proxy.User}")
+            + $"; it offers: {string.Join(", ", response.Headers.GetAll("Proxy-Authenticate").Select(c => c.Split(' ')[0]))})");
+
+    private static async Task<HttpResponseHead> ReadResponseAsync(UpstreamConnection connection, ProxyUri proxy, CancellationToken cancel)
+    {
+        try
+        {
+            while (true)
+            {
+                byte[] head = await connection.Reader.ReadHeadAsync(cancel).ConfigureAwait(false)
+                    ?? throw new ProxyException(502, $"the upstream proxy {proxy} closed the connection without answering");
+                var response = HttpHeadParser.ParseResponse(head);
+                if (!response.IsInterim)
+                {
+                    return response;
+                }
+            }
+        }
+        catch (HttpFormatException e)
+        {
+            throw new ProxyException(502, $"the upstream proxy {proxy} sent a malformed response: {e.Message}");
+        }
+        catch (IOException)
+        {
+            throw new ProxyException(502, $"the upstream proxy {proxy} closed the connection without answering");
+        }
+    }
+
+    /// <summary>Reads past a response's body; false when it runs to the end of the connection.</summary>
+    private static async Task<bool> SkipBodyAsync(UpstreamConnection connection, HttpResponseHead response, CancellationToken cancel)
+    {
+        if (HttpHeadParser.IsChunked(response.Headers))
+        {
+            await connection.Reader.CopyChunkedAsync(Stream.Null, cancel).ConfigureAwait(false);
+            return true;
+        }
+        if (HttpHeadParser.ContentLength(response.Headers) is { } length)
+        {
+            await connection.Reader.CopyAsync(length, Stream.Null, cancel).ConfigureAwait(false);
+            return true;
+        }
+        return false;
+    }
+
+    private async Task<(Socket, Stream)> ConnectToProxyAsync(ProxyUri proxy, CancellationToken cancel)
+    {
+        IPAddress[] addresses = IPAddress.TryParse(proxy.Host, out var literal) ? [literal] : await resolver.ResolveAsync(proxy.Host, cancel).ConfigureAwait(false);
+        var socket = await SocketConnector.ConnectAsync(addresses, proxy.Port, $"the upstream proxy {proxy}", connectTimeout, cancel).ConfigureAwait(false);
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
+        if (proxy.Scheme == "https")
+        {
+            var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+            try
+            {
+                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = proxy.Host }, cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AuthenticationException or IOException)
+            {
+                socket.Dispose();
+                throw new ProxyException(502, $"TLS with the upstream proxy {proxy} failed: {e.Message}");
+            }
+            stream = tls;
+        }
+        return (socket, stream);
+    }
+
+    /// <summary>Basic (RFC 7617) from the proxy URL's user and password.</summary>
+    public static string? BasicAuthorization(ProxyUri proxy) =>
+        proxy.User is null ? null : "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{proxy.User}:{proxy.Password}"));
+}

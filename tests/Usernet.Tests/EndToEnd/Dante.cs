@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Usernet.Platform.Interop;
+
+namespace Usernet.Tests.EndToEnd;
+
+/// <summary>
+/// A real dante (danted) SOCKS5 server on a loopback port that requires a user and password
+/// (RFC 1929). Dante checks them against the system's users, so a temporary user with a
+/// unique name is made for it and removed again. It runs in a private mount namespace whose
+/// /etc/resolv.conf and /etc/hosts are test files, so the names it resolves (socks5h) reach
+/// only the test nameserver. It connects out from <c>external</c>, the host's address towards
+/// the test host. Stopped by PID.
+/// </summary>
+internal sealed class Dante : IDisposable
+{
+    private readonly Process _process;
+    private readonly IsolatedResolver _resolver;
+
+    private Dante(Process process, string directory, int port, string user, IsolatedResolver resolver)
+    {
+        _process = process;
+        Directory = directory;
+        Port = port;
+        User = user;
+        _resolver = resolver;
+    }
+
+    public string Directory { get; }
+
+    public int Port { get; }
+
+    public string User { get; }
+
+    public string Log => File.Exists(Path.Combine(Directory, "danted.log")) ? File.ReadAllText(Path.Combine(Directory, "danted.log")) : "";
+
+    public static Dante Start(string nameserver, string password, string external)
+    {
+        string user = TestEnvironment.UniqueName("unt");
+        ProcessRunner.Check(ProcessRunner.Run("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", user]));
+        var resolver = new IsolatedResolver("", nameserver);
+        string directory = System.IO.Directory.CreateTempSubdirectory("usernet-dante-").FullName;
+        try
+        {
+            ProcessRunner.Check(ProcessRunner.Run("chpasswd", [], stdin: $"{user}:{password}\n"));
+            int port = Ports.Free();
+            string config = Path.Combine(directory, "danted.conf");
+            File.WriteAllText(config, $$"""
+                logoutput: {{directory}}/danted.log
+                internal: 127.0.0.1 port = {{port}}
+                external: {{external}}
+                socksmethod: username
+                user.privileged: root
+                user.unprivileged: nobody
+                client pass {
+                    from: 127.0.0.0/8 to: 0.0.0.0/0
+                }
+                socks pass {
+                    from: 127.0.0.0/8 to: 0.0.0.0/0
+                    command: connect
+                    log: connect error
+                }
+                """);
+            string[] wrapped = [.. resolver.Wrapper, "danted", "-f", config, "-N", "1"];
+            var process = ProcessRunner.Start(wrapped[0], wrapped[1..]);
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var dante = new Dante(process, directory, port, user, resolver);
+            bool up = RunCommandTests.WaitUntil(() => process.HasExited
+                || ProcessRunner.Run("bash", ["-c", $"exec 3<>/dev/tcp/127.0.0.1/{port}"]).ExitCode == 0);
+            if (!up || process.HasExited)
+            {
+                string log = dante.Log;
+                dante.Dispose();
+                throw new InvalidOperationException($"danted did not start: {log}");
+            }
+            return dante;
+        }
+        catch (Exception e) when (e is not InvalidOperationException)
+        {
+            ProcessRunner.Run("userdel", [user]);
+            resolver.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            // The wrapper exec'd danted, so this PID is danted's; its children follow it.
+            Libc.Kill(_process.Id, Libc.SIGTERM);
+            if (!_process.WaitForExit(5000))
+            {
+                Libc.Kill(_process.Id, Libc.SIGKILL);
+                _process.WaitForExit(5000);
+            }
+        }
+        _process.Dispose();
+        ProcessRunner.Run("userdel", [User]);
+        _resolver.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}

@@ -268,6 +268,7 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteEndObject();
         w.WriteStartObject("switch");
         w.WriteNumber("truncated", Switch.Counters.Truncated);
+        w.WriteNumber("badChecksumOffload", Switch.Counters.BadChecksumOffload);
         w.WriteNumber("betweenGuests", Switch.Counters.BetweenGuests);
         w.WriteNumber("flooded", Switch.Counters.Flooded);
         w.WriteNumber("linksOpened", Switch.Counters.LinksOpened);

@@ -2,11 +2,36 @@ using Usernet.Platform;
 
 namespace Usernet.Link;
 
+/// <summary>What a link knows of a received frame's transport (TCP, UDP) checksum.</summary>
+internal enum ReceivedChecksumState : byte
+{
+    /// <summary>Nothing: the receiver verifies it, as for any frame from a wire.</summary>
+    Unverified,
+
+    /// <summary>The guest's kernel vouches for it.</summary>
+    Valid,
+
+    /// <summary>
+    /// Left to the receiver, as a NIC with checksum offload would be: the field holds the
+    /// pseudo-header's sum only. Nothing could have damaged the frame on its way through
+    /// memory, so it counts as valid, but it must be completed before the frame goes on.
+    /// </summary>
+    Partial,
+}
+
+/// <param name="Start">With <see cref="ReceivedChecksumState.Partial"/>: where the checksummed bytes start in the frame.</param>
+/// <param name="Offset">With <see cref="ReceivedChecksumState.Partial"/>: where the checksum field is, from <paramref name="Start"/>.</param>
+internal readonly record struct ReceivedChecksum(ReceivedChecksumState State, int Start = 0, int Offset = 0)
+{
+    /// <summary>Whether the stack may skip verifying the transport checksum.</summary>
+    public bool Trusted => State != ReceivedChecksumState.Unverified;
+}
+
 /// <summary>Where a link delivers what it reads.</summary>
 internal interface IFrameReceiver
 {
     /// <summary>A frame from the guest. The span is valid only during the call.</summary>
-    void OnFrame(FrameLink link, Span<byte> frame, Instant now);
+    void OnFrame(FrameLink link, Span<byte> frame, Instant now, ReceivedChecksum checksum = default);
 
     /// <summary>The link ended (EOF, error or protocol violation); it is already closed.</summary>
     void OnLinkClosed(FrameLink link, string reason);
@@ -23,7 +48,7 @@ internal sealed class LinkCounters
     /// <summary>Frames we could not send because the peer's queue or ours was full.</summary>
     public long DroppedOut;
 
-    /// <summary>Frames from the peer that were malformed at the link level (bad length prefix).</summary>
+    /// <summary>Frames from the peer that were malformed at the link level (bad length prefix or virtio-net header).</summary>
     public long ErrorsIn;
 }
 

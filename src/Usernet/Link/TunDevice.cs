@@ -8,8 +8,11 @@ namespace Usernet.Link;
 internal static unsafe class TunDevice
 {
     private const nuint TUNSETIFF = 0x400454ca;
+    private const nuint TUNSETOFFLOAD = 0x400454d0;
     private const short IFF_TAP = 0x0002;
     private const short IFF_NO_PI = 0x1000;
+    private const short IFF_VNET_HDR = 0x4000;
+    private const nint TUN_F_CSUM = 0x01;
 
     [StructLayout(LayoutKind.Sequential, Size = 40)]
     private struct IfReq
@@ -20,7 +23,10 @@ internal static unsafe class TunDevice
 
     /// <summary>
     /// Attaches to the TAP device <paramref name="name"/> in the calling thread's network
-    /// namespace, creating it when it does not exist and the caller has CAP_NET_ADMIN.
+    /// namespace, creating it when it does not exist and the caller has CAP_NET_ADMIN. Each
+    /// frame read or written carries a <see cref="Wire.VirtioNetHeader"/>, and the guest may
+    /// leave transport checksums to Usernet: they guard against damage on a wire, and there
+    /// is none, so neither the guest's kernel nor Usernet has to sum every payload byte.
     /// </summary>
     public static int OpenTap(string name)
     {
@@ -34,7 +40,7 @@ internal static unsafe class TunDevice
         {
             throw Errno.Exception("open /dev/net/tun");
         }
-        var request = new IfReq { Flags = IFF_TAP | IFF_NO_PI };
+        var request = new IfReq { Flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
         for (int i = 0; i < nameBytes.Length; i++)
         {
             request.Name[i] = nameBytes[i];
@@ -44,6 +50,11 @@ internal static unsafe class TunDevice
             int errno = Errno.Last;
             Libc.Close(fd);
             throw new SystemCallException($"TUNSETIFF {name}", errno);
+        }
+        if (Libc.Ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) < 0)
+        {
+            // Not fatal: the guest then completes every checksum itself, as without offload.
+            Log.Debug($"TUNSETOFFLOAD {name}: {Errno.Describe(Errno.Last)}");
         }
         return fd;
     }

@@ -8,8 +8,11 @@ internal interface ISwitchPort
 {
     MacAddress Mac { get; }
 
-    /// <summary>A frame for the stack (to its MAC, or broadcast/multicast).</summary>
-    void Receive(Span<byte> frame, FrameLink from, Instant now);
+    /// <summary>
+    /// A frame for the stack (to its MAC, or broadcast/multicast). With
+    /// <paramref name="checksumTrusted"/> the link vouches for its transport checksum.
+    /// </summary>
+    void Receive(Span<byte> frame, FrameLink from, Instant now, bool checksumTrusted = false);
 
     /// <summary>A guest link went away; flows and leases bound to it can be released.</summary>
     void OnLinkClosed(FrameLink link);
@@ -31,6 +34,10 @@ internal interface IFrameTransmitter
 internal sealed class SwitchCounters
 {
     public long Truncated;
+
+    /// <summary>Frames whose partial checksum pointed outside them.</summary>
+    public long BadChecksumOffload;
+
     public long ToStack;
     public long BetweenGuests;
     public long Flooded;
@@ -74,13 +81,22 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
         link.Start(_loop, this);
     }
 
-    public void OnFrame(FrameLink link, Span<byte> frame, Instant now)
+    public void OnFrame(FrameLink link, Span<byte> frame, Instant now, ReceivedChecksum checksum = default)
     {
-        Capture?.Write(frame);
         if (!EthernetFrame.TryParse(frame, out var ethernet))
         {
+            Capture?.Write(frame);
             Counters.Truncated++;
             return;
+        }
+        if (Capture is not null)
+        {
+            // A capture shows the frame as it would be on a wire, with its checksum complete.
+            if (!Complete(frame, ref checksum))
+            {
+                return;
+            }
+            Capture.Write(frame);
         }
         MacAddress source = ethernet.Source;
         MacAddress destination = ethernet.Destination;
@@ -91,27 +107,55 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
         if (destination == _stack?.Mac)
         {
             Counters.ToStack++;
-            _stack.Receive(frame, link, now);
+            _stack.Receive(frame, link, now, checksum.Trusted);
             return;
         }
+        // Whatever goes on to other guests goes with its checksum complete: their links may
+        // have no offload, and their kernels would drop it otherwise.
         if (destination.IsMulticast)
         {
+            if (!Complete(frame, ref checksum))
+            {
+                return;
+            }
             FloodGuests(frame, except: link);
             Counters.ToStack++;
-            _stack?.Receive(frame, link, now);
+            _stack?.Receive(frame, link, now, checksum.Trusted);
             return;
         }
         if (_learned.TryGetValue(destination, out var target))
         {
-            if (target != link)
+            if (target != link && Complete(frame, ref checksum))
             {
                 Counters.BetweenGuests++;
                 target.Send(frame);
             }
             return;
         }
-        Counters.Flooded++;
-        FloodGuests(frame, except: link);
+        if (Complete(frame, ref checksum))
+        {
+            Counters.Flooded++;
+            FloodGuests(frame, except: link);
+        }
+    }
+
+    /// <summary>
+    /// Fills in a checksum the guest left partial; false (and counted) when its positions do
+    /// not fit the frame, which no kernel would send.
+    /// </summary>
+    private bool Complete(Span<byte> frame, ref ReceivedChecksum checksum)
+    {
+        if (checksum.State != ReceivedChecksumState.Partial)
+        {
+            return true;
+        }
+        if (!InternetChecksum.CompletePartial(frame, checksum.Start, checksum.Offset))
+        {
+            Counters.BadChecksumOffload++;
+            return false;
+        }
+        checksum = checksum with { State = ReceivedChecksumState.Valid };
+        return true;
     }
 
     /// <summary>A frame from the stack towards the guests.</summary>

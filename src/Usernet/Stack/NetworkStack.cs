@@ -17,6 +17,13 @@ internal sealed partial class NetworkStack : ISwitchPort
     private readonly IFrameTransmitter _transmitter;
     private readonly byte[] _tx = GC.AllocateArray<byte>(TxCapacity, pinned: true);
 
+    /// <summary>
+    /// Whether the link vouched for the transport checksum of the frame being received: set
+    /// per frame in <see cref="Receive"/>, and cleared for a packet reassembled from
+    /// fragments, which no single frame's word covers.
+    /// </summary>
+    private bool _frameChecksumTrusted;
+
     public NetworkStack(StackOptions options, IFrameTransmitter transmitter)
     {
         Options = options;
@@ -54,9 +61,10 @@ internal sealed partial class NetworkStack : ISwitchPort
     /// <summary>Raised when a guest link closes, so that services can release what it held.</summary>
     public event Action<FrameLink>? GuestLinkClosed;
 
-    public void Receive(Span<byte> frame, FrameLink from, Instant now)
+    public void Receive(Span<byte> frame, FrameLink from, Instant now, bool checksumTrusted = false)
     {
         Counters.FramesIn++;
+        _frameChecksumTrusted = checksumTrusted;
         if (!EthernetFrame.TryParse(frame, out var ethernet))
         {
             Counters.Drop(DropReason.EthernetTruncated);

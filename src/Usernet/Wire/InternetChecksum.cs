@@ -117,6 +117,24 @@ internal static class InternetChecksum
     /// <summary>Checksum over <paramref name="data"/> alone, as for IPv4 and ICMPv4 headers.</summary>
     public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Add(0, data));
 
+    /// <summary>
+    /// Completes a checksum its sender left partial (checksum offload): the field at
+    /// <paramref name="offset"/> from <paramref name="start"/> holds the pseudo-header's sum,
+    /// so the sum of everything from <paramref name="start"/> on, folded, is the checksum. As
+    /// Linux does, a result of zero is sent as all ones, which UDP requires and TCP takes as
+    /// the same value. Returns false when the positions do not fit the data.
+    /// </summary>
+    public static bool CompletePartial(Span<byte> data, int start, int offset)
+    {
+        if (start < 0 || offset < 0 || (long)start + offset + 2 > data.Length)
+        {
+            return false;
+        }
+        ushort checksum = Finish(Add(0, data[start..]));
+        BinaryPrimitives.WriteUInt16BigEndian(data[(start + offset)..], checksum == 0 ? (ushort)0xFFFF : checksum);
+        return true;
+    }
+
     /// <summary>True when data that includes its checksum field sums to all ones.</summary>
     public static bool IsValid(ulong sumIncludingChecksum) => FoldTo16(sumIncludingChecksum) == 0xFFFF;
 

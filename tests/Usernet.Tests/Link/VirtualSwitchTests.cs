@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Usernet.Link;
 using Usernet.Platform;
 using Usernet.Stack;
@@ -95,7 +96,7 @@ public sealed class VirtualSwitchTests : IDisposable
     public void FramesToTheStackMacGoToTheStackOnly()
     {
         From(_a, MacA, TestFrames.StackMac);
-        var (frame, from) = Assert.Single(_stack.Received);
+        var (frame, from, _) = Assert.Single(_stack.Received);
         Assert.Same(_a, from);
         Assert.Equal(Frame(MacA, TestFrames.StackMac), frame);
         Assert.Empty(_b.Sent);
@@ -250,5 +251,58 @@ public sealed class VirtualSwitchTests : IDisposable
         Assert.Equal(2, guest.Sent.Count);
         Assert.Single(bystander.Sent);
         Assert.Equal(1, stack.Counters.EchoRepliesSent);
+    }
+
+    /// <summary>A UDP frame whose checksum the sender left partial, and the same frame complete.</summary>
+    private static (byte[] Partial, byte[] Complete, ReceivedChecksum Checksum) PartialUdp(MacAddress source, MacAddress destination)
+    {
+        var to = Ipv4Address.Parse("192.168.65.4");
+        byte[] complete = TestFrames.Udp(source, destination, TestFrames.Guest, to, 40000, 7, "offloaded"u8);
+        int start = EthernetFrame.HeaderLength + Ipv4Packet.MinHeaderLength;
+        ulong pseudo = InternetChecksum.PseudoHeaderV4(TestFrames.Guest, to, IpProtocol.Udp, complete.Length - start);
+        byte[] partial = (byte[])complete.Clone();
+        BinaryPrimitives.WriteUInt16BigEndian(partial.AsSpan(start + 6), (ushort)~InternetChecksum.Finish(pseudo));
+        return (partial, complete, new ReceivedChecksum(ReceivedChecksumState.Partial, start, 6));
+    }
+
+    [Fact]
+    public void AFrameForAnotherGuestLeavesWithItsPartialChecksumCompleted()
+    {
+        From(_b, MacB, Unknown);
+        ClearSent();
+        var (partial, complete, checksum) = PartialUdp(MacA, MacB);
+        _switch.OnFrame(_a, partial, default, checksum);
+        Assert.Equal([complete], _b.Sent);
+    }
+
+    [Fact]
+    public void AFloodedFrameLeavesWithItsPartialChecksumCompleted()
+    {
+        var (partial, complete, checksum) = PartialUdp(MacA, MacAddress.Broadcast);
+        _switch.OnFrame(_a, partial, default, checksum);
+        Assert.Equal([complete], _b.Sent);
+        Assert.Equal([complete], _c.Sent);
+        Assert.True(Assert.Single(_stack.Received).ChecksumTrusted);
+    }
+
+    [Fact]
+    public void TheStackIsToldWhetherTheLinkVouchedForTheChecksum()
+    {
+        var (partial, _, checksum) = PartialUdp(MacA, TestFrames.StackMac);
+        _switch.OnFrame(_a, partial, default, checksum);
+        _switch.OnFrame(_a, partial, default, new ReceivedChecksum(ReceivedChecksumState.Valid));
+        _switch.OnFrame(_a, partial, default);
+        Assert.Equal([true, true, false], _stack.Received.Select(r => r.ChecksumTrusted));
+    }
+
+    [Fact]
+    public void APartialChecksumPointingOutsideTheFrameIsDroppedAndCounted()
+    {
+        var (partial, _, _) = PartialUdp(MacA, MacAddress.Broadcast);
+        _switch.OnFrame(_a, partial, default, new ReceivedChecksum(ReceivedChecksumState.Partial, partial.Length - 1, 6));
+        Assert.Empty(_b.Sent);
+        Assert.Empty(_c.Sent);
+        Assert.Empty(_stack.Received);
+        Assert.Equal(1, _switch.Counters.BadChecksumOffload);
     }
 }

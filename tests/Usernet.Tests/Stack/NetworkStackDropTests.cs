@@ -67,6 +67,33 @@ public sealed class NetworkStackDropTests
     }
 
     [Fact]
+    public void AChecksumTheLinkVouchedForIsNotVerifiedAgain()
+    {
+        // With checksum offload the field holds only part of the sum; the link says so.
+        var harness = new StackHarness();
+        byte[] frame = Build("UDP checksum wrong");
+        harness.Stack.Receive(frame, harness.Link, default, checksumTrusted: true);
+        Assert.Equal(0, harness.Counters.Dropped(DropReason.UdpBadChecksum));
+        harness.Stack.Receive(frame, harness.Link, default);
+        Assert.Equal(1, harness.Counters.Dropped(DropReason.UdpBadChecksum));
+    }
+
+    [Fact]
+    public void AReassembledDatagramIsVerifiedWhateverItsLastFragmentCameWith()
+    {
+        // The link vouches for one frame; a datagram put together from several is checked whole.
+        var harness = new StackHarness();
+        byte[] udp = new byte[UdpDatagram.HeaderLength + 24];
+        UdpDatagram.WriteHeader(udp, 40000, 9, 24);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(6), 0x1234);
+        harness.Stack.Receive(TestFrames.Ipv4(Guest, Stack, TestFrames.Guest, TestFrames.Gateway, IpProtocol.Udp, udp[..16], moreFragments: true, identification: 7),
+            harness.Link, default, checksumTrusted: true);
+        harness.Stack.Receive(TestFrames.Ipv4(Guest, Stack, TestFrames.Guest, TestFrames.Gateway, IpProtocol.Udp, udp[16..], fragmentOffset: 16, identification: 7),
+            harness.Link, default, checksumTrusted: true);
+        Assert.Equal(1, harness.Counters.Dropped(DropReason.UdpBadChecksum));
+    }
+
+    [Fact]
     public void WellFormedInputIsNotDropped()
     {
         var harness = new StackHarness();

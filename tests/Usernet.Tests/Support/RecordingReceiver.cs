@@ -11,7 +11,7 @@ internal sealed class RecordingReceiver : IFrameReceiver
 
     public int Closes { get; private set; }
 
-    public void OnFrame(FrameLink link, Span<byte> frame, Instant now) => Frames.Add(frame.ToArray());
+    public void OnFrame(FrameLink link, Span<byte> frame, Instant now, ReceivedChecksum checksum = default) => Frames.Add(frame.ToArray());
 
     public void OnLinkClosed(FrameLink link, string reason)
     {

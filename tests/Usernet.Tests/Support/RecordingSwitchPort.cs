@@ -8,11 +8,12 @@ internal sealed class RecordingSwitchPort(MacAddress mac) : ISwitchPort
 {
     public MacAddress Mac { get; } = mac;
 
-    public List<(byte[] Frame, FrameLink From)> Received { get; } = new();
+    public List<(byte[] Frame, FrameLink From, bool ChecksumTrusted)> Received { get; } = new();
 
     public List<FrameLink> Closed { get; } = new();
 
-    public void Receive(Span<byte> frame, FrameLink from, Instant now) => Received.Add((frame.ToArray(), from));
+    public void Receive(Span<byte> frame, FrameLink from, Instant now, bool checksumTrusted = false) =>
+        Received.Add((frame.ToArray(), from, checksumTrusted));
 
     public void OnLinkClosed(FrameLink link) => Closed.Add(link);
 }

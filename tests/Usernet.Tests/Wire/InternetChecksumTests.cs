@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Usernet.Tests.Support;
 using Usernet.Wire;
 
 namespace Usernet.Tests.Wire;
@@ -204,5 +205,60 @@ public sealed class InternetChecksumTests
             ulong sum = packet.PseudoHeaderSum(packet.Payload.Length);
             Assert.True(InternetChecksum.IsValid(InternetChecksum.Add(sum, packet.Payload)));
         }
+    }
+
+    /// <summary>
+    /// A UDP frame as a guest with checksum offload sends it: the field holds the
+    /// pseudo-header's sum, folded and not inverted, as Linux leaves it for CHECKSUM_PARTIAL.
+    /// </summary>
+    private static (byte[] Partial, byte[] Complete, int Start) PartialUdpFrame(int payloadLength, int seed)
+    {
+        var random = new Random(seed);
+        byte[] payload = RandomBytes(random, payloadLength);
+        byte[] complete = TestFrames.Udp(TestFrames.GuestMac, TestFrames.StackMac, TestFrames.Guest, Ipv4Address.Parse("198.18.0.1"), 40000, 53, payload);
+        int start = EthernetFrame.HeaderLength + Ipv4Packet.MinHeaderLength;
+        ulong pseudo = InternetChecksum.PseudoHeaderV4(TestFrames.Guest, Ipv4Address.Parse("198.18.0.1"), IpProtocol.Udp, UdpDatagram.HeaderLength + payloadLength);
+        byte[] partial = (byte[])complete.Clone();
+        BinaryPrimitives.WriteUInt16BigEndian(partial.AsSpan(start + 6), (ushort)~InternetChecksum.Finish(pseudo));
+        return (partial, complete, start);
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 2)]
+    [InlineData(17, 3)]
+    [InlineData(1400, 4)]
+    [InlineData(9001, 5)]
+    public void APartialChecksumIsCompletedToWhatTheSenderWouldHaveWritten(int payloadLength, int seed)
+    {
+        var (partial, complete, start) = PartialUdpFrame(payloadLength, seed);
+        Assert.True(InternetChecksum.CompletePartial(partial, start, 6));
+        Assert.Equal(complete, partial);
+    }
+
+    [Fact]
+    public void ACompletedChecksumOfZeroIsWrittenAsAllOnes()
+    {
+        // Words that sum to all ones complement to zero, which UDP reserves for "no checksum".
+        byte[] data = new byte[10];
+        BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(8), 0xFFFF);
+        Assert.True(InternetChecksum.CompletePartial(data, 0, 6));
+        Assert.Equal(0xFFFF, BinaryPrimitives.ReadUInt16BigEndian(data.AsSpan(6)));
+        Assert.True(InternetChecksum.IsValid(InternetChecksum.Add(0, data)));
+    }
+
+    [Theory]
+    [InlineData(-1, 6)]
+    [InlineData(0, -1)]
+    [InlineData(42, 6)]
+    [InlineData(34, 7)]
+    [InlineData(65535, 65535)]
+    public void PositionsOutsideTheDataAreRefusedAndChangeNothing(int start, int offset)
+    {
+        byte[] data = new byte[42];
+        new Random(start ^ offset).NextBytes(data);
+        byte[] before = (byte[])data.Clone();
+        Assert.False(InternetChecksum.CompletePartial(data, start, offset));
+        Assert.Equal(before, data);
     }
 }

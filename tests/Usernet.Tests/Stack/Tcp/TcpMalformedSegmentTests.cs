@@ -86,6 +86,19 @@ public sealed class TcpMalformedSegmentTests
     }
 
     [Fact]
+    public void ASegmentWhoseChecksumTheLinkVouchedForIsTakenAsItIs()
+    {
+        // A guest with checksum offload leaves the field partial; its TAP says so.
+        var harness = new TcpHarness();
+
+        harness.Stack.Receive(Frame("checksum wrong"), harness.Link, harness.Now, checksumTrusted: true);
+        harness.EndBatch();
+
+        Assert.Equal(0, harness.StackCounters.TotalDropped);
+        Assert.Single(harness.Connector.Attempts);
+    }
+
+    [Fact]
     public void TheOptionsOfADataSegmentAreSkippedNotTakenForData()
     {
         var harness = new TcpHarness();

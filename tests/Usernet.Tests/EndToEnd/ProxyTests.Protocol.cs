@@ -46,6 +46,38 @@ public sealed partial class ProxyTests
     }
 
     /// <summary>
+    /// nginx answers an upload it does not want right after its 100 Continue, before the body.
+    /// This client reads the whole answer and only then sends the body, and then a second
+    /// request on the same connection: the proxy must read the rest of the body rather than
+    /// close (a close with it unread is a reset), and then serve the next request.
+    /// </summary>
+    [Fact]
+    public void AnAnswerBeforeTheRequestBodyLeavesTheConnectionUsable()
+    {
+        TestEnvironment.RequireRoot();
+        var guest = StartGuest("");
+        string output = RunPython(guest, """
+            import socket
+            s = socket.create_connection(("192.168.65.1", 3128), timeout=20)
+            def read_until(end):
+                data = b""
+                while not data.endswith(end):
+                    more = s.recv(65536)
+                    if not more:
+                        return data + b" [connection ended]"
+                    data += more
+                return data
+            s.sendall(b"POST http://web.test/post HTTP/1.1\r\nHost: web.test\r\nContent-Length: 200000\r\nExpect: 100-continue\r\n\r\n")
+            first = read_until(b"got 200000\n")
+            print(first.split(b"\r\n")[0].decode(), first.split(b"\r\n\r\n")[1].split(b"\r\n")[0].decode(), sep="; ")
+            s.sendall(b"x" * 200000 + b"GET http://web.test/ HTTP/1.1\r\nHost: web.test\r\n\r\n")
+            second = read_until(b"hello from the test host\n")
+            print(second.split(b"\r\n")[0].decode(), second.split(b"\r\n\r\n")[-1].decode(), sep="; ", end="")
+            """);
+        Assert.Equal($"HTTP/1.1 100 Continue; HTTP/1.1 200 OK\nHTTP/1.1 200 OK; {Hello}", output);
+    }
+
+    /// <summary>
     /// An HTTP/1.0 client cannot read chunked framing (RFC 9112 §6.1): a chunked response
     /// reaches it decoded, ended by the close. An HTTP/1.1 client still gets it chunked.
     /// </summary>

@@ -3,8 +3,10 @@ namespace Usernet.Tests.EndToEnd;
 /// <summary>
 /// A small origin server written here in Python's standard library, for the answers nginx
 /// cannot be made to give: a chunked response (<c>/chunked</c>), a WebSocket upgrade whose
-/// connection then echoes every byte after a greeting from the server (<c>/ws</c>), and a
-/// response cut by a reset halfway (<c>/cut</c>). It runs on a test host, port <see cref="Port"/>.
+/// connection then echoes every byte after a greeting from the server (<c>/ws</c>), a response
+/// cut by a reset halfway (<c>/cut</c>), and an answer only after the whole chunked request body
+/// (<c>/consume</c>; nginx answers at once and drops the body). It runs on a test host, port
+/// <see cref="Port"/>.
 /// </summary>
 internal static class ScriptedOrigin
 {
@@ -49,6 +51,14 @@ internal static class ScriptedOrigin
                         if not more:
                             break
                         conn.sendall(more)
+                elif target == "/consume":
+                    # Answers only once the whole chunked body has come: never before a bad one.
+                    while not rest.endswith(b"0\r\n\r\n"):
+                        more = conn.recv(65536)
+                        if not more:
+                            return
+                        rest += more
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nconsumed\n")
                 elif target == "/cut":
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n" + b"x" * 1000)
                     # Zero linger: the close sends RST, as a crashed or killed server's does.

@@ -28,6 +28,9 @@ internal sealed partial class HttpProxyServer
         /// </summary>
         public const int MaxReplayableBody = 64 * 1024;
 
+        /// <summary>How long the rest of a request body is read after an early answer before the guest's connection is given up.</summary>
+        public static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(30);
+
         private UpstreamConnection? _upstream;
 
         /// <summary>The upstream connection to keep for the next request, if it may be reused.</summary>
@@ -166,6 +169,7 @@ internal sealed partial class HttpProxyServer
 
             using var authentication = upstream.SpeaksToHttpProxy ? new ProxyAuthentication(upstream.Route.Upstream!, upstream.ProxyAuthorization) : null;
             HttpResponseHead? response;
+            ForwardOrDiscardStream sink;
             Task body;
             while (true)
             {
@@ -177,8 +181,10 @@ internal sealed partial class HttpProxyServer
                 string requestTarget = upstream.SpeaksToHttpProxy ? $"http://{headers.Get("Host")}{path}" : path;
                 var outgoing = new HttpRequestHead(request.Method, requestTarget, "HTTP/1.1", headers);
                 await upstream.Stream.WriteAsync(Encoding.Latin1.GetBytes(outgoing.Format())).ConfigureAwait(false);
-                body = replayable is not null ? upstream.Stream.WriteAsync(replayable).AsTask()
-                    : hasBody ? Task.Run(() => CopyRequestBodyAsync(upstream, chunked)) : Task.CompletedTask;
+                sink = new ForwardOrDiscardStream(upstream.Stream);
+                var destination = sink;
+                body = replayable is not null ? sink.WriteAsync(replayable).AsTask()
+                    : hasBody ? Task.Run(() => CopyRequestBodyAsync(destination, chunked)) : Task.CompletedTask;
                 response = await ReadFinalResponseAsync(upstream, body, expectContinue, reused).ConfigureAwait(false);
                 if (response is null)
                 {
@@ -196,7 +202,7 @@ internal sealed partial class HttpProxyServer
                         throw new ProxyException(502, $"the upstream proxy {upstream.Route.Upstream} asks for {authentication.Scheme}, whose exchange sends the request again,"
                             + $" but its body ({(chunked ? "chunked" : "over " + MaxReplayableBody / 1024 + " KiB")}) was not kept; it can go through CONNECT instead");
                     }
-                    if (!await LegMayFollowAsync(upstream, response, body).ConfigureAwait(false))
+                    if (!await LegMayFollowAsync(upstream, response, body).ConfigureAwait(false) || sink.Failed)
                     {
                         // The next leg goes on a new connection (the first always may: nothing is bound yet).
                         upstream.Dispose();
@@ -253,15 +259,27 @@ internal sealed partial class HttpProxyServer
             }
             if (!body.IsCompleted)
             {
-                // The server answered before taking the whole body: neither connection can go on.
+                // The server answered before taking the whole body, as nginx does right after its
+                // 100 Continue when it discards the body. The upstream connection cannot go on, but
+                // the guest's can: it may still be sending, and closing it with bytes unread would
+                // reset it, which can overtake the answer (RFC 9112 §9.6). So the rest is read and
+                // dropped (the sink's writes fail once the upstream is closed), for a while.
                 upstream.Socket.Close(0);
-                return false;
+                try
+                {
+                    await body.WaitAsync(LingerTimeout).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is TimeoutException or IOException or SocketException or ObjectDisposedException or HttpFormatException)
+                {
+                    return false;
+                }
+                return clientKeeps;
             }
             if (body.IsFaulted)
             {
                 return false;
             }
-            if (upstreamKeeps)
+            if (upstreamKeeps && !sink.Failed)
             {
                 ReusableUpstream = upstream;
             }
@@ -329,15 +347,15 @@ internal sealed partial class HttpProxyServer
             }
         }
 
-        private async Task CopyRequestBodyAsync(UpstreamConnection upstream, bool chunked)
+        private async Task CopyRequestBodyAsync(ForwardOrDiscardStream destination, bool chunked)
         {
             if (chunked)
             {
-                await reader.CopyChunkedAsync(upstream.Stream, CancellationToken.None).ConfigureAwait(false);
+                await reader.CopyChunkedAsync(destination, CancellationToken.None).ConfigureAwait(false);
             }
             else
             {
-                await reader.CopyAsync(HttpHeadParser.ContentLength(request.Headers) ?? 0, upstream.Stream, CancellationToken.None).ConfigureAwait(false);
+                await reader.CopyAsync(HttpHeadParser.ContentLength(request.Headers) ?? 0, destination, CancellationToken.None).ConfigureAwait(false);
             }
         }
 

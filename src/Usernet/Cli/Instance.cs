@@ -68,7 +68,7 @@ internal sealed class Instance : IAsyncDisposable
         Stack.IcmpNat6 = Ping;
         Dns = new DnsServer(options.Dns, Loop, SendUdp);
         Stack.AddUdpService(DnsServer.Port, Dns);
-        Connector.GatewayServices.Add(DnsServer.Port, Dns.Tcp.Accept);
+        Connector.GatewayServices.Add(DnsServer.Port, (socket, connection) => Dns.Tcp.Accept(socket, connection.Guest));
         Dns.Start();
         ResolvedNames = new ResolvedNames();
         Dns.Resolver.ResponseObserver = ResolvedNames.Observe;
@@ -79,7 +79,7 @@ internal sealed class Instance : IAsyncDisposable
         Connector.Divert = (flow, destination) =>
         {
             var original = new System.Net.IPEndPoint(flow.Remote.Address.ToIPAddress(), flow.Remote.Port);
-            return Proxy.WantsTransparent(flow.Remote, destination) ? socket => ProxyServer.AcceptTransparent(socket, original) : null;
+            return Proxy.WantsTransparent(flow.Remote, destination) ? (socket, connection) => ProxyServer.AcceptTransparent(socket, connection, original) : null;
         };
         Proxy.StartWatching();
         Publisher = new PortPublisher(Loop, Stack, Tcp, Udp, options.Publish);

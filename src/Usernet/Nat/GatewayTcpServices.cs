@@ -9,25 +9,28 @@ namespace Usernet.Nat;
 /// connection to one is carried like any other, but its "host socket" is one end of a unix
 /// socket pair whose other end the service gets as an ordinary connected socket. Services are
 /// therefore plain socket servers, and they are on no host interface: only guests reach them.
+/// With the socket each gets a <see cref="GuestConnection"/>, through which it can reset the
+/// guest's connection.
 /// </summary>
 internal sealed class GatewayTcpServices
 {
-    private readonly Dictionary<ushort, Action<Socket, IpEndpoint>> _services = new();
+    private readonly Dictionary<ushort, Action<Socket, GuestConnection>> _services = new();
 
     /// <summary>Adds a service; <paramref name="accept"/> runs on the thread pool and owns the socket.</summary>
-    public void Add(ushort port, Action<Socket, IpEndpoint> accept) => _services[port] = accept;
+    public void Add(ushort port, Action<Socket, GuestConnection> accept) => _services[port] = accept;
 
     public bool Serves(ushort port) => _services.ContainsKey(port);
 
     /// <summary>Makes the pair, hands one end to the service, and returns the other; -1 when it cannot.</summary>
-    public int Open(ushort port, IpEndpoint guest) =>
-        _services.TryGetValue(port, out var accept) ? OpenPair(socket => accept(socket, guest), $"the gateway's port {port}") : -1;
+    public int Open(ushort port, GuestConnection connection) =>
+        _services.TryGetValue(port, out var accept) ? OpenPair(accept, connection, $"the gateway's port {port}") : -1;
 
     /// <summary>
     /// Makes a pair for any service (the transparent proxy uses it too): <paramref name="accept"/>
-    /// gets one end on the thread pool; the other is returned, or -1.
+    /// gets one end and <paramref name="connection"/> on the thread pool; the other end is
+    /// returned, or -1. The caller attaches its host socket to <paramref name="connection"/>.
     /// </summary>
-    public unsafe int OpenPair(Action<Socket> accept, string what)
+    public unsafe int OpenPair(Action<Socket, GuestConnection> accept, GuestConnection connection, string what)
     {
         int* fds = stackalloc int[2];
         // Only our end is non-blocking: the service's is an ordinary socket, for sync or async use.
@@ -43,7 +46,7 @@ internal sealed class GatewayTcpServices
         {
             try
             {
-                accept(theirs);
+                accept(theirs, connection);
             }
             catch (Exception e)
             {

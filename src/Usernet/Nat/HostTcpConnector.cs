@@ -33,28 +33,29 @@ internal sealed class HostTcpConnector : ITcpHostConnector
     /// a service that takes the connection instead of a direct host socket (the transparent
     /// proxy), or null for the ordinary direct connect.
     /// </summary>
-    public Func<TcpFlowKey, IpEndpoint, Action<System.Net.Sockets.Socket>?>? Divert { get; set; }
+    public Func<TcpFlowKey, IpEndpoint, Action<System.Net.Sockets.Socket, GuestConnection>?>? Divert { get; set; }
 
     public ITcpHostSocket? Connect(TcpFlowKey flow, IpEndpoint destination, ITcpHostEvents events, out TcpHostError error)
     {
         error = TcpHostError.None;
         if (Array.IndexOf(_gateway, destination.Address) >= 0)
         {
-            int ours = GatewayServices.Open(destination.Port, flow.Guest);
+            var connection = new GuestConnection(_loop, flow.Guest);
+            int ours = GatewayServices.Open(destination.Port, connection);
             if (ours < 0)
             {
                 error = TcpHostError.Refused;
                 return null;
             }
-            // Connected already: the first writable edge reports it.
-            return new HostTcpSocket(_loop, ours, events, connecting: true);
+            return AttachPair(ours, connection, events);
         }
         if (Divert?.Invoke(flow, destination) is { } service)
         {
-            int pair = GatewayServices.OpenPair(service, $"the transparent proxy for {flow.Remote}");
+            var connection = new GuestConnection(_loop, flow.Guest);
+            int pair = GatewayServices.OpenPair(service, connection, $"the transparent proxy for {flow.Remote}");
             if (pair >= 0)
             {
-                return new HostTcpSocket(_loop, pair, events, connecting: true);
+                return AttachPair(pair, connection, events);
             }
         }
         int domain = destination.Address.IsV4 ? Libc.AF_INET : Libc.AF_INET6;
@@ -82,6 +83,14 @@ internal sealed class HostTcpConnector : ITcpHostConnector
             }
         }
         return new HostTcpSocket(_loop, fd, events, connecting: true);
+    }
+
+    /// <summary>The stack's end of a service's socket pair: connected already, so the first writable edge reports it.</summary>
+    private HostTcpSocket AttachPair(int fd, GuestConnection connection, ITcpHostEvents events)
+    {
+        var socket = new HostTcpSocket(_loop, fd, events, connecting: true);
+        connection.Attach(socket);
+        return socket;
     }
 
     /// <summary>

@@ -94,6 +94,29 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     }
 
     /// <summary>
+    /// The gateway service at the other end of this socket pair asked for the guest's connection
+    /// to be reset (see <see cref="GuestConnection"/>): reported as the peer's reset, which the
+    /// connection turns into RST to the guest (or a refused SYN, before the SYN-ACK).
+    /// </summary>
+    public void ResetFromService(Instant now)
+    {
+        if (_fd < 0)
+        {
+            return;
+        }
+        Error = TcpHostError.Reset;
+        if (_connecting)
+        {
+            _connecting = false;
+            _events.OnHostConnectFailed(Error, now);
+        }
+        else
+        {
+            _events.OnHostFailed(Error, now);
+        }
+    }
+
+    /// <summary>
     /// Peeks at the data after <paramref name="offset"/>. A peek that came back short found
     /// the end of what has arrived, and any later arrival is a new edge on the edge-triggered
     /// registration; so until that edge, a peek past that end is answered without a system

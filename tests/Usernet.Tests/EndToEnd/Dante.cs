@@ -7,8 +7,8 @@ namespace Usernet.Tests.EndToEnd;
 /// A real dante (danted) SOCKS5 server on a loopback port that requires a user and password
 /// (RFC 1929). Dante checks them against the system's users, so a temporary user with a
 /// unique name is made for it and removed again. It runs in a private mount namespace whose
-/// /etc/resolv.conf and /etc/hosts are test files, so the names it resolves (socks5h) reach
-/// only the test nameserver. It connects out from <c>external</c>, the host's address towards
+/// /etc/resolv.conf and /etc/hosts are test files (<c>hosts</c>, then the test nameserver), so
+/// the names it resolves (socks5h) reach only those. It connects out from <c>external</c>, the host's address towards
 /// the test host. Stopped by PID.
 /// </summary>
 internal sealed class Dante : IDisposable
@@ -33,11 +33,11 @@ internal sealed class Dante : IDisposable
 
     public string Log => File.Exists(Path.Combine(Directory, "danted.log")) ? File.ReadAllText(Path.Combine(Directory, "danted.log")) : "";
 
-    public static Dante Start(string nameserver, string password, string external)
+    public static Dante Start(string nameserver, string password, string external, string hosts = "")
     {
         string user = TestEnvironment.UniqueName("unt");
         ProcessRunner.Check(ProcessRunner.Run("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", user]));
-        var resolver = new IsolatedResolver("", nameserver);
+        var resolver = new IsolatedResolver(hosts, nameserver);
         string directory = System.IO.Directory.CreateTempSubdirectory("usernet-dante-").FullName;
         try
         {

@@ -12,11 +12,12 @@ namespace Usernet.Tests.EndToEnd;
 internal sealed class GuestSession : IDisposable
 {
     private readonly Process _process;
-    private readonly System.Text.StringBuilder _stderr = new();
+    private readonly System.Text.StringBuilder _stderr;
 
-    private GuestSession(Process process, string instance, int initPid)
+    private GuestSession(Process process, System.Text.StringBuilder stderr, string instance, int initPid)
     {
         _process = process;
+        _stderr = stderr;
         Instance = instance;
         InitPid = initPid;
     }
@@ -30,6 +31,7 @@ internal sealed class GuestSession : IDisposable
 
     public string NetnsPath => $"/proc/{InitPid}/ns/net";
 
+    /// <summary>What usernet has written to stderr so far (the whole of it, not only up to readiness).</summary>
     public string Stderr
     {
         get
@@ -80,12 +82,7 @@ internal sealed class GuestSession : IDisposable
                 initPid = FirstChild(process.Id);
                 if (initPid != 0 && IsReady(initPid, instance))
                 {
-                    var session = new GuestSession(process, instance, initPid);
-                    lock (stderr)
-                    {
-                        session._stderr.Append(stderr);
-                    }
-                    return session;
+                    return new GuestSession(process, stderr, instance, initPid);
                 }
                 Thread.Sleep(20);
             }

@@ -6,7 +6,8 @@ namespace Usernet.Tests.EndToEnd;
 /// What the proxy tests share: a test host running nginx on 80, 443 (TLS, a test CA's
 /// certificate for every test name) and 8080, and dnsmasq on loopback answering web.test,
 /// web.corp.test, a.blocked.test and web.other.test with the test host's address (and
-/// NXDOMAIN for every other .test name). Usernet and squid resolve through it alone.
+/// NXDOMAIN for every other .test name). Usernet and squid resolve through it alone. The test
+/// host also runs the <see cref="ScriptedOrigin"/> on its port.
 /// </summary>
 public sealed class ProxyWorld : IDisposable
 {
@@ -69,6 +70,7 @@ public sealed class ProxyWorld : IDisposable
             {
                 throw new InvalidOperationException("nginx did not start on the test host");
             }
+            ScriptedOrigin.Start(_host, Directory);
         }
         catch
         {

@@ -6,7 +6,8 @@ namespace Usernet.Tests.EndToEnd;
 /// <summary>
 /// A real squid on a loopback port with basic authentication (basic_ncsa_auth over an
 /// htpasswd file), no cache, names resolved only by the test nameserver, and an access log
-/// that names the authenticated user. Stopped by PID.
+/// that names the authenticated user; given a certificate, it takes TLS on that port
+/// (https_port: an https:// proxy). Stopped by PID.
 /// </summary>
 internal sealed class Squid : IDisposable
 {
@@ -27,7 +28,7 @@ internal sealed class Squid : IDisposable
 
     public string AccessLog => File.Exists(AccessLogPath) ? File.ReadAllText(AccessLogPath) : "";
 
-    public static Squid Start(string nameserver, string user, string password)
+    public static Squid Start(string nameserver, string user, string password, TestCertificates? tls = null)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("usernet-squid-").FullName;
         // Squid drops to its own user (proxy), which must write its logs here.
@@ -37,8 +38,9 @@ internal sealed class Squid : IDisposable
         File.SetUnixFileMode(passwords, (UnixFileMode)0x1A4);
         int port = Ports.Free();
         string config = Path.Combine(directory, "squid.conf");
+        string listen = tls is null ? $"http_port 127.0.0.1:{port}" : $"https_port 127.0.0.1:{port} tls-cert={tls.CertificatePath} tls-key={tls.KeyPath}";
         File.WriteAllText(config, $"""
-            http_port 127.0.0.1:{port}
+            {listen}
             pid_filename {directory}/squid.pid
             cache_log {directory}/cache.log
             access_log stdio:{directory}/access.log squid
@@ -65,8 +67,9 @@ internal sealed class Squid : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var squid = new Squid(process, directory, port);
+        string[] proxy = tls is null ? ["-x", $"http://127.0.0.1:{port}"] : ["--proxy-cacert", tls.CaPath, "-x", $"https://127.0.0.1:{port}"];
         bool up = RunCommandTests.WaitUntil(() => process.HasExited
-            || ProcessRunner.Run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", "-x", $"http://127.0.0.1:{port}", "http://127.0.0.1:9/"]).Stdout.Trim() == "407");
+            || ProcessRunner.Run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", .. proxy, "http://127.0.0.1:9/"]).Stdout.Trim() == "407");
         if (!up || process.HasExited)
         {
             string log = File.Exists(Path.Combine(directory, "cache.log")) ? File.ReadAllText(Path.Combine(directory, "cache.log")) : "";

@@ -1,12 +1,12 @@
 namespace Usernet.Tests.EndToEnd;
 
-/// <summary>A test CA and a server certificate it signed for the given names, made with openssl in a temporary directory.</summary>
+/// <summary>A test CA and a server certificate it signed for the given names (or IP addresses), made with openssl in a temporary directory.</summary>
 internal sealed class TestCertificates : IDisposable
 {
     public TestCertificates(params string[] names)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("usernet-certs-").FullName;
-        string san = string.Join(",", names.Select(n => $"DNS:{n}"));
+        string san = string.Join(",", names.Select(n => System.Net.IPAddress.TryParse(n, out _) ? $"IP:{n}" : $"DNS:{n}"));
         Run($"openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=usernet-test-ca -keyout ca.key -out ca.pem");
         Run($"openssl req -newkey rsa:2048 -nodes -subj /CN={names[0]} -keyout server.key -out server.csr");
         File.WriteAllText(Path.Combine(Directory, "ext.cnf"), $"subjectAltName={san}\n");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Usernet.Nat;
 using Usernet.Services.Proxy.Http;
 using Usernet.Services.Proxy.Upstream;
 
@@ -13,11 +14,25 @@ internal sealed partial class HttpProxyServer
     /// fields (to an origin in origin-form, to an upstream proxy in absolute-form with our
     /// credentials); the body streams up while the response is awaited, so that
     /// Expect: 100-continue and early answers work; interim responses are relayed; a 101 turns
-    /// the connection into a tunnel.
+    /// the connection into a tunnel. An upstream proxy's 407 offering Negotiate or NTLM is
+    /// answered on the same connection by sending the request again with each leg's token; so
+    /// that a body can be sent again, one of up to <see cref="MaxReplayableBody"/> bytes to an
+    /// HTTP proxy is read whole before the request goes.
     /// </summary>
-    private sealed class Exchange(HttpProxyServer server, Socket socket, NetworkStream client, HttpReader reader,
+    private sealed class Exchange(HttpProxyServer server, Socket socket, GuestConnection guest, NetworkStream client, HttpReader reader,
         HttpRequestHead request, IPEndPoint? transparent, UpstreamConnection? previous)
     {
+        /// <summary>
+        /// The largest request body kept for a Negotiate or NTLM exchange to send again: small
+        /// enough that every connection the proxy serves could hold one.
+        /// </summary>
+        public const int MaxReplayableBody = 64 * 1024;
+
+        /// <summary>How long the rest of a request body is read after an early answer before the guest's connection is given up.</summary>
+        public static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(30);
+
+        private UpstreamConnection? _upstream;
+
         /// <summary>The upstream connection to keep for the next request, if it may be reused.</summary>
         public UpstreamConnection? ReusableUpstream { get; private set; }
 
@@ -34,18 +49,17 @@ internal sealed partial class HttpProxyServer
             bool hasBody = HttpHeadParser.IsChunked(request.Headers) || HttpHeadParser.ContentLength(request.Headers) is > 0;
             string url = $"http://{target.Authority}{path}";
             var current = server.CurrentPolicy;
-            UpstreamConnection upstream;
             try
             {
                 var routes = await current.ChooseAsync("http", target.Host, target.Port, url, transparent?.Address).ConfigureAwait(false);
                 if (previous is not null && previous.Destination == target.Authority && routes.Count > 0 && routes[0] == previous.Route)
                 {
-                    upstream = previous;
+                    _upstream = previous;
                 }
                 else
                 {
                     previous?.Dispose();
-                    upstream = await server.OpenAsync(current, "http", target, url, transparent?.Address, forRequest: true).ConfigureAwait(false);
+                    _upstream = await server.OpenAsync(current, "http", target, url, transparent?.Address, forRequest: true).ConfigureAwait(false);
                 }
             }
             catch (ProxyException e)
@@ -53,16 +67,15 @@ internal sealed partial class HttpProxyServer
                 await WriteErrorAsync(client, e.Status, e.Message, keepAlive: !hasBody && request.KeepAlive).ConfigureAwait(false);
                 return !hasBody && request.KeepAlive;
             }
-            bool reused = upstream == previous;
             try
             {
-                return await ForwardAsync(upstream, target, path, hasBody, reused).ConfigureAwait(false);
+                return await ForwardAsync(target, path, hasBody, reused: _upstream == previous).ConfigureAwait(false);
             }
             finally
             {
-                if (ReusableUpstream != upstream)
+                if (ReusableUpstream != _upstream)
                 {
-                    upstream.Dispose();
+                    _upstream?.Dispose();
                 }
             }
         }
@@ -112,13 +125,15 @@ internal sealed partial class HttpProxyServer
             return true;
         }
 
-        private async Task<bool> ForwardAsync(UpstreamConnection upstream, ProxyTarget target, string path, bool hasBody, bool reused)
+        private async Task<bool> ForwardAsync(ProxyTarget target, string path, bool hasBody, bool reused)
         {
+            var upstream = _upstream!;
             var headers = request.Headers;
             bool upgrade = headers.HasToken("Connection", "upgrade") && headers.Get("Upgrade") is not null;
             string? upgradeProtocol = headers.Get("Upgrade");
             bool chunked = HttpHeadParser.IsChunked(headers);
-            bool expectContinue = string.Equals(headers.Get("Expect"), "100-continue", StringComparison.OrdinalIgnoreCase);
+            // RFC 9110 §10.1.1: an HTTP/1.0 client's 100-continue expectation is ignored.
+            bool expectContinue = !request.IsHttp10 && string.Equals(headers.Get("Expect"), "100-continue", StringComparison.OrdinalIgnoreCase);
             headers.RemoveHopByHop();
             headers.Set("Host", target.Port == 80 ? (target.Host.Contains(':') ? $"[{target.Host}]" : target.Host) : target.Authority);
             if (chunked)
@@ -130,76 +145,101 @@ internal sealed partial class HttpProxyServer
                 headers.Add("Connection", "upgrade");
                 headers.Add("Upgrade", upgradeProtocol!);
             }
-            if (upstream.SpeaksToHttpProxy && upstream.ProxyAuthorization is { } authorization)
+            byte[]? replayable = null;
+            if (upstream.SpeaksToHttpProxy && hasBody && !chunked && HttpHeadParser.ContentLength(headers) is { } length and <= MaxReplayableBody)
             {
-                headers.Add("Proxy-Authorization", authorization);
-            }
-            request.Target = upstream.SpeaksToHttpProxy ? $"http://{headers.Get("Host")}{path}" : path;
-            var outgoing = new HttpRequestHead(request.Method, request.Target, "HTTP/1.1", headers);
-            await upstream.Stream.WriteAsync(Encoding.Latin1.GetBytes(outgoing.Format())).ConfigureAwait(false);
-
-            var body = hasBody ? Task.Run(() => CopyRequestBodyAsync(upstream, chunked)) : Task.CompletedTask;
-            HttpResponseHead? response;
-            while (true)
-            {
-                var headTask = ReadResponseHeadAsync(upstream);
-                if (await Task.WhenAny(headTask, body).ConfigureAwait(false) == body && body.IsFaulted)
+                // Taken now, so the guest's expectation is met here rather than by the upstream.
+                if (expectContinue)
                 {
-                    upstream.Socket.Close(0);
-                    return await FailBodyAsync(body).ConfigureAwait(false);
+                    await client.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray()).ConfigureAwait(false);
+                    expectContinue = false;
                 }
+                headers.Remove("Expect");
+                var kept = new MemoryStream((int)length);
                 try
                 {
-                    response = await headTask.ConfigureAwait(false);
+                    await reader.CopyAsync(length, kept, CancellationToken.None).ConfigureAwait(false);
                 }
-                catch (ProxyException e)
+                catch (IOException)
                 {
-                    await WriteErrorAsync(client, e.Status, e.Message, keepAlive: false).ConfigureAwait(false);
                     return false;
                 }
+                replayable = kept.GetBuffer();
+            }
+
+            using var authentication = upstream.SpeaksToHttpProxy ? new ProxyAuthentication(upstream.Route.Upstream!, upstream.ProxyAuthorization) : null;
+            HttpResponseHead? response;
+            ForwardOrDiscardStream sink;
+            Task body;
+            while (true)
+            {
+                headers.Remove("Proxy-Authorization");
+                if (authentication?.Authorization is { } authorization)
+                {
+                    headers.Add("Proxy-Authorization", authorization);
+                }
+                string requestTarget = upstream.SpeaksToHttpProxy ? $"http://{headers.Get("Host")}{path}" : path;
+                var outgoing = new HttpRequestHead(request.Method, requestTarget, "HTTP/1.1", headers);
+                await upstream.Stream.WriteAsync(Encoding.Latin1.GetBytes(outgoing.Format())).ConfigureAwait(false);
+                sink = new ForwardOrDiscardStream(upstream.Stream);
+                var destination = sink;
+                body = replayable is not null ? sink.WriteAsync(replayable).AsTask()
+                    : hasBody ? Task.Run(() => CopyRequestBodyAsync(destination, chunked)) : Task.CompletedTask;
+                response = await ReadFinalResponseAsync(upstream, body, expectContinue, reused).ConfigureAwait(false);
                 if (response is null)
                 {
-                    string what = reused ? "closed the reused connection" : "closed the connection";
-                    await WriteErrorAsync(client, 502, $"{Describe(upstream)} {what} without answering", keepAlive: false).ConfigureAwait(false);
                     return false;
                 }
-                if (!response.IsInterim || response.Status == 101)
+                if (response.Status != 407 || authentication is null)
                 {
                     break;
                 }
-                if (response.Status != 100 || expectContinue)
+                try
                 {
-                    await client.WriteAsync(Encoding.Latin1.GetBytes(response.Format())).ConfigureAwait(false);
+                    authentication.Answer(response);
+                    if (hasBody && replayable is null)
+                    {
+                        throw new ProxyException(502, $"the upstream proxy {upstream.Route.Upstream} asks for {authentication.Scheme}, whose exchange sends the request again,"
+                            + $" but its body ({(chunked ? "chunked" : "over " + MaxReplayableBody / 1024 + " KiB")}) was not kept; it can go through CONNECT instead");
+                    }
+                    if (!await LegMayFollowAsync(upstream, response, body).ConfigureAwait(false) || sink.Failed)
+                    {
+                        // The next leg goes on a new connection (the first always may: nothing is bound yet).
+                        upstream.Dispose();
+                        _upstream = upstream = await server.Connector.OpenForRequestAsync(upstream.Route, target.Host, target.Port, transparent?.Address, CancellationToken.None).ConfigureAwait(false);
+                        reused = false;
+                    }
+                }
+                catch (ProxyException e)
+                {
+                    Interlocked.Increment(ref server.Counters.UpstreamFailures);
+                    Log.WarnLimited("proxy-auth", $"proxy: {e.Message}");
+                    await WriteErrorAsync(client, 502, e.Message, keepAlive: false).ConfigureAwait(false);
+                    return false;
                 }
             }
-            if (response.Status == 407 && upstream.SpeaksToHttpProxy)
+            if (authentication is { IsConnectionBound: true })
             {
-                Interlocked.Increment(ref server.Counters.UpstreamFailures);
-                string offered = string.Join(", ", response.Headers.GetAll("Proxy-Authenticate").Select(c => c.Split(' ')[0]));
-                var proxy = upstream.Route.Upstream!;
-                string message = $"the upstream proxy {proxy} refused authentication (407 {response.Reason}"
-                    + (proxy.User is null ? "; its URL has no user and password" : $" for user {proxy.User}") + $"; it offers: {offered})"
-                    + (offered.Contains("Negotiate", StringComparison.OrdinalIgnoreCase) || offered.Contains("NTLM", StringComparison.OrdinalIgnoreCase)
-                        ? "; Negotiate and NTLM are done for CONNECT tunnels only" : "");
-                Log.WarnLimited("proxy-auth", $"proxy: {message}");
-                await WriteErrorAsync(client, 502, message, keepAlive: false).ConfigureAwait(false);
-                return false;
+                // The exchange authenticated this connection: later requests on it need no token.
+                upstream.ProxyAuthorization = null;
             }
             if (response.Status == 101)
             {
                 await client.WriteAsync(Encoding.Latin1.GetBytes(response.Format())).ConfigureAwait(false);
-                await SpliceAsync(socket, reader, upstream).ConfigureAwait(false);
+                await SpliceAsync(socket, guest, reader, upstream).ConfigureAwait(false);
                 return false;
             }
 
             bool noBody = request.Method == "HEAD" || response.Status is 204 or 304;
             bool responseChunked = !noBody && HttpHeadParser.IsChunked(response.Headers);
-            long? length = noBody ? 0 : HttpHeadParser.ContentLength(response.Headers);
-            bool untilClose = !noBody && !responseChunked && length is null;
-            bool upstreamKeeps = !untilClose && !response.Headers.HasToken("Connection", "close") && response.Version == "HTTP/1.1";
+            long? responseLength = noBody ? 0 : HttpHeadParser.ContentLength(response.Headers);
+            bool untilClose = !noBody && !responseChunked && responseLength is null;
+            // RFC 9112 §6.1: no Transfer-Encoding to an HTTP/1.0 client; its body ends with the connection.
+            bool decodeChunks = responseChunked && request.IsHttp10;
+            bool upstreamKeeps = !untilClose && !UpstreamConnector.ClosesAfter(response);
             bool clientKeeps = request.KeepAlive && !untilClose && !request.IsHttp10;
             response.Headers.RemoveHopByHop();
-            if (responseChunked)
+            if (responseChunked && !decodeChunks)
             {
                 response.Headers.Add("Transfer-Encoding", "chunked");
             }
@@ -207,53 +247,125 @@ internal sealed partial class HttpProxyServer
             await client.WriteAsync(Encoding.Latin1.GetBytes(response.Format())).ConfigureAwait(false);
             if (responseChunked)
             {
-                await upstream.Reader.CopyChunkedAsync(client, CancellationToken.None).ConfigureAwait(false);
+                await upstream.Reader.CopyChunkedAsync(client, CancellationToken.None, decode: decodeChunks).ConfigureAwait(false);
             }
             else if (untilClose)
             {
                 await upstream.Reader.CopyToEndAsync(client, CancellationToken.None).ConfigureAwait(false);
             }
-            else if (length > 0)
+            else if (responseLength > 0)
             {
-                await upstream.Reader.CopyAsync(length.Value, client, CancellationToken.None).ConfigureAwait(false);
+                await upstream.Reader.CopyAsync(responseLength.Value, client, CancellationToken.None).ConfigureAwait(false);
             }
             if (!body.IsCompleted)
             {
-                // The server answered before taking the whole body: neither connection can go on.
+                // The server answered before taking the whole body, as nginx does right after its
+                // 100 Continue when it discards the body. The upstream connection cannot go on, but
+                // the guest's can: it may still be sending, and closing it with bytes unread would
+                // reset it, which can overtake the answer (RFC 9112 §9.6). So the rest is read and
+                // dropped (the sink's writes fail once the upstream is closed), for a while.
                 upstream.Socket.Close(0);
-                return false;
+                try
+                {
+                    await body.WaitAsync(LingerTimeout).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is TimeoutException or IOException or SocketException or ObjectDisposedException or HttpFormatException)
+                {
+                    return false;
+                }
+                return clientKeeps;
             }
             if (body.IsFaulted)
             {
                 return false;
             }
-            if (upstreamKeeps)
+            if (upstreamKeeps && !sink.Failed)
             {
                 ReusableUpstream = upstream;
             }
             return clientKeeps;
         }
 
-        private async Task CopyRequestBodyAsync(UpstreamConnection upstream, bool chunked)
+        /// <summary>
+        /// The upstream's final response (or 101), relaying the interim ones the guest may see;
+        /// null when the exchange failed and the guest has been told.
+        /// </summary>
+        private async Task<HttpResponseHead?> ReadFinalResponseAsync(UpstreamConnection upstream, Task body, bool relayContinue, bool reused)
         {
-            if (chunked)
+            while (true)
             {
-                await reader.CopyChunkedAsync(upstream.Stream, CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await reader.CopyAsync(HttpHeadParser.ContentLength(request.Headers) ?? 0, upstream.Stream, CancellationToken.None).ConfigureAwait(false);
+                var headTask = ReadResponseHeadAsync(upstream);
+                if (await Task.WhenAny(headTask, body).ConfigureAwait(false) == body && body.IsFaulted)
+                {
+                    upstream.Socket.Close(0);
+                    await FailBodyAsync(body).ConfigureAwait(false);
+                    return null;
+                }
+                HttpResponseHead? response;
+                try
+                {
+                    response = await headTask.ConfigureAwait(false);
+                }
+                catch (ProxyException e)
+                {
+                    await WriteErrorAsync(client, e.Status, e.Message, keepAlive: false).ConfigureAwait(false);
+                    return null;
+                }
+                if (response is null)
+                {
+                    string what = reused ? "closed the reused connection" : "closed the connection";
+                    await WriteErrorAsync(client, 502, $"{Describe(upstream)} {what} without answering", keepAlive: false).ConfigureAwait(false);
+                    return null;
+                }
+                if (!response.IsInterim || response.Status == 101)
+                {
+                    return response;
+                }
+                // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client, and 100 only to one that asked.
+                if (!request.IsHttp10 && (response.Status != 100 || relayContinue))
+                {
+                    await client.WriteAsync(Encoding.Latin1.GetBytes(response.Format())).ConfigureAwait(false);
+                }
             }
         }
 
-        private async Task<bool> FailBodyAsync(Task body)
+        /// <summary>
+        /// After a 407, whether the next leg of the exchange may go on the same connection: the
+        /// 407's body read past, the request's body all sent, and the proxy not closing.
+        /// </summary>
+        private static async Task<bool> LegMayFollowAsync(UpstreamConnection upstream, HttpResponseHead response, Task body)
+        {
+            try
+            {
+                await body.ConfigureAwait(false);
+                return await UpstreamConnector.SkipBodyAsync(upstream.Reader, response, CancellationToken.None).ConfigureAwait(false)
+                    && !UpstreamConnector.ClosesAfter(response);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or HttpFormatException)
+            {
+                return false;
+            }
+        }
+
+        private async Task CopyRequestBodyAsync(ForwardOrDiscardStream destination, bool chunked)
+        {
+            if (chunked)
+            {
+                await reader.CopyChunkedAsync(destination, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await reader.CopyAsync(HttpHeadParser.ContentLength(request.Headers) ?? 0, destination, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        private async Task FailBodyAsync(Task body)
         {
             if (body.Exception?.InnerException is HttpFormatException e)
             {
                 Interlocked.Increment(ref server.Counters.Malformed);
                 await WriteErrorAsync(client, 400, $"malformed request body: {e.Message}", keepAlive: false).ConfigureAwait(false);
             }
-            return false;
         }
 
         private static async Task<HttpResponseHead?> ReadResponseHeadAsync(UpstreamConnection upstream)

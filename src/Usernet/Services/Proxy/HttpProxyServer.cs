@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Usernet.Nat;
 using Usernet.Services.Proxy.Http;
 using Usernet.Services.Proxy.Upstream;
-using Usernet.Wire;
 
 namespace Usernet.Services.Proxy;
 
@@ -29,19 +29,21 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
 
     public ProxyCounters Counters => counters;
 
+    public UpstreamConnector Connector => connector;
+
     public ProxyPolicy CurrentPolicy => policy();
 
     /// <summary>A guest connection to port 3128.</summary>
-    public void Accept(Socket socket, IpEndpoint guest) => _ = RunAsync(socket, transparent: null);
+    public void Accept(Socket socket, GuestConnection guest) => _ = RunAsync(socket, guest, transparent: null);
 
     /// <summary>A guest connection to <paramref name="destination"/> on a transparent port.</summary>
-    public void AcceptTransparent(Socket socket, IPEndPoint destination)
+    public void AcceptTransparent(Socket socket, GuestConnection guest, IPEndPoint destination)
     {
         Interlocked.Increment(ref counters.Transparent);
-        _ = RunAsync(socket, destination);
+        _ = RunAsync(socket, guest, destination);
     }
 
-    private async Task RunAsync(Socket socket, IPEndPoint? transparent)
+    private async Task RunAsync(Socket socket, GuestConnection guest, IPEndPoint? transparent)
     {
         Interlocked.Increment(ref counters.Connections);
         long active = Interlocked.Increment(ref counters.Active);
@@ -56,11 +58,11 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
             }
             if (transparent is null || transparent.Port == 80)
             {
-                await ServeHttpAsync(socket, client, transparent).ConfigureAwait(false);
+                await ServeHttpAsync(socket, guest, client, transparent).ConfigureAwait(false);
             }
             else
             {
-                await ServeTransparentTunnelAsync(socket, client, transparent).ConfigureAwait(false);
+                await ServeTransparentTunnelAsync(socket, guest, client, transparent).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -78,7 +80,7 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
     }
 
     /// <summary>Requests, one after another, until the client or the exchange ends the connection.</summary>
-    private async Task ServeHttpAsync(Socket socket, NetworkStream client, IPEndPoint? transparent)
+    private async Task ServeHttpAsync(Socket socket, GuestConnection guest, NetworkStream client, IPEndPoint? transparent)
     {
         var reader = new HttpReader(client);
         UpstreamConnection? upstream = null;
@@ -114,10 +116,10 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
                         await WriteErrorAsync(client, 400, "CONNECT is for the proxy on port 3128, not for a transparent connection", keepAlive: false).ConfigureAwait(false);
                         return;
                     }
-                    await TunnelAsync(socket, client, reader, request).ConfigureAwait(false);
+                    await TunnelAsync(socket, guest, client, reader, request).ConfigureAwait(false);
                     return;
                 }
-                var exchange = new Exchange(this, socket, client, reader, request, transparent, upstream);
+                var exchange = new Exchange(this, socket, guest, client, reader, request, transparent, upstream);
                 bool keepAlive = await exchange.RunAsync().ConfigureAwait(false);
                 upstream = exchange.ReusableUpstream;
                 if (!keepAlive)
@@ -133,7 +135,7 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
     }
 
     /// <summary>CONNECT host:port (RFC 9110 §9.3.6): 200, then bytes both ways until both ends close.</summary>
-    private async Task TunnelAsync(Socket socket, NetworkStream client, HttpReader reader, HttpRequestHead request)
+    private async Task TunnelAsync(Socket socket, GuestConnection guest, NetworkStream client, HttpReader reader, HttpRequestHead request)
     {
         if (!ProxyTarget.TryParseAuthority(request.Target, 0, out var target))
         {
@@ -155,16 +157,18 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         using (upstream)
         {
             await client.WriteAsync("HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray()).ConfigureAwait(false);
-            await SpliceAsync(socket, reader, upstream).ConfigureAwait(false);
+            await SpliceAsync(socket, guest, reader, upstream).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// A transparent connection on a port other than 80: the host name comes from the TLS
     /// ClientHello's SNI or a plain request's Host field, peeked at so that the bytes stay in the
-    /// socket; else from the guest's DNS lookup of the address; else it is the address.
+    /// socket; else from the guest's DNS lookup of the address; else it is the address. The
+    /// guest had its SYN-ACK before any of this, so a blocked or failed connection is reset: an
+    /// end with FIN would look like a successful, empty answer.
     /// </summary>
-    private async Task ServeTransparentTunnelAsync(Socket socket, NetworkStream client, IPEndPoint destination)
+    private async Task ServeTransparentTunnelAsync(Socket socket, GuestConnection guest, NetworkStream client, IPEndPoint destination)
     {
         string? host = await PeekHostAsync(socket).ConfigureAwait(false);
         host ??= names.Find(destination.Address) ?? destination.Address.ToString();
@@ -177,14 +181,12 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         catch (ProxyException e)
         {
             Log.Info($"proxy: transparent connection to {destination} ({host}) not carried: {e.Message}");
-            // Closing with the guest's bytes unread makes the socket pair report a reset, which
-            // the guest sees as RST (when nothing had arrived yet, as FIN).
-            socket.Close(0);
+            await guest.ResetAsync().ConfigureAwait(false);
             return;
         }
         using (upstream)
         {
-            await SpliceAsync(socket, new HttpReader(client), upstream).ConfigureAwait(false);
+            await SpliceAsync(socket, guest, new HttpReader(client), upstream).ConfigureAwait(false);
         }
     }
 
@@ -266,8 +268,11 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         throw new ProxyException(502, message);
     }
 
-    /// <summary>Copies both ways; each direction's end is passed on as a half-close; a failure ends both.</summary>
-    internal static async Task SpliceAsync(Socket client, HttpReader clientReader, UpstreamConnection upstream)
+    /// <summary>
+    /// Copies both ways; each direction's end is passed on as a half-close. A failure (a reset
+    /// far end, above all) resets both: the guest must not take a cut stream for a complete one.
+    /// </summary>
+    internal static async Task SpliceAsync(Socket client, GuestConnection guest, HttpReader clientReader, UpstreamConnection upstream)
     {
         var toUpstream = Task.Run(async () =>
         {
@@ -280,10 +285,11 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
             client.Shutdown(SocketShutdown.Send);
         });
         var first = await Task.WhenAny(toUpstream, toClient).ConfigureAwait(false);
-        if (first.IsFaulted)
+        bool reset = first.IsFaulted;
+        if (reset)
         {
-            upstream.Socket.Close(0);
-            client.Close(0);
+            // At once: the other direction may be waiting for bytes that will never come.
+            await ResetBothAsync(client, guest, upstream).ConfigureAwait(false);
         }
         try
         {
@@ -291,9 +297,18 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
-            upstream.Socket.Close(0);
-            client.Close(0);
+            if (!reset)
+            {
+                await ResetBothAsync(client, guest, upstream).ConfigureAwait(false);
+            }
         }
+    }
+
+    private static async Task ResetBothAsync(Socket client, GuestConnection guest, UpstreamConnection upstream)
+    {
+        upstream.Socket.Close(0);
+        await guest.ResetAsync().ConfigureAwait(false);
+        client.Close(0);
     }
 
     internal static Task WriteErrorAsync(Stream client, int status, string message, bool keepAlive)

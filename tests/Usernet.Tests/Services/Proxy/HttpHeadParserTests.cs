@@ -91,6 +91,16 @@ public sealed class HttpHeadParserTests
     }
 
     [Fact]
+    public async Task AChunkedBodyIsDecodedForARecipientWithoutChunked()
+    {
+        var reader = new HttpReader(new MemoryStream("5;x=y\r\nhello\r\n1\r\n!\r\n0\r\nX-T: 1\r\n\r\nNEXT"u8.ToArray()));
+        var output = new MemoryStream();
+        await reader.CopyChunkedAsync(output, CancellationToken.None, decode: true);
+        Assert.Equal("hello!", Encoding.ASCII.GetString(output.ToArray()));
+        Assert.Equal("NEXT", Encoding.ASCII.GetString(reader.Buffered.Span));
+    }
+
+    [Fact]
     public async Task AChunkLongerThanItsSizeIsRefused()
     {
         var reader = new HttpReader(new MemoryStream("2\r\nhello\r\n0\r\n\r\n"u8.ToArray()));

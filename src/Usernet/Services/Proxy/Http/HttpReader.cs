@@ -130,9 +130,11 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
 
     /// <summary>
     /// Relays a chunked body (RFC 9112 §7.1), checking each chunk's size line and the CRLF after
-    /// its data, and writing it out in canonical form. Trailer fields are passed on.
+    /// its data, and writing it out in canonical form with its trailer fields; or, with
+    /// <paramref name="decode"/>, the data alone (RFC 9112 §7.1.3), for a recipient that does not
+    /// speak chunked, whose message then ends where the connection does.
     /// </summary>
-    public async ValueTask CopyChunkedAsync(Stream destination, CancellationToken cancel)
+    public async ValueTask CopyChunkedAsync(Stream destination, CancellationToken cancel, bool decode = false)
     {
         while (true)
         {
@@ -151,16 +153,25 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
                     trailer.Append(field).Append("\r\n");
                 }
                 trailer.Append("\r\n");
-                await destination.WriteAsync(Encoding.Latin1.GetBytes(trailer.ToString()), cancel).ConfigureAwait(false);
+                if (!decode)
+                {
+                    await destination.WriteAsync(Encoding.Latin1.GetBytes(trailer.ToString()), cancel).ConfigureAwait(false);
+                }
                 return;
             }
-            await destination.WriteAsync(Encoding.ASCII.GetBytes($"{size:x}\r\n"), cancel).ConfigureAwait(false);
+            if (!decode)
+            {
+                await destination.WriteAsync(Encoding.ASCII.GetBytes($"{size:x}\r\n"), cancel).ConfigureAwait(false);
+            }
             await CopyAsync(size, destination, cancel).ConfigureAwait(false);
             if (await ReadLineAsync(cancel).ConfigureAwait(false) is { Length: > 0 })
             {
                 throw new HttpFormatException("a chunk's data is longer than its size");
             }
-            await destination.WriteAsync("\r\n"u8.ToArray(), cancel).ConfigureAwait(false);
+            if (!decode)
+            {
+                await destination.WriteAsync("\r\n"u8.ToArray(), cancel).ConfigureAwait(false);
+            }
         }
     }
 

@@ -24,8 +24,11 @@ internal sealed class UpstreamConnection(Socket socket, Stream stream, ProxyRout
     /// <summary>Requests go to an HTTP proxy in absolute form, with our credentials.</summary>
     public bool SpeaksToHttpProxy { get; init; }
 
-    /// <summary>The Proxy-Authorization field for requests to <see cref="Route"/>'s proxy, if any.</summary>
-    public string? ProxyAuthorization { get; init; }
+    /// <summary>
+    /// The Proxy-Authorization field for requests to <see cref="Route"/>'s proxy, if any: Basic,
+    /// or none once a Negotiate or NTLM exchange has authenticated this connection.
+    /// </summary>
+    public string? ProxyAuthorization { get; set; }
 
     public void ShutdownWrite()
     {

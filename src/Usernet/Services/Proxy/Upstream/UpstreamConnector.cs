@@ -16,9 +16,6 @@ namespace Usernet.Services.Proxy.Upstream;
 /// </summary>
 internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddress, IPAddress?> mapDirect, TimeSpan connectTimeout)
 {
-    /// <summary>407 rounds of one CONNECT at most: Basic, then a multi-leg Negotiate or NTLM exchange.</summary>
-    private const int MaxAuthenticationRounds = 4;
-
     public IProxyNameResolver Resolver => resolver;
 
     /// <summary>
@@ -36,7 +33,7 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
         return new UpstreamConnection(socket, stream, route, $"{host}:{port}")
         {
             SpeaksToHttpProxy = true,
-            ProxyAuthorization = BasicAuthorization(proxy),
+            ProxyAuthorization = ProxyAuthentication.BasicAuthorization(proxy),
         };
     }
 
@@ -92,12 +89,11 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
     {
         var proxy = route.Upstream!;
         string authority = host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}";
-        string? authorization = BasicAuthorization(proxy);
-        NegotiateSession? negotiate = null;
+        using var authentication = new ProxyAuthentication(proxy, ProxyAuthentication.BasicAuthorization(proxy));
         UpstreamConnection? connection = null;
         try
         {
-            for (int round = 0; round < MaxAuthenticationRounds; round++)
+            while (true)
             {
                 if (connection is null)
                 {
@@ -105,7 +101,7 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
                     connection = new UpstreamConnection(socket, stream, route, $"{host}:{port}");
                 }
                 string request = $"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
-                    + (authorization is null ? "" : $"Proxy-Authorization: {authorization}\r\n") + "\r\n";
+                    + (authentication.Authorization is { } authorization ? $"Proxy-Authorization: {authorization}\r\n" : "") + "\r\n";
                 await connection.Stream.WriteAsync(Encoding.ASCII.GetBytes(request), cancel).ConfigureAwait(false);
                 var response = await ReadResponseAsync(connection, proxy, cancel).ConfigureAwait(false);
                 if (response.Status is >= 200 and < 300)
@@ -118,41 +114,24 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
                 {
                     throw new ProxyException(502, $"the upstream proxy {proxy} answered CONNECT {authority} with {response.Status} {response.Reason}");
                 }
-                string? challenge = response.Headers.GetAll("Proxy-Authenticate")
-                    .FirstOrDefault(c => c.StartsWith("Negotiate", StringComparison.OrdinalIgnoreCase) || c.StartsWith("NTLM", StringComparison.OrdinalIgnoreCase));
-                if (challenge is null)
-                {
-                    throw AuthenticationRefused(proxy, response);
-                }
-                string scheme = challenge.StartsWith("NTLM", StringComparison.OrdinalIgnoreCase) ? "NTLM" : "Negotiate";
-                string token = challenge.Length > scheme.Length ? challenge[scheme.Length..].Trim() : "";
-                if (negotiate is not null && token.Length == 0)
-                {
-                    // The proxy started over: it did not accept what we sent.
-                    throw AuthenticationRefused(proxy, response);
-                }
-                negotiate ??= NegotiateSession.Start(scheme, proxy.Host, proxy.User, proxy.Password);
-                authorization = negotiate.Next(token.Length == 0 ? null : token);
-                if (!await SkipBodyAsync(connection, response, cancel).ConfigureAwait(false) || response.Headers.HasToken("Connection", "close")
-                    || response.Headers.HasToken("Proxy-Connection", "close"))
+                authentication.Answer(response);
+                if (!await SkipBodyAsync(connection.Reader, response, cancel).ConfigureAwait(false) || ClosesAfter(response))
                 {
                     connection.Dispose();
                     connection = null;
                 }
             }
-            throw new ProxyException(502, $"the upstream proxy {proxy} refused authentication: still 407 after {MaxAuthenticationRounds} rounds");
         }
         finally
         {
             connection?.Dispose();
-            negotiate?.Dispose();
         }
     }
 
-    private static ProxyException AuthenticationRefused(ProxyUri proxy, HttpResponseHead response) =>
-        new(502, $"the upstream proxy {proxy} refused authentication ({response.Status} {response.Reason}"
-            + (proxy.User is null ? "; its URL has no user and password" : $" for user {proxy.User}")
-            + $"; it offers: {string.Join(", ", response.Headers.GetAll("Proxy-Authenticate").Select(c => c.Split(' ')[0]))})");
+    /// <summary>Whether the proxy closes its connection after <paramref name="response"/> (RFC 9112 §9.3).</summary>
+    public static bool ClosesAfter(HttpResponseHead response) => response.Version == "HTTP/1.0"
+        ? !response.Headers.HasToken("Connection", "keep-alive") && !response.Headers.HasToken("Proxy-Connection", "keep-alive")
+        : response.Headers.HasToken("Connection", "close") || response.Headers.HasToken("Proxy-Connection", "close");
 
     private static async Task<HttpResponseHead> ReadResponseAsync(UpstreamConnection connection, ProxyUri proxy, CancellationToken cancel)
     {
@@ -180,16 +159,16 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
     }
 
     /// <summary>Reads past a response's body; false when it runs to the end of the connection.</summary>
-    private static async Task<bool> SkipBodyAsync(UpstreamConnection connection, HttpResponseHead response, CancellationToken cancel)
+    public static async Task<bool> SkipBodyAsync(HttpReader reader, HttpResponseHead response, CancellationToken cancel)
     {
         if (HttpHeadParser.IsChunked(response.Headers))
         {
-            await connection.Reader.CopyChunkedAsync(Stream.Null, cancel).ConfigureAwait(false);
+            await reader.CopyChunkedAsync(Stream.Null, cancel).ConfigureAwait(false);
             return true;
         }
         if (HttpHeadParser.ContentLength(response.Headers) is { } length)
         {
-            await connection.Reader.CopyAsync(length, Stream.Null, cancel).ConfigureAwait(false);
+            await reader.CopyAsync(length, Stream.Null, cancel).ConfigureAwait(false);
             return true;
         }
         return false;
@@ -216,8 +195,4 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
         }
         return (socket, stream);
     }
-
-    /// <summary>Basic (RFC 7617) from the proxy URL's user and password.</summary>
-    public static string? BasicAuthorization(ProxyUri proxy) =>
-        proxy.User is null ? null : "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{proxy.User}:{proxy.Password}"));
 }

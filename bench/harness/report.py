@@ -118,7 +118,7 @@ def chart(results, path):
     import matplotlib.ticker  # noqa: F401
 
     rows = results["metrics"]
-    shown = [m["usernet_to_pasta"] for m in rows if m["usernet_to_pasta"] is not None]
+    shown = [m["usernet_to_pasta"] for m in rows if m["usernet_to_pasta"] is not None and m["usernet_to_pasta"] > 0]
     fig, ax = plt.subplots(figsize=(10, max(4.0, 1.4 + 0.42 * len(rows))), dpi=110)
     if not shown:
         ax.text(0.5, 0.5, "no figure had both Usernet and pasta", ha="center", va="center")
@@ -136,6 +136,10 @@ def chart(results, path):
             labels.append(f"{m['title']}\n({better})")
             if r is None:
                 ax.text(lo * 1.05, y, "n/a: no Usernet figure (see the table)", va="center", fontsize=8, color="#666666")
+                continue
+            if r <= 0:
+                # Usernet's figure is zero (no loss, say): a log scale has no place for it.
+                ax.text(lo * 1.05, y, f"{r:.2f}×: Usernet's figure is 0", va="center", fontsize=8, color="#666666")
                 continue
             colour = {True: "#3a9a4a", False: "#c8463c", None: "#8a8f98"}[m["target_met"]]
             ax.barh([y], [r], color=colour, height=0.6)
@@ -156,7 +160,8 @@ def chart(results, path):
         ax.set_xlabel("Usernet / pasta, medians of the same run (green: target met, red: missed, grey: no target)")
     ax.set_title(f"Usernet relative to pasta — {results['machine']['cpu']}, {results['machine']['cores']} cores", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path)
+    # The labels are long: let the image grow to hold them rather than cut them.
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
 
 

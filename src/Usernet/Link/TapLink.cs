@@ -31,7 +31,8 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
         _fd = fd;
         Libc.SetNonBlocking(fd);
         _buffer = (byte*)NativeMemory.Alloc(VirtioNetHeader.Length + MaxFrameLength);
-        _plainHeader = (byte*)NativeMemory.AllocZeroed(VirtioNetHeader.Length);
+        _plainHeader = (byte*)NativeMemory.Alloc(VirtioNetHeader.Length);
+        VirtioNetHeader.WritePlain(new Span<byte>(_plainHeader, VirtioNetHeader.Length));
     }
 
     /// <summary>Opens (or creates, given the right) the TAP device <paramref name="name"/>.</summary>

@@ -32,9 +32,6 @@ internal readonly ref struct IpPacketView
 
     public bool IsV4 { get; }
 
-    /// <summary>The link vouched for the transport checksum (see <see cref="Link.ReceivedChecksum"/>): no need to verify it.</summary>
-    public bool ChecksumTrusted { get; init; }
-
     public IpAddress Source { get; }
 
     public IpAddress Destination { get; }

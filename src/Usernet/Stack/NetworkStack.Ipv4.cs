@@ -83,7 +83,7 @@ internal sealed partial class NetworkStack
                 return;
             }
             ip = new Ipv4Packet(whole);
-            _frameChecksumTrusted = false;
+            FrameChecksumTrusted = false;
         }
         DeliverIpv4(ip, ethernet.Source, from, now);
     }
@@ -136,7 +136,7 @@ internal sealed partial class NetworkStack
                 }
                 else
                 {
-                    Tcp.Receive(new IpPacketView(ip) { ChecksumTrusted = _frameChecksumTrusted }, now);
+                    Tcp.Receive(new IpPacketView(ip), now);
                 }
                 break;
             default:

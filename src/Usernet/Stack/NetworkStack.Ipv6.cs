@@ -77,7 +77,7 @@ internal sealed partial class NetworkStack
             ip = new Ipv6Packet(whole);
             protocol = ip.NextHeader;
             offset = Ipv6Packet.HeaderLength;
-            _frameChecksumTrusted = false;
+            FrameChecksumTrusted = false;
         }
         DeliverIpv6(ip, protocol, offset, ethernet.Source, from, now);
     }
@@ -102,7 +102,7 @@ internal sealed partial class NetworkStack
                 return;
             }
         }
-        var view = new IpPacketView(ip.Source, destination, protocol, ip.HopLimit, payload, ip.Buffer) { ChecksumTrusted = _frameChecksumTrusted };
+        var view = new IpPacketView(ip.Source, destination, protocol, ip.HopLimit, payload, ip.Buffer);
         switch (protocol)
         {
             case IpProtocol.Icmpv6:

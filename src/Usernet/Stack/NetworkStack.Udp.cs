@@ -17,7 +17,7 @@ internal sealed partial class NetworkStack
             Counters.Drop(DropReason.UdpMalformed);
             return;
         }
-        if (!_frameChecksumTrusted && !udp.VerifyChecksum(ip.PseudoHeaderSum(udp.Length), isIpv6: false))
+        if (!FrameChecksumTrusted && !udp.VerifyChecksum(ip.PseudoHeaderSum(udp.Length), isIpv6: false))
         {
             Counters.Drop(DropReason.UdpBadChecksum);
             return;
@@ -55,7 +55,7 @@ internal sealed partial class NetworkStack
             Counters.Drop(DropReason.UdpMalformed);
             return;
         }
-        if (!_frameChecksumTrusted && !udp.VerifyChecksum(InternetChecksum.PseudoHeaderV6(ip.Source, ip.Destination, IpProtocol.Udp, udp.Length), isIpv6: true))
+        if (!FrameChecksumTrusted && !udp.VerifyChecksum(InternetChecksum.PseudoHeaderV6(ip.Source, ip.Destination, IpProtocol.Udp, udp.Length), isIpv6: true))
         {
             Counters.Drop(DropReason.UdpBadChecksum);
             return;

@@ -22,7 +22,7 @@ internal sealed partial class NetworkStack : ISwitchPort
     /// per frame in <see cref="Receive"/>, and cleared for a packet reassembled from
     /// fragments, which no single frame's word covers.
     /// </summary>
-    private bool _frameChecksumTrusted;
+    public bool FrameChecksumTrusted { get; private set; }
 
     public NetworkStack(StackOptions options, IFrameTransmitter transmitter)
     {
@@ -64,7 +64,7 @@ internal sealed partial class NetworkStack : ISwitchPort
     public void Receive(Span<byte> frame, FrameLink from, Instant now, bool checksumTrusted = false)
     {
         Counters.FramesIn++;
-        _frameChecksumTrusted = checksumTrusted;
+        FrameChecksumTrusted = checksumTrusted;
         if (!EthernetFrame.TryParse(frame, out var ethernet))
         {
             Counters.Drop(DropReason.EthernetTruncated);

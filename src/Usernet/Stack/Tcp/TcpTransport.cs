@@ -46,7 +46,7 @@ internal sealed class TcpTransport : IIpTransport
             _stack.Counters.Drop(DropReason.TcpMalformed);
             return;
         }
-        if (!packet.ChecksumTrusted && !segment.VerifyChecksum(packet.PseudoHeaderSum(packet.Payload.Length)))
+        if (!_stack.FrameChecksumTrusted && !segment.VerifyChecksum(packet.PseudoHeaderSum(packet.Payload.Length)))
         {
             _stack.Counters.Drop(DropReason.TcpBadChecksum);
             return;

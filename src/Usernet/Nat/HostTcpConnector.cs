@@ -70,7 +70,7 @@ internal sealed class HostTcpConnector : ITcpHostConnector
             Log.WarnLimited("tcp-socket", $"cannot open a host socket: {Errno.Describe(Errno.Last)}");
             return null;
         }
-        Configure(fd);
+        ConfigureSocket(fd, _options);
         var address = NativeSocketAddress.FromEndpoint(destination);
         if (address.Connect(fd) < 0)
         {
@@ -94,12 +94,10 @@ internal sealed class HostTcpConnector : ITcpHostConnector
     }
 
     /// <summary>
-    /// No Nagle: the guest's kernel already coalesced what its programs wrote, and a second
-    /// delay here would only add latency. Keepalive finds a host peer that vanished.
+    /// The options every host TCP socket of a guest connection gets, connected or accepted. No
+    /// Nagle: the guest's kernel already coalesced what its programs wrote, and a second delay
+    /// here would only add latency. Keepalive finds a host peer that vanished.
     /// </summary>
-    private void Configure(int fd) => ConfigureSocket(fd, _options);
-
-    /// <summary>The options every host TCP socket of a guest connection gets, connected or accepted.</summary>
     public static void ConfigureSocket(int fd, TcpOptions options)
     {
         Libc.SetSockOptInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);

@@ -13,8 +13,6 @@ namespace Usernet.Nat;
 /// </summary>
 internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
 {
-    private const int SO_PEEK_OFF = 42;
-
     /// <summary>For kernels without SO_PEEK_OFF: where already-sent bytes are peeked to be skipped.</summary>
     private static readonly byte[] SkipBuffer = GC.AllocateArray<byte>(64 * 1024, pinned: true);
 
@@ -40,7 +38,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         _fd = fd;
         _events = events;
         _connecting = connecting;
-        _peekOffsetSupported = Libc.SetSockOptInt(fd, Libc.SOL_SOCKET, SO_PEEK_OFF, 0) == 0;
+        _peekOffsetSupported = Libc.SetSockOptInt(fd, Libc.SOL_SOCKET, Libc.SO_PEEK_OFF, 0) == 0;
         _registration = loop.Register(fd, PollEvents.Readable | PollEvents.Writable | PollEvents.ReadHangUp | (PollEvents)Libc.EPOLLET, this);
     }
 
@@ -138,7 +136,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         {
             if (offset != _kernelPeekOffset)
             {
-                Libc.SetSockOptInt(_fd, Libc.SOL_SOCKET, SO_PEEK_OFF, offset);
+                Libc.SetSockOptInt(_fd, Libc.SOL_SOCKET, Libc.SO_PEEK_OFF, offset);
                 _kernelPeekOffset = offset;
             }
             fixed (byte* data = destination)

@@ -146,7 +146,4 @@ internal sealed partial class NetworkStack
         udp.FillChecksum(InternetChecksum.PseudoHeaderV4(source.Address.V4, destination.Address.V4, IpProtocol.Udp, length));
         return SendIpv4(source.Address.V4, destination.Address.V4, IpProtocol.Udp, length, destinationMac, dontFragment);
     }
-
-    /// <summary>Where a UDP payload starts in <see cref="Ipv4Payload"/>.</summary>
-    public Span<byte> UdpV4Payload => Ipv4Payload[UdpDatagram.HeaderLength..];
 }

@@ -68,5 +68,8 @@ internal sealed record StackOptions
     /// <summary>The host IP of the family of <paramref name="family"/>.</summary>
     public IpAddress HostOf(IpAddress family) => family.IsV4 ? Host : HostV6;
 
+    /// <summary>The host's loopback address of the family of <paramref name="family"/>: where the host IP leads.</summary>
+    public static IpAddress LoopbackOf(IpAddress family) => family.IsV4 ? Ipv4Address.Loopback : Ipv6Address.Loopback;
+
     public int MtuFor(Link.FrameLink link) => Mtu ?? link.DefaultMtu;
 }

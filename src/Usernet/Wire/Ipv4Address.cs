@@ -11,6 +11,7 @@ internal readonly record struct Ipv4Address(uint Value) : IComparable<Ipv4Addres
 
     public static readonly Ipv4Address Any = new(0);
     public static readonly Ipv4Address Broadcast = new(0xFFFF_FFFF);
+    public static readonly Ipv4Address Loopback = new(0x7F00_0001);
 
     public static Ipv4Address Read(ReadOnlySpan<byte> source) => new(BinaryPrimitives.ReadUInt32BigEndian(source));
 

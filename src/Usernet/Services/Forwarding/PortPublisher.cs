@@ -83,7 +83,7 @@ internal sealed class PortPublisher
         // Docker binds both families for an address left out; the IPv6 one is best effort.
         return behavior == PortBindingBehavior.DefaultPortBinding
             ? [(AnyV4, false), (AnyV6, true)]
-            : [(Ipv4Address.Parse("127.0.0.1"), false), (Ipv6Address.Loopback, true)];
+            : [(Ipv4Address.Loopback, false), (Ipv6Address.Loopback, true)];
     }
 
     private Publish AddOne(PublishSpec single, List<(IpAddress Address, bool Optional)> hostAddresses)

@@ -16,7 +16,7 @@ namespace Usernet.Services.Proxy;
 /// </summary>
 internal sealed class GatewayDnsClient(EventLoop loop, DnsResolver resolver, bool ipv4, bool ipv6) : IProxyNameResolver
 {
-    private static readonly IpEndpoint Self = new(Ipv4Address.Parse("127.0.0.1"), 0);
+    private static readonly IpEndpoint Self = new(Ipv4Address.Loopback, 0);
 
     public async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancel)
     {

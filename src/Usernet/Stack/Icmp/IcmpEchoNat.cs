@@ -62,7 +62,7 @@ internal sealed class IcmpEchoNat : IIpTransport
         var destination = packet.Destination;
         if (destination == _stack.Options.HostOf(destination))
         {
-            destination = destination.IsV4 ? Ipv4Address.Parse("127.0.0.1") : Ipv6Address.Loopback;
+            destination = StackOptions.LoopbackOf(destination);
         }
         byte ttl = (byte)Math.Max(1, packet.HopLimit - 1);
         var result = flow.Socket.Send(new IpEndpoint(destination, 0), packet.Payload, ttl, dontFragment: false, out _);

@@ -26,16 +26,11 @@ internal sealed partial class TcpConnection
     /// <summary>Sends the pending ACK, with the window the host socket can take now.</summary>
     public void FlushAck()
     {
-        if (!AckPending)
+        if (AckPending)
         {
-            return;
+            AckPending = false;
+            SendAckNow();
         }
-        AckPending = false;
-        if (State is TcpState.Closed or TcpState.HostConnecting or TcpState.SynSent)
-        {
-            return;
-        }
-        SendSegment(TcpFlags.Ack, _sndNxt, 0);
     }
 
     /// <summary>
@@ -90,7 +85,7 @@ internal sealed partial class TcpConnection
     {
         ushort window = WindowField();
         AckPending = false;
-        _transport.SendSegment(this, flags, seq, _rcvNxt, window, payloadLength, synOptions: false);
+        _transport.SendSegment(this, flags, seq, _rcvNxt, window, payloadLength);
     }
 
     private void SendSynAck(Instant now)
@@ -121,18 +116,9 @@ internal sealed partial class TcpConnection
     }
 
     /// <summary>RST answering the guest's SYN: the host refused (RFC 9293 §3.10.7.1).</summary>
-    private void SendResetForSyn()
-    {
-        _transport.Counters.ResetsToGuest++;
-        _transport.SendSegment(this, TcpFlags.Rst | TcpFlags.Ack, new SeqNumber(0), _rcvNxt, 0, 0, synOptions: false);
-    }
+    private void SendResetForSyn() => _transport.SendReset(Key, new SeqNumber(0), _rcvNxt, withAck: true);
 
-    private void SendReset(SeqNumber seq, bool withAck)
-    {
-        _transport.Counters.ResetsToGuest++;
-        var flags = withAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst;
-        _transport.SendSegment(this, flags, seq, withAck ? _rcvNxt : new SeqNumber(0), 0, 0, synOptions: false);
-    }
+    private void SendReset(SeqNumber seq, bool withAck) => _transport.SendReset(Key, seq, withAck ? _rcvNxt : new SeqNumber(0), withAck);
 
     /// <summary>
     /// Sends what the host has and the guest's window allows: peeked from the host socket
@@ -258,10 +244,7 @@ internal sealed partial class TcpConnection
         _transport.Counters.Retransmits++;
         _rttSampling = false;
         _sndNxt = _sndUna;
-        if (_finSent)
-        {
-            _finSent = false;
-        }
+        _finSent = false;
         _hostReadable = true;
         TrySendData(now);
     }

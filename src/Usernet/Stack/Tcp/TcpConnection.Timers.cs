@@ -28,10 +28,7 @@ internal sealed partial class TcpConnection
     private bool KeepaliveApplies =>
         State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait2 && _sndNxt == _sndUna;
 
-    private Instant NextKeepalive =>
-        _keepaliveProbes == 0
-            ? _lastHeard + _options.KeepaliveIdle
-            : _lastHeard + _options.KeepaliveIdle + _options.KeepaliveInterval * _keepaliveProbes;
+    private Instant NextKeepalive => _lastHeard + _options.KeepaliveIdle + _options.KeepaliveInterval * _keepaliveProbes;
 
     private void OnTimer(Instant now)
     {
@@ -72,7 +69,7 @@ internal sealed partial class TcpConnection
         }
         if (KeepaliveApplies && NextKeepalive <= now)
         {
-            OnKeepaliveTimeout(now);
+            OnKeepaliveTimeout();
             if (State == TcpState.Closed)
             {
                 return;
@@ -130,7 +127,7 @@ internal sealed partial class TcpConnection
     /// RFC 1122 §4.2.3.6: an idle guest is asked whether it is still there; one that answers
     /// none of the probes is gone, and its connection is closed (the host peer gets RST).
     /// </summary>
-    private void OnKeepaliveTimeout(Instant now)
+    private void OnKeepaliveTimeout()
     {
         if (_keepaliveProbes >= _options.KeepaliveCount)
         {
@@ -141,7 +138,6 @@ internal sealed partial class TcpConnection
         _keepaliveProbes++;
         _transport.Counters.KeepaliveProbes++;
         SendSegment(TcpFlags.Ack, _sndUna - 1, 0);
-        _ = now;
     }
 
     private void EnterTimeWait(Instant now)

@@ -150,7 +150,7 @@ internal sealed class TcpTransport : IIpTransport
             {
                 return null;
             }
-            return new IpEndpoint(address.IsV4 ? Ipv4Address.Parse("127.0.0.1") : Ipv6Address.Loopback, remote.Port);
+            return new IpEndpoint(StackOptions.LoopbackOf(address), remote.Port);
         }
         return remote;
     }
@@ -173,7 +173,8 @@ internal sealed class TcpTransport : IIpTransport
         SendReset(key, new SeqNumber(0), new SeqNumber(segment.SequenceNumber) + length, withAck: true);
     }
 
-    private void SendReset(TcpFlowKey key, SeqNumber seq, SeqNumber ack, bool withAck)
+    /// <summary>RST to the guest, with the ACK bit and <paramref name="ack"/> when <paramref name="withAck"/>.</summary>
+    public void SendReset(TcpFlowKey key, SeqNumber seq, SeqNumber ack, bool withAck)
     {
         Counters.ResetsToGuest++;
         var flags = withAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst;
@@ -190,11 +191,8 @@ internal sealed class TcpTransport : IIpTransport
     public Span<byte> PayloadBuffer(TcpConnection connection) => _stack.IpPayload(connection.Key.Guest.Address)[TcpSegment.MinHeaderLength..];
 
     /// <summary>Sends a segment to the guest whose payload is already in <see cref="PayloadBuffer"/>.</summary>
-    public void SendSegment(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int payloadLength, bool synOptions)
-    {
-        _ = synOptions;
+    public void SendSegment(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int payloadLength) =>
         Emit(connection.Key, flags, seq, ack, window, payloadLength, TcpSegment.MinHeaderLength);
-    }
 
     public void SendSyn(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int mss, byte? windowShift)
     {

@@ -98,7 +98,7 @@ internal sealed class UdpNat : IIpTransport
             {
                 return null;
             }
-            return new IpEndpoint(address.IsV4 ? Ipv4Address.Parse("127.0.0.1") : Ipv6Address.Loopback, destination.Port);
+            return new IpEndpoint(StackOptions.LoopbackOf(address), destination.Port);
         }
         return destination;
     }

@@ -65,6 +65,14 @@ internal sealed class Instance : IAsyncDisposable
         Stack.UdpNat = Udp;
         Ping = new IcmpEchoNat(Stack, Loop.Timers, datagrams, options.Udp.IdleTimeout);
         Stack.IcmpNat = Ping;
+        // A gone guest's datagram sockets can only collect replies for nobody. Its TCP
+        // connections are left to finish: the host peer may still be taking the last bytes
+        // the guest sent before it left, and a dead one is found by keepalive.
+        Stack.GuestGone += address =>
+        {
+            Udp.CloseGuest(address);
+            Ping.CloseGuest(address);
+        };
         Stack.IcmpNat6 = Ping;
         Dns = new DnsServer(options.Dns, Loop, SendUdp);
         Stack.AddUdpService(DnsServer.Port, Dns);
@@ -265,6 +273,8 @@ internal sealed class Instance : IAsyncDisposable
         w.WriteNumber("neighbours", Stack.Neighbours.Count);
         w.WriteNumber("pendingReassemblies", Stack.Reassembler.PendingCount);
         w.WriteNumber("pendingReassemblies6", Stack.PendingReassemblies6);
+        w.WriteNumber("awaitingResolution", Stack.PendingResolution.DestinationCount);
+        w.WriteNumber("awaitingResolutionDropped", Stack.PendingResolution.Dropped);
         w.WriteEndObject();
         w.WriteStartObject("switch");
         w.WriteNumber("truncated", Switch.Counters.Truncated);

@@ -42,12 +42,15 @@ internal sealed class NeighbourTable
 
     public bool TryGet(IpAddress address, out Neighbour neighbour) => _entries.TryGetValue(address, out neighbour);
 
-    public void Forget(FrameLink link)
+    /// <summary>Forgets the neighbours behind <paramref name="link"/>, and returns their addresses.</summary>
+    public List<IpAddress> Forget(FrameLink link)
     {
-        foreach (var address in _entries.Where(e => e.Value.Link == link).Select(e => e.Key).ToList())
+        var addresses = _entries.Where(e => e.Value.Link == link).Select(e => e.Key).ToList();
+        foreach (var address in addresses)
         {
             _entries.Remove(address);
         }
+        return addresses;
     }
 
     public IEnumerable<(IpAddress Address, Neighbour Neighbour)> All() => _entries.Select(e => (e.Key, e.Value));

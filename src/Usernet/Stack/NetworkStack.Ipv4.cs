@@ -204,7 +204,7 @@ internal sealed partial class NetworkStack
         if (mac == MacAddress.Zero)
         {
             Counters.Drop(DropReason.NeighbourUnknown);
-            _pending.Hold(destination, frame[..(EthernetFrame.HeaderLength + packetLength)]);
+            PendingResolution.Hold(destination, frame[..(EthernetFrame.HeaderLength + packetLength)]);
             SendArpRequest(destination);
             return false;
         }

@@ -33,12 +33,13 @@ internal sealed partial class NetworkStack : ISwitchPort
         Neighbours.Learned += SendHeldFrames;
     }
 
-    private readonly PendingResolution _pending = new();
+    /// <summary>Frames waiting for ARP or NDP to find their destination.</summary>
+    public PendingResolution PendingResolution { get; } = new();
 
     /// <summary>Frames that waited for an address's MAC go out now that it is known.</summary>
     private void SendHeldFrames(IpAddress address, Neighbour neighbour)
     {
-        if (_pending.Release(address) is not { } frames)
+        if (PendingResolution.Release(address) is not { } frames)
         {
             return;
         }
@@ -58,8 +59,11 @@ internal sealed partial class NetworkStack : ISwitchPort
 
     public MacAddress Mac => Options.Mac;
 
-    /// <summary>Raised when a guest link closes, so that services can release what it held.</summary>
-    public event Action<FrameLink>? GuestLinkClosed;
+    /// <summary>
+    /// Raised for each address that was behind a guest link when it closed, so that the flows
+    /// of that guest end now rather than when their timers find them idle.
+    /// </summary>
+    public event Action<IpAddress>? GuestGone;
 
     public void Receive(Span<byte> frame, FrameLink from, Instant now, bool checksumTrusted = false)
     {
@@ -97,8 +101,10 @@ internal sealed partial class NetworkStack : ISwitchPort
 
     public void OnLinkClosed(FrameLink link)
     {
-        Neighbours.Forget(link);
-        GuestLinkClosed?.Invoke(link);
+        foreach (var address in Neighbours.Forget(link))
+        {
+            GuestGone?.Invoke(address);
+        }
     }
 
     /// <summary>

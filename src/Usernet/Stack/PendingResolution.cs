@@ -14,9 +14,13 @@ internal sealed class PendingResolution
     private const int MaxFramesPerDestination = 3;
 
     private readonly Dictionary<IpAddress, Queue<byte[]>> _waiting = new();
-    private readonly Queue<IpAddress> _order = new();
+    /// <summary>The destinations waiting, oldest first: a list, as there are few, so that a release can take its own out.</summary>
+    private readonly List<IpAddress> _order = new();
 
+    /// <summary>Frames given up: the oldest of a full destination, or all of the oldest destination.</summary>
     public long Dropped { get; private set; }
+
+    public int DestinationCount => _waiting.Count;
 
     /// <summary>Keeps a copy of <paramref name="frame"/> (its destination MAC to be filled in later).</summary>
     public void Hold(IpAddress destination, ReadOnlySpan<byte> frame)
@@ -25,15 +29,14 @@ internal sealed class PendingResolution
         {
             if (_waiting.Count >= MaxDestinations)
             {
-                var oldest = _order.Dequeue();
-                if (_waiting.Remove(oldest, out var dropped))
-                {
-                    Dropped += dropped.Count;
-                }
+                var oldest = _order[0];
+                _order.RemoveAt(0);
+                Dropped += _waiting[oldest].Count;
+                _waiting.Remove(oldest);
             }
             frames = new Queue<byte[]>();
             _waiting[destination] = frames;
-            _order.Enqueue(destination);
+            _order.Add(destination);
         }
         if (frames.Count >= MaxFramesPerDestination)
         {
@@ -44,6 +47,13 @@ internal sealed class PendingResolution
     }
 
     /// <summary>The frames held for <paramref name="destination"/>, now that its MAC is known; they are forgotten here.</summary>
-    public Queue<byte[]>? Release(IpAddress destination) =>
-        _waiting.Remove(destination, out var frames) ? frames : null;
+    public Queue<byte[]>? Release(IpAddress destination)
+    {
+        if (!_waiting.Remove(destination, out var frames))
+        {
+            return null;
+        }
+        _order.Remove(destination);
+        return frames;
+    }
 }

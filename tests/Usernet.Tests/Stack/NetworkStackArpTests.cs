@@ -84,11 +84,11 @@ public sealed class NetworkStackArpTests
         harness.Answer(TestFrames.ArpRequest(TestFrames.GuestMac, TestFrames.Guest, TestFrames.Gateway));
         var otherGuest = Ipv4Address.Parse("192.168.65.4");
         harness.Stack.Receive(TestFrames.ArpRequest(new MacAddress(0x02_00_00_00_00_04), otherGuest, TestFrames.Gateway), other, default);
-        Usernet.Link.FrameLink? closed = null;
-        harness.Stack.GuestLinkClosed += link => closed = link;
+        var gone = new List<IpAddress>();
+        harness.Stack.GuestGone += gone.Add;
 
         harness.Stack.OnLinkClosed(harness.Link);
-        Assert.Same(harness.Link, closed);
+        Assert.Equal([(IpAddress)TestFrames.Guest], gone);
         Assert.False(harness.Stack.Neighbours.TryGet(TestFrames.Guest, out _));
         Assert.True(harness.Stack.Neighbours.TryGet(otherGuest, out _));
     }

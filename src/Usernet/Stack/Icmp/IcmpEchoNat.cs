@@ -143,6 +143,15 @@ internal sealed class IcmpEchoNat : IIpTransport
         }
     }
 
+    /// <summary>Closes the echo sockets of a guest that went away.</summary>
+    public void CloseGuest(IpAddress guest)
+    {
+        foreach (var flow in _flows.Values.Where(f => f.Guest == guest).ToList())
+        {
+            Close(flow);
+        }
+    }
+
     private void Close(EchoFlow flow)
     {
         _flows.Remove((flow.Guest, flow.Id));

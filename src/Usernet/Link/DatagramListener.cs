@@ -18,7 +18,7 @@ internal sealed unsafe class DatagramListener : IPollHandler, IDisposable
     private readonly int _fd;
     private readonly LinkEndpoint _endpoint;
     private readonly Action<FrameLink> _onNewPeer;
-    private readonly Dictionary<string, DatagramPeerLink> _peers = new();
+    private readonly Dictionary<NativeSocketAddress, DatagramPeerLink> _peers = new();
     private readonly byte[] _buffer = GC.AllocateArray<byte>(FrameLink.MaxFrameLength, pinned: true);
     private IFrameReceiver? _receiver;
     private EventLoop? _loop;
@@ -115,21 +115,20 @@ internal sealed unsafe class DatagramListener : IPollHandler, IDisposable
 
     private DatagramPeerLink PeerFor(NativeSocketAddress from)
     {
-        string key = from.Key();
-        if (_peers.TryGetValue(key, out var peer))
+        if (_peers.TryGetValue(from, out var peer))
         {
             return peer;
         }
         if (_peers.Count >= MaxPeers)
         {
             var oldest = _peers.Values.MinBy(p => p.LastHeard)!;
-            _peers.Remove(oldest.Key);
+            _peers.Remove(oldest.Address);
             oldest.Dispose();
             _receiver!.OnLinkClosed(oldest, "forgotten: too many datagram peers");
         }
         string name = from.Length > 2 ? from.ToString() : "unnamed peer";
-        peer = new DatagramPeerLink(this, from, key, $"dgram {_endpoint} from {name}");
-        _peers[key] = peer;
+        peer = new DatagramPeerLink(this, from, $"dgram {_endpoint} from {name}");
+        _peers[from] = peer;
         _onNewPeer(peer);
         return peer;
     }
@@ -137,7 +136,7 @@ internal sealed unsafe class DatagramListener : IPollHandler, IDisposable
     internal nint SendTo(in NativeSocketAddress to, ReadOnlySpan<byte> frame) =>
         to.SendTo(_fd, frame, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
 
-    internal void Forget(DatagramPeerLink peer) => _peers.Remove(peer.Key);
+    internal void Forget(DatagramPeerLink peer) => _peers.Remove(peer.Address);
 
     public void Dispose()
     {
@@ -156,15 +155,15 @@ internal sealed class DatagramPeerLink : FrameLink
     private readonly DatagramListener _listener;
     private readonly NativeSocketAddress _address;
 
-    public DatagramPeerLink(DatagramListener listener, NativeSocketAddress address, string key, string description)
+    public DatagramPeerLink(DatagramListener listener, NativeSocketAddress address, string description)
         : base(description, StreamLink.VmMtu)
     {
         _listener = listener;
         _address = address;
-        Key = key;
     }
 
-    public string Key { get; }
+    /// <summary>The peer's socket address: where its frames come from and go to.</summary>
+    public ref readonly NativeSocketAddress Address => ref _address;
 
     public Instant LastHeard { get; set; }
 
@@ -179,7 +178,7 @@ internal sealed class DatagramPeerLink : FrameLink
         {
             return;
         }
-        nint n = _listener.SendTo(_address, frame);
+        nint n = _listener.SendTo(in _address, frame);
         if (n == frame.Length)
         {
             Counters.FramesOut++;

@@ -5,7 +5,7 @@ using Usernet.Wire;
 namespace Usernet.Platform;
 
 /// <summary>A sockaddr of any family this program uses, held by value.</summary>
-internal unsafe struct NativeSocketAddress
+internal unsafe struct NativeSocketAddress : IEquatable<NativeSocketAddress>
 {
     private Libc.SockAddrStorage _storage;
 
@@ -203,12 +203,24 @@ internal unsafe struct NativeSocketAddress
         return address;
     }
 
-    /// <summary>A key that identifies the address, for tables of peers.</summary>
-    public readonly string Key()
+    /// <summary>The same bytes: the same peer, for tables of peers (compared without allocating).</summary>
+    public readonly bool Equals(NativeSocketAddress other)
     {
-        fixed (Libc.SockAddrStorage* storage = &_storage)
+        fixed (Libc.SockAddrStorage* mine = &_storage)
         {
-            return Convert.ToHexString(new ReadOnlySpan<byte>(storage, Length));
+            return Length == other.Length && new ReadOnlySpan<byte>(mine, Length).SequenceEqual(new ReadOnlySpan<byte>(&other._storage, other.Length));
+        }
+    }
+
+    public override readonly bool Equals(object? obj) => obj is NativeSocketAddress other && Equals(other);
+
+    public override readonly int GetHashCode()
+    {
+        fixed (Libc.SockAddrStorage* mine = &_storage)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(new ReadOnlySpan<byte>(mine, Length));
+            return hash.ToHashCode();
         }
     }
 

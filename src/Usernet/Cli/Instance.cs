@@ -79,7 +79,15 @@ internal sealed class Instance : IAsyncDisposable
         Connector.GatewayServices.Add(DnsServer.Port, (socket, connection) => Dns.Tcp.Accept(socket, connection.Guest));
         Dns.Start();
         ResolvedNames = new ResolvedNames();
-        Dns.Resolver.ResponseObserver = ResolvedNames.Observe;
+        // Only transparent proxying asks which name an address came from: with no transparent
+        // ports (the default) the answers are not parsed a second time.
+        Dns.Resolver.ResponseObserver = response =>
+        {
+            if (!Proxy!.Policy.TransparentPorts.IsEmpty)
+            {
+                ResolvedNames.Observe(response);
+            }
+        };
         var proxyResolver = new GatewayDnsClient(Loop, Dns.Resolver, stack.Ipv4Enabled, stack.Ipv6Enabled);
         Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
         ProxyServer = new HttpProxyServer(() => Proxy.Policy, new UpstreamConnector(proxyResolver, MapDirect, options.Tcp.ConnectTimeout), ResolvedNames, Proxy.Counters);

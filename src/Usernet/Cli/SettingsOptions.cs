@@ -76,7 +76,7 @@ internal static class SettingsOptions
         var settings = Load(line, out var paths, out var flags);
         var network = settings.Network;
         var mode = network.Mode == NetworkingMode.Auto
-            ? HostRoutes.HasIpv6DefaultRoute() ? NetworkingMode.DualStack : NetworkingMode.Ipv4Only
+            ? HostFamilyProbe.HasIpv6DefaultRoute() ? NetworkingMode.DualStack : NetworkingMode.Ipv4Only
             : network.Mode;
         var stack = new StackOptions
         {

@@ -77,7 +77,7 @@ internal sealed partial class NetworkStack
         {
             return;
         }
-        if (offending[6] == IpProtocol.Icmpv6 && offending.Length > Ipv6Packet.HeaderLength && offending[Ipv6Packet.HeaderLength] < 128)
+        if (offending[6] == IpProtocol.Icmpv6 && offending.Length > Ipv6Packet.HeaderLength && Icmpv6Message.IsErrorType(offending[Ipv6Packet.HeaderLength]))
         {
             return;
         }

@@ -215,12 +215,6 @@ internal sealed partial class NetworkStack
         }
     }
 
-    /// <summary>Sends a packet of either family whose payload is in the buffer for its family.</summary>
-    public bool SendIp(IpAddress source, IpAddress destination, byte protocol, int payloadLength, bool mayFragment = false) =>
-        source.IsV4
-            ? SendIpv4(source.V4, destination.V4, protocol, payloadLength, dontFragment: !mayFragment)
-            : SendIpv6(source.V6, destination.V6, protocol, payloadLength, mayFragment: mayFragment);
-
     /// <summary>The transmit buffer's payload area for the family of <paramref name="family"/>.</summary>
     public Span<byte> IpPayload(IpAddress family) => family.IsV4 ? Ipv4Payload : Ipv6Payload;
 }

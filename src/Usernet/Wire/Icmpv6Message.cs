@@ -103,7 +103,10 @@ internal readonly ref struct Icmpv6Message
 
     public Span<byte> Body => _buffer[HeaderLength..];
 
-    public bool IsError => Type < 128;
+    public bool IsError => IsErrorType(Type);
+
+    /// <summary>RFC 4443 §2.1: types 0–127 are errors, 128–255 informational.</summary>
+    public static bool IsErrorType(byte type) => type < 128;
 
     public void FillChecksum(ulong pseudoHeaderSum)
     {

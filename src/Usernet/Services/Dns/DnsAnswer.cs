@@ -67,8 +67,4 @@ internal sealed class DnsAnswer
     /// <summary>An answer with no records and no expiry (NODATA, NXDOMAIN, SERVFAIL and the like).</summary>
     public static DnsAnswer Empty(byte responseCode, DnsAnswerSource source) =>
         new(responseCode, 0, 0, 0, [], [], source, Instant.Zero, Instant.Never);
-
-    /// <summary>The same answer, as stored at another time, for the cache.</summary>
-    public DnsAnswer StoredAt(Instant stored, Instant expires) =>
-        new(ResponseCode, AnswerCount, AuthorityCount, AdditionalCount, Records, TtlOffsets, Source, stored, expires);
 }

@@ -21,6 +21,9 @@ internal static class HostFamilyProbe
             v6Address || HasDefaultRouteV6(ReadOrEmpty("/proc/net/ipv6_route")));
     }
 
+    /// <summary>Whether the host routes IPv6 beyond itself: what networking mode <c>auto</c> follows.</summary>
+    public static bool HasIpv6DefaultRoute() => HasDefaultRouteV6(ReadOrEmpty("/proc/net/ipv6_route"));
+
     /// <summary>A line of /proc/net/route with destination and mask 0, up.</summary>
     public static bool HasDefaultRouteV4(string table)
     {

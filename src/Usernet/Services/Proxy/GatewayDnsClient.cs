@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Usernet.Platform;
@@ -17,6 +16,9 @@ namespace Usernet.Services.Proxy;
 internal sealed class GatewayDnsClient(EventLoop loop, DnsResolver resolver, bool ipv4, bool ipv6) : IProxyNameResolver
 {
     private static readonly IpEndpoint Self = new(Ipv4Address.Loopback, 0);
+
+    /// <summary>Where an answer known at once is written: used on the loop thread only, and read before the next.</summary>
+    private readonly byte[] _response = new byte[DnsResponseWriter.TcpLimit];
 
     public async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancel)
     {
@@ -52,23 +54,15 @@ internal sealed class GatewayDnsClient(EventLoop loop, DnsResolver resolver, boo
 
     private Task<(byte, IPAddress[])> QueryAsync(string name, ushort type, CancellationToken cancel)
     {
-        byte[] encoded = DnsName.Encode(name);
-        byte[] query = new byte[DnsMessage.HeaderLength + encoded.Length + 4];
-        BinaryPrimitives.WriteUInt16BigEndian(query, (ushort)Random.Shared.Next());
-        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(2), DnsMessage.FlagRecursionDesired);
-        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(4), 1);
-        encoded.CopyTo(query, DnsMessage.HeaderLength);
-        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(DnsMessage.HeaderLength + encoded.Length), type);
-        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(DnsMessage.HeaderLength + encoded.Length + 2), DnsClass.Internet);
+        byte[] query = DnsForwarder.BuildQuery((ushort)Random.Shared.Next(), DnsName.Encode(name), type, edns: false);
         var answer = new Answer();
         cancel.Register(() => answer.Result.TrySetCanceled());
         loop.Post(now =>
         {
-            var response = new byte[DnsResponseWriter.TcpLimit];
-            int length = resolver.Resolve(query, new DnsReplyTo(Self, Self, answer), response, now);
+            int length = resolver.Resolve(query, new DnsReplyTo(Self, Self, answer), _response, now);
             if (length > 0)
             {
-                answer.Send(response.AsSpan(0, length));
+                answer.Send(_response.AsSpan(0, length));
             }
             else if (length == DnsResolver.Dropped)
             {

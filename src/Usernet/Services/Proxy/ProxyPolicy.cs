@@ -54,8 +54,6 @@ internal sealed class ProxyPolicy : IDisposable
 
     public static ProxyPolicy Direct { get; } = new("proxy", null, null, NoProxyList.Empty, null, null, PortSet.None, "none");
 
-    public bool HasUpstream => Http is not null || Https is not null || Pac is not null || PacError is not null;
-
     public static ProxyPolicy Build(Settings settings, IPacHost pacHost, Func<string, string?> environment)
     {
         bool containers = settings.ContainersProxy.Mode == ProxyMode.Manual;

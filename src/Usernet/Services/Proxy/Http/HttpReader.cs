@@ -20,11 +20,7 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
 
     public Stream Stream => stream;
 
-    public int BufferedCount => _end - _start;
-
     public ReadOnlyMemory<byte> Buffered => _buffer.AsMemory(_start, _end - _start);
-
-    public void Consume(int count) => _start += count;
 
     /// <summary>Reads more into the buffer; false at the end of the stream.</summary>
     public async ValueTask<bool> FillAsync(CancellationToken cancel)

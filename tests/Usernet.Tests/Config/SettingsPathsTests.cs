@@ -52,5 +52,7 @@ public sealed class SettingsPathsTests
         var networks = HostNetwork.FromInterfaces();
         Assert.All(networks, network => Assert.NotEmpty(network.Interface));
         Assert.All(networks.Where(n => n.Interface == "lo"), n => Assert.True(n.Network.Contains(Usernet.Wire.Ipv4Address.Parse("127.0.0.1"))));
+        // Every Linux machine has lo with 127.0.0.1/8: an empty list would have passed the above.
+        Assert.Contains(networks, n => n.Interface == "lo" && n.Network.Contains(Usernet.Wire.Ipv4Address.Loopback));
     }
 }

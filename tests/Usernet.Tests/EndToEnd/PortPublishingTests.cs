@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
@@ -185,7 +184,7 @@ public sealed class PortPublishingTests : IDisposable
         try
         {
             ProcessRunner.Check(ProcessRunner.Shell($"head -c {1L << 30} /dev/urandom > {blob}", TimeSpan.FromSeconds(60)));
-            string expected = Sha256Of(blob);
+            string expected = Blob.Sha256Of(blob);
             int up = Ports.Free(), down = Ports.Free(), web = Ports.Free();
             // nginx in the guest: busybox httpd's listen backlog of 9 cannot take 200 clients at once.
             string config = Nginx.WriteConfig(_web, _web, "0.0.0.0:80", workerConnections: 1024);
@@ -195,11 +194,11 @@ public sealed class PortPublishingTests : IDisposable
             Assert.True(RunCommandTests.WaitUntil(() => session.Exec(["ss", "-Hltn"]).Stdout.Contains(":7001"), 5));
             ProcessRunner.Check(ProcessRunner.Run("socat", ["-u", $"FILE:{blob}", $"TCP:127.0.0.1:{up}"], TimeSpan.FromMinutes(2)));
             Assert.True(RunCommandTests.WaitUntil(() => new FileInfo(received).Length == 1L << 30, 30));
-            Assert.Equal(expected, Sha256Of(received));
+            Assert.Equal(expected, Blob.Sha256Of(received));
             File.Delete(received);
             // Guest to host.
             ProcessRunner.Check(ProcessRunner.Run("socat", ["-u", $"TCP:127.0.0.1:{down}", $"CREATE:{received}"], TimeSpan.FromMinutes(2)));
-            Assert.Equal(expected, Sha256Of(received));
+            Assert.Equal(expected, Blob.Sha256Of(received));
             // 200 clients at once.
             var ab = ProcessRunner.Run("ab", ["-q", "-n", "2000", "-c", "200", "-s", "30", $"http://127.0.0.1:{web}/"], TimeSpan.FromMinutes(2));
             Assert.Contains("Complete requests:      2000", ab.Stdout);
@@ -281,11 +280,5 @@ public sealed class PortPublishingTests : IDisposable
             $"sleep 1; busybox httpd -f -p {port} -h {_web} & pid=$!; sleep 4; kill $pid; sleep 600");
         Assert.True(Answers($"http://127.0.0.1:{port}/", "served from the guest"), session.Stderr);
         Assert.True(RunCommandTests.WaitUntil(() => Curl($"http://127.0.0.1:{port}/").Contains("Couldn't connect"), 10));
-    }
-
-    private static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
 }

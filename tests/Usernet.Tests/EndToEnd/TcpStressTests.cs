@@ -9,24 +9,6 @@ namespace Usernet.Tests.EndToEnd;
 /// <summary>Integrity, concurrency, flow control and resource return of guest TCP.</summary>
 public sealed class TcpStressTests
 {
-    /// <summary>A file of random bytes in /dev/shm (shared with the guest's mount namespace), and its hash.</summary>
-    private sealed class Blob : IDisposable
-    {
-        public Blob(long size)
-        {
-            Path = $"/dev/shm/usernet-test-blob-{Guid.NewGuid():N}";
-            ProcessRunner.Check(ProcessRunner.Shell($"head -c {size} /dev/urandom > {Path}", TimeSpan.FromSeconds(60)));
-            using var stream = File.OpenRead(Path);
-            Sha256 = Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
-        }
-
-        public string Path { get; }
-
-        public string Sha256 { get; }
-
-        public void Dispose() => File.Delete(Path);
-    }
-
     [Fact]
     public void OneGibibyteEachWayArrivesIntact()
     {
@@ -44,7 +26,7 @@ public sealed class TcpStressTests
             WaitForListener(up);
             ProcessRunner.Check(session.Shell($"socat -u FILE:{blob.Path} TCP:192.168.65.254:{up}", TimeSpan.FromMinutes(3)));
             Assert.True(receiver.WaitForExit(TimeSpan.FromMinutes(1)));
-            Assert.Equal(blob.Sha256, Sha256Of(received));
+            Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
             File.Delete(received);
 
             // Host to guest.
@@ -53,18 +35,12 @@ public sealed class TcpStressTests
             WaitForListener(down);
             ProcessRunner.Check(session.Shell($"socat -u TCP:192.168.65.254:{down} CREATE:{received}", TimeSpan.FromMinutes(3)));
             Assert.True(sender.WaitForExit(TimeSpan.FromSeconds(30)));
-            Assert.Equal(blob.Sha256, Sha256Of(received));
+            Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
         }
         finally
         {
             File.Delete(received);
         }
-    }
-
-    private static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
 
     [Fact]
@@ -115,7 +91,7 @@ public sealed class TcpStressTests
             string clients = string.Join(" & ", Enumerable.Range(0, 32).Select(_ => $"socat -u FILE:{blob.Path} TCP:192.168.65.254:{port}"));
             ProcessRunner.Check(session.Shell($"{clients} & wait", TimeSpan.FromMinutes(3)));
             Assert.True(RunCommandTests.WaitUntil(() => Directory.GetFiles(results).Count(f => new FileInfo(f).Length == 32L << 20) == 32, 30));
-            var hashes = Directory.GetFiles(results).Select(Sha256Of).ToList();
+            var hashes = Directory.GetFiles(results).Select(Blob.Sha256Of).ToList();
             Assert.Equal(32, hashes.Count);
             Assert.All(hashes, hash => Assert.Equal(blob.Sha256, hash));
             Usernet.Platform.Interop.Libc.Kill(server.Id, Usernet.Platform.Interop.Libc.SIGTERM);
@@ -160,8 +136,13 @@ public sealed class TcpStressTests
         var tcp = session.Stats().GetProperty("tcp");
         long fromGuest = tcp.GetProperty("bytesFromGuest").GetInt64();
         long rssAfter = RssKiB(session.UsernetPid);
+        bool senderWasRunning = !sender.HasExited;
         Usernet.Platform.Interop.Libc.Kill(sender.Id, Usernet.Platform.Interop.Libc.SIGKILL);
         await stop.CancelAsync();
+        // The connection carried data and the sender was still held back, not finished or failed.
+        Assert.True(senderWasRunning, "the guest's sender had ended");
+        Assert.True(Interlocked.Read(ref read) > 0, "the slow reader got nothing");
+        Assert.True(fromGuest >= 64 * 1024, $"only {fromGuest} bytes came from the guest");
         // The guest could send no more than the host socket buffers hold, and Usernet kept none of it.
         Assert.True(fromGuest < 32L << 20, $"{fromGuest} bytes passed a reader that took {Interlocked.Read(ref read)}");
         Assert.True(rssAfter - rssBefore < 16 * 1024, $"RSS grew from {rssBefore} KiB to {rssAfter} KiB");

@@ -226,6 +226,9 @@ public sealed class UdpIcmpTests
         var stats = session.Stats();
         Assert.True(GuestSession.Drop(stats, "icmpUnsupported") >= 500, stats.ToString());
         Assert.True(stats.GetProperty("udp").GetProperty("flows").GetInt32() >= 1);
+        // The closed ports' unreachables came back to the guest, the flood of them held back by the rate limit.
+        Assert.True(stats.GetProperty("udp").GetProperty("icmpErrorsRelayed").GetInt64() >= 1, stats.ToString());
+        Assert.True(GuestSession.Drop(stats, "icmpRateLimited") >= 1, stats.ToString());
         Assert.Equal(0, stats.GetProperty("loopFaults").GetInt64());
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Usernet.Tests.EndToEnd;
@@ -43,7 +41,7 @@ public sealed class VmTests : IClassFixture<VmImage>, IDisposable
     public void AVmOnTheTcpSocketNetdevGetsALeaseAndPingsTheGatewayAndTheHost()
     {
         TestEnvironment.RequireRoot();
-        int port = FreeTcpPort();
+        int port = Ports.Free();
         var serve = BootOneVm(["--listen-qemu", $"tcp:127.0.0.1:{port}"], $"socket,id=net0,connect=127.0.0.1:{port}",
             $"qemu tcp:127.0.0.1:{port} #1 from 127.0.0.1:");
         AssertLinkClosed(serve);
@@ -151,13 +149,6 @@ public sealed class VmTests : IClassFixture<VmImage>, IDisposable
     private static string[] PingOptions(int mtu, params string[] targets) => [$"vmtest.mtu={mtu}", $"vmtest.ping={string.Join(',', targets)}"];
 
     /// <summary>A port that was free a moment ago; serve fails clearly in the unlikely case it is taken now.</summary>
-    private static int FreeTcpPort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
-
     private static void AssertLeaseAndPings(QemuVm vm, string address, int mtu, params string[] targets)
     {
         Assert.Equal(address, AssertLease(vm, mtu));

@@ -159,33 +159,26 @@ internal sealed partial class NetworkStack
         Ipv4Address source, Ipv4Address destination, byte protocol, int payloadLength,
         MacAddress? destinationMac = null, bool dontFragment = true, byte timeToLive = 64)
     {
-        int mtu;
         MacAddress mac;
         if (destinationMac is { } explicitMac)
         {
             mac = explicitMac;
-            mtu = Options.Mtu ?? StreamLink.VmMtu;
-            if (Neighbours.TryGet(destination, out var known))
-            {
-                mtu = Options.MtuFor(known.Link);
-            }
         }
         else if (destination.IsBroadcast || destination == Options.SubnetBroadcast)
         {
             mac = MacAddress.Broadcast;
-            mtu = Options.Mtu ?? StreamLink.VmMtu;
         }
         else if (Neighbours.TryGet(destination, out var neighbour))
         {
             mac = neighbour.Mac;
-            mtu = Options.MtuFor(neighbour.Link);
         }
         else
         {
             // Held (as the kernel holds it) and sent when the ARP reply names the MAC.
             mac = MacAddress.Zero;
-            mtu = Options.Mtu ?? StreamLink.VmMtu;
         }
+        // The same MTU the guest's TCP segments were sized for (see MtuTowards).
+        int mtu = MtuTowards(destination);
         ushort identification = _nextIdentification++;
         int packetLength = Ipv4Packet.MinHeaderLength + payloadLength;
         if (packetLength > mtu)

@@ -136,24 +136,21 @@ internal sealed partial class NetworkStack
         byte hopLimit = 64, FrameLink? link = null, bool mayFragment = false)
     {
         MacAddress mac;
-        int mtu;
         if (destination.IsMulticast)
         {
-            mac = new MacAddress(0x3333_0000_0000UL | (uint)destination.Value);
-            mtu = link is not null ? Options.MtuFor(link) : Options.Mtu ?? StreamLink.VmMtu;
+            mac = MacAddress.ForIpv6Multicast(destination);
         }
         else if (Neighbours.TryGet(destination, out var neighbour))
         {
             mac = neighbour.Mac;
-            mtu = Options.MtuFor(neighbour.Link);
             link ??= neighbour.Link;
         }
         else
         {
             // Held and sent when the neighbour advertisement names the MAC.
             mac = MacAddress.Zero;
-            mtu = Options.Mtu ?? StreamLink.VmMtu;
         }
+        int mtu = link is not null ? Options.MtuFor(link) : MtuTowards(destination);
         int packetLength = Ipv6Packet.HeaderLength + payloadLength;
         if (packetLength > mtu)
         {

@@ -141,7 +141,7 @@ internal sealed partial class NetworkStack
         Span<byte> frame = _solicitTx;
         var destination = target.SolicitedNode;
         var source = Options.GatewayLinkLocal;
-        EthernetFrame.WriteHeader(frame, new MacAddress(0x3333_0000_0000UL | (uint)destination.Value), Mac, EtherType.Ipv6);
+        EthernetFrame.WriteHeader(frame, MacAddress.ForIpv6Multicast(destination), Mac, EtherType.Ipv6);
         Span<byte> packet = frame[EthernetFrame.HeaderLength..];
         Ipv6Packet.WriteHeader(packet, source, destination, IpProtocol.Icmpv6, Length, 255);
         Span<byte> message = packet[Ipv6Packet.HeaderLength..(Ipv6Packet.HeaderLength + Length)];

@@ -10,6 +10,9 @@ internal readonly record struct MacAddress(ulong Value)
     public static readonly MacAddress Broadcast = new(0xFFFF_FFFF_FFFF);
     public static readonly MacAddress Zero = new(0);
 
+    /// <summary>The MAC an IPv6 multicast group maps to: 33:33 and the group's last 32 bits (RFC 2464 §7).</summary>
+    public static MacAddress ForIpv6Multicast(Ipv6Address group) => new(0x3333_0000_0000UL | (uint)group.Value);
+
     public static MacAddress Read(ReadOnlySpan<byte> source) =>
         new(((ulong)BinaryPrimitives.ReadUInt16BigEndian(source) << 32) | BinaryPrimitives.ReadUInt32BigEndian(source[2..]));
 

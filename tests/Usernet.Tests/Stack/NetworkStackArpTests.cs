@@ -92,4 +92,20 @@ public sealed class NetworkStackArpTests
         Assert.False(harness.Stack.Neighbours.TryGet(TestFrames.Guest, out _));
         Assert.True(harness.Stack.Neighbours.TryGet(otherGuest, out _));
     }
+
+    [Fact]
+    public void APacketHeldForArpIsSizedByTheLinkItWillGoOut()
+    {
+        // One TAP with MTU 65520: the guest's TCP is offered segments that large before it has
+        // said its MAC, so a packet that size must not be refused for a 1500-byte default.
+        var harness = new StackHarness(linkMtu: 65520);
+        harness.Sent.AttachedLinks.Add(harness.Link);
+        // Held, not sent (false): what goes out is the ARP request for the guest.
+        Assert.False(harness.Stack.SendIpv4(TestFrames.Gateway, TestFrames.Guest, IpProtocol.Udp, 9000));
+        Assert.Equal(1, harness.Stack.PendingResolution.DestinationCount);
+        Assert.Single(harness.Sent.Take());
+
+        var frames = harness.Answer(TestFrames.ArpRequest(TestFrames.GuestMac, TestFrames.Guest, TestFrames.Gateway));
+        Assert.Contains(frames, frame => frame.Length == EthernetFrame.HeaderLength + Ipv4Packet.MinHeaderLength + 9000);
+    }
 }

@@ -53,7 +53,7 @@ internal static class TestFrames
         MacAddress source, Ipv6Address sourceIp, Ipv6Address destinationIp, byte nextHeader, ReadOnlySpan<byte> payload, byte hopLimit = 64)
     {
         byte[] frame = new byte[EthernetFrame.HeaderLength + Ipv6Packet.HeaderLength + payload.Length];
-        var destination = destinationIp.IsMulticast ? new MacAddress(0x3333_0000_0000UL | (uint)destinationIp.Value) : StackMac;
+        var destination = destinationIp.IsMulticast ? MacAddress.ForIpv6Multicast(destinationIp) : StackMac;
         EthernetFrame.WriteHeader(frame, destination, source, EtherType.Ipv6);
         var packet = frame.AsSpan(EthernetFrame.HeaderLength);
         Ipv6Packet.WriteHeader(packet, sourceIp, destinationIp, nextHeader, payload.Length, hopLimit);

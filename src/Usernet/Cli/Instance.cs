@@ -159,7 +159,7 @@ internal sealed class Instance : IAsyncDisposable
     private System.Net.IPAddress? MapDirect(System.Net.IPAddress address)
     {
         var stack = _options.Stack;
-        var ours = IpAddress.FromIPAddress(address);
+        var ours = address.ToIpAddress();
         bool loopbackAllowed = _options.Tcp.HostLoopback;
         if (ours == stack.Host || ours == stack.HostV6)
         {

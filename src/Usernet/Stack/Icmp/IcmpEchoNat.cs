@@ -8,7 +8,7 @@ namespace Usernet.Stack.Icmp;
 /// Ping from guests to anywhere, through the host's ICMP sockets: each guest (address, echo
 /// identifier) gets a socket whose replies come back with the guest's identifier restored.
 /// Time-exceeded and unreachable errors are relayed too, so traceroute -I and mtr show the
-/// path. Flows age out like UDP's.
+/// path. Flows age out like UDP's, in a <see cref="FlowTable{TKey, TFlow}"/>.
 /// </summary>
 internal sealed class IcmpEchoNat : IIpTransport
 {
@@ -16,10 +16,7 @@ internal sealed class IcmpEchoNat : IIpTransport
 
     private readonly NetworkStack _stack;
     private readonly IHostDatagramFactory _factory;
-    private readonly TimeSpan _idleTimeout;
-    private readonly Dictionary<(IpAddress Guest, ushort Id), EchoFlow> _flows = new();
-    private readonly LinkedList<EchoFlow> _byAge = new();
-    private readonly LoopTimer _expiry;
+    private readonly FlowTable<(IpAddress Guest, ushort Id), EchoFlow> _flows;
     private readonly byte[] _quote = new byte[Ipv4Packet.MinHeaderLength + IcmpV4Message.HeaderLength];
     private bool _unavailableLogged;
 
@@ -27,8 +24,7 @@ internal sealed class IcmpEchoNat : IIpTransport
     {
         _stack = stack;
         _factory = factory;
-        _idleTimeout = idleTimeout;
-        _expiry = timers.Create(Expire);
+        _flows = new FlowTable<(IpAddress Guest, ushort Id), EchoFlow>(MaxFlows, idleTimeout, timers, OnFlowEnded);
     }
 
     public long EchoesSent { get; private set; }
@@ -57,8 +53,6 @@ internal sealed class IcmpEchoNat : IIpTransport
             Refuse(packet, now);
             return;
         }
-        flow.LastActivity = now;
-        Touch(flow);
         var destination = packet.Destination;
         if (destination == _stack.Options.HostOf(destination))
         {
@@ -102,66 +96,31 @@ internal sealed class IcmpEchoNat : IIpTransport
 
     private EchoFlow? FlowFor(IpAddress guest, ushort id, Instant now)
     {
-        if (_flows.TryGetValue((guest, id), out var flow))
+        if (_flows.TryGet((guest, id), now, out var flow))
         {
             return flow;
         }
-        if (_flows.Count >= MaxFlows)
-        {
-            Close(_byAge.First!.Value);
-        }
-        flow = new EchoFlow(this, guest, id) { LastActivity = now };
+        flow = new EchoFlow(this, guest, id);
         flow.Socket = _factory.OpenPing(guest, flow);
         if (flow.Socket is null)
         {
             return null;
         }
-        _flows[(guest, id)] = flow;
-        _byAge.AddLast(flow.Node);
-        _expiry.ScheduleNoLaterThan(now + _idleTimeout);
+        _flows.Add((guest, id), flow, now);
         return flow;
     }
 
-    public void Touch(EchoFlow flow)
-    {
-        if (flow.Node.List is not null && flow.Node != _byAge.Last)
-        {
-            _byAge.Remove(flow.Node);
-            _byAge.AddLast(flow.Node);
-        }
-    }
+    /// <summary>Counts a use of the flow (a reply from the host) for its idle timeout.</summary>
+    public void Touch(EchoFlow flow, Instant now) => _flows.Touch((flow.Guest, flow.Id), now);
 
-    private void Expire(Instant now)
+    private static void OnFlowEnded(EchoFlow flow, FlowEnd end)
     {
-        while (_byAge.First is { } oldest && oldest.Value.LastActivity + _idleTimeout <= now)
-        {
-            Close(oldest.Value);
-        }
-        if (_byAge.First is { } next)
-        {
-            _expiry.Schedule(next.Value.LastActivity + _idleTimeout);
-        }
-    }
-
-    /// <summary>Closes the echo sockets of a guest that went away.</summary>
-    public void CloseGuest(IpAddress guest)
-    {
-        foreach (var flow in _flows.Values.Where(f => f.Guest == guest).ToList())
-        {
-            Close(flow);
-        }
-    }
-
-    private void Close(EchoFlow flow)
-    {
-        _flows.Remove((flow.Guest, flow.Id));
-        if (flow.Node.List is not null)
-        {
-            _byAge.Remove(flow.Node);
-        }
         flow.Socket?.Close();
         flow.Socket = null;
     }
+
+    /// <summary>Closes the echo sockets of a guest that went away.</summary>
+    public void CloseGuest(IpAddress guest) => _flows.CloseWhere(key => key.Guest == guest);
 
     /// <summary>Where an echo reply is received: the ICMP area of the next frame of the flow's family.</summary>
     public Span<byte> ReceiveBuffer(EchoFlow flow) => _stack.IpPayload(flow.Guest)[..(65535 - Ipv4Packet.MinHeaderLength)];
@@ -238,39 +197,4 @@ internal sealed class IcmpEchoNat : IIpTransport
         echo6.FillChecksum(InternetChecksum.PseudoHeaderV6(flow.Guest.V6, to.V6, IpProtocol.Icmpv6, Icmpv6Message.HeaderLength));
         _stack.SendIcmpv6Error(error.Type, error.Code, error.Type == Icmpv6Type.PacketTooBig ? error.Info : 0, quote6, offender.V6, now);
     }
-}
-
-/// <summary>One guest (address, echo identifier) and its host ICMP socket.</summary>
-internal sealed class EchoFlow : IHostDatagramEvents
-{
-    private readonly IcmpEchoNat _nat;
-
-    public EchoFlow(IcmpEchoNat nat, IpAddress guest, ushort id)
-    {
-        _nat = nat;
-        Guest = guest;
-        Id = id;
-        Node = new LinkedListNode<EchoFlow>(this);
-    }
-
-    public IpAddress Guest { get; }
-
-    public ushort Id { get; }
-
-    public IHostDatagramSocket? Socket { get; set; }
-
-    public Instant LastActivity { get; set; }
-
-    public LinkedListNode<EchoFlow> Node { get; }
-
-    public Span<byte> ReceiveBuffer => _nat.ReceiveBuffer(this);
-
-    public void OnHostDatagram(IpEndpoint source, int length, Instant now)
-    {
-        LastActivity = now;
-        _nat.Touch(this);
-        _nat.DeliverReply(this, source.Address, length);
-    }
-
-    public void OnHostIcmpError(in HostIcmpError error, Instant now) => _nat.RelayError(this, error, now);
 }

@@ -4,17 +4,15 @@ using Usernet.Wire;
 namespace Usernet.Stack.Udp;
 
 /// <summary>
-/// UDP from guests to anywhere, through host sockets. Flows are kept in least-recently-used
-/// order: one idle past the timeout is closed, and when the table is full the oldest is
-/// evicted (and counted), so bursts of DNS or NTP from fresh source ports never exhaust fds.
+/// UDP from guests to anywhere, through host sockets: one per guest (address, port), in a
+/// <see cref="FlowTable{TKey, TFlow}"/> that closes the idle and, when full, the least
+/// recently used, counting both.
 /// </summary>
 internal sealed class UdpNat : IIpTransport
 {
     private readonly NetworkStack _stack;
     private readonly IHostDatagramFactory _factory;
-    private readonly Dictionary<IpEndpoint, UdpFlow> _flows = new();
-    private readonly LinkedList<UdpFlow> _byAge = new();
-    private readonly LoopTimer _expiry;
+    private readonly FlowTable<IpEndpoint, UdpFlow> _flows;
     private readonly byte[] _quote = new byte[Ipv4Packet.MinHeaderLength + UdpDatagram.HeaderLength];
 
     public UdpNat(NetworkStack stack, TimerQueue timers, IHostDatagramFactory factory, UdpOptions options)
@@ -22,7 +20,7 @@ internal sealed class UdpNat : IIpTransport
         _stack = stack;
         _factory = factory;
         Options = options;
-        _expiry = timers.Create(Expire);
+        _flows = new FlowTable<IpEndpoint, UdpFlow>(options.MaxFlows, options.IdleTimeout, timers, OnFlowEnded);
     }
 
     public UdpOptions Options { get; }
@@ -63,8 +61,6 @@ internal sealed class UdpNat : IIpTransport
         {
             return;
         }
-        flow.LastActivity = now;
-        Touch(flow);
         Counters.DatagramsFromGuest++;
         Counters.BytesFromGuest += udp.Payload.Length;
         // We are a router: the guest's TTL arrives here one less (RFC 1812 §5.3.1).
@@ -105,58 +101,34 @@ internal sealed class UdpNat : IIpTransport
 
     private UdpFlow? FlowFor(IpEndpoint guest, Instant now)
     {
-        if (_flows.TryGetValue(guest, out var flow))
+        if (_flows.TryGet(guest, now, out var flow))
         {
             return flow;
         }
-        if (_flows.Count >= Options.MaxFlows)
-        {
-            Counters.FlowsEvicted++;
-            Close(_byAge.First!.Value);
-        }
-        flow = new UdpFlow(this, guest) { LastActivity = now };
+        flow = new UdpFlow(this, guest);
         flow.Socket = _factory.OpenUdp(guest.Address, flow);
         if (flow.Socket is null)
         {
             Counters.SocketFailures++;
             return null;
         }
-        _flows[guest] = flow;
-        _byAge.AddLast(flow.Node);
+        _flows.Add(guest, flow, now);
         Counters.FlowsOpened++;
-        _expiry.ScheduleNoLaterThan(now + Options.IdleTimeout);
         return flow;
     }
 
-    /// <summary>Moves a flow to the young end of the age order.</summary>
-    public void Touch(UdpFlow flow)
-    {
-        if (flow.Node.List is not null && flow.Node != _byAge.Last)
-        {
-            _byAge.Remove(flow.Node);
-            _byAge.AddLast(flow.Node);
-        }
-    }
+    /// <summary>Counts a use of the flow (a reply from the host) for its idle timeout.</summary>
+    public void Touch(UdpFlow flow, Instant now) => _flows.Touch(flow.Guest, now);
 
-    private void Expire(Instant now)
+    private void OnFlowEnded(UdpFlow flow, FlowEnd end)
     {
-        while (_byAge.First is { } oldest && oldest.Value.LastActivity + Options.IdleTimeout <= now)
+        if (end == FlowEnd.Evicted)
+        {
+            Counters.FlowsEvicted++;
+        }
+        else if (end == FlowEnd.Expired)
         {
             Counters.FlowsExpired++;
-            Close(oldest.Value);
-        }
-        if (_byAge.First is { } next)
-        {
-            _expiry.Schedule(next.Value.LastActivity + Options.IdleTimeout);
-        }
-    }
-
-    private void Close(UdpFlow flow)
-    {
-        _flows.Remove(flow.Guest);
-        if (flow.Node.List is not null)
-        {
-            _byAge.Remove(flow.Node);
         }
         flow.Socket?.Close();
         flow.Socket = null;
@@ -254,11 +226,5 @@ internal sealed class UdpNat : IIpTransport
     }
 
     /// <summary>Closes every flow of a guest that went away.</summary>
-    public void CloseGuest(IpAddress guest)
-    {
-        foreach (var flow in _flows.Values.Where(f => f.Guest.Address == guest).ToList())
-        {
-            Close(flow);
-        }
-    }
+    public void CloseGuest(IpAddress guest) => _flows.CloseWhere(flow => flow.Address == guest);
 }

@@ -65,7 +65,7 @@ internal sealed partial class NetworkStack
     /// source: never about an ICMPv6 error, a multicast destination or an unspecified source
     /// (RFC 4443 §2.4(e)), quoting as much as fits in the minimum MTU, rate limited.
     /// </summary>
-    public void SendIcmpv6Error(byte type, byte code, uint word, ReadOnlySpan<byte> offending, Ipv6Address from, Instant now)
+    private void SendIcmpv6Error(byte type, byte code, uint word, ReadOnlySpan<byte> offending, Ipv6Address from, Instant now)
     {
         if (offending.Length < Ipv6Packet.HeaderLength)
         {

@@ -17,7 +17,6 @@ internal sealed class IcmpEchoNat : IIpTransport
     private readonly NetworkStack _stack;
     private readonly IHostDatagramFactory _factory;
     private readonly FlowTable<(IpAddress Guest, ushort Id), EchoFlow> _flows;
-    private readonly byte[] _quote = new byte[Ipv4Packet.MinHeaderLength + IcmpV4Message.HeaderLength];
     private bool _unavailableLogged;
 
     public IcmpEchoNat(NetworkStack stack, TimerQueue timers, IHostDatagramFactory factory, TimeSpan idleTimeout)
@@ -66,10 +65,8 @@ internal sealed class IcmpEchoNat : IIpTransport
         }
         else if (result == HostSendResult.Unreachable)
         {
-            var error = packet.IsV4
-                ? new HostIcmpError(IcmpV4Type.DestinationUnreachable, IcmpV4Code.HostUnreachable, _stack.Options.Gateway, new IpEndpoint(packet.Destination, 0), 0, icmp.SequenceNumber)
-                : new HostIcmpError(Icmpv6Type.DestinationUnreachable, Icmpv6Code.AddressUnreachable, _stack.Options.GatewayV6, new IpEndpoint(packet.Destination, 0), 0, icmp.SequenceNumber);
-            RelayError(flow, error, now);
+            ErrorsRelayed++;
+            _stack.SendIcmpError(IcmpError.HostUnreachable(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
         }
     }
 
@@ -82,16 +79,7 @@ internal sealed class IcmpEchoNat : IIpTransport
             _unavailableLogged = true;
             Log.Warn($"ping to addresses outside the guest network is unavailable: {reason}");
         }
-        if (packet.IsV4)
-        {
-            _stack.SendIcmpV4Error(IcmpV4Type.DestinationUnreachable, IcmpV4Code.AdministrativelyProhibited, 0,
-                new Ipv4Packet(packet.Packet), _stack.Options.Gateway, now);
-        }
-        else
-        {
-            _stack.SendIcmpv6Error(Icmpv6Type.DestinationUnreachable, Icmpv6Code.AdministrativelyProhibited, 0,
-                packet.Packet, _stack.Options.GatewayV6, now);
-        }
+        _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
     }
 
     private EchoFlow? FlowFor(IpAddress guest, ushort id, Instant now)
@@ -159,7 +147,7 @@ internal sealed class IcmpEchoNat : IIpTransport
         _stack.SendIpv6(from.V6, flow.Guest.V6, IpProtocol.Icmpv6, length, mayFragment: true);
     }
 
-    /// <summary>An ICMP error about the guest's echo request, quoting it as the guest sent it.</summary>
+    /// <summary>An ICMP error about the guest's echo request, quoting its header as the guest sent it.</summary>
     public void RelayError(EchoFlow flow, in HostIcmpError error, Instant now)
     {
         var destination = error.OriginalDestination.Address;
@@ -170,31 +158,20 @@ internal sealed class IcmpEchoNat : IIpTransport
         var to = destination.IsLoopback ? _stack.Options.HostOf(destination) : destination;
         var offender = error.Offender.IsLoopback ? _stack.Options.HostOf(error.Offender) : error.Offender;
         ErrorsRelayed++;
+        Span<byte> head = stackalloc byte[IcmpV4Message.HeaderLength];
+        byte protocol;
         if (flow.Guest.IsV4)
         {
-            Span<byte> quote = _quote;
-            Ipv4Packet.WriteHeader(quote, flow.Guest.V4, to.V4, IpProtocol.Icmp, IcmpV4Message.HeaderLength, 0);
-            var echo = new IcmpV4Message(quote[Ipv4Packet.MinHeaderLength..])
-            {
-                Type = IcmpV4Type.EchoRequest,
-                Code = 0,
-                Identifier = flow.Id,
-                SequenceNumber = error.QuotedSequence,
-            };
+            var echo = new IcmpV4Message(head) { Type = IcmpV4Type.EchoRequest, Code = 0, Identifier = flow.Id, SequenceNumber = error.QuotedSequence };
             echo.FillChecksum();
-            _stack.SendIcmpV4Error(error.Type, error.Code, 0, new Ipv4Packet(quote), offender.V4, now);
-            return;
+            protocol = IpProtocol.Icmp;
         }
-        Span<byte> quote6 = stackalloc byte[Ipv6Packet.HeaderLength + Icmpv6Message.HeaderLength];
-        Ipv6Packet.WriteHeader(quote6, flow.Guest.V6, to.V6, IpProtocol.Icmpv6, Icmpv6Message.HeaderLength, 64);
-        var echo6 = new Icmpv6Message(quote6[Ipv6Packet.HeaderLength..])
+        else
         {
-            Type = Icmpv6Type.EchoRequest,
-            Code = 0,
-            Identifier = flow.Id,
-            SequenceNumber = error.QuotedSequence,
-        };
-        echo6.FillChecksum(InternetChecksum.PseudoHeaderV6(flow.Guest.V6, to.V6, IpProtocol.Icmpv6, Icmpv6Message.HeaderLength));
-        _stack.SendIcmpv6Error(error.Type, error.Code, error.Type == Icmpv6Type.PacketTooBig ? error.Info : 0, quote6, offender.V6, now);
+            var echo = new Icmpv6Message(head) { Type = Icmpv6Type.EchoRequest, Code = 0, Identifier = flow.Id, SequenceNumber = error.QuotedSequence };
+            echo.FillChecksum(InternetChecksum.PseudoHeaderV6(flow.Guest.V6, to.V6, IpProtocol.Icmpv6, Icmpv6Message.HeaderLength));
+            protocol = IpProtocol.Icmpv6;
+        }
+        _stack.SendIcmpError(new IcmpError(error.Type, error.Code, error.Info), flow.Guest, to, protocol, head, offender, now);
     }
 }

@@ -16,7 +16,6 @@ internal sealed class TcpTransport : IIpTransport
     private readonly TimerQueue _timers;
     private readonly Dictionary<TcpFlowKey, TcpConnection> _flows = new();
     private readonly List<TcpConnection> _ackQueue = new();
-    private readonly byte[] _quote = new byte[Ipv4Packet.MinHeaderLength + 8];
 
     public TcpTransport(NetworkStack stack, TimerQueue timers, ITcpHostConnector connector, TcpOptions options)
     {
@@ -235,37 +234,18 @@ internal sealed class TcpTransport : IIpTransport
 
     /// <summary>
     /// ICMP unreachable for a connection the host could not open, quoting what the guest's SYN
-    /// would have looked like (its header and first 8 bytes: ports and sequence).
+    /// looked like: its ports and sequence number, the first 8 bytes of its header.
     /// </summary>
     public void SendUnreachable(TcpConnection connection, TcpHostError error, Instant now)
     {
         var key = connection.Key;
-        if (!key.Guest.Address.IsV4)
-        {
-            SendUnreachableV6(connection, error, now);
-            return;
-        }
-        Span<byte> quote = _quote;
-        Ipv4Packet.WriteHeader(quote, key.Guest.Address.V4, key.Remote.Address.V4, IpProtocol.Tcp, 8, 0);
-        var tcp = quote[Ipv4Packet.MinHeaderLength..];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp, key.Guest.Port);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], key.Remote.Port);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], connection.GuestInitialSequence.Value);
-        byte code = error == TcpHostError.NetUnreachable ? IcmpV4Code.NetUnreachable : IcmpV4Code.HostUnreachable;
-        _stack.SendIcmpV4Error(IcmpV4Type.DestinationUnreachable, code, 0, new Ipv4Packet(quote), _stack.Options.Gateway, now);
-    }
-
-    private void SendUnreachableV6(TcpConnection connection, TcpHostError error, Instant now)
-    {
-        var key = connection.Key;
-        Span<byte> quote = stackalloc byte[Ipv6Packet.HeaderLength + 8];
-        Ipv6Packet.WriteHeader(quote, key.Guest.Address.V6, key.Remote.Address.V6, IpProtocol.Tcp, 8, 64);
-        var tcp = quote[Ipv6Packet.HeaderLength..];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp, key.Guest.Port);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], key.Remote.Port);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], connection.GuestInitialSequence.Value);
-        byte code = error == TcpHostError.NetUnreachable ? Icmpv6Code.NoRoute : Icmpv6Code.AddressUnreachable;
-        _stack.SendIcmpv6Error(Icmpv6Type.DestinationUnreachable, code, 0, quote, _stack.Options.GatewayV6, now);
+        var family = key.Guest.Address;
+        Span<byte> head = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(head, key.Guest.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(head[2..], key.Remote.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(head[4..], connection.GuestInitialSequence.Value);
+        var icmp = error == TcpHostError.NetUnreachable ? IcmpError.NetUnreachable(family) : IcmpError.HostUnreachable(family);
+        _stack.SendIcmpError(icmp, key.Guest.Address, key.Remote.Address, IpProtocol.Tcp, head, _stack.Options.GatewayOf(family), now);
     }
 
     /// <summary>

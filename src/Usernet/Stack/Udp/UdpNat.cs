@@ -13,7 +13,6 @@ internal sealed class UdpNat : IIpTransport
     private readonly NetworkStack _stack;
     private readonly IHostDatagramFactory _factory;
     private readonly FlowTable<IpEndpoint, UdpFlow> _flows;
-    private readonly byte[] _quote = new byte[Ipv4Packet.MinHeaderLength + UdpDatagram.HeaderLength];
 
     public UdpNat(NetworkStack stack, TimerQueue timers, IHostDatagramFactory factory, UdpOptions options)
     {
@@ -53,7 +52,7 @@ internal sealed class UdpNat : IIpTransport
         if (Route(destination) is not { } target)
         {
             _stack.Counters.Drop(DropReason.UdpNoService);
-            SendError(new IpEndpoint(packet.Source, udp.SourcePort), destination, ErrorKind.PortUnreachable, packet.Destination, 0, now);
+            _stack.SendIcmpError(IcmpError.PortUnreachable(packet.Source), packet, packet.Destination, now);
             return;
         }
         var flow = FlowFor(new IpEndpoint(packet.Source, udp.SourcePort), now);
@@ -73,10 +72,10 @@ internal sealed class UdpNat : IIpTransport
         {
             case HostSendResult.TooBig:
                 Counters.TooBig++;
-                SendError(flow.Guest, destination, ErrorKind.TooBig, gateway, (uint)mtu, now);
+                _stack.SendIcmpError(IcmpError.TooBig(gateway, mtu), packet, gateway, now);
                 break;
             case HostSendResult.Unreachable:
-                SendError(flow.Guest, destination, ErrorKind.HostUnreachable, gateway, 0, now);
+                _stack.SendIcmpError(IcmpError.HostUnreachable(gateway), packet, gateway, now);
                 break;
             case HostSendResult.Dropped:
                 Counters.SendDropped++;
@@ -150,7 +149,10 @@ internal sealed class UdpNat : IIpTransport
         _stack.FinishUdp(from, flow.Guest, length);
     }
 
-    /// <summary>An ICMP error the host got about one of the flow's datagrams, passed on to the guest.</summary>
+    /// <summary>
+    /// An ICMP error the host got about one of the flow's datagrams, passed on to the guest,
+    /// quoting the UDP header it sent (all traceroute needs to match it).
+    /// </summary>
     public void RelayIcmpError(UdpFlow flow, in HostIcmpError error, Instant now)
     {
         var original = error.OriginalDestination;
@@ -161,68 +163,9 @@ internal sealed class UdpNat : IIpTransport
             return;
         }
         Counters.IcmpErrorsRelayed++;
-        if (flow.Guest.Address.IsV4)
-        {
-            SendErrorV4(flow.Guest, destination, error.Type, error.Code, offender.V4, error.Info, now);
-        }
-        else
-        {
-            SendErrorV6(flow.Guest, destination, error.Type, error.Code, offender.V6, error.Info, now);
-        }
-    }
-
-    private enum ErrorKind
-    {
-        PortUnreachable,
-        HostUnreachable,
-        TooBig,
-    }
-
-    /// <summary>An error the NAT itself raises, in the guest's family.</summary>
-    private void SendError(IpEndpoint guest, IpEndpoint destination, ErrorKind kind, IpAddress from, uint info, Instant now)
-    {
-        if (guest.Address.IsV4)
-        {
-            var (type, code) = kind switch
-            {
-                ErrorKind.PortUnreachable => (IcmpV4Type.DestinationUnreachable, IcmpV4Code.PortUnreachable),
-                ErrorKind.HostUnreachable => (IcmpV4Type.DestinationUnreachable, IcmpV4Code.HostUnreachable),
-                _ => (IcmpV4Type.DestinationUnreachable, IcmpV4Code.FragmentationNeeded),
-            };
-            SendErrorV4(guest, destination, type, code, from.V4, info, now);
-        }
-        else
-        {
-            var (type, code) = kind switch
-            {
-                ErrorKind.PortUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Code.PortUnreachable),
-                ErrorKind.HostUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Code.AddressUnreachable),
-                _ => (Icmpv6Type.PacketTooBig, (byte)0),
-            };
-            SendErrorV6(guest, destination, type, code, from.V6, info, now);
-        }
-    }
-
-    /// <summary>
-    /// Sends the guest an ICMP error about its datagram from <paramref name="guest"/> to
-    /// <paramref name="destination"/>, quoting the headers it sent (all traceroute needs to match it).
-    /// </summary>
-    private void SendErrorV4(IpEndpoint guest, IpEndpoint destination, byte type, byte code, Ipv4Address from, uint info, Instant now)
-    {
-        Span<byte> quote = _quote;
-        Ipv4Packet.WriteHeader(quote, guest.Address.V4, destination.Address.V4, IpProtocol.Udp, UdpDatagram.HeaderLength, 0);
-        UdpDatagram.WriteHeader(quote[Ipv4Packet.MinHeaderLength..], guest.Port, destination.Port, 0);
-        ushort mtu = type == IcmpV4Type.DestinationUnreachable && code == IcmpV4Code.FragmentationNeeded ? (ushort)info : (ushort)0;
-        _stack.SendIcmpV4Error(type, code, mtu, new Ipv4Packet(quote), from, now);
-    }
-
-    private void SendErrorV6(IpEndpoint guest, IpEndpoint destination, byte type, byte code, Ipv6Address from, uint info, Instant now)
-    {
-        Span<byte> quote = stackalloc byte[Ipv6Packet.HeaderLength + UdpDatagram.HeaderLength];
-        Ipv6Packet.WriteHeader(quote, guest.Address.V6, destination.Address.V6, IpProtocol.Udp, UdpDatagram.HeaderLength, 64);
-        UdpDatagram.WriteHeader(quote[Ipv6Packet.HeaderLength..], guest.Port, destination.Port, 0);
-        uint word = type == Icmpv6Type.PacketTooBig ? info : 0;
-        _stack.SendIcmpv6Error(type, code, word, quote, from, now);
+        Span<byte> head = stackalloc byte[UdpDatagram.HeaderLength];
+        UdpDatagram.WriteHeader(head, flow.Guest.Port, destination.Port, 0);
+        _stack.SendIcmpError(new IcmpError(error.Type, error.Code, error.Info), flow.Guest.Address, destination.Address, IpProtocol.Udp, head, offender, now);
     }
 
     /// <summary>Closes every flow of a guest that went away.</summary>

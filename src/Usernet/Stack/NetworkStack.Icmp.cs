@@ -49,6 +49,10 @@ internal sealed partial class NetworkStack
             Counters.Drop(DropReason.IcmpUnsupported);
             return;
         }
+        if (RefusesEcho(new IpPacketView(ip), now))
+        {
+            return;
+        }
         int length = ip.Payload.Length;
         Span<byte> reply = Ipv4Payload[..length];
         ip.Payload.CopyTo(reply);
@@ -60,6 +64,22 @@ internal sealed partial class NetworkStack
         message.FillChecksum();
         Counters.EchoRepliesSent++;
         SendIpv4(ip.Destination, ip.Source, IpProtocol.Icmp, length, dontFragment: false);
+    }
+
+    /// <summary>
+    /// The stack answers echo for the host address itself (the host's loopback would answer
+    /// the same, with no socket needed), but only while the address stands for the loopback:
+    /// with hostLoopback off nothing is behind it, and <see cref="EgressRule"/> refuses it.
+    /// </summary>
+    private bool RefusesEcho(IpPacketView request, Instant now)
+    {
+        if (EgressRule.Decide(Options, request.Destination, out _) != EgressVerdict.Refused)
+        {
+            return false;
+        }
+        Counters.Drop(DropReason.EgressRefused);
+        SendIcmpError(IcmpError.Prohibited(request.Source), request, Options.GatewayOf(request.Source), now);
+        return true;
     }
 
     /// <summary>

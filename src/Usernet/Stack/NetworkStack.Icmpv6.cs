@@ -27,7 +27,10 @@ internal sealed partial class NetworkStack
                 ReceiveNdp(ip, message, from);
                 return;
             case Icmpv6Type.EchoRequest when toStack:
-                ReplyToEcho(ip, payload);
+                if (!RefusesEcho(new IpPacketView(ip.Source, ip.Destination, IpProtocol.Icmpv6, ip.HopLimit, payload, ip.Buffer), now))
+                {
+                    ReplyToEcho(ip, payload);
+                }
                 return;
             case Icmpv6Type.EchoRequest when !multicast:
                 if (IcmpNat6 is null)

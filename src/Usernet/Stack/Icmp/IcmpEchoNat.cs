@@ -46,16 +46,18 @@ internal sealed class IcmpEchoNat : IIpTransport
             _stack.Counters.Drop(DropReason.IcmpUnsupported);
             return;
         }
+        var verdict = EgressRule.Decide(_stack.Options, packet.Destination, out var destination);
+        if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback))
+        {
+            _stack.Counters.Drop(DropReason.EgressRefused);
+            _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
+            return;
+        }
         var flow = FlowFor(packet.Source, icmp.Identifier, now);
         if (flow?.Socket is null)
         {
             Refuse(packet, now);
             return;
-        }
-        var destination = packet.Destination;
-        if (destination == _stack.Options.HostOf(destination))
-        {
-            destination = StackOptions.LoopbackOf(destination);
         }
         byte ttl = (byte)Math.Max(1, packet.HopLimit - 1);
         var result = flow.Socket.Send(new IpEndpoint(destination, 0), packet.Payload, ttl, dontFragment: false, out _);

@@ -131,28 +131,16 @@ internal sealed class TcpTransport : IIpTransport
     public bool Exists(IpEndpoint guest, IpEndpoint remote) => _flows.ContainsKey(new TcpFlowKey(guest, remote));
 
     /// <summary>
-    /// Where the host socket connects: the host IP means the host's own loopback (unless that
-    /// is turned off); the gateway means Usernet's own service on that port, if any; anything
-    /// else is itself.
+    /// Where the host socket connects, by <see cref="EgressRule"/>: the gateway means Usernet's
+    /// own service on that port, if any; null (the SYN gets RST) for what the rule refuses.
     /// </summary>
-    private IpEndpoint? Route(IpEndpoint remote)
-    {
-        var options = _stack.Options;
-        var address = remote.Address;
-        if (address == options.GatewayOf(address) || (!address.IsV4 && address.V6 == options.GatewayLinkLocal))
+    private IpEndpoint? Route(IpEndpoint remote) =>
+        EgressRule.Decide(_stack.Options, remote.Address, out var target) switch
         {
-            return Connector.ServesGatewayPort(remote.Port) ? remote : null;
-        }
-        if (address == options.HostOf(address))
-        {
-            if (!Options.HostLoopback)
-            {
-                return null;
-            }
-            return new IpEndpoint(StackOptions.LoopbackOf(address), remote.Port);
-        }
-        return remote;
-    }
+            EgressVerdict.Gateway => Connector.ServesGatewayPort(remote.Port) ? remote : null,
+            EgressVerdict.Direct or EgressVerdict.HostLoopback => new IpEndpoint(target, remote.Port),
+            _ => null,
+        };
 
     /// <summary>A segment for no connection gets RST, unless it is a RST itself (RFC 9293 §3.10.7.1).</summary>
     private void RefuseStray(TcpFlowKey key, TcpSegment segment)

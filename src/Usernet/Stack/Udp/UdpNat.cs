@@ -49,12 +49,15 @@ internal sealed class UdpNat : IIpTransport
             published.Port.SendToClient(published.Client, udp.Payload, now);
             return;
         }
-        if (Route(destination) is not { } target)
+        var verdict = EgressRule.Decide(_stack.Options, destination.Address, out var address);
+        if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback))
         {
-            _stack.Counters.Drop(DropReason.UdpNoService);
-            _stack.SendIcmpError(IcmpError.PortUnreachable(packet.Source), packet, packet.Destination, now);
+            // Refused (see EgressRule), or the gateway, whose ports the stack's services own.
+            _stack.Counters.Drop(DropReason.EgressRefused);
+            _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
             return;
         }
+        var target = new IpEndpoint(address, destination.Port);
         var flow = FlowFor(new IpEndpoint(packet.Source, udp.SourcePort), now);
         if (flow?.Socket is null)
         {
@@ -81,21 +84,6 @@ internal sealed class UdpNat : IIpTransport
                 Counters.SendDropped++;
                 break;
         }
-    }
-
-    /// <summary>The host IP stands for the host's loopback; anything else is itself.</summary>
-    private IpEndpoint? Route(IpEndpoint destination)
-    {
-        var address = destination.Address;
-        if (address == _stack.Options.HostOf(address))
-        {
-            if (!Options.HostLoopback)
-            {
-                return null;
-            }
-            return new IpEndpoint(StackOptions.LoopbackOf(address), destination.Port);
-        }
-        return destination;
     }
 
     private UdpFlow? FlowFor(IpEndpoint guest, Instant now)

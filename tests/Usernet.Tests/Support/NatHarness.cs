@@ -71,18 +71,19 @@ internal sealed class NatHarness
         Now = until;
     }
 
-    /// <summary>A UDP datagram from the guest, of either family (by the source's).</summary>
-    public static byte[] UdpFrame(IpEndpoint source, IpEndpoint destination, ReadOnlySpan<byte> payload)
+    /// <summary>A UDP datagram from the guest (<paramref name="mac"/>, else the test guest's), of either family (by the source's).</summary>
+    public static byte[] UdpFrame(IpEndpoint source, IpEndpoint destination, ReadOnlySpan<byte> payload, MacAddress? mac = null)
     {
+        var from = mac ?? TestFrames.GuestMac;
         if (source.Address.IsV4)
         {
-            return TestFrames.Udp(TestFrames.GuestMac, TestFrames.StackMac, source.Address.V4, destination.Address.V4, source.Port, destination.Port, payload);
+            return TestFrames.Udp(from, TestFrames.StackMac, source.Address.V4, destination.Address.V4, source.Port, destination.Port, payload);
         }
         byte[] udp = new byte[UdpDatagram.HeaderLength + payload.Length];
         payload.CopyTo(udp.AsSpan(UdpDatagram.HeaderLength));
         UdpDatagram.WriteHeader(udp, source.Port, destination.Port, payload.Length);
         new UdpDatagram(udp).FillChecksum(InternetChecksum.PseudoHeaderV6(source.Address.V6, destination.Address.V6, IpProtocol.Udp, udp.Length));
-        return TestFrames.Ipv6(TestFrames.GuestMac, source.Address.V6, destination.Address.V6, IpProtocol.Udp, udp);
+        return TestFrames.Ipv6(from, source.Address.V6, destination.Address.V6, IpProtocol.Udp, udp);
     }
 
     /// <summary>An echo request from the guest, ICMP or ICMPv6 by the source's family.</summary>

@@ -207,6 +207,28 @@ public sealed class Ipv6ReassemblerTests
     }
 
     [Theory]
+    [InlineData(1000)]
+    [InlineData(1448)]
+    public void AnAtomicFragmentLeavesAPendingDatagramWithItsIdentificationAlone(int atomicLength)
+    {
+        // RFC 6946 §4: processed in isolation, even when fragments with the same source,
+        // destination and identification are waiting (a forged one must not spoil them).
+        byte[] payload = RandomPayload(3000, 7);
+        byte[] atomic = RandomPayload(atomicLength, 8);
+        var fragments = Split(payload, 1448);
+        var reassembler = new Ipv6Reassembler(Limits);
+        Assert.Equal(ReassemblyOutcome.Pending, Accept(reassembler, fragments[0]));
+
+        Assert.Equal(ReassemblyOutcome.Complete, Accept(reassembler, Fragment(atomic, 0, atomic.Length, more: false), T0, out var alone));
+        Assert.Equal(Whole(atomic), alone.ToArray());
+
+        Assert.Equal(1, reassembler.PendingCount);
+        Assert.Equal(ReassemblyOutcome.Pending, Accept(reassembler, fragments[1]));
+        Assert.Equal(ReassemblyOutcome.Complete, Accept(reassembler, fragments[2], T0, out var datagram));
+        Assert.Equal(Whole(payload), datagram.ToArray());
+    }
+
+    [Theory]
     // RFC 5722: any overlap drops the datagram.
     [InlineData(0, 16, false, 8, 16, false, nameof(ReassemblyCounters.DroppedOverlap))]
     [InlineData(8, 16, false, 0, 16, false, nameof(ReassemblyCounters.DroppedOverlap))]

@@ -232,6 +232,16 @@ public sealed class NetworkStackNdpTests
     }
 
     [Fact]
+    public void ARouterSolicitationFromTheUnspecifiedAddressWithALinkLayerAddressIsDropped()
+    {
+        // RFC 4861 §6.1.1: an unspecified source must not carry a source link-layer address.
+        var harness = new StackHarness();
+        Assert.Empty(harness.Answer(Ndp(Icmpv6Type.RouterSolicitation, Ipv6Address.Any, AllRouters,
+            options: LinkLayer(NdpOption.SourceLinkLayerAddress, GuestMac))));
+        Assert.Equal(1, harness.Counters.Dropped(DropReason.NdpMalformed));
+    }
+
+    [Fact]
     public void ARouterSolicitationFromTheUnspecifiedAddressIsAnswered()
     {
         var harness = new StackHarness();

@@ -172,4 +172,23 @@ public sealed class Dhcpv6MessageTests
         Assert.Equal(10, writer.Length);
         Assert.Equal("000d" + "0006" + "0002" + "6e6f6e65", Convert.ToHexString(buffer.AsSpan(0, 10)).ToLowerInvariant());
     }
+
+    [Fact]
+    public void AWriteThatDoesNotFitWritesNothingAndSaysSo()
+    {
+        byte[] buffer = new byte[16];
+        var writer = new Dhcpv6OptionWriter(buffer);
+        writer.Write(Dhcpv6Option.ElapsedTime, [0, 0]);
+        Assert.False(writer.Overflowed);
+        int ia = writer.Open(Dhcpv6Option.IaNa);
+        writer.WriteUInt32(1);
+        writer.WriteUInt32(2);
+        Assert.True(writer.Overflowed);
+        Assert.Equal(14, writer.Length);
+        // Everything after the first miss is skipped, even what would fit.
+        writer.WriteRaw([1]);
+        writer.Close(ia);
+        writer.WriteStatus(Dhcpv6Status.Success, "");
+        Assert.Equal(14, writer.Length);
+    }
 }

@@ -35,6 +35,12 @@ internal sealed class Dhcpv6Counters
     public long Malformed;
     public long Ignored;
     public long Exhausted;
+
+    /// <summary>IA_NA options past <see cref="Dhcpv6Server.MaxIasPerMessage"/> in one message, left unanswered.</summary>
+    public long IasIgnored;
+
+    /// <summary>Replies that did not fit their buffer and were not sent.</summary>
+    public long TooLarge;
 }
 
 /// <summary>
@@ -45,6 +51,13 @@ internal sealed class Dhcpv6Counters
 /// </summary>
 internal sealed class Dhcpv6Server : IUdpService
 {
+    /// <summary>
+    /// IA_NA options answered per message. A client has one per interface, rarely more; each
+    /// takes an address and 44 bytes of the reply, so a message with hundreds must neither
+    /// drain the pool nor outgrow the reply.
+    /// </summary>
+    public const int MaxIasPerMessage = 8;
+
     private readonly Dhcpv6ServerOptions _options;
     private readonly NetworkStack? _stack;
     private readonly byte[] _serverId;
@@ -143,6 +156,17 @@ internal sealed class Dhcpv6Server : IUdpService
             WriteAddresses(ref writer, clientId, request.Options);
         }
         WriteDns(ref writer);
+        return Finish(writer);
+    }
+
+    /// <summary>The reply's length, or 0 (nothing sent) when it did not fit: settings with a long search list, say.</summary>
+    private int Finish(in Dhcpv6OptionWriter writer)
+    {
+        if (writer.Overflowed)
+        {
+            Counters.TooLarge++;
+            return 0;
+        }
         Counters.Replies++;
         return Dhcpv6Message.HeaderLength + writer.Length;
     }
@@ -153,12 +177,19 @@ internal sealed class Dhcpv6Server : IUdpService
         var reader = new Dhcpv6OptionReader(options);
         uint seconds = (uint)_options.LeaseTime.TotalSeconds;
         Span<byte> bytes = stackalloc byte[16];
+        int answered = 0;
         while (reader.MoveNext())
         {
             if (reader.Code != Dhcpv6Option.IaNa || reader.Data.Length < 12)
             {
                 continue;
             }
+            if (answered == MaxIasPerMessage)
+            {
+                Counters.IasIgnored++;
+                continue;
+            }
+            answered++;
             uint iaid = BinaryPrimitives.ReadUInt32BigEndian(reader.Data);
             int ia = writer.Open(Dhcpv6Option.IaNa);
             writer.WriteUInt32(iaid);
@@ -275,7 +306,6 @@ internal sealed class Dhcpv6Server : IUdpService
         writer.Write(Dhcpv6Option.ServerId, _serverId);
         writer.Write(Dhcpv6Option.ClientId, clientId);
         writer.WriteStatus(status, message);
-        Counters.Replies++;
-        return Dhcpv6Message.HeaderLength + writer.Length;
+        return Finish(writer);
     }
 }

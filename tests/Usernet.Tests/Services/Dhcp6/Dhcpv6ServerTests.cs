@@ -294,4 +294,33 @@ public sealed class Dhcpv6ServerTests
         Assert.Equal(1, server.Counters.Ignored);
         Assert.Equal(0, server.LeaseCount);
     }
+
+    [Fact]
+    public void AMessageWithManyIasGetsABoundedReplyAndTakesFewAddresses()
+    {
+        // Issue 12: a few dozen IA_NA in one Solicit wrote the reply past its 1500-byte buffer,
+        // and the exception closed the guest's link. Each IA also took an address from the pool.
+        var server = new Dhcpv6Server(Options(), stack: null);
+        uint[] iaids = [.. Enumerable.Range(1, 200).Select(i => (uint)i)];
+        var clientId = new byte[130];
+        clientId[1] = 3;
+
+        var reply = Answered(server, Message(Dhcpv6MessageType.Solicit, clientId, iaids: iaids));
+
+        Assert.Equal(Dhcpv6Server.MaxIasPerMessage, reply.Ias.Count);
+        Assert.All(reply.Ias, ia => Assert.NotNull(ia.Address));
+        Assert.Equal(Dhcpv6Server.MaxIasPerMessage, server.LeaseCount);
+        Assert.Equal(200 - Dhcpv6Server.MaxIasPerMessage, server.Counters.IasIgnored);
+    }
+
+    [Fact]
+    public void AReplyThatCannotFitIsNotSent()
+    {
+        // More DNS servers than a reply can hold (the search list is capped at 255 bytes already).
+        Ipv6Address[] servers = [.. Enumerable.Range(1, 100).Select(i => new Ipv6Address(Gateway.Value + (UInt128)i))];
+        var server = new Dhcpv6Server(Options() with { DnsServers = servers }, stack: null);
+        Assert.Null(Exchange(server, Message(Dhcpv6MessageType.InformationRequest, ClientA)));
+        Assert.Equal(1, server.Counters.TooLarge);
+        Assert.Equal(0, server.Counters.Replies);
+    }
 }

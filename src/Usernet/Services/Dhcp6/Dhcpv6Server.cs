@@ -64,6 +64,10 @@ internal sealed class Dhcpv6Server : IUdpService
     private readonly byte[] _searchList;
     private readonly Dictionary<string, Ipv6Address> _leases = new();
     private readonly HashSet<Ipv6Address> _taken = new();
+
+    // Addresses clients declined as in use by someone else, oldest first: held out of the pool,
+    // as many as there may be leases, so that a guest declining over and over grows nothing.
+    private readonly Queue<Ipv6Address> _declined = new();
     private readonly byte[] _reply = new byte[1500];
     private ulong _next;
 
@@ -84,6 +88,8 @@ internal sealed class Dhcpv6Server : IUdpService
     public Dhcpv6Counters Counters { get; } = new();
 
     public int LeaseCount => _leases.Count;
+
+    public int DeclinedCount => _declined.Count;
 
     /// <summary>Keeps <paramref name="address"/> out of the pool: a guest configured it statically.</summary>
     public void Reserve(Ipv6Address address) => _taken.Add(address);
@@ -267,11 +273,21 @@ internal sealed class Dhcpv6Server : IUdpService
             if (reader.Code == Dhcpv6Option.IaNa && reader.Data.Length >= 12)
             {
                 string key = Convert.ToHexString(clientId) + "/" + BinaryPrimitives.ReadUInt32BigEndian(reader.Data);
-                if (_leases.Remove(key, out var address) && !declined)
+                if (!_leases.Remove(key, out var address))
                 {
-                    // A declined address stays taken: someone else uses it (RFC 8415 §18.3.8).
-                    _taken.Remove(address);
+                    continue;
                 }
+                if (!declined)
+                {
+                    _taken.Remove(address);
+                    continue;
+                }
+                // A declined address stays taken: someone else uses it (RFC 8415 §18.3.8).
+                if (_declined.Count >= _options.MaxLeases)
+                {
+                    _taken.Remove(_declined.Dequeue());
+                }
+                _declined.Enqueue(address);
             }
         }
     }

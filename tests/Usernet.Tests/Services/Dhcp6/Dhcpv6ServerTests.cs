@@ -323,4 +323,26 @@ public sealed class Dhcpv6ServerTests
         Assert.Equal(1, server.Counters.TooLarge);
         Assert.Equal(0, server.Counters.Replies);
     }
+
+    [Fact]
+    public void DeclinedAddressesHeldOutOfThePoolAreBounded()
+    {
+        // A guest that takes an address and declines it, again and again, must not grow the
+        // server's memory: it remembers as many declined addresses as it has leases, the oldest
+        // forgotten first.
+        var server = new Dhcpv6Server(Options(maxLeases: 10), stack: null);
+        var declined = new List<Ipv6Address?>();
+        for (uint iaid = 1; iaid <= 1000; iaid++)
+        {
+            var address = Answered(server, Message(Dhcpv6MessageType.Request, ClientA, ServerDuid, [iaid])).Ias[0].Address;
+            Assert.NotNull(address);
+            Answered(server, Message(Dhcpv6MessageType.Decline, ClientA, ServerDuid, [iaid], address));
+            declined.Add(address);
+        }
+        Assert.Equal(10, server.DeclinedCount);
+        Assert.Equal(0, server.LeaseCount);
+        // The last ten are still held out.
+        var next = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1])).Ias[0].Address;
+        Assert.DoesNotContain(next, declined.TakeLast(10));
+    }
 }

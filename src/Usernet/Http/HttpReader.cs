@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Usernet.Services.Proxy.Http;
+namespace Usernet.Http;
 
 /// <summary>
 /// Reads one side of an HTTP connection: heads up to a limit, lines, and bodies copied on,

@@ -316,21 +316,10 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         byte[] body = Encoding.UTF8.GetBytes($"usernet proxy: {message}\n");
         // Also in a field: clients show a failed CONNECT's fields (curl -v) but not its body.
         string field = new(message.Select(c => c is >= ' ' and < (char)0x7F ? c : '?').ToArray());
-        string head = $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n"
+        string head = $"HTTP/1.1 {status} {HttpStatus.ReasonPhrase(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n"
             + $"X-Usernet-Error: {field}\r\n"
             + $"Connection: {(keepAlive ? "keep-alive" : "close")}\r\n\r\n";
         byte[] response = [.. Encoding.ASCII.GetBytes(head), .. body];
         return client.WriteAsync(response).AsTask();
     }
-
-    private static string ReasonPhrase(int status) => status switch
-    {
-        400 => "Bad Request",
-        403 => "Forbidden",
-        407 => "Proxy Authentication Required",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Error",
-    };
 }

@@ -78,6 +78,7 @@ internal static class SettingsOptions
         var mode = network.Mode == NetworkingMode.Auto
             ? HostFamilyProbe.HasIpv6DefaultRoute() ? NetworkingMode.DualStack : NetworkingMode.Ipv4Only
             : network.Mode;
+        var search = settings.Dns.SearchDomains ?? ResolvConf.Read(settings.Dns.ResolvConf).SearchDomains;
         var stack = new StackOptions
         {
             Subnet = network.Subnet,
@@ -92,8 +93,8 @@ internal static class SettingsOptions
             FirstGuestV6 = network.FirstGuestIpv6,
             Mtu = network.Mtu,
             Fragments = new ReassemblyLimits(settings.Fragments.MaxDatagrams, 256, settings.Fragments.Timeout),
+            DnsSearchList = DhcpServer.EncodeSearchList(search),
         };
-        var search = settings.Dns.SearchDomains ?? ResolvConf.Read(settings.Dns.ResolvConf).SearchDomains;
         var dhcp = new DhcpServerOptions
         {
             ServerAddress = network.GatewayIp,

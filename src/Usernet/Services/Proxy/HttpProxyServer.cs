@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using System.Text;
 using Usernet.Http;
 using Usernet.Nat;
@@ -28,6 +29,13 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(2);
 
     public ProxyCounters Counters => counters;
+
+    /// <summary>The counters, and how many addresses have a name guests resolved, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        counters.WriteJson(writer);
+        writer.WriteNumber("resolvedNames", names.Count);
+    }
 
     public UpstreamConnector Connector => connector;
 

@@ -178,9 +178,7 @@ internal sealed class Instance : IAsyncDisposable
         InstanceDirectory.EnsureExists();
         _control = new ControlServer(InstanceDirectory.SocketPath(Name));
         StatsRoutes.Map(_control, Loop, Stats);
-        InfoRoutes.Map(_control, Name, _options.Stack);
-        LeaseRoutes.Map(_control, Loop, Dhcp.Pool);
-        ConnectionRoutes.Map(_control, Loop, Tcp);
+        InfoRoutes.Map(_control, Loop, Name, _options.Stack, Dhcp.Pool, Tcp);
         DnsRecordRoutes.Map(_control, Loop, Dns.Resolver.Local);
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);

@@ -1,10 +1,6 @@
 using System.Text.Json;
 using Usernet.Cli;
 using Usernet.Config;
-using Usernet.Services.Dhcp;
-using Usernet.Services.Dhcp6;
-using Usernet.Services.Dns;
-using Usernet.Stack;
 using Usernet.Tests.Support;
 
 namespace Usernet.Tests.Cli;
@@ -94,33 +90,6 @@ public sealed class InstanceStatsTests
         }
     }
 
-    /// <summary>The default settings, as <see cref="SettingsOptions.Resolve"/> maps them, without reading the machine's files.</summary>
-    private static InstanceOptions Options(string name)
-    {
-        var settings = SettingsLoader.Load(new SettingsInput()).Settings!;
-        var stack = new StackOptions();
-        return new InstanceOptions
-        {
-            Name = name,
-            Settings = settings,
-            Stack = stack,
-            Dhcp = new DhcpServerOptions
-            {
-                ServerAddress = stack.Gateway,
-                Router = stack.Gateway,
-                PrefixLength = stack.PrefixLength,
-                DnsServers = [stack.Gateway],
-            },
-            Dhcp6 = new Dhcpv6ServerOptions
-            {
-                ServerMac = stack.Mac,
-                ServerAddress = stack.GatewayLinkLocal,
-                Prefix = stack.Ipv6Prefix,
-                FirstAddress = stack.FirstGuestV6,
-                Excluded = [stack.GatewayV6, stack.HostV6],
-                DnsServers = [stack.GatewayV6],
-            },
-            Dns = DnsServerOptions.FromSettings(settings),
-        };
-    }
+    /// <summary>The default settings as `usernet run` maps them, without reading any settings file.</summary>
+    private static InstanceOptions Options(string name) => SettingsOptions.FromSettings(SettingsLoader.Load(new SettingsInput()).Settings!, name);
 }

@@ -108,12 +108,9 @@ internal sealed class ControlServer : IAsyncDisposable
         {
             response = ControlResponse.Error(e.Status, e.Message);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
         {
-            return;
-        }
-        catch (SocketException)
-        {
+            // The client went away or took too long: there is no one to answer.
             return;
         }
         await WriteResponse(stream, response);
@@ -236,10 +233,4 @@ internal sealed class ControlServer : IAsyncDisposable
         {
         }
     }
-}
-
-/// <summary>A request the control API refuses, with the HTTP status to send.</summary>
-internal sealed class ControlRequestException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
 }

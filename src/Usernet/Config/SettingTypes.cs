@@ -122,8 +122,9 @@ internal static class SettingTypes
 
     private static bool TryParseDomain(string text, [NotNullWhen(true)] out string? value, [NotNullWhen(false)] out string? error)
     {
-        value = DomainName.IsValid(text) ? DomainName.Normalize(text) : null;
-        return Check(value is not null, text, "is not a valid domain name", out error);
+        string? problem = DomainName.Problem(text);
+        value = problem is null ? DomainName.Normalize(text) : null;
+        return Check(value is not null, text, $"is not a valid domain name: {problem}", out error);
     }
 
     private static bool IsPacLocation(string text) =>

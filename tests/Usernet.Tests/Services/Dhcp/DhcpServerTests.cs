@@ -467,33 +467,6 @@ public sealed class DhcpServerTests
     }
 
     [Fact]
-    public void TheSearchListIsEncodedUncompressedPerRfc3397()
-    {
-        byte[] encoded = DhcpServer.EncodeSearchList(["eng.corp.example.", "example.org"]);
-        Assert.Equal("\u0003eng\u0004corp\u0007example\0\u0007example\u0003org\0"u8.ToArray(), encoded);
-        Assert.Empty(DhcpServer.EncodeSearchList([]));
-    }
-
-    [Fact]
-    public void TheSearchListStopsAtAWholeNameWithin255Bytes()
-    {
-        // 69 bytes a name: three fit in one option, the fourth is left out rather than cut.
-        string[] domains = Enumerable.Range(0, 4).Select(i => $"{new string((char)('a' + i), 59)}.example").ToArray();
-        byte[] encoded = DhcpServer.EncodeSearchList(domains);
-        Assert.Equal(3 * 69, encoded.Length);
-        Assert.Equal(0, encoded[^1]);
-    }
-
-    [Fact]
-    public void ANameWithAnOverlongLabelIsLeftOutNotCut()
-    {
-        // resolv.conf is not validated: a 64-byte label must not turn "a.<64>.example" into "a".
-        string overlong = $"a.{new string('b', 64)}.example";
-        byte[] encoded = DhcpServer.EncodeSearchList(["ok.example", overlong, "next.example"]);
-        Assert.Equal("\u0002ok\u0007example\0\u0004next\u0007example\0"u8.ToArray(), encoded);
-    }
-
-    [Fact]
     public void OptionsThatDoNotFitAreLeftOutNotCut()
     {
         // 63 DNS servers and a 251-character domain need more than the 1024-byte reply buffer:

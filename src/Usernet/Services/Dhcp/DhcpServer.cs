@@ -31,6 +31,7 @@ internal sealed class DhcpServer : IUdpService
     private readonly NetworkStack? _stack;
     private readonly byte[] _reply = new byte[1024];
     private readonly byte[] _searchList;
+    private readonly byte[]? _domainName;
 
     public DhcpServer(DhcpServerOptions options, DhcpLeasePool pool, NetworkStack? stack)
     {
@@ -43,6 +44,9 @@ internal sealed class DhcpServer : IUdpService
             // Said once here; DHCPv6 and router advertisements offer the same list.
             Log.Warn($"search domains left out of DHCP and router advertisements (not valid DNS names, or past {DnsSearchList.MaxLength} bytes): {string.Join(", ", leftOut)}");
         }
+        // Option 15 is the first name of the list: one the encoder took is valid ASCII.
+        string? first = options.SearchDomains.FirstOrDefault(name => !leftOut.Contains(name));
+        _domainName = first is null ? null : Encoding.ASCII.GetBytes(first.TrimEnd('.'));
     }
 
     public bool AcceptsBroadcast => true;
@@ -182,12 +186,9 @@ internal sealed class DhcpServer : IUdpService
             writer.WriteAddresses(DhcpOption.DomainNameServer, dns);
         }
         writer.WriteUInt16(DhcpOption.InterfaceMtu, (ushort)mtu);
-        if (_options.SearchDomains.Count > 0)
+        if (_domainName is not null)
         {
-            writer.Write(DhcpOption.DomainName, Encoding.ASCII.GetBytes(_options.SearchDomains[0]));
-        }
-        if (_searchList.Length > 0)
-        {
+            writer.Write(DhcpOption.DomainName, _domainName);
             writer.Write(DhcpOption.DomainSearch, _searchList);
         }
         writer.WriteEnd();

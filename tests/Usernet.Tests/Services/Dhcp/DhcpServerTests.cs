@@ -112,6 +112,21 @@ public sealed class DhcpServerTests
     }
 
     [Fact]
+    public void SearchDomainsThatAreNoDnsNamesAreNotOffered()
+    {
+        // From resolv.conf, which is not validated: option 15 was the first name as ASCII, "b?cher.example".
+        var server = new DhcpServer(Options with { SearchDomains = ["bücher.example", "corp.example."] }, new DhcpLeasePool(First, Second, [], 10), stack: null);
+        var options = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Client), T0)).Options;
+        Assert.Equal("corp.example"u8.ToArray(), options[DhcpOption.DomainName]);
+        Assert.Equal("\u0004corp\u0007example\0"u8.ToArray(), options[DhcpOption.DomainSearch]);
+
+        server = new DhcpServer(Options with { SearchDomains = ["bücher.example"] }, new DhcpLeasePool(First, Second, [], 10), stack: null);
+        options = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Client), T0)).Options;
+        Assert.False(options.ContainsKey(DhcpOption.DomainName));
+        Assert.False(options.ContainsKey(DhcpOption.DomainSearch));
+    }
+
+    [Fact]
     public void AnswersTheCapturedUdhcpcAsDnsmasqDid()
     {
         // The network of the capture: dnsmasq on 198.18.6.1 offered 198.18.6.123 for an hour.

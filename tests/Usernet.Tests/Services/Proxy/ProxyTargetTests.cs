@@ -27,12 +27,12 @@ public sealed class ProxyTargetTests
     [InlineData("example.com: 80", 80)]
     [InlineData(":80", 80)]
     [InlineData("user@example.com:80", 80)]
+    [InlineData("[::1]]:80", 80)]
     // Each of these was accepted before: "::1" as host ":" and port 1, the rest with the
-    // brackets trimmed or kept in the host.
+    // brackets trimmed or kept in the host, and a name that is not ASCII.
     [InlineData("::1", 80)]
     [InlineData("[example.com]:80", 80)]
     [InlineData("example.com]:80", 80)]
-    [InlineData("[::1]]:80", 80)]
     [InlineData("bücher.example", 80)]
     public void RefusesWhatIsNoAuthority(string authority, int defaultPort) =>
         Assert.False(ProxyTarget.TryParseAuthority(authority, defaultPort, out _));

@@ -55,7 +55,7 @@ internal sealed class Instance : IAsyncDisposable
         {
             Stack.AddUdpService(Dhcpv6Message.ServerPort, Dhcp6);
         }
-        Stack.DnsSearchList = DhcpServer.EncodeSearchList(options.Dhcp.SearchDomains);
+        Stack.DnsSearchList = DnsSearchList.Encode(options.Dhcp.SearchDomains);
         Connector = new HostTcpConnector(Loop, options.Tcp, options.Stack.Gateway, options.Stack.GatewayV6, options.Stack.GatewayLinkLocal);
         Tcp = new TcpTransport(Stack, Loop.Timers, Connector, options.Tcp);
         Stack.Tcp = Tcp;

@@ -7,6 +7,7 @@ using Usernet.Services.Forwarding;
 using Usernet.Stack;
 using Usernet.Stack.Tcp;
 using Usernet.Stack.Udp;
+using Usernet.Wire;
 
 namespace Usernet.Cli;
 
@@ -106,7 +107,7 @@ internal static class SettingsOptions
             FirstGuestV6 = network.FirstGuestIpv6,
             Mtu = network.Mtu,
             Fragments = new ReassemblyLimits(settings.Fragments.MaxDatagrams, 256, settings.Fragments.Timeout),
-            DnsSearchList = DhcpServer.EncodeSearchList(search),
+            DnsSearchList = DnsSearchList.Encode(search),
         };
         var dhcp = new DhcpServerOptions
         {

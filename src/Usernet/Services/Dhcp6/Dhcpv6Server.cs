@@ -73,7 +73,7 @@ internal sealed class Dhcpv6Server : IUdpService
         BinaryPrimitives.WriteUInt16BigEndian(_serverId, 3);
         BinaryPrimitives.WriteUInt16BigEndian(_serverId.AsSpan(2), 1);
         options.ServerMac.Write(_serverId.AsSpan(4));
-        _searchList = Dhcp.DhcpServer.EncodeSearchList(options.SearchDomains);
+        _searchList = DnsSearchList.Encode(options.SearchDomains);
     }
 
     public bool AcceptsBroadcast => true;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text;
 using Usernet.Stack;
 using Usernet.Wire;
@@ -13,6 +14,17 @@ internal sealed class DhcpServerCounters
     public long Naks;
     public long Ignored;
     public long Malformed;
+
+    /// <summary>Writes the counters into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("requests", Requests);
+        writer.WriteNumber("offers", Offers);
+        writer.WriteNumber("acks", Acks);
+        writer.WriteNumber("naks", Naks);
+        writer.WriteNumber("ignored", Ignored);
+        writer.WriteNumber("malformed", Malformed);
+    }
 }
 
 /// <summary>Where a reply goes, by the rules of RFC 2131 §4.1.</summary>
@@ -54,6 +66,13 @@ internal sealed class DhcpServer : IUdpService
     public DhcpServerCounters Counters { get; } = new();
 
     public DhcpLeasePool Pool => _pool;
+
+    /// <summary>The server's counters and its pool's, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        Counters.WriteJson(writer);
+        _pool.WriteJson(writer);
+    }
 
     public void OnDatagram(in UdpRequest request, Instant now)
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text.Json;
 using Usernet.Stack;
 using Usernet.Wire;
 
@@ -35,6 +36,15 @@ internal sealed class Dhcpv6Counters
     public long Malformed;
     public long Ignored;
     public long Exhausted;
+
+    /// <summary>Writes the counters reported into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("requests", Requests);
+        writer.WriteNumber("replies", Replies);
+        writer.WriteNumber("malformed", Malformed);
+        writer.WriteNumber("exhausted", Exhausted);
+    }
 }
 
 /// <summary>
@@ -71,6 +81,13 @@ internal sealed class Dhcpv6Server : IUdpService
     public Dhcpv6Counters Counters { get; } = new();
 
     public int LeaseCount => _leases.Count;
+
+    /// <summary>The counters and the leases held, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        Counters.WriteJson(writer);
+        writer.WriteNumber("leases", LeaseCount);
+    }
 
     /// <summary>Keeps <paramref name="address"/> out of the pool: a guest configured it statically.</summary>
     public void Reserve(Ipv6Address address) => _taken.Add(address);

@@ -5,8 +5,8 @@ namespace Usernet.Stack;
 
 internal sealed partial class NetworkStack
 {
-    /// <summary>Guest ICMPv6 ping to anywhere but the stack; set by the transports.</summary>
-    public IIpTransport? IcmpNat6 { get; set; }
+    /// <summary>Guest ICMPv6 ping to anywhere but the stack; given by the <see cref="Builder"/>.</summary>
+    public IIpTransport? IcmpNat6 { get; private set; }
 
     private void ReceiveIcmpv6(Ipv6Packet ip, Span<byte> payload, bool toStack, bool multicast, FrameLink from, Instant now)
     {

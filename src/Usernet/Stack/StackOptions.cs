@@ -54,6 +54,9 @@ internal sealed record StackOptions
     /// </summary>
     public bool HostLoopback { get; init; } = true;
 
+    /// <summary>Search domains for router advertisements (DNSSL, RFC 8106), in DNS wire format.</summary>
+    public byte[] DnsSearchList { get; init; } = [];
+
     /// <summary>Locally administered, and spells "UN" in its second and third octets.</summary>
     public static readonly MacAddress DefaultMac = new(0x02_55_4E_00_00_01);
 

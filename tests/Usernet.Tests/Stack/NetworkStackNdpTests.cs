@@ -189,8 +189,7 @@ public sealed class NetworkStackNdpTests
     [Fact]
     public void ARouterSolicitationGetsAFullAdvertisement()
     {
-        var harness = new StackHarness();
-        harness.Stack.DnsSearchList = [4, .. "corp"u8, 4, .. "test"u8, 0];
+        var harness = new StackHarness(new StackOptions { DnsSearchList = [4, .. "corp"u8, 4, .. "test"u8, 0] });
         var ra = Sent.Parse(harness.AnswerOne(Ndp(Icmpv6Type.RouterSolicitation, GuestLinkLocal, AllRouters,
             options: LinkLayer(NdpOption.SourceLinkLayerAddress, GuestMac))));
 
@@ -255,8 +254,7 @@ public sealed class NetworkStackNdpTests
         var harness = new StackHarness();
         var second = new RecordingLink("second");
         harness.Sent.AttachedLinks.AddRange([harness.Link, second]);
-        var timers = new TimerQueue();
-        harness.Stack.StartRouterAdvertisements(timers);
+        var timers = harness.Timers;
 
         timers.RunDue(Instant.Zero);
         Assert.Equal(2, harness.Sent.Take().Count(f => Sent.Parse(f).Type == Icmpv6Type.RouterAdvertisement));

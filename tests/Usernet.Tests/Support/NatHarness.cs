@@ -19,15 +19,15 @@ internal sealed class NatHarness
 
     public NatHarness(StackOptions? stackOptions = null, UdpOptions? udpOptions = null)
     {
-        var harness = new StackHarness(stackOptions);
-        (Stack, Link, Sent) = (harness.Stack, harness.Link, harness.Sent);
-        Stack.UseTimers(Timers);
         var udp = udpOptions ?? new UdpOptions();
-        Udp = new UdpNat(Stack, Timers, Factory, udp);
-        Stack.UdpNat = Udp;
-        Ping = new IcmpEchoNat(Stack, Timers, Factory, udp.IdleTimeout);
-        Stack.IcmpNat = Ping;
-        Stack.IcmpNat6 = Ping;
+        UdpNat? nat = null;
+        IcmpEchoNat? ping = null;
+        var harness = new StackHarness(stackOptions, build: builder =>
+        {
+            nat = builder.Udp(s => new UdpNat(s, Timers, Factory, udp));
+            ping = builder.Echo(s => new IcmpEchoNat(s, Timers, Factory, udp.IdleTimeout));
+        }, timers: Timers);
+        (Stack, Link, Sent, Udp, Ping) = (harness.Stack, harness.Link, harness.Sent, nat!, ping!);
     }
 
     public NetworkStack Stack { get; }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text.Json;
 using Usernet.Stack;
 using Usernet.Wire;
 
@@ -41,6 +42,17 @@ internal sealed class Dhcpv6Counters
 
     /// <summary>Replies that did not fit their buffer and were not sent.</summary>
     public long TooLarge;
+
+    /// <summary>Writes the counters reported into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("requests", Requests);
+        writer.WriteNumber("replies", Replies);
+        writer.WriteNumber("malformed", Malformed);
+        writer.WriteNumber("exhausted", Exhausted);
+        writer.WriteNumber("iasIgnored", IasIgnored);
+        writer.WriteNumber("tooLarge", TooLarge);
+    }
 }
 
 /// <summary>
@@ -80,7 +92,7 @@ internal sealed class Dhcpv6Server : IUdpService
         BinaryPrimitives.WriteUInt16BigEndian(_serverId, 3);
         BinaryPrimitives.WriteUInt16BigEndian(_serverId.AsSpan(2), 1);
         options.ServerMac.Write(_serverId.AsSpan(4));
-        _searchList = Dhcp.DhcpServer.EncodeSearchList(options.SearchDomains);
+        _searchList = DnsSearchList.Encode(options.SearchDomains);
     }
 
     public bool AcceptsBroadcast => true;
@@ -90,6 +102,13 @@ internal sealed class Dhcpv6Server : IUdpService
     public int LeaseCount => _leases.Count;
 
     public int DeclinedCount => _declined.Count;
+
+    /// <summary>The counters and the leases held, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        Counters.WriteJson(writer);
+        writer.WriteNumber("leases", LeaseCount);
+    }
 
     /// <summary>Keeps <paramref name="address"/> out of the pool: a guest configured it statically.</summary>
     public void Reserve(Ipv6Address address) => _taken.Add(address);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Usernet.Platform;
 using Usernet.Stack.Udp;
 using Usernet.Wire;
@@ -24,6 +25,7 @@ internal sealed class IcmpEchoNat : IIpTransport
         _stack = stack;
         _factory = factory;
         _flows = new FlowTable<(IpAddress Guest, ushort Id), EchoFlow>(MaxFlows, idleTimeout, timers, OnFlowEnded);
+        stack.GuestGone += CloseGuest;
     }
 
     public long EchoesSent { get; private set; }
@@ -35,6 +37,16 @@ internal sealed class IcmpEchoNat : IIpTransport
     public long Unavailable { get; private set; }
 
     public int Count => _flows.Count;
+
+    /// <summary>The flows open and the counters, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("flows", Count);
+        writer.WriteNumber("echoesSent", EchoesSent);
+        writer.WriteNumber("repliesRelayed", RepliesRelayed);
+        writer.WriteNumber("errorsRelayed", ErrorsRelayed);
+        writer.WriteNumber("refused", Unavailable);
+    }
 
     public void Receive(IpPacketView packet, Instant now)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Usernet.Platform;
 using Usernet.Wire;
 
@@ -37,6 +38,13 @@ internal sealed class TcpTransport : IIpTransport
     public int Count => _flows.Count;
 
     public IEnumerable<TcpConnection> Connections => _flows.Values;
+
+    /// <summary>The connections open and the counters, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("connections", Count);
+        Counters.WriteJson(writer);
+    }
 
     public void Receive(IpPacketView packet, Instant now)
     {

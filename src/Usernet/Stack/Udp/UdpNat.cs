@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Usernet.Platform;
 using Usernet.Wire;
 
@@ -20,6 +21,7 @@ internal sealed class UdpNat : IIpTransport
         _factory = factory;
         Options = options;
         _flows = new FlowTable<IpEndpoint, UdpFlow>(options.MaxFlows, options.IdleTimeout, timers, OnFlowEnded);
+        stack.GuestGone += CloseGuest;
     }
 
     public UdpOptions Options { get; }
@@ -27,6 +29,13 @@ internal sealed class UdpNat : IIpTransport
     public UdpCounters Counters { get; } = new();
 
     public int Count => _flows.Count;
+
+    /// <summary>The flows open and the counters, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("flows", Count);
+        Counters.WriteJson(writer);
+    }
 
     private readonly Dictionary<(IpEndpoint Guest, IpEndpoint Remote), (IPublishedUdpPort Port, IpEndpoint Client)> _published = new();
 

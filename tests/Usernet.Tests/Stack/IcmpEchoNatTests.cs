@@ -65,15 +65,7 @@ public sealed class IcmpEchoNatTests
         var nat = new NatHarness(new StackOptions { HostLoopback = hostLoopback });
         var to = IpAddress.Parse(destination);
         var guest = GuestOf(to.IsV4);
-        byte[] frame = NatHarness.EchoFrame(guest, to, 1, 1);
-
-        var icmp = NatHarness.IcmpOf(Assert.Single(nat.Answer(frame)));
-
-        Assert.Empty(nat.Factory.Ping);
-        Assert.Equal((nat.Stack.Options.GatewayOf(guest), guest), (icmp.Source, icmp.Destination));
-        Assert.Equal(IcmpError.Prohibited(guest), new IcmpError(icmp.Type, icmp.Code));
-        Assert.Equal(frame.AsSpan(EthernetFrame.HeaderLength).ToArray(), icmp.Quote);
-        Assert.Equal(1, nat.Counters.Dropped(DropReason.EgressRefused));
+        nat.AssertRefused(NatHarness.EchoFrame(guest, to, 1, 1), guest);
         Assert.Equal(0, nat.Counters.EchoRepliesSent);
     }
 

@@ -78,28 +78,7 @@ public sealed class UdpNatTests
         // A v4-mapped destination arrives in an IPv6 packet.
         bool v6Packet = !to.Address.IsV4 || destination.StartsWith("::", StringComparison.Ordinal);
         var guest = v6Packet ? GuestV6 : Guest;
-        byte[] frame = v6Packet
-            ? TestFrames.Ipv6(TestFrames.GuestMac, guest.Address.V6, to.Address.V6, IpProtocol.Udp, UdpBytes(guest, to, "query"u8))
-            : NatHarness.UdpFrame(guest, to, "query"u8);
-
-        var icmp = NatHarness.IcmpOf(Assert.Single(nat.Answer(frame)));
-
-        Assert.Empty(nat.Factory.Udp);
-        Assert.Equal(nat.Stack.Options.GatewayOf(guest.Address), icmp.Source);
-        Assert.Equal(guest.Address, icmp.Destination);
-        Assert.Equal(IcmpError.Prohibited(guest.Address), new IcmpError(icmp.Type, icmp.Code));
-        // The quote is the guest's datagram as it was sent.
-        Assert.Equal(frame.AsSpan(EthernetFrame.HeaderLength).ToArray(), icmp.Quote);
-        Assert.Equal(1, nat.Counters.Dropped(DropReason.EgressRefused));
-    }
-
-    private static byte[] UdpBytes(IpEndpoint source, IpEndpoint destination, ReadOnlySpan<byte> payload)
-    {
-        byte[] udp = new byte[UdpDatagram.HeaderLength + payload.Length];
-        payload.CopyTo(udp.AsSpan(UdpDatagram.HeaderLength));
-        UdpDatagram.WriteHeader(udp, source.Port, destination.Port, payload.Length);
-        new UdpDatagram(udp).FillChecksum(InternetChecksum.PseudoHeaderV6(source.Address.V6, destination.Address.V6, IpProtocol.Udp, udp.Length));
-        return udp;
+        nat.AssertRefused(NatHarness.UdpFrame(guest, to, "query"u8), guest.Address);
     }
 
     [Fact]

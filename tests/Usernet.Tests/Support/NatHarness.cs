@@ -55,6 +55,22 @@ internal sealed class NatHarness
         return Sent.Take();
     }
 
+    /// <summary>
+    /// Hands in the guest's <paramref name="frame"/> and checks that <see cref="EgressRule"/>
+    /// refused it: no host socket, "administratively prohibited" from the gateway quoting the
+    /// packet as sent, and the drop counted.
+    /// </summary>
+    public void AssertRefused(byte[] frame, IpAddress guest)
+    {
+        var icmp = IcmpOf(Assert.Single(Answer(frame)));
+        Assert.Empty(Factory.Udp);
+        Assert.Empty(Factory.Ping);
+        Assert.Equal((Stack.Options.GatewayOf(guest), guest), (icmp.Source, icmp.Destination));
+        Assert.Equal(IcmpError.Prohibited(guest), new IcmpError(icmp.Type, icmp.Code));
+        Assert.Equal(frame.AsSpan(EthernetFrame.HeaderLength).ToArray(), icmp.Quote);
+        Assert.Equal(1, Counters.Dropped(DropReason.EgressRefused));
+    }
+
     /// <summary>Moves time on, firing every timer due on the way.</summary>
     public void Advance(TimeSpan span)
     {

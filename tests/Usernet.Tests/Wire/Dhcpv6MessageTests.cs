@@ -5,11 +5,19 @@ namespace Usernet.Tests.Wire;
 
 public sealed class Dhcpv6MessageTests
 {
-    /// <summary>dhclient's DUID-LLT (RFC 8415 §11.2): type 1, Ethernet, a time, namespace A's MAC.</summary>
-    private static readonly byte[] ClientDuid = Convert.FromHexString("0001000132a596fe02180500000a");
+    /// <summary>dhclient's DUID, as the captured Solicit carries it.</summary>
+    private static byte[] ClientDuid => Option(Message(Ipv6Captures.Dhcpv6Solicit), Dhcpv6Option.ClientId);
 
-    /// <summary>dnsmasq's DUID-LLT, with namespace B's MAC.</summary>
-    private static readonly byte[] ServerDuid = Convert.FromHexString("0001000132a596fb02180500000b");
+    /// <summary>dnsmasq's DUID, as the captured Advertise carries it.</summary>
+    private static byte[] ServerDuid => Option(Message(Ipv6Captures.Dhcpv6Advertise), Dhcpv6Option.ServerId);
+
+    /// <summary>Checks a DUID-LLT (RFC 8415 §11.2): type 1, Ethernet, a time, then the MAC.</summary>
+    private static void AssertDuidLlt(byte[] duid, MacAddress mac)
+    {
+        Assert.Equal(14, duid.Length);
+        Assert.Equal((1, 1), (BinaryPrimitives.ReadUInt16BigEndian(duid), BinaryPrimitives.ReadUInt16BigEndian(duid.AsSpan(2))));
+        Assert.Equal(mac, MacAddress.Read(duid.AsSpan(8)));
+    }
 
     private static byte[] Payload(byte[] frame)
     {
@@ -37,7 +45,7 @@ public sealed class Dhcpv6MessageTests
     {
         var solicit = Message(Ipv6Captures.Dhcpv6Solicit);
         Assert.Equal(Dhcpv6MessageType.Solicit, solicit.Type);
-        Assert.Equal(ClientDuid, Option(solicit, Dhcpv6Option.ClientId));
+        AssertDuidLlt(Option(solicit, Dhcpv6Option.ClientId), Frames.SideA);
         Assert.False(solicit.TryGetOption(Dhcpv6Option.ServerId, out _));
         Assert.Equal(new byte[2], Option(solicit, Dhcpv6Option.ElapsedTime));
         // DNS servers, domain list, and two options Usernet does not serve (FQDN, NTP).
@@ -55,7 +63,7 @@ public sealed class Dhcpv6MessageTests
         var advertise = Message(Ipv6Captures.Dhcpv6Advertise);
         Assert.Equal(Dhcpv6MessageType.Advertise, advertise.Type);
         Assert.Equal(solicit.TransactionId, advertise.TransactionId);
-        Assert.Equal(ServerDuid, Option(advertise, Dhcpv6Option.ServerId));
+        AssertDuidLlt(Option(advertise, Dhcpv6Option.ServerId), Frames.SideB);
         Assert.Equal(ClientDuid, Option(advertise, Dhcpv6Option.ClientId));
         Assert.Equal(Ipv6Address.Parse("2001:2:0:6::1").Value, Ipv6Address.Read(Option(advertise, Dhcpv6Option.DnsServers)).Value);
 

@@ -30,6 +30,22 @@ internal sealed class NatHarness
         (Stack, Link, Sent, Udp, Ping) = (harness.Stack, harness.Link, harness.Sent, nat!, ping!);
     }
 
+    /// <summary>
+    /// Destinations <see cref="EgressRule"/> refuses a guest's new flow, with the hostLoopback
+    /// setting under which each is tried: the host address with it off, and the host's loopback
+    /// named directly with it on (refused all the same), v4-mapped in an IPv6 packet too.
+    /// </summary>
+    public static TheoryData<string, bool> RefusedDestinations() => new()
+    {
+        { "192.168.65.254", false },
+        { "fdc4:f303:9324::254", false },
+        { "127.0.0.1", true },
+        { "127.0.0.53", true },
+        { "0.1.2.3", true },
+        { "::1", true },
+        { "::ffff:127.0.0.1", true },
+    };
+
     public NetworkStack Stack { get; }
 
     public RecordingLink Link { get; }

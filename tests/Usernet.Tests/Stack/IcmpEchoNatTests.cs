@@ -82,16 +82,10 @@ public sealed class IcmpEchoNatTests
         var nat = new NatHarness();
         var (guest, remote) = (GuestOf(v4), v4 ? Remote : RemoteV6);
         nat.Answer(NatHarness.EchoFrame(guest, remote, id: 0x4242, sequence: 9));
-        var router = v4 ? IpAddress.Parse("198.18.0.9") : IpAddress.Parse("2001:db8::9");
-        var (type, code) = v4 ? (IcmpV4Type.TimeExceeded, IcmpV4Code.TtlExceeded) : (Icmpv6Type.TimeExceeded, Icmpv6Code.HopLimitExceeded);
-        Assert.Single(nat.Factory.Ping).Events.OnHostIcmpError(new HostIcmpError(type, code, router, new IpEndpoint(remote, 0), 0, QuotedSequence: 9), nat.Now);
+        var error = NatHarness.TimeExceeded(v4, new IpEndpoint(remote, 0), quotedSequence: 9);
+        Assert.Single(nat.Factory.Ping).Events.OnHostIcmpError(error, nat.Now);
 
-        var icmp = NatHarness.IcmpOf(Assert.Single(nat.Sent.Take()));
-        Assert.Equal((router, guest, type, code), (icmp.Source, icmp.Destination, icmp.Type, icmp.Code));
-        int header = v4 ? Ipv4Packet.MinHeaderLength : Ipv6Packet.HeaderLength;
-        Assert.Equal(header + 8, icmp.Quote.Length);
-        Assert.Equal(v4 ? IpProtocol.Icmp : IpProtocol.Icmpv6, v4 ? icmp.Quote[9] : icmp.Quote[6]);
-        var echo = icmp.Quote.AsSpan(header);
+        var echo = nat.AssertRelayed(error, guest, remote, v4 ? IpProtocol.Icmp : IpProtocol.Icmpv6).AsSpan();
         // What ping matches a reply or an error by: type, identifier and sequence as the guest sent them.
         Assert.Equal(v4 ? IcmpV4Type.EchoRequest : Icmpv6Type.EchoRequest, echo[0]);
         Assert.Equal(0x4242, BinaryPrimitives.ReadUInt16BigEndian(echo[4..]));

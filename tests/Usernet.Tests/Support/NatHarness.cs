@@ -87,6 +87,30 @@ internal sealed class NatHarness
         Assert.Equal(1, Counters.Dropped(DropReason.EgressRefused));
     }
 
+    /// <summary>Hop limit exceeded at a router on the path, as a host socket of the family reports it.</summary>
+    public static HostIcmpError TimeExceeded(bool v4, IpEndpoint destination, ushort quotedSequence = 0) => v4
+        ? new(IcmpV4Type.TimeExceeded, IcmpV4Code.TtlExceeded, IpAddress.Parse("198.18.0.9"), destination, 0, quotedSequence)
+        : new(Icmpv6Type.TimeExceeded, Icmpv6Code.HopLimitExceeded, IpAddress.Parse("2001:db8::9"), destination, 0, quotedSequence);
+
+    /// <summary>
+    /// Checks the error the guest got for <paramref name="error"/>: from the router, of its type
+    /// and code, quoting what RFC 792 asks for at least, the IP header (guest to
+    /// <paramref name="destination"/>, <paramref name="protocol"/>) and 8 bytes, which it returns.
+    /// </summary>
+    public byte[] AssertRelayed(HostIcmpError error, IpAddress guest, IpAddress destination, byte protocol)
+    {
+        var icmp = IcmpOf(Assert.Single(Sent.Take()));
+        Assert.Equal((error.Offender, guest, error.Type, error.Code), (icmp.Source, icmp.Destination, icmp.Type, icmp.Code));
+        bool v4 = guest.IsV4;
+        int header = v4 ? Ipv4Packet.MinHeaderLength : Ipv6Packet.HeaderLength;
+        Assert.Equal(header + 8, icmp.Quote.Length);
+        var quotedSource = v4 ? (IpAddress)Ipv4Address.Read(icmp.Quote.AsSpan(12)) : Ipv6Address.Read(icmp.Quote.AsSpan(8));
+        var quotedDestination = v4 ? (IpAddress)Ipv4Address.Read(icmp.Quote.AsSpan(16)) : Ipv6Address.Read(icmp.Quote.AsSpan(24));
+        Assert.Equal((guest, destination), (quotedSource, quotedDestination));
+        Assert.Equal(protocol, v4 ? icmp.Quote[9] : icmp.Quote[6]);
+        return icmp.Quote[header..];
+    }
+
     /// <summary>Moves time on, firing every timer due on the way.</summary>
     public void Advance(TimeSpan span)
     {

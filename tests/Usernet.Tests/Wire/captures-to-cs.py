@@ -6,7 +6,7 @@ The names below follow the order in which capture.sh makes the programs talk.
 """
 import sys
 
-from pcap import frames
+from pcap import emit, frames
 
 
 v4 = frames(sys.argv[1]); dh = frames(sys.argv[2])
@@ -49,14 +49,6 @@ namespace Usernet.Tests.Wire;
 /// </summary>
 internal static class Captures
 {''')
-def emit(name, comment, b):
-    print(f"    /// <summary>{comment.replace('&','&amp;').replace('<','&lt;')}</summary>")
-    print(f"    public static byte[] {name} => Hex(\"\"\"")
-    h = b.hex()
-    for i in range(0, len(h), 96):
-        print("        " + h[i:i+96])
-    print("        \"\"\");")
-    print()
 for (n,c),b in zip(names4, v4): emit(n,c,b)
 for (n,c),b in zip(namesd, dh): emit(n,c,b)
 print('''    private static byte[] Hex(string text) =>

@@ -9,7 +9,7 @@ each constant is the first frame after the previous pick that matches its descri
 import struct
 import sys
 
-from pcap import frames
+from pcap import emit, frames
 
 A = bytes.fromhex("20010002000000050000000000000000")[:15] + b"\x0a"
 B = bytes.fromhex("20010002000000050000000000000000")[:15] + b"\x0b"
@@ -107,13 +107,7 @@ namespace Usernet.Tests.Wire;
 internal static class Ipv6Captures
 {''')
 for name, comment, b in picks:
-    print(f"    /// <summary>{comment.replace('&', '&amp;').replace('<', '&lt;')}</summary>")
-    print(f"    public static byte[] {name} => Hex(\"\"\"")
-    h = b.hex()
-    for i in range(0, len(h), 96):
-        print("        " + h[i:i+96])
-    print("        \"\"\");")
-    print()
+    emit(name, comment, b)
 print('''    private static byte[] Hex(string text) =>
         Convert.FromHexString(string.Concat(text.Where(c => !char.IsWhiteSpace(c))));
 }''')

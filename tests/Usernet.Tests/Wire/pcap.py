@@ -1,4 +1,5 @@
-"""Reads the frames of the classic pcap files that tcpdump writes, for the captures-to-cs scripts."""
+"""Reads the frames of the classic pcap files that tcpdump writes, and writes them as C# constants,
+for the captures-to-cs scripts."""
 import struct
 
 
@@ -15,3 +16,14 @@ def frames(path):
         out.append(d[off:off+incl])
         off += incl
     return out
+
+
+def emit(name, comment, frame):
+    """Prints one frame as a C# property returning a fresh array, 48 bytes of hex a line."""
+    print(f"    /// <summary>{comment.replace('&', '&amp;').replace('<', '&lt;')}</summary>")
+    print(f"    public static byte[] {name} => Hex(\"\"\"")
+    h = frame.hex()
+    for i in range(0, len(h), 96):
+        print("        " + h[i:i+96])
+    print("        \"\"\");")
+    print()

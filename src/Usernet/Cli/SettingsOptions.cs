@@ -155,6 +155,7 @@ internal static class SettingsOptions
             Tcp = new TcpOptions
             {
                 MaxConnections = settings.Tcp.MaxConnections,
+                MaxInboundConnections = settings.Tcp.MaxInboundConnections,
                 ConnectTimeout = settings.Tcp.ConnectTimeout,
                 KeepaliveIdle = settings.Tcp.KeepaliveIdle,
                 KeepaliveInterval = settings.Tcp.KeepaliveInterval,

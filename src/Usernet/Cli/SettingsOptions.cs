@@ -139,6 +139,7 @@ internal static class SettingsOptions
                 BindingBehavior = settings.Ports.BindingBehavior,
                 PreserveClientAddress = settings.Ports.PreserveClientAddress,
                 UdpIdleTimeout = settings.Udp.IdleTimeout,
+                UdpMaxClients = settings.Udp.MaxFlows,
             },
             PublishSpecs = settings.Ports.Publish,
             Mode = mode,

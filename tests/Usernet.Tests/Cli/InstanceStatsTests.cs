@@ -25,6 +25,8 @@ public sealed class InstanceStatsTests
         ("udp", ["flows", "flowsOpened", "flowsExpired", "flowsEvicted", "datagramsFromGuest", "datagramsToGuest", "bytesFromGuest",
             "bytesToGuest", "sendDropped", "tooBig", "icmpErrorsRelayed", "socketFailures"]),
         ("ping", ["flows", "echoesSent", "repliesRelayed", "errorsRelayed", "refused"]),
+        ("ports", ["published", "connections", "activeConnections", "refused", "bytesToGuest", "bytesFromGuest", "datagramsToGuest",
+            "datagramsFromGuest", "clientsEvicted", "clientsExpired"]),
         ("dns", ["queries", "tcpQueries", "tcpConnections", "local", "cached", "hostResolver", "upstream", "joinedLookup", "inhibited",
             "truncated", "nxdomain", "servfail", "formerr", "notimp", "refused", "droppedMalformed", "droppedWaiters", "timeouts",
             "overloaded", "upstreamMismatched", "resolvConfReloads", "inflight", "cacheSize", "cacheBytes", "cacheEvictions", "localNames"]),

@@ -197,6 +197,18 @@ internal sealed class PortPublisher
         return remote;
     }
 
+    /// <summary>How many ports are published and what went through them all, into the object being written.</summary>
+    public void WriteJson(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("published", _publishes.Count);
+        var total = new PublishCounters();
+        foreach (var publish in _publishes)
+        {
+            total.Add(publish.Counters);
+        }
+        total.WriteJson(writer);
+    }
+
     public void CloseAll()
     {
         foreach (var publish in _publishes)

@@ -31,7 +31,7 @@ public sealed class InstanceStatsTests
             "truncated", "nxdomain", "servfail", "formerr", "notimp", "refused", "droppedMalformed", "droppedWaiters", "timeouts",
             "overloaded", "upstreamMismatched", "resolvConfReloads", "inflight", "cacheSize", "cacheBytes", "cacheEvictions", "localNames"]),
         ("proxy", ["connections", "active", "requests", "tunnels", "transparent", "blocked", "malformed", "upstreamFailures", "refused",
-            "reloads", "reloadsRefused", "resolvedNames"]),
+            "overBudget", "timeouts", "reloads", "reloadsRefused", "bufferedBytes", "resolvedNames"]),
     ];
 
     private static readonly string[] LinkKeys = ["framesIn", "bytesIn", "framesOut", "bytesOut", "droppedOut", "errorsIn"];

@@ -142,6 +142,8 @@ internal sealed partial class HttpProxyServer
             bool chunked = HttpHeadParser.IsChunked(headers);
             // RFC 9110 §10.1.1: an HTTP/1.0 client's 100-continue expectation is ignored.
             bool expectContinue = !request.IsHttp10 && string.Equals(headers.Get("Expect"), "100-continue", StringComparison.OrdinalIgnoreCase);
+            // Read before the hop-by-hop fields go: a client's "Connection: close" is among them.
+            bool clientWantsKeepAlive = request.KeepAlive;
             headers.RemoveHopByHop();
             headers.Set("Host", target.Port == 80 ? (target.Host.Contains(':') ? $"[{target.Host}]" : target.Host) : target.Authority);
             if (chunked)
@@ -262,7 +264,7 @@ internal sealed partial class HttpProxyServer
             // RFC 9112 §6.1: no Transfer-Encoding to an HTTP/1.0 client; its body ends with the connection.
             bool decodeChunks = responseChunked && request.IsHttp10;
             bool upstreamKeeps = !untilClose && !UpstreamConnector.ClosesAfter(response);
-            bool clientKeeps = request.KeepAlive && !untilClose && !request.IsHttp10;
+            bool clientKeeps = clientWantsKeepAlive && !untilClose && !request.IsHttp10;
             response.Headers.RemoveHopByHop();
             if (responseChunked && !decodeChunks)
             {

@@ -11,12 +11,12 @@ using Usernet.Wire;
 namespace Usernet.Tests.Services.Proxy;
 
 /// <summary>
-/// The proxy's limits, with a real <see cref="HttpProxyServer"/> in this process: the guest's
+/// A real <see cref="HttpProxyServer"/> in this process, above all its limits: the guest's
 /// connection is a loopback TCP socket handed to it as the gateway would, and the origin a
 /// loopback server the test scripts. The timeouts are made short here; their real values are
 /// in <see cref="ProxyLimits"/>.
 /// </summary>
-public sealed class HttpProxyServerLimitsTests : IDisposable
+public sealed class HttpProxyServerTests : IDisposable
 {
     private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
@@ -27,7 +27,7 @@ public sealed class HttpProxyServerLimitsTests : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private Func<NetworkStream, Task> _serve = _ => Task.CompletedTask;
 
-    public HttpProxyServerLimitsTests()
+    public HttpProxyServerTests()
     {
         _origin.Start();
         _ = AcceptOriginsAsync();
@@ -184,6 +184,28 @@ public sealed class HttpProxyServerLimitsTests : IDisposable
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"waited 10 s for {what}");
             Thread.Sleep(10);
         }
+    }
+
+    [Fact]
+    public void AClientsConnectionCloseIsHonoured()
+    {
+        // The field was read after the hop-by-hop fields had been removed, so the answer said
+        // keep-alive and the connection stayed open: a client reading to the end waited for
+        // the idle timeout.
+        _serve = async stream =>
+        {
+            await ReadRequestAsync(stream);
+            await AnswerAsync(stream);
+        };
+        var proxy = Proxy(Limits());
+        var guest = Connect(proxy);
+
+        Send(guest, $"GET http://origin.test:{OriginPort}/ HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n");
+
+        string answer = ReadToClose(guest);
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", answer);
+        Assert.Contains("\r\nConnection: close\r\n", answer);
+        Assert.EndsWith("hello", answer);
     }
 
     [Fact]

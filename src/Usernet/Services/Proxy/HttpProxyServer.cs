@@ -20,15 +20,15 @@ namespace Usernet.Services.Proxy;
 /// open, has no timer at all: only its ends close it.
 /// </summary>
 internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, UpstreamConnector connector, ResolvedNames names, ProxyCounters counters,
-    ProxyLimits? limits = null)
+    ProxyLimits limits)
 {
     public const ushort Port = 3128;
 
     /// <summary>What a transparent connection peeks into for the host name.</summary>
     private const int PeekBufferLength = 16 * 1024;
 
-    private readonly ProxyLimits _limits = limits ?? new ProxyLimits();
-    private readonly ProxyBuffers _buffers = new((limits ?? new ProxyLimits()).MaxBufferedBytes);
+    private readonly ProxyLimits _limits = limits;
+    private readonly ProxyBuffers _buffers = new(limits.MaxBufferedBytes);
 
     public ProxyCounters Counters => counters;
 
@@ -179,6 +179,8 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
     /// </summary>
     private async Task<byte[]?> ReadRequestHeadAsync(HttpReader reader)
     {
+        // The last request's body limit must not cut the wait for this one short.
+        reader.ReadIdleLimit = Timeout.InfiniteTimeSpan;
         if (reader.Buffered.Length == 0)
         {
             using var idle = new CancellationTokenSource(_limits.Idle);

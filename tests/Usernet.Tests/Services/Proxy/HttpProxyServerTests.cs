@@ -275,13 +275,13 @@ public sealed class HttpProxyServerTests : IDisposable
                 await AnswerAsync(stream);
             }
         };
-        var proxy = Proxy(Limits(idle: TimeSpan.FromSeconds(1), head: Short));
+        var proxy = Proxy(Limits(idle: TimeSpan.FromSeconds(2), head: Short, body: Short));
         var guest = Connect(proxy);
 
         Send(guest, $"GET http://origin.test:{OriginPort}/ HTTP/1.1\r\nHost: origin.test\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", ReadResponse(guest));
-        // The head's short limit is for a head under way, not for the wait for the next one.
-        Thread.Sleep(Short + TimeSpan.FromMilliseconds(200));
+        // The short limits of a head and a body under way are not for the wait for the next one.
+        Thread.Sleep(Short * 2);
         Send(guest, $"GET http://origin.test:{OriginPort}/ HTTP/1.1\r\nHost: origin.test\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", ReadResponse(guest));
 

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 using Usernet.Wire;
 
 namespace Usernet.Tests.EndToEnd;
@@ -13,10 +15,9 @@ public sealed class TcpHostileInputTests
 
     private static long Tcp(GuestSession session, string counter) => session.Stats().GetProperty("tcp").GetProperty(counter).GetInt64();
 
-    [Fact]
+    [RootFact]
     public void ASegmentForNoConnectionGetsAReset()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         using var peer = new PhantomTcpPeer(session, Phantom);
         peer.Send(Host, 40000, 9, 1000, 5000, TcpFlags.Ack | TcpFlags.Psh, "stray"u8);
@@ -27,10 +28,9 @@ public sealed class TcpHostileInputTests
         Assert.True(GuestSession.Drop(session.Stats(), "tcpNoFlow") >= 1);
     }
 
-    [Fact]
+    [RootFact]
     public void ASynWithBrokenOptionsIsDropped()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         using var peer = new PhantomTcpPeer(session, Phantom);
         // MSS option claiming 40 bytes in an 8-byte option area.
@@ -40,10 +40,9 @@ public sealed class TcpHostileInputTests
         Assert.True(GuestSession.Drop(session.Stats(), "tcpMalformed") >= 1);
     }
 
-    [Fact]
+    [RootFact]
     public async Task ASynFloodPastTheLimitIsRefusedAndHarmsNoEstablishedConnection()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start("--set", "tcp.maxConnections=20");
         int port = Ports.Free();
         using var listener = new TcpListener(IPAddress.Loopback, port);
@@ -60,9 +59,9 @@ public sealed class TcpHostileInputTests
                 await stream.WriteAsync(buffer.AsMemory(0, n), TestContext.Current.CancellationToken);
             }
         }, TestContext.Current.CancellationToken);
-        using var established = ProcessRunner.Start("nsenter", [$"--net={session.NetnsPath}", "--", "socat", "-", $"TCP:192.168.65.254:{port}"], redirectInput: true);
+        using var established = ManagedProcess.Start("nsenter", [$"--net={session.NetnsPath}", "--", "socat", "-", $"TCP:192.168.65.254:{port}"], redirectInput: true);
         established.StandardInput.WriteLine("before");
-        Assert.Equal("before", established.StandardOutput.ReadLine());
+        Assert.Equal("before", established.ReadLine(TimeSpan.FromSeconds(30)));
 
         using var peer = new PhantomTcpPeer(session, Phantom);
         for (ushort i = 0; i < 100; i++)
@@ -73,16 +72,15 @@ public sealed class TcpHostileInputTests
         Assert.True(Tcp(session, "limitReached") >= 80, session.Stats().GetProperty("tcp").ToString());
 
         established.StandardInput.WriteLine("after");
-        Assert.Equal("after", established.StandardOutput.ReadLine());
+        Assert.Equal("after", established.ReadLine(TimeSpan.FromSeconds(30)));
         established.StandardInput.Close();
         Assert.True(established.WaitForExit(TimeSpan.FromSeconds(10)));
         await echo.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 
-    [Fact]
+    [RootFact]
     public async Task DataBeyondTheWindowAndAWrongResetChangeNothing()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         int port = Ports.Free();
         using var listener = new TcpListener(IPAddress.Loopback, port);

@@ -1,52 +1,43 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text.Json;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>Integrity, concurrency, flow control and resource return of guest TCP.</summary>
 public sealed class TcpStressTests
 {
-    [Fact]
+    [RootFact]
     public void OneGibibyteEachWayArrivesIntact()
     {
-        TestEnvironment.RequireRoot();
         using var blob = new Blob(1L << 30);
         using var session = GuestSession.Start();
 
         // Guest to host. Hashing happens after the transfer, not in its path, so that it does
         // not compete for the two cores while the data moves.
-        string received = $"/dev/shm/usernet-test-received-{Guid.NewGuid():N}";
-        try
-        {
-            int up = Ports.Free();
-            using var receiver = ProcessRunner.Start("socat", ["-u", $"TCP-LISTEN:{up},bind=127.0.0.1,reuseaddr", $"CREATE:{received}"]);
-            WaitForListener(up);
-            ProcessRunner.Check(session.Shell($"socat -u FILE:{blob.Path} TCP:192.168.65.254:{up}", TimeSpan.FromMinutes(3)));
-            Assert.True(receiver.WaitForExit(TimeSpan.FromMinutes(1)));
-            Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
-            File.Delete(received);
+        string received = blob.ReceivedPath;
+        int up = Ports.Free();
+        using var receiver = ManagedProcess.Start("socat", ["-u", $"TCP-LISTEN:{up},bind=127.0.0.1,reuseaddr", $"CREATE:{received}"]);
+        WaitForListener(up);
+        ProcessRunner.Check(session.Shell($"socat -u FILE:{blob.Path} TCP:192.168.65.254:{up}", TimeSpan.FromMinutes(3)));
+        Assert.True(receiver.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
+        File.Delete(received);
 
-            // Host to guest.
-            int down = Ports.Free();
-            using var sender = ProcessRunner.Start("socat", ["-u", $"FILE:{blob.Path}", $"TCP-LISTEN:{down},bind=127.0.0.1,reuseaddr"]);
-            WaitForListener(down);
-            ProcessRunner.Check(session.Shell($"socat -u TCP:192.168.65.254:{down} CREATE:{received}", TimeSpan.FromMinutes(3)));
-            Assert.True(sender.WaitForExit(TimeSpan.FromSeconds(30)));
-            Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
-        }
-        finally
-        {
-            File.Delete(received);
-        }
+        // Host to guest.
+        int down = Ports.Free();
+        using var sender = ManagedProcess.Start("socat", ["-u", $"FILE:{blob.Path}", $"TCP-LISTEN:{down},bind=127.0.0.1,reuseaddr"]);
+        WaitForListener(down);
+        ProcessRunner.Check(session.Shell($"socat -u TCP:192.168.65.254:{down} CREATE:{received}", TimeSpan.FromMinutes(3)));
+        Assert.True(sender.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
     }
 
-    [Fact]
+    [RootFact]
     public async Task DataSentJustBeforeTheCommandExitsStillArrives()
     {
-        TestEnvironment.RequireRoot();
         using var blob = new Blob(64L << 20);
         int port = Ports.Free();
         using var listener = new TcpListener(IPAddress.Loopback, port);
@@ -73,10 +64,9 @@ public sealed class TcpStressTests
         Assert.Equal(blob.Sha256, await reader.WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken));
     }
 
-    [Fact]
+    [RootFact]
     public void ThirtyTwoParallelStreamsArriveIntact()
     {
-        TestEnvironment.RequireRoot();
         using var blob = new Blob(32L << 20);
         using var session = GuestSession.Start();
         string results = Directory.CreateTempSubdirectory("usernet-streams-").FullName;
@@ -85,16 +75,15 @@ public sealed class TcpStressTests
         {
             int port = Ports.Free();
             // One hashing child per connection, each writing its own file.
-            using var server = ProcessRunner.Start("socat",
+            using var server = ManagedProcess.Start("socat",
                 [$"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=64", $"SYSTEM:cat > {results}/$$$$"]);
             WaitForListener(port);
             string clients = string.Join(" & ", Enumerable.Range(0, 32).Select(_ => $"socat -u FILE:{blob.Path} TCP:192.168.65.254:{port}"));
             ProcessRunner.Check(session.Shell($"{clients} & wait", TimeSpan.FromMinutes(3)));
-            Assert.True(RunCommandTests.WaitUntil(() => Directory.GetFiles(results).Count(f => new FileInfo(f).Length == 32L << 20) == 32, 30));
+            Assert.True(Wait.Until(() => Directory.GetFiles(results).Count(f => new FileInfo(f).Length == 32L << 20) == 32, 30));
             var hashes = Directory.GetFiles(results).Select(Blob.Sha256Of).ToList();
             Assert.Equal(32, hashes.Count);
             Assert.All(hashes, hash => Assert.Equal(blob.Sha256, hash));
-            Usernet.Platform.Interop.Libc.Kill(server.Id, Usernet.Platform.Interop.Libc.SIGTERM);
         }
         finally
         {
@@ -102,10 +91,9 @@ public sealed class TcpStressTests
         }
     }
 
-    [Fact]
+    [RootFact]
     public async Task ASlowHostReaderThrottlesTheGuestWithoutGrowingMemory()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         int port = Ports.Free();
         using var listener = new TcpListener(IPAddress.Loopback, port);
@@ -130,14 +118,14 @@ public sealed class TcpStressTests
             }
         }, stop.Token);
         long rssBefore = RssKiB(session.UsernetPid);
-        using var sender = ProcessRunner.Start("nsenter",
+        using var sender = ManagedProcess.Start("nsenter",
             [$"--net=/proc/{session.InitPid}/ns/net", "--", "sh", "-c", $"head -c 1000000000 /dev/zero | socat -u - TCP:192.168.65.254:{port}"]);
         await Task.Delay(5000, TestContext.Current.CancellationToken);
         var tcp = session.Stats().GetProperty("tcp");
         long fromGuest = tcp.GetProperty("bytesFromGuest").GetInt64();
         long rssAfter = RssKiB(session.UsernetPid);
         bool senderWasRunning = !sender.HasExited;
-        Usernet.Platform.Interop.Libc.Kill(sender.Id, Usernet.Platform.Interop.Libc.SIGKILL);
+        sender.Kill();
         await stop.CancelAsync();
         // The connection carried data and the sender was still held back, not finished or failed.
         Assert.True(senderWasRunning, "the guest's sender had ended");
@@ -148,10 +136,9 @@ public sealed class TcpStressTests
         Assert.True(rssAfter - rssBefore < 16 * 1024, $"RSS grew from {rssBefore} KiB to {rssAfter} KiB");
     }
 
-    [Fact]
+    [RootFact]
     public void TwoThousandConcurrentConnectionsOpenExchangeAndClose()
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start(workerConnections: 4096);
         using var session = GuestSession.Start();
         int fdsBefore = FdCount(session.UsernetPid);
@@ -160,15 +147,14 @@ public sealed class TcpStressTests
         Assert.Contains("Complete requests:      4000", ab.Stdout);
         Assert.Contains("Failed requests:        0", ab.Stdout);
         // Closed connections give back their sockets (TIME-WAIT is short).
-        Assert.True(RunCommandTests.WaitUntil(() => session.Stats().GetProperty("tcp").GetProperty("connections").GetInt32() == 0, 15),
+        Assert.True(Wait.Until(() => session.Stats().GetProperty("tcp").GetProperty("connections").GetInt32() == 0, 15),
             session.Stats().GetProperty("tcp").ToString());
         Assert.Equal(fdsBefore, FdCount(session.UsernetPid));
     }
 
-    [Fact]
+    [RootFact]
     public async Task AnIdleConnectionOutlivesEveryTimer()
     {
-        TestEnvironment.RequireRoot();
         // Every timer short: keepalive after 1 s, probes each second.
         using var session = GuestSession.Start(
             "--set", "tcp.keepaliveIdleSeconds=1", "--set", "tcp.keepaliveIntervalSeconds=1", "--set", "tcp.keepaliveCount=2",
@@ -198,7 +184,7 @@ public sealed class TcpStressTests
 
     /// <summary>Waits for a listener without connecting to it (a probe would use up a one-shot server).</summary>
     private static void WaitForListener(int port) =>
-        Assert.True(RunCommandTests.WaitUntil(() => ProcessRunner.Run("ss", "-Hltn", $"sport = :{port}").Stdout.Contains($":{port}"), 5),
+        Assert.True(Wait.Until(() => ProcessRunner.Run("ss", "-Hltn", $"sport = :{port}").Stdout.Contains($":{port}"), 5),
             $"nothing listens on {port}");
 
     private static long RssKiB(int pid) =>

@@ -1,16 +1,17 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>Guest TCP through host sockets, with real programs on both sides.</summary>
 public sealed class TcpTests
 {
-    [Fact]
+    [RootFact]
     public void CurlFetchesFromNginxOnHostLoopbackThroughTheHostIp()
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "10", $"http://192.168.65.254:{nginx.Port}/"], TimeSpan.FromSeconds(30));
@@ -18,10 +19,9 @@ public sealed class TcpTests
         Assert.Equal("hello from nginx\n", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void AClosedHostPortIsRefusedAtOnce()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "10", "-w", "code=%{exitcode} seconds=%{time_total}", $"http://192.168.65.254:{port}/"],
@@ -33,10 +33,9 @@ public sealed class TcpTests
         Assert.True(ms < 100, $"refusal took {ms:0} ms");
     }
 
-    [Fact]
+    [RootFact]
     public void ATestHostInItsOwnNamespaceIsReached()
     {
-        TestEnvironment.RequireRoot();
         using var host = TestHost.Create();
         using var nginx = Nginx.Start("0.0.0.0", host);
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
@@ -45,10 +44,9 @@ public sealed class TcpTests
         Assert.Equal("hello from nginx\n", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void AnUnreachableHostIsReportedNotWaitedFor()
     {
-        TestEnvironment.RequireRoot();
         using var host = TestHost.Create();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "20", $"http://{host.Vacant}:80/"], TimeSpan.FromSeconds(40));
@@ -56,10 +54,9 @@ public sealed class TcpTests
         Assert.Contains("Couldn't connect to server", result.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public void WithoutHostLoopbackTheHostIpRefuses()
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--set", "network.hostLoopback=false", "--", "curl", "-sS", "-m", "10", $"http://192.168.65.254:{nginx.Port}/"],
@@ -67,19 +64,17 @@ public sealed class TcpTests
         Assert.Equal(7, result.ExitCode);
     }
 
-    [Fact]
+    [RootFact]
     public void AGatewayPortWithoutAServiceRefuses()
     {
-        TestEnvironment.RequireRoot();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "10", "http://192.168.65.1:80/"], TimeSpan.FromSeconds(30));
         Assert.Equal(7, result.ExitCode);
     }
 
-    [Fact]
+    [RootFact]
     public async Task HalfCloseIsPreserved()
     {
-        TestEnvironment.RequireRoot();
         // The host answers only after it has seen the guest's end of stream.
         int port = Ports.Free();
         using var listener = new TcpListener(IPAddress.Loopback, port);
@@ -102,10 +97,9 @@ public sealed class TcpTests
         Assert.Equal("the request", await server.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
     }
 
-    [Fact]
+    [RootFact]
     public async Task AHostResetReachesTheGuestAsAReset()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var listener = new TcpListener(IPAddress.Loopback, port);
         listener.Start();
@@ -125,10 +119,9 @@ public sealed class TcpTests
         Assert.Contains("Connection reset by peer", result.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public async Task AGuestResetReachesTheHostAsAReset()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var listener = new TcpListener(IPAddress.Loopback, port);
         listener.Start();

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Usernet.Tests.EndToEnd.Fixtures;
 using Usernet.Tests.Support;
@@ -44,13 +42,11 @@ public sealed class TcpHostileInputTests
     public async Task ASynFloodPastTheLimitIsRefusedAndHarmsNoEstablishedConnection()
     {
         using var session = GuestSession.Start("--set", "tcp.maxConnections=20");
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start(1024);
+        using var listener = new LoopbackListener(backlog: 1024);
+        int port = listener.Port;
         // An established guest connection that must keep working through the flood.
-        var echo = Task.Run(async () =>
+        var echo = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             var stream = client.GetStream();
             byte[] buffer = new byte[64];
             int n;
@@ -58,7 +54,7 @@ public sealed class TcpHostileInputTests
             {
                 await stream.WriteAsync(buffer.AsMemory(0, n), TestContext.Current.CancellationToken);
             }
-        }, TestContext.Current.CancellationToken);
+        });
         using var established = ManagedProcess.Start("nsenter", [$"--net={session.NetnsPath}", "--", "socat", "-", $"TCP:192.168.65.254:{port}"], redirectInput: true);
         established.StandardInput.WriteLine("before");
         Assert.Equal("before", established.ReadLine(TimeSpan.FromSeconds(30)));
@@ -82,16 +78,14 @@ public sealed class TcpHostileInputTests
     public async Task DataBeyondTheWindowAndAWrongResetChangeNothing()
     {
         using var session = GuestSession.Start();
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             byte[] buffer = new byte[4];
             await client.GetStream().ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
             return Encoding.ASCII.GetString(buffer);
-        }, TestContext.Current.CancellationToken);
+        });
         using var peer = new PhantomTcpPeer(session, Phantom);
         const uint isn = 90000;
         uint theirs = peer.Connect(Host, (ushort)port, 42000, isn);

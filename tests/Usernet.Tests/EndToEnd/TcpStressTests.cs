@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Usernet.Tests.EndToEnd.Fixtures;
 using Usernet.Tests.Support;
@@ -39,14 +37,12 @@ public sealed class TcpStressTests
     public async Task DataSentJustBeforeTheCommandExitsStillArrives()
     {
         using var blob = new Blob(64L << 20);
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
         // A reader slower than the guest's sender: when the command exits, Usernet still holds
         // data the guest saw acknowledged, and must deliver it before it stops.
-        var reader = Task.Run(async () =>
+        var reader = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var stream = client.GetStream();
             byte[] buffer = new byte[64 * 1024];
@@ -57,7 +53,7 @@ public sealed class TcpStressTests
                 await Task.Delay(1, TestContext.Current.CancellationToken);
             }
             return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
-        }, TestContext.Current.CancellationToken);
+        });
         var run = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "socat", "-u", $"FILE:{blob.Path}", $"TCP:192.168.65.254:{port}"], TimeSpan.FromMinutes(2));
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -95,14 +91,12 @@ public sealed class TcpStressTests
     public async Task ASlowHostReaderThrottlesTheGuestWithoutGrowingMemory()
     {
         using var session = GuestSession.Start();
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         long read = 0;
-        var slowReader = Task.Run(async () =>
+        var slowReader = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(stop.Token);
             client.ReceiveBufferSize = 4096;
             var stream = client.GetStream();
             byte[] buffer = new byte[1024];
@@ -116,7 +110,7 @@ public sealed class TcpStressTests
                 Interlocked.Add(ref read, n);
                 await Task.Delay(1000, stop.Token);
             }
-        }, stop.Token);
+        });
         long rssBefore = RssKiB(session.UsernetPid);
         using var sender = ManagedProcess.Start("nsenter",
             [$"--net=/proc/{session.InitPid}/ns/net", "--", "sh", "-c", $"head -c 1000000000 /dev/zero | socat -u - TCP:192.168.65.254:{port}"]);
@@ -159,19 +153,17 @@ public sealed class TcpStressTests
         using var session = GuestSession.Start(
             "--set", "tcp.keepaliveIdleSeconds=1", "--set", "tcp.keepaliveIntervalSeconds=1", "--set", "tcp.keepaliveCount=2",
             "--set", "tcp.connectTimeoutSeconds=1");
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             var stream = client.GetStream();
             await Task.Delay(6000, TestContext.Current.CancellationToken);
             await stream.WriteAsync("ping\n"u8.ToArray(), TestContext.Current.CancellationToken);
             byte[] buffer = new byte[5];
             await stream.ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
             return System.Text.Encoding.ASCII.GetString(buffer);
-        }, TestContext.Current.CancellationToken);
+        });
         // The guest says nothing for 6 s, then answers the host's ping.
         var guest = session.Shell($"(sleep 6.5; echo pong) | socat -t 5 - TCP:192.168.65.254:{port}", TimeSpan.FromSeconds(30));
         Assert.True(guest.ExitCode == 0, guest.ToString());

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Usernet.Tests.EndToEnd.Fixtures;
@@ -76,12 +75,10 @@ public sealed class TcpTests
     public async Task HalfCloseIsPreserved()
     {
         // The host answers only after it has seen the guest's end of stream.
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             var stream = client.GetStream();
             var received = new MemoryStream();
             await stream.CopyToAsync(received, TestContext.Current.CancellationToken);
@@ -100,18 +97,16 @@ public sealed class TcpTests
     [RootFact]
     public async Task AHostResetReachesTheGuestAsAReset()
     {
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             byte[] buffer = new byte[5];
             await client.GetStream().ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
             // Zero linger: close sends RST.
             client.Client.LingerState = new LingerOption(true, 0);
             client.Client.Close();
-        }, TestContext.Current.CancellationToken);
+        });
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "10", $"http://192.168.65.254:{port}/"], TimeSpan.FromSeconds(30));
         await server.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
@@ -122,12 +117,10 @@ public sealed class TcpTests
     [RootFact]
     public async Task AGuestResetReachesTheHostAsAReset()
     {
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             var stream = client.GetStream();
             byte[] buffer = new byte[64];
             await stream.ReadExactlyAsync(buffer.AsMemory(0, 5), TestContext.Current.CancellationToken);

@@ -180,6 +180,11 @@ internal sealed class ManagedProcess : IDisposable
     /// <summary>SIGKILL to it and to every descendant still attached to it, each by its PID.</summary>
     public void Kill()
     {
+        if (_process.HasExited)
+        {
+            // Nothing to stop (and listing every process of the machine to find a tree is not cheap).
+            return;
+        }
         try
         {
             // Stops it first, so that it cannot fork while its children are listed.

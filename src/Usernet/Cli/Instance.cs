@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Usernet.Control;
 using Usernet.Link;
 using Usernet.Nat;
@@ -19,9 +18,9 @@ using Usernet.Wire;
 namespace Usernet.Cli;
 
 /// <summary>
-/// One running Usernet: the loop, the switch with its guest links, the stack and its
-/// services, and the control API. `usernet run` and `usernet serve` both build one; they
-/// differ only in where the links come from.
+/// One running Usernet: the loop, the switch with its guest links, the stack with its
+/// transports and services, the proxy, the port publisher and the control API. `usernet run`
+/// and `usernet serve` both build one; they differ only in where the links come from.
 /// </summary>
 internal sealed class Instance : IAsyncDisposable
 {
@@ -32,80 +31,36 @@ internal sealed class Instance : IAsyncDisposable
     public Instance(InstanceOptions options)
     {
         _options = options;
+        var network = options.Stack;
         Loop = new EventLoop();
-        Switch = new VirtualSwitch(Loop);
-        Stack = new NetworkStack(options.Stack, Switch);
-        Stack.UseTimers(Loop.Timers);
-        if (options.Stack.Ipv6Enabled)
-        {
-            Stack.StartRouterAdvertisements(Loop.Timers);
-        }
-        Switch.AttachStack(Stack);
-        var stack = options.Stack;
-        var pool = new DhcpLeasePool(
-            stack.FirstGuest, stack.SubnetBroadcast.Offset(-1),
-            [stack.Gateway, stack.Host], options.MaxLeases);
-        Dhcp = new DhcpServer(options.Dhcp, pool, Stack);
-        if (options.Stack.Ipv4Enabled)
-        {
-            Stack.AddUdpService(DhcpMessage.ServerPort, Dhcp);
-        }
-        Dhcp6 = new Dhcpv6Server(options.Dhcp6, Stack);
-        if (options.Stack.Ipv6Enabled)
-        {
-            Stack.AddUdpService(Dhcpv6Message.ServerPort, Dhcp6);
-        }
-        Stack.DnsSearchList = DhcpServer.EncodeSearchList(options.Dhcp.SearchDomains);
-        Connector = new HostTcpConnector(Loop, options.Tcp, options.Stack.Gateway, options.Stack.GatewayV6, options.Stack.GatewayLinkLocal);
-        Tcp = new TcpTransport(Stack, Loop.Timers, Connector, options.Tcp);
-        Stack.Tcp = Tcp;
+        Switch = new VirtualSwitch(Loop) { Capture = options.PcapPath is null ? null : new PcapWriter(options.PcapPath) };
+        Connector = new HostTcpConnector(Loop, options.Tcp, network.Gateway, network.GatewayV6, network.GatewayLinkLocal);
         var datagrams = new HostDatagramFactory(Loop);
-        PingMode = datagrams.PingMode;
-        Udp = new UdpNat(Stack, Loop.Timers, datagrams, options.Udp);
-        Stack.UdpNat = Udp;
-        Ping = new IcmpEchoNat(Stack, Loop.Timers, datagrams, options.Udp.IdleTimeout);
-        Stack.IcmpNat = Ping;
-        // A gone guest's datagram sockets can only collect replies for nobody. Its TCP
-        // connections are left to finish: the host peer may still be taking the last bytes
-        // the guest sent before it left, and a dead one is found by keepalive.
-        Stack.GuestGone += address =>
-        {
-            Udp.CloseGuest(address);
-            Ping.CloseGuest(address);
-        };
-        Stack.IcmpNat6 = Ping;
-        Dns = new DnsServer(options.Dns, Loop, SendUdp);
-        Stack.AddUdpService(DnsServer.Port, Dns);
-        Connector.GatewayServices.Add(DnsServer.Port, (socket, connection) => Dns.Tcp.Accept(socket, connection.Guest));
-        Dns.Start();
+        var leases = new DhcpLeasePool(network.FirstGuest, network.SubnetBroadcast.Offset(-1), [network.Gateway, network.Host], options.MaxLeases);
+
+        var stack = new NetworkStack.Builder(network, Switch, Loop.Timers);
+        Tcp = stack.Tcp(s => new TcpTransport(s, Loop.Timers, Connector, options.Tcp));
+        Udp = stack.Udp(s => new UdpNat(s, Loop.Timers, datagrams, options.Udp));
+        Ping = stack.Echo(s => new IcmpEchoNat(s, Loop.Timers, datagrams, options.Udp.IdleTimeout));
+        Dhcp = stack.UdpService(DhcpMessage.ServerPort, s => new DhcpServer(options.Dhcp, leases, s));
+        Dhcp6 = stack.UdpService(Dhcpv6Message.ServerPort, s => new Dhcpv6Server(options.Dhcp6, s));
+        Dns = stack.UdpService(DnsServer.Port, s => new DnsServer(options.Dns, Loop, (from, to, payload) => s.SendUdp(from, to, payload)));
+        Stack = stack.Build();
+        Switch.AttachStack(Stack);
+
         ResolvedNames = new ResolvedNames();
-        // Only transparent proxying asks which name an address came from: with no transparent
-        // ports (the default) the answers are not parsed a second time.
-        Dns.Resolver.ResponseObserver = response =>
-        {
-            if (!Proxy!.Policy.TransparentPorts.IsEmpty)
-            {
-                ResolvedNames.Observe(response);
-            }
-        };
-        var proxyResolver = new GatewayDnsClient(Loop, Dns.Resolver, stack.Ipv4Enabled, stack.Ipv6Enabled);
+        var proxyResolver = new GatewayDnsClient(Loop, Dns.Resolver, network.Ipv4Enabled, network.Ipv6Enabled);
         Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
         ProxyServer = new HttpProxyServer(() => Proxy.Policy, new UpstreamConnector(proxyResolver, MapDirect, options.Tcp.ConnectTimeout), ResolvedNames, Proxy.Counters);
-        Connector.GatewayServices.Add(HttpProxyServer.Port, ProxyServer.Accept);
-        Connector.Divert = (flow, destination) =>
-        {
-            var original = new System.Net.IPEndPoint(flow.Remote.Address.ToIPAddress(), flow.Remote.Port);
-            return Proxy.WantsTransparent(flow.Remote, destination) ? (socket, connection) => ProxyServer.AcceptTransparent(socket, connection, original) : null;
-        };
-        Proxy.StartWatching();
         Publisher = new PortPublisher(Loop, Stack, Tcp, Udp, options.Publish);
+        Stats = new InstanceStats(Name, options.Mode, Loop, Switch, Stack, Dhcp, Dhcp6, Tcp, Udp, Ping, datagrams.PingMode, Dns, ProxyServer);
+        ServeOnTheGateway();
+
         // ACKs gathered in a batch go out before the links flush what the batch produced.
         Loop.AddAfterDispatch(Tcp.FlushAcks);
         Loop.AddAfterDispatch(_ => Switch.Flush());
-        if (options.PcapPath is not null)
-        {
-            Switch.Capture = new PcapWriter(options.PcapPath);
-        }
+        Dns.Start();
+        Proxy.StartWatching();
     }
 
     public string Name => _options.Name;
@@ -116,9 +71,8 @@ internal sealed class Instance : IAsyncDisposable
 
     public NetworkStack Stack { get; }
 
-    public DhcpServer Dhcp { get; }
-
-    public Dhcpv6Server Dhcp6 { get; }
+    /// <summary>Opens host sockets, and holds the gateway's own TCP services.</summary>
+    public HostTcpConnector Connector { get; }
 
     public TcpTransport Tcp { get; }
 
@@ -126,11 +80,14 @@ internal sealed class Instance : IAsyncDisposable
 
     public IcmpEchoNat Ping { get; }
 
-    /// <summary>How guests' pings leave the host: "ping sockets", "raw socket" or "unavailable".</summary>
-    public string PingMode { get; }
+    public DhcpServer Dhcp { get; }
+
+    public Dhcpv6Server Dhcp6 { get; }
+
     public DnsServer Dns { get; }
 
-    public PortPublisher Publisher { get; }
+    /// <summary>Which name guests resolved each address from.</summary>
+    public ResolvedNames ResolvedNames { get; }
 
     /// <summary>The upstream proxy policy and its reload.</summary>
     public ProxyService Proxy { get; }
@@ -138,48 +95,47 @@ internal sealed class Instance : IAsyncDisposable
     /// <summary>The HTTP proxy on the gateway's port 3128, and the transparent proxy.</summary>
     public HttpProxyServer ProxyServer { get; }
 
-    /// <summary>Which name guests resolved each address from.</summary>
-    public ResolvedNames ResolvedNames { get; }
+    public PortPublisher Publisher { get; }
 
-    /// <summary>Opens host sockets, and holds the gateway's own TCP services.</summary>
-    public HostTcpConnector Connector { get; }
+    /// <summary>What <c>usernet stats</c> prints.</summary>
+    public InstanceStats Stats { get; }
 
     public string? ControlSocket => _control?.SocketPath;
+
+    /// <summary>The gateway's TCP services (DNS, the proxy) and the connections the transparent proxy takes.</summary>
+    private void ServeOnTheGateway()
+    {
+        Connector.GatewayServices.Add(DnsServer.Port, (socket, connection) => Dns.Tcp.Accept(socket, connection.Guest));
+        Connector.GatewayServices.Add(HttpProxyServer.Port, ProxyServer.Accept);
+        Connector.Divert = (flow, destination) =>
+        {
+            var original = new System.Net.IPEndPoint(flow.Remote.Address.ToIPAddress(), flow.Remote.Port);
+            return Proxy.WantsTransparent(flow.Remote, destination) ? (socket, connection) => ProxyServer.AcceptTransparent(socket, connection, original) : null;
+        };
+        // Only transparent proxying asks which name an address came from: with no transparent
+        // ports (the default) the answers are not parsed a second time.
+        Dns.Resolver.ResponseObserver = response =>
+        {
+            if (!Proxy.Policy.TransparentPorts.IsEmpty)
+            {
+                ResolvedNames.Observe(response);
+            }
+        };
+    }
+
+    /// <summary>
+    /// Where the proxy's direct connections go: as the guest's own connections would
+    /// (<see cref="EgressRule"/>); null for the gateway and what the rule refuses.
+    /// </summary>
+    private System.Net.IPAddress? MapDirect(System.Net.IPAddress address) =>
+        EgressRule.Decide(_options.Stack, address.ToIpAddress(), out var target) is EgressVerdict.Direct or EgressVerdict.HostLoopback
+            ? target.ToIPAddress()
+            : null;
 
     /// <summary>Adds a guest link. Call on the loop thread, or before <see cref="Run"/>.</summary>
     public void Attach(FrameLink link) => Switch.Attach(link);
 
     public void AddListener(IDisposable listener) => _listeners.Add(listener);
-
-    /// <summary>
-    /// Where the proxy's direct connections go: Usernet's host address is the host's loopback
-    /// (when network.hostLoopback allows, as for the guest's own connections), and the gateway
-    /// and loopback are refused otherwise (null).
-    /// </summary>
-    private System.Net.IPAddress? MapDirect(System.Net.IPAddress address)
-    {
-        var stack = _options.Stack;
-        var ours = IpAddress.FromIPAddress(address);
-        bool loopbackAllowed = _options.Tcp.HostLoopback;
-        if (ours == stack.Host || ours == stack.HostV6)
-        {
-            return loopbackAllowed ? (ours.IsV4 ? System.Net.IPAddress.Loopback : System.Net.IPAddress.IPv6Loopback) : null;
-        }
-        if (ours == stack.Gateway || ours == stack.GatewayV6)
-        {
-            return null;
-        }
-        return ours.IsLoopback && !loopbackAllowed ? null : address;
-    }
-
-    /// <summary>Sends a datagram from a gateway service to a guest, in the family of its addresses.</summary>
-    private void SendUdp(IpEndpoint source, IpEndpoint destination, ReadOnlySpan<byte> payload)
-    {
-        if (source.Address.IsV4 == destination.Address.IsV4)
-        {
-            Stack.SendUdp(source, destination, payload);
-        }
-    }
 
     /// <summary>
     /// Publishes the ports of the settings and the command line, printing where each listens.
@@ -209,26 +165,8 @@ internal sealed class Instance : IAsyncDisposable
     {
         InstanceDirectory.EnsureExists();
         _control = new ControlServer(InstanceDirectory.SocketPath(Name));
-        _control.Map("GET", "/stats", async _ => ControlResponse.Json(await Loop.InvokeAsync(_ => StatsJson())));
-        _control.Map("GET", "/leases", async _ => ControlResponse.Json(await Loop.InvokeAsync(_ => LeasesJson())));
-        _control.Map("GET", "/connections", async _ => ControlResponse.Json(await Loop.InvokeAsync(_ => JsonText.BuildArray(w =>
-        {
-            foreach (var connection in Tcp.Connections)
-            {
-                w.WriteStartObject();
-                w.WriteString("guest", connection.Key.Guest.ToString());
-                w.WriteString("remote", connection.Key.Remote.ToString());
-                w.WriteString("state", connection.Describe());
-                w.WriteEndObject();
-            }
-        }))));
-        _control.Map("GET", "/info", _ => ControlResponse.Json(JsonText.Build(w =>
-        {
-            w.WriteString("instance", Name);
-            w.WriteNumber("pid", Environment.ProcessId);
-            w.WriteString("gateway", _options.Stack.Gateway.ToString());
-            w.WriteString("host", _options.Stack.Host.ToString());
-        })));
+        StatsRoutes.Map(_control, Loop, Stats);
+        InfoRoutes.Map(_control, Loop, Name, _options.Stack, Dhcp.Pool, Tcp);
         DnsRecordRoutes.Map(_control, Loop, Dns.Resolver.Local);
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);
@@ -258,192 +196,6 @@ internal sealed class Instance : IAsyncDisposable
             Log.Warn($"{Tcp.Backlog.InUse} bytes from the guest could not be delivered within {limit.TotalSeconds:0} s");
         }
     }
-
-    private string StatsJson() => JsonText.Build(w =>
-    {
-        w.WriteString("instance", Name);
-        w.WriteString("mode", _options.Mode.ToString());
-        w.WriteStartObject("stack");
-        var counters = Stack.Counters;
-        w.WriteNumber("framesIn", counters.FramesIn);
-        w.WriteNumber("framesOut", counters.FramesOut);
-        w.WriteNumber("arpReplies", counters.ArpRepliesSent);
-        w.WriteNumber("echoReplies", counters.EchoRepliesSent);
-        w.WriteNumber("icmpErrors", counters.IcmpErrorsSent);
-        w.WriteNumber("fragmentsToGuest", counters.FragmentsSentToGuest);
-        w.WriteNumber("dropped", counters.TotalDropped);
-        w.WriteStartObject("drops");
-        foreach (var (reason, count) in counters.NonZeroDrops())
-        {
-            w.WriteNumber(JsonNamingPolicy.CamelCase.ConvertName(reason), count);
-        }
-        w.WriteEndObject();
-        w.WriteNumber("neighbours", Stack.Neighbours.Count);
-        w.WriteNumber("pendingReassemblies", Stack.Reassembler.PendingCount);
-        w.WriteNumber("pendingReassemblies6", Stack.PendingReassemblies6);
-        w.WriteNumber("awaitingResolution", Stack.PendingResolution.DestinationCount);
-        w.WriteNumber("awaitingResolutionDropped", Stack.PendingResolution.Dropped);
-        w.WriteEndObject();
-        w.WriteStartObject("switch");
-        w.WriteNumber("truncated", Switch.Counters.Truncated);
-        w.WriteNumber("badChecksumOffload", Switch.Counters.BadChecksumOffload);
-        w.WriteNumber("betweenGuests", Switch.Counters.BetweenGuests);
-        w.WriteNumber("flooded", Switch.Counters.Flooded);
-        w.WriteNumber("linksOpened", Switch.Counters.LinksOpened);
-        w.WriteNumber("linksClosed", Switch.Counters.LinksClosed);
-        w.WriteEndObject();
-        w.WriteStartArray("links");
-        foreach (var link in Switch.Links)
-        {
-            w.WriteStartObject();
-            w.WriteString("link", link.Description);
-            w.WriteNumber("framesIn", link.Counters.FramesIn);
-            w.WriteNumber("bytesIn", link.Counters.BytesIn);
-            w.WriteNumber("framesOut", link.Counters.FramesOut);
-            w.WriteNumber("bytesOut", link.Counters.BytesOut);
-            w.WriteNumber("droppedOut", link.Counters.DroppedOut);
-            w.WriteNumber("errorsIn", link.Counters.ErrorsIn);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        w.WriteStartObject("dhcp");
-        var dhcp = Dhcp.Counters;
-        w.WriteNumber("requests", dhcp.Requests);
-        w.WriteNumber("offers", dhcp.Offers);
-        w.WriteNumber("acks", dhcp.Acks);
-        w.WriteNumber("naks", dhcp.Naks);
-        w.WriteNumber("ignored", dhcp.Ignored);
-        w.WriteNumber("malformed", dhcp.Malformed);
-        w.WriteNumber("leases", Dhcp.Pool.Count);
-        w.WriteNumber("poolCapacity", Dhcp.Pool.Capacity);
-        w.WriteNumber("poolExhausted", Dhcp.Pool.Counters.Exhausted);
-        w.WriteNumber("offersEvicted", Dhcp.Pool.Counters.OffersEvicted);
-        w.WriteEndObject();
-        w.WriteStartObject("dhcp6");
-        w.WriteNumber("requests", Dhcp6.Counters.Requests);
-        w.WriteNumber("replies", Dhcp6.Counters.Replies);
-        w.WriteNumber("leases", Dhcp6.LeaseCount);
-        w.WriteNumber("malformed", Dhcp6.Counters.Malformed);
-        w.WriteNumber("exhausted", Dhcp6.Counters.Exhausted);
-        w.WriteEndObject();
-        w.WriteStartObject("tcp");
-        var tcp = Tcp.Counters;
-        w.WriteNumber("connections", Tcp.Count);
-        w.WriteNumber("opened", tcp.Opened);
-        w.WriteNumber("closed", tcp.Closed);
-        w.WriteNumber("refused", tcp.Refused);
-        w.WriteNumber("unreachable", tcp.Unreachable);
-        w.WriteNumber("connectTimeouts", tcp.ConnectTimeouts);
-        w.WriteNumber("limitReached", tcp.LimitReached);
-        w.WriteNumber("segmentsIn", tcp.SegmentsIn);
-        w.WriteNumber("segmentsOut", tcp.SegmentsOut);
-        w.WriteNumber("bytesFromGuest", tcp.BytesFromGuest);
-        w.WriteNumber("bytesToGuest", tcp.BytesToGuest);
-        w.WriteNumber("retransmits", tcp.Retransmits);
-        w.WriteNumber("fastRetransmits", tcp.FastRetransmits);
-        w.WriteNumber("resetsToGuest", tcp.ResetsToGuest);
-        w.WriteNumber("resetsFromGuest", tcp.ResetsFromGuest);
-        w.WriteNumber("resetsFromHost", tcp.ResetsFromHost);
-        w.WriteNumber("outOfOrder", tcp.OutOfOrder);
-        w.WriteNumber("outOfWindow", tcp.OutOfWindow);
-        w.WriteNumber("challengeAcks", tcp.ChallengeAcks);
-        w.WriteNumber("keepaliveProbes", tcp.KeepaliveProbes);
-        w.WriteNumber("keepaliveTimeouts", tcp.KeepaliveTimeouts);
-        w.WriteNumber("windowProbes", tcp.WindowProbes);
-        w.WriteNumber("partialWrites", tcp.PartialWrites);
-        w.WriteEndObject();
-        w.WriteStartObject("udp");
-        var udp = Udp.Counters;
-        w.WriteNumber("flows", Udp.Count);
-        w.WriteNumber("flowsOpened", udp.FlowsOpened);
-        w.WriteNumber("flowsExpired", udp.FlowsExpired);
-        w.WriteNumber("flowsEvicted", udp.FlowsEvicted);
-        w.WriteNumber("datagramsFromGuest", udp.DatagramsFromGuest);
-        w.WriteNumber("datagramsToGuest", udp.DatagramsToGuest);
-        w.WriteNumber("bytesFromGuest", udp.BytesFromGuest);
-        w.WriteNumber("bytesToGuest", udp.BytesToGuest);
-        w.WriteNumber("sendDropped", udp.SendDropped);
-        w.WriteNumber("tooBig", udp.TooBig);
-        w.WriteNumber("icmpErrorsRelayed", udp.IcmpErrorsRelayed);
-        w.WriteNumber("socketFailures", udp.SocketFailures);
-        w.WriteEndObject();
-        w.WriteStartObject("ping");
-        w.WriteString("mode", PingMode);
-        w.WriteNumber("flows", Ping.Count);
-        w.WriteNumber("echoesSent", Ping.EchoesSent);
-        w.WriteNumber("repliesRelayed", Ping.RepliesRelayed);
-        w.WriteNumber("errorsRelayed", Ping.ErrorsRelayed);
-        w.WriteNumber("refused", Ping.Unavailable);
-        w.WriteEndObject();
-        WriteDnsStats(w);
-        WriteProxyStats(w);
-        w.WriteNumber("loopFaults", Loop.Faults);
-        w.WriteNumber("timers", Loop.Timers.Count);
-    });
-
-    private void WriteDnsStats(Utf8JsonWriter w)
-    {
-        w.WriteStartObject("dns");
-        var dns = Dns.Resolver.Counters;
-        w.WriteNumber("queries", dns.Queries);
-        w.WriteNumber("tcpQueries", dns.TcpQueries);
-        w.WriteNumber("tcpConnections", dns.TcpConnections);
-        w.WriteNumber("local", dns.AnsweredLocal);
-        w.WriteNumber("cached", dns.AnsweredFromCache);
-        w.WriteNumber("hostResolver", dns.AnsweredByHost);
-        w.WriteNumber("upstream", dns.AnsweredByUpstream);
-        w.WriteNumber("joinedLookup", dns.JoinedLookup);
-        w.WriteNumber("inhibited", dns.Inhibited);
-        w.WriteNumber("truncated", dns.Truncated);
-        w.WriteNumber("nxdomain", dns.NameErrors);
-        w.WriteNumber("servfail", dns.ServerFailures);
-        w.WriteNumber("formerr", dns.FormatErrors);
-        w.WriteNumber("notimp", dns.NotImplemented);
-        w.WriteNumber("refused", dns.Refused);
-        w.WriteNumber("droppedMalformed", dns.DroppedMalformed);
-        w.WriteNumber("droppedWaiters", dns.DroppedWaiters);
-        w.WriteNumber("timeouts", dns.Timeouts);
-        w.WriteNumber("overloaded", dns.Overloaded);
-        w.WriteNumber("upstreamMismatched", Dns.Forwarder.Mismatched);
-        w.WriteNumber("resolvConfReloads", dns.ResolvConfReloads);
-        w.WriteNumber("inflight", Dns.Resolver.LookupsInFlight);
-        w.WriteNumber("cacheSize", Dns.Resolver.Cache.Count);
-        w.WriteNumber("cacheBytes", Dns.Resolver.Cache.Bytes);
-        w.WriteNumber("cacheEvictions", Dns.Resolver.Cache.Evictions);
-        w.WriteNumber("localNames", Dns.Resolver.Local.Count);
-        w.WriteEndObject();
-    }
-
-    private void WriteProxyStats(Utf8JsonWriter w)
-    {
-        w.WriteStartObject("proxy");
-        var proxy = Proxy.Counters;
-        w.WriteNumber("connections", Interlocked.Read(ref proxy.Connections));
-        w.WriteNumber("active", Interlocked.Read(ref proxy.Active));
-        w.WriteNumber("requests", Interlocked.Read(ref proxy.Requests));
-        w.WriteNumber("tunnels", Interlocked.Read(ref proxy.Tunnels));
-        w.WriteNumber("transparent", Interlocked.Read(ref proxy.Transparent));
-        w.WriteNumber("blocked", Interlocked.Read(ref proxy.Blocked));
-        w.WriteNumber("malformed", Interlocked.Read(ref proxy.Malformed));
-        w.WriteNumber("upstreamFailures", Interlocked.Read(ref proxy.UpstreamFailures));
-        w.WriteNumber("refused", Interlocked.Read(ref proxy.Refused));
-        w.WriteNumber("reloads", Interlocked.Read(ref proxy.Reloads));
-        w.WriteNumber("reloadsRefused", Interlocked.Read(ref proxy.ReloadsRefused));
-        w.WriteNumber("resolvedNames", ResolvedNames.Count);
-        w.WriteEndObject();
-    }
-
-    private string LeasesJson() => JsonText.BuildArray(w =>
-    {
-        foreach (var lease in Dhcp.Pool.Leases.OrderBy(l => l.Address))
-        {
-            w.WriteStartObject();
-            w.WriteString("address", lease.Address.ToString());
-            w.WriteString("mac", lease.Client.ToString());
-            w.WriteString("state", lease.State.ToString().ToLowerInvariant());
-            w.WriteEndObject();
-        }
-    });
 
     public async ValueTask DisposeAsync()
     {

@@ -7,6 +7,7 @@ using Usernet.Services.Forwarding;
 using Usernet.Stack;
 using Usernet.Stack.Tcp;
 using Usernet.Stack.Udp;
+using Usernet.Wire;
 
 namespace Usernet.Cli;
 
@@ -70,14 +71,28 @@ internal static class SettingsOptions
         return result.Settings!;
     }
 
-    /// <summary>Builds what an instance runs with from the settings.</summary>
+    /// <summary>Builds what an instance runs with from the settings and the command line.</summary>
     public static InstanceOptions Resolve(CommandLine line, string defaultName)
     {
         var settings = Load(line, out var paths, out var flags);
+        var options = FromSettings(settings, line.Value("--instance") ?? defaultName);
+        return options with
+        {
+            SettingsPaths = paths,
+            SettingsFlags = flags,
+            PublishSpecs = [.. options.PublishSpecs, .. line.Values("--publish").Where(v => v != "auto")],
+            PcapPath = line.Value("--pcap"),
+        };
+    }
+
+    /// <summary>What an instance named <paramref name="name"/> runs with under <paramref name="settings"/>.</summary>
+    public static InstanceOptions FromSettings(Settings settings, string name)
+    {
         var network = settings.Network;
         var mode = network.Mode == NetworkingMode.Auto
             ? HostFamilyProbe.HasIpv6DefaultRoute() ? NetworkingMode.DualStack : NetworkingMode.Ipv4Only
             : network.Mode;
+        var search = settings.Dns.SearchDomains ?? ResolvConf.Read(settings.Dns.ResolvConf).SearchDomains;
         var stack = new StackOptions
         {
             Subnet = network.Subnet,
@@ -92,8 +107,9 @@ internal static class SettingsOptions
             FirstGuestV6 = network.FirstGuestIpv6,
             Mtu = network.Mtu,
             Fragments = new ReassemblyLimits(settings.Fragments.MaxDatagrams, 256, settings.Fragments.Timeout),
+            HostLoopback = network.HostLoopback,
+            DnsSearchList = DnsSearchList.Encode(search),
         };
-        var search = settings.Dns.SearchDomains ?? ResolvConf.Read(settings.Dns.ResolvConf).SearchDomains;
         var dhcp = new DhcpServerOptions
         {
             ServerAddress = network.GatewayIp,
@@ -117,19 +133,17 @@ internal static class SettingsOptions
         };
         return new InstanceOptions
         {
-            Name = line.Value("--instance") ?? defaultName,
+            Name = name,
             Publish = new PublishOptions
             {
                 BindingBehavior = settings.Ports.BindingBehavior,
                 PreserveClientAddress = settings.Ports.PreserveClientAddress,
                 UdpIdleTimeout = settings.Udp.IdleTimeout,
             },
-            PublishSpecs = [.. settings.Ports.Publish, .. line.Values("--publish").Where(v => v != "auto")],
+            PublishSpecs = settings.Ports.Publish,
             Mode = mode,
             Dhcp6 = dhcp6,
             Settings = settings,
-            SettingsPaths = paths,
-            SettingsFlags = flags,
             Stack = stack,
             Dhcp = dhcp,
             Dns = DnsServerOptions.FromSettings(settings) with
@@ -145,15 +159,12 @@ internal static class SettingsOptions
                 KeepaliveIdle = settings.Tcp.KeepaliveIdle,
                 KeepaliveInterval = settings.Tcp.KeepaliveInterval,
                 KeepaliveCount = settings.Tcp.KeepaliveCount,
-                HostLoopback = network.HostLoopback,
             },
             Udp = new UdpOptions
             {
                 MaxFlows = settings.Udp.MaxFlows,
                 IdleTimeout = settings.Udp.IdleTimeout,
-                HostLoopback = network.HostLoopback,
             },
-            PcapPath = line.Value("--pcap"),
         };
     }
 

@@ -1,4 +1,5 @@
 using Usernet.Control;
+using Usernet.Http;
 
 namespace Usernet.Cli;
 
@@ -30,7 +31,17 @@ internal static class ControlCli
             Console.Error.WriteLine($"usernet: {e.Message}");
             return 1;
         }
-        var (status, response) = ControlClient.SendAsync(socket, method, path, body).GetAwaiter().GetResult();
+        int status;
+        string response;
+        try
+        {
+            (status, response) = ControlClient.SendAsync(socket, method, path, body).GetAwaiter().GetResult();
+        }
+        catch (HttpFormatException e)
+        {
+            Console.Error.WriteLine($"usernet: the instance's answer is not well-formed HTTP: {e.Message}");
+            return 1;
+        }
         if (status >= 400)
         {
             Console.Error.WriteLine($"usernet: {ExtractError(response) ?? response.Trim()}");

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using Usernet.Wire;
 
 namespace Usernet.Config;
 
@@ -48,7 +49,7 @@ internal sealed class PortSet
             int dash = item.IndexOf('-');
             string firstText = dash < 0 ? item : item[..dash];
             string lastText = dash < 0 ? item : item[(dash + 1)..];
-            if (!SettingTypes.TryParsePort(firstText, out ushort first) || !SettingTypes.TryParsePort(lastText, out ushort last))
+            if (!HostPort.TryParsePort(firstText, out ushort first) || !HostPort.TryParsePort(lastText, out ushort last))
             {
                 error = $"\"{item}\" is not a port (1..65535) or a range of ports such as 8000-8100";
                 return false;

@@ -69,53 +69,17 @@ internal sealed record ProxyUri(string Scheme, string Host, ushort Port, string?
             user = Uri.UnescapeDataString(colon < 0 ? userInfo : userInfo[..colon]);
             password = colon < 0 ? null : Uri.UnescapeDataString(userInfo[(colon + 1)..]);
         }
-        string? hostError = SplitHostPort(authority, out string host, out string? portText);
-        if (hostError is not null)
+        if (!HostPort.TryParse(authority, HostPortOptions.PortOptional, out var hostPort, out string? hostError))
         {
             return hostError;
         }
-        ushort port = DefaultPort(scheme);
-        if (portText is not null && !SettingTypes.TryParsePort(portText, out port))
+        if (hostPort.Address is null && !DomainName.IsValid(hostPort.Host))
         {
-            return $"port {portText} is not a number in 1..65535";
+            return $"host {hostPort.Host} is not a valid name or address";
         }
-        uri = new ProxyUri(scheme, host, port, user, password);
+        ushort port = hostPort.Port == 0 ? DefaultPort(scheme) : hostPort.Port;
+        uri = new ProxyUri(scheme, hostPort.Host, port, user, password);
         return null;
-    }
-
-    private static string? SplitHostPort(string authority, out string host, out string? port)
-    {
-        host = authority;
-        port = null;
-        if (authority.StartsWith('['))
-        {
-            int close = authority.IndexOf(']');
-            if (close < 0 || !Ipv6Address.TryParse(authority[1..close], out _))
-            {
-                return "the host in brackets is not an IPv6 address";
-            }
-            host = authority[1..close];
-            if (close + 1 < authority.Length)
-            {
-                if (authority[close + 1] != ':')
-                {
-                    return "expected :port after the bracketed address";
-                }
-                port = authority[(close + 2)..];
-            }
-            return null;
-        }
-        int colon = authority.LastIndexOf(':');
-        if (colon >= 0)
-        {
-            host = authority[..colon];
-            port = authority[(colon + 1)..];
-        }
-        if (host.Length == 0)
-        {
-            return "it has no host";
-        }
-        return DomainName.IsValid(host) || Ipv4Address.TryParse(host, out _) ? null : $"host {host} is not a valid name or address";
     }
 
     /// <summary>The URL with the password masked: the form for logs and <c>usernet config</c>.</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using Usernet.Wire;
 
 namespace Usernet.Config;
@@ -24,7 +23,11 @@ internal static class SettingTypes
     /// <summary>A DNS server: "IP", "IP:port" or "[IPv6]:port"; the port defaults to 53.</summary>
     public static readonly SettingType<IpEndpoint> DnsServer = new TextSettingType<IpEndpoint>("a DNS server (IP, IP:port or [IPv6]:port)",
         (string text, out IpEndpoint value, [NotNullWhen(false)] out string? error) =>
-            Check(TryParseEndpoint(text, 53, out value), text, "is not a DNS server address (IP, IP:port or [IPv6]:port)", out error));
+        {
+            bool parsed = HostPort.TryParse(text, HostPortOptions.AddressOnly | HostPortOptions.PortOptional | HostPortOptions.BareIpv6, out var server, out string? problem);
+            value = parsed ? server.ToEndpoint(53) : default;
+            return Check(parsed, text, $"is not a DNS server address (IP, IP:port or [IPv6]:port): {problem}", out error);
+        });
 
     public static readonly SettingType<string> Domain = new TextSettingType<string>("a domain name", TryParseDomain);
 
@@ -117,43 +120,11 @@ internal static class SettingTypes
             value => choices.First(c => EqualityComparer<TEnum>.Default.Equals(c.Value, value)).Name);
     }
 
-    /// <summary>"IP", "IP:port" or "[IPv6]:port"; a bare IPv6 address has more than one colon.</summary>
-    public static bool TryParseEndpoint(string text, ushort defaultPort, out IpEndpoint endpoint)
-    {
-        endpoint = default;
-        string host = text;
-        string? port = null;
-        int close = text.IndexOf("]:", StringComparison.Ordinal);
-        int colon = text.LastIndexOf(':');
-        if (text.StartsWith('[') && close > 0)
-        {
-            (host, port) = (text[1..close], text[(close + 2)..]);
-        }
-        else if (colon > 0 && text.IndexOf(':') == colon)
-        {
-            (host, port) = (text[..colon], text[(colon + 1)..]);
-        }
-        ushort number = defaultPort;
-        if ((port is not null && !TryParsePort(port, out number)) || !IpAddress.TryParse(host, out var address))
-        {
-            return false;
-        }
-        endpoint = new IpEndpoint(address, number);
-        return true;
-    }
-
-    /// <summary>Digits only, 1..65535: ushort.TryParse alone would take "+53" or " 53".</summary>
-    public static bool TryParsePort(string text, out ushort port)
-    {
-        port = 0;
-        return text.Length > 0 && !text.AsSpan().ContainsAnyExcept("0123456789")
-            && ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port != 0;
-    }
-
     private static bool TryParseDomain(string text, [NotNullWhen(true)] out string? value, [NotNullWhen(false)] out string? error)
     {
-        value = DomainName.IsValid(text) ? DomainName.Normalize(text) : null;
-        return Check(value is not null, text, "is not a valid domain name", out error);
+        string? problem = DomainName.Problem(text);
+        value = problem is null ? DomainName.Normalize(text) : null;
+        return Check(value is not null, text, $"is not a valid domain name: {problem}", out error);
     }
 
     private static bool IsPacLocation(string text) =>

@@ -1,36 +1,49 @@
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Usernet.Http;
 
 namespace Usernet.Control;
 
 /// <summary>The CLI's side of the control API.</summary>
 internal static class ControlClient
 {
+    /// <summary>
+    /// Sends one request and reads the answer with the same reader the server uses. Throws
+    /// <see cref="HttpFormatException"/> when the answer is not well-formed HTTP.
+    /// </summary>
     public static async Task<(int Status, string Body)> SendAsync(string socketPath, string method, string path, string? body = null)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
+        using var stream = new NetworkStream(socket, ownsSocket: false);
         byte[] content = Encoding.UTF8.GetBytes(body ?? "");
-        string head = $"{method} {path} HTTP/1.1\r\nHost: usernet\r\nContent-Type: application/json\r\n" +
-            $"Content-Length: {content.Length}\r\nConnection: close\r\n\r\n";
-        await socket.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None);
-        if (content.Length > 0)
+        var headers = new HttpHeaders();
+        headers.Add("Host", "usernet");
+        headers.Add("Content-Type", "application/json");
+        headers.Add("Content-Length", content.Length.ToString(CultureInfo.InvariantCulture));
+        headers.Add("Connection", "close");
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(new HttpRequestHead(method, path, "HTTP/1.1", headers).Format()));
+        await stream.WriteAsync(content);
+
+        var reader = new HttpReader(stream);
+        byte[] head = await reader.ReadHeadAsync(CancellationToken.None)
+            ?? throw new HttpFormatException("the instance closed the connection without answering");
+        var response = HttpHeadParser.ParseResponse(head);
+        using var received = new MemoryStream();
+        // The body's framing, by RFC 9112 §6.3: chunked, Content-Length, or up to the close.
+        if (HttpHeadParser.IsChunked(response.Headers))
         {
-            await socket.SendAsync(content, SocketFlags.None);
+            await reader.CopyChunkedAsync(received, CancellationToken.None, decode: true);
         }
-        using var response = new MemoryStream();
-        var buffer = new byte[16384];
-        int n;
-        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+        else if (HttpHeadParser.ContentLength(response.Headers) is { } length)
         {
-            response.Write(buffer, 0, n);
+            await reader.CopyAsync(length, received, CancellationToken.None);
         }
-        string text = Encoding.UTF8.GetString(response.ToArray());
-        int headerEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        if (headerEnd < 0 || !text.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) || !int.TryParse(text.AsSpan(9, 3), out int status))
+        else
         {
-            throw new InvalidOperationException("malformed response from the instance");
+            await reader.CopyToEndAsync(received, CancellationToken.None);
         }
-        return (status, text[(headerEnd + 4)..]);
+        return (response.Status, Encoding.UTF8.GetString(received.GetBuffer(), 0, (int)received.Length));
     }
 }

@@ -43,4 +43,15 @@ internal static class JsonText
         }
         return Encoding.UTF8.GetString(stream.ToArray());
     }
+
+    /// <summary>An array of one object per item, whose properties <paramref name="writeItem"/> writes.</summary>
+    public static string BuildArray<T>(IEnumerable<T> items, Action<Utf8JsonWriter, T> writeItem) => BuildArray(w =>
+    {
+        foreach (var item in items)
+        {
+            w.WriteStartObject();
+            writeItem(w, item);
+            w.WriteEndObject();
+        }
+    });
 }

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Usernet.Http;
 using Usernet.Platform.Interop;
 
 namespace Usernet.Control;
@@ -11,7 +13,7 @@ namespace Usernet.Control;
 /// </summary>
 internal sealed class ControlServer : IAsyncDisposable
 {
-    private const int MaxHeaderBytes = 16 * 1024;
+    private const int MaxHeadBytes = 16 * 1024;
     private const int MaxBodyBytes = 1024 * 1024;
 
     private readonly string _path;
@@ -85,32 +87,33 @@ internal sealed class ControlServer : IAsyncDisposable
     private async Task Serve(Socket client)
     {
         using var _ = client;
+        using var stream = new NetworkStream(client, ownsSocket: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         ControlResponse response;
         try
         {
-            int peerUid = PeerUid(client);
-            var request = await ReadRequest(client, peerUid, timeout.Token);
+            var request = await ReadRequest(stream, PeerUid(client), timeout.Token);
             if (request is null)
             {
                 return;
             }
             response = await Dispatch(request);
         }
-        catch (HttpRequestFormatException e)
+        catch (HttpFormatException e)
         {
             response = ControlResponse.Error(e.Status, e.Message);
         }
-        catch (OperationCanceledException)
+        catch (ControlRequestException e)
         {
+            response = ControlResponse.Error(e.Status, e.Message);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+        {
+            // The client went away or took too long: there is no one to answer.
             return;
         }
-        catch (SocketException)
-        {
-            return;
-        }
-        await WriteResponse(client, response);
+        await WriteResponse(stream, response);
     }
 
     private async Task<ControlResponse> Dispatch(ControlRequest request)
@@ -141,68 +144,38 @@ internal sealed class ControlServer : IAsyncDisposable
         }
     }
 
-    private static async Task<ControlRequest?> ReadRequest(Socket client, int peerUid, CancellationToken token)
+    /// <summary>
+    /// One request, read as strictly as the proxy reads a guest's (<see cref="HttpHeadParser"/>);
+    /// null when the client closed before sending a byte. A body comes with Content-Length:
+    /// a chunked one is refused rather than buffered without a known size.
+    /// </summary>
+    private static async Task<ControlRequest?> ReadRequest(Stream stream, int peerUid, CancellationToken token)
     {
-        var buffer = new byte[MaxHeaderBytes];
-        int filled = 0;
-        int headerEnd;
-        while ((headerEnd = IndexOfHeaderEnd(buffer.AsSpan(0, filled))) < 0)
+        var reader = new HttpReader(stream, MaxHeadBytes);
+        if (await reader.ReadHeadAsync(token) is not { } bytes)
         {
-            if (filled == buffer.Length)
-            {
-                throw new HttpRequestFormatException(431, "request headers too large");
-            }
-            int n = await client.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, token);
-            if (n == 0)
-            {
-                return null;
-            }
-            filled += n;
+            return null;
         }
-        string head = Encoding.ASCII.GetString(buffer, 0, headerEnd);
-        string[] lines = head.Split("\r\n");
-        string[] requestLine = lines[0].Split(' ');
-        if (requestLine.Length != 3 || !requestLine[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        var head = HttpHeadParser.ParseRequest(bytes);
+        if (HttpHeadParser.IsChunked(head.Headers))
         {
-            throw new HttpRequestFormatException(400, "malformed request line");
+            throw new ControlRequestException(411, "send the body with Content-Length");
         }
-        int contentLength = 0;
-        foreach (string line in lines.Skip(1))
+        long length = HttpHeadParser.ContentLength(head.Headers) ?? 0;
+        if (length > MaxBodyBytes)
         {
-            int colon = line.IndexOf(':');
-            if (colon <= 0)
-            {
-                throw new HttpRequestFormatException(400, "malformed header line");
-            }
-            string name = line[..colon].Trim();
-            string value = line[(colon + 1)..].Trim();
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                && (!int.TryParse(value, out contentLength) || contentLength < 0))
-            {
-                throw new HttpRequestFormatException(400, "invalid Content-Length");
-            }
-            if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new HttpRequestFormatException(411, "send the body with Content-Length");
-            }
+            throw new ControlRequestException(413, "request body too large");
         }
-        if (contentLength > MaxBodyBytes)
+        using var body = new MemoryStream((int)length);
+        try
         {
-            throw new HttpRequestFormatException(413, "request body too large");
+            await reader.CopyAsync(length, body, token);
         }
-        var body = new byte[contentLength];
-        int already = Math.Min(filled - headerEnd - 4, contentLength);
-        Array.Copy(buffer, headerEnd + 4, body, 0, already);
-        while (already < contentLength)
+        catch (IOException)
         {
-            int n = await client.ReceiveAsync(body.AsMemory(already), SocketFlags.None, token);
-            if (n == 0)
-            {
-                throw new HttpRequestFormatException(400, "body shorter than Content-Length");
-            }
-            already += n;
+            throw new HttpFormatException("the body is shorter than its Content-Length");
         }
-        string target = requestLine[1];
+        string target = head.Target;
         int question = target.IndexOf('?');
         string path = question < 0 ? target : target[..question];
         var query = new Dictionary<string, string>();
@@ -215,41 +188,26 @@ internal sealed class ControlServer : IAsyncDisposable
                 query[key] = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
             }
         }
-        return new ControlRequest(requestLine[0], path, query, Encoding.UTF8.GetString(body), peerUid);
+        return new ControlRequest(head.Method, path, query, Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length), peerUid);
     }
 
-    private static int IndexOfHeaderEnd(ReadOnlySpan<byte> data) => data.IndexOf("\r\n\r\n"u8);
-
-    private static async Task WriteResponse(Socket client, ControlResponse response)
+    private static async Task WriteResponse(Stream stream, ControlResponse response)
     {
         byte[] body = Encoding.UTF8.GetBytes(response.Body.EndsWith('\n') ? response.Body : response.Body + "\n");
-        string head = $"HTTP/1.1 {response.Status} {ReasonPhrase(response.Status)}\r\n" +
-            $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        var headers = new HttpHeaders();
+        headers.Add("Content-Type", "application/json");
+        headers.Add("Content-Length", body.Length.ToString(CultureInfo.InvariantCulture));
+        headers.Add("Connection", "close");
+        var head = new HttpResponseHead("HTTP/1.1", response.Status, HttpStatus.ReasonPhrase(response.Status), headers);
         try
         {
-            await client.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None);
-            await client.SendAsync(body, SocketFlags.None);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head.Format()));
+            await stream.WriteAsync(body);
         }
-        catch (SocketException)
+        catch (IOException)
         {
         }
     }
-
-    public static string ReasonPhrase(int status) => status switch
-    {
-        200 => "OK",
-        201 => "Created",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        _ => "Status",
-    };
 
     private static unsafe int PeerUid(Socket client)
     {
@@ -275,16 +233,4 @@ internal sealed class ControlServer : IAsyncDisposable
         {
         }
     }
-}
-
-/// <summary>A request the control API refuses, with the HTTP status to send.</summary>
-internal sealed class ControlRequestException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
-}
-
-/// <summary>A request that is not well-formed HTTP.</summary>
-internal sealed class HttpRequestFormatException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
 }

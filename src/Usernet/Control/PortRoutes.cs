@@ -74,7 +74,7 @@ internal static class PortRoutes
     }
 
     /// <summary>gvproxy's form: local "[host]:port" (host empty for every interface), remote "guest:port".</summary>
-    private static PublishSpec FromGvproxy(string body, bool needRemote)
+    internal static PublishSpec FromGvproxy(string body, bool needRemote)
     {
         string local = ReadString(body, "local");
         string protocol = TryReadString(body, "protocol") ?? "tcp";
@@ -82,29 +82,22 @@ internal static class PortRoutes
         {
             throw new ControlRequestException(400, $"protocol '{protocol}' is not tcp or udp");
         }
-        int colon = local.LastIndexOf(':');
-        if (colon < 0 || !ushort.TryParse(local[(colon + 1)..], out ushort hostPort) || hostPort == 0)
+        if (!HostPort.TryParse(local, HostPortOptions.AddressOnly | HostPortOptions.EmptyHost, out var localEndpoint, out string? localError))
         {
-            throw new ControlRequestException(400, $"local '{local}' is not [ADDRESS]:PORT");
+            throw new ControlRequestException(400, $"local '{local}' is not [ADDRESS]:PORT: {localError}");
         }
-        string hostText = local[..colon].Trim('[', ']');
-        IpAddress? host = null;
-        if (hostText.Length > 0)
-        {
-            host = IpAddress.TryParse(hostText, out var parsed) ? parsed : throw new ControlRequestException(400, $"'{hostText}' is not an IP address");
-        }
+        var kind = protocol == "udp" ? PublishProtocol.Udp : PublishProtocol.Tcp;
+        ushort hostPort = localEndpoint.Port;
         if (!needRemote)
         {
-            return new PublishSpec(host, hostPort, hostPort, 1, 65535, protocol == "udp" ? PublishProtocol.Udp : PublishProtocol.Tcp);
+            return new PublishSpec(localEndpoint.Address, hostPort, hostPort, 1, 65535, kind);
         }
         string remote = ReadString(body, "remote");
-        int remoteColon = remote.LastIndexOf(':');
-        if (remoteColon < 0 || !ushort.TryParse(remote[(remoteColon + 1)..], out ushort guestPort) || guestPort == 0
-            || !IpAddress.TryParse(remote[..remoteColon].Trim('[', ']'), out var guest))
+        if (!HostPort.TryParse(remote, HostPortOptions.AddressOnly, out var guest, out string? remoteError))
         {
-            throw new ControlRequestException(400, $"remote '{remote}' is not ADDRESS:PORT");
+            throw new ControlRequestException(400, $"remote '{remote}' is not ADDRESS:PORT: {remoteError}");
         }
-        return new PublishSpec(host, hostPort, hostPort, guestPort, guestPort, protocol == "udp" ? PublishProtocol.Udp : PublishProtocol.Tcp, guest);
+        return new PublishSpec(localEndpoint.Address, hostPort, hostPort, guest.Port, guest.Port, kind, guest.Address);
     }
 
     private static string ReadString(string body, string name) =>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Usernet.Platform;
 
 namespace Usernet.Link;
@@ -50,6 +51,17 @@ internal sealed class LinkCounters
 
     /// <summary>Frames from the peer that were malformed at the link level (bad length prefix or virtio-net header).</summary>
     public long ErrorsIn;
+
+    /// <summary>Writes the counters into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("framesIn", FramesIn);
+        writer.WriteNumber("bytesIn", BytesIn);
+        writer.WriteNumber("framesOut", FramesOut);
+        writer.WriteNumber("bytesOut", BytesOut);
+        writer.WriteNumber("droppedOut", DroppedOut);
+        writer.WriteNumber("errorsIn", ErrorsIn);
+    }
 }
 
 /// <summary>
@@ -80,6 +92,13 @@ internal abstract class FrameLink : IDisposable
     public int DefaultMtu { get; }
 
     public LinkCounters Counters { get; } = new();
+
+    /// <summary>What the link is and its counters, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteString("link", Description);
+        Counters.WriteJson(writer);
+    }
 
     public bool IsClosed { get; private set; }
 

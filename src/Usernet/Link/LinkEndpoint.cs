@@ -40,20 +40,11 @@ internal sealed record LinkEndpoint(LinkEndpointKind Kind, string? Path, IpEndpo
     private static string RequirePath(string text, string path) =>
         path.Length > 0 ? path : throw new FormatException($"'{text}': missing path");
 
-    /// <summary>Parses <c>ADDRESS:PORT</c> or <c>[IPv6]:PORT</c>.</summary>
-    public static IpEndpoint ParseEndpoint(string text, string rest)
-    {
-        int colon = rest.LastIndexOf(':');
-        if (colon <= 0 || !ushort.TryParse(rest[(colon + 1)..], out ushort port))
-        {
-            throw new FormatException($"'{text}': expected ADDRESS:PORT");
-        }
-        if (!IpAddress.TryParse(rest[..colon], out var address))
-        {
-            throw new FormatException($"'{text}': '{rest[..colon]}' is not an IP address");
-        }
-        return new IpEndpoint(address, port);
-    }
+    /// <summary>Parses <c>ADDRESS:PORT</c> or <c>[IPv6]:PORT</c>, by <see cref="HostPort"/>'s rules.</summary>
+    public static IpEndpoint ParseEndpoint(string text, string rest) =>
+        HostPort.TryParse(rest, HostPortOptions.AddressOnly, out var endpoint, out string? error)
+            ? endpoint.ToEndpoint()
+            : throw new FormatException($"'{text}': {error} (expected ADDRESS:PORT or [IPv6]:PORT)");
 
     public override string ToString() => Kind switch
     {

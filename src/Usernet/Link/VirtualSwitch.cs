@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Usernet.Platform;
 using Usernet.Wire;
 
@@ -43,6 +44,17 @@ internal sealed class SwitchCounters
     public long Flooded;
     public long LinksOpened;
     public long LinksClosed;
+
+    /// <summary>Writes the counters reported into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("truncated", Truncated);
+        writer.WriteNumber("badChecksumOffload", BadChecksumOffload);
+        writer.WriteNumber("betweenGuests", BetweenGuests);
+        writer.WriteNumber("flooded", Flooded);
+        writer.WriteNumber("linksOpened", LinksOpened);
+        writer.WriteNumber("linksClosed", LinksClosed);
+    }
 }
 
 /// <summary>

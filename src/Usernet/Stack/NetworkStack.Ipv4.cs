@@ -12,31 +12,24 @@ internal sealed partial class NetworkStack
     private readonly Ipv4Reassembler _reassembler;
     private readonly byte[] _fragmentTx = GC.AllocateArray<byte>(EthernetFrame.HeaderLength + 65535, pinned: true);
     private readonly byte[] _arpTx = new byte[EthernetFrame.HeaderLength + ArpPacket.Length];
-    private LoopTimer? _reassemblyTimer;
+    private readonly LoopTimer _reassemblyTimer;
     private ushort _nextIdentification = (ushort)Random.Shared.Next();
 
-    /// <summary>Guest TCP and UDP to anywhere but the gateway; set by the transports.</summary>
-    public IIpTransport? Tcp { get; set; }
+    /// <summary>Guest TCP and UDP to anywhere but the gateway (null: refused); given by the <see cref="Builder"/>.</summary>
+    public IIpTransport? Tcp { get; private set; }
 
-    public IIpTransport? UdpNat { get; set; }
+    public IIpTransport? UdpNat { get; private set; }
 
     /// <summary>Guest ICMP echo to anywhere but the stack's own addresses.</summary>
-    public IIpTransport? IcmpNat { get; set; }
+    public IIpTransport? IcmpNat { get; private set; }
 
     /// <summary>The transmit buffer's IPv4 payload area, for a packet about to go out.</summary>
     public Span<byte> Ipv4Payload => _tx.AsSpan(Ipv4PayloadOffset);
 
-    private TimerQueue? _timers;
-
-    /// <summary>Lets the stack schedule reassembly expiry on the loop's timers.</summary>
-    public void UseTimers(TimerQueue timers)
+    private void ExpireReassembly(Instant now)
     {
-        _timers = timers;
-        _reassemblyTimer = timers.Create(now =>
-        {
-            _reassembler.Expire(now);
-            _reassemblyTimer!.Schedule(_reassembler.NextExpiry);
-        });
+        _reassembler.Expire(now);
+        _reassemblyTimer.Schedule(_reassembler.NextExpiry);
     }
 
     public Ipv4Reassembler Reassembler => _reassembler;
@@ -73,7 +66,7 @@ internal sealed partial class NetworkStack
         if (ip.IsFragment)
         {
             var outcome = _reassembler.Accept(ip, now, out var whole);
-            _reassemblyTimer?.ScheduleNoLaterThan(_reassembler.NextExpiry);
+            _reassemblyTimer.ScheduleNoLaterThan(_reassembler.NextExpiry);
             if (outcome == ReassemblyOutcome.Dropped)
             {
                 Counters.Drop(DropReason.Ipv4FragmentDropped);

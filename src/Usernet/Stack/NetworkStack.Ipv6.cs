@@ -16,13 +16,19 @@ internal sealed partial class NetworkStack
     private static readonly Ipv6Address AllRouters = Ipv6Address.Parse("ff02::2");
 
     private Ipv6Reassembler? _reassembler6;
-    private LoopTimer? _reassembly6Timer;
+    private readonly LoopTimer _reassembly6Timer;
     private uint _nextFragmentId = (uint)Random.Shared.Next();
 
     /// <summary>The transmit buffer's IPv6 payload area.</summary>
     public Span<byte> Ipv6Payload => _tx.AsSpan(Ipv6PayloadOffset);
 
     private Ipv6Reassembler Reassembler6 => _reassembler6 ??= new Ipv6Reassembler(Options.Fragments);
+
+    private void ExpireReassembly6(Instant now)
+    {
+        Reassembler6.Expire(now);
+        _reassembly6Timer.Schedule(Reassembler6.NextExpiry);
+    }
 
     public int PendingReassemblies6 => _reassembler6?.PendingCount ?? 0;
 
@@ -60,12 +66,7 @@ internal sealed partial class NetworkStack
         if (fragment is { } header)
         {
             var outcome = Reassembler6.Accept(ip, header, now, out var whole);
-            _reassembly6Timer ??= _timers?.Create(t =>
-            {
-                Reassembler6.Expire(t);
-                _reassembly6Timer!.Schedule(Reassembler6.NextExpiry);
-            });
-            _reassembly6Timer?.ScheduleNoLaterThan(Reassembler6.NextExpiry);
+            _reassembly6Timer.ScheduleNoLaterThan(Reassembler6.NextExpiry);
             if (outcome == ReassemblyOutcome.Dropped)
             {
                 Counters.Drop(DropReason.Ipv6FragmentDropped);

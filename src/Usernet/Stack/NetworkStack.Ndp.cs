@@ -15,26 +15,16 @@ internal sealed partial class NetworkStack
     private const uint PrefixPreferredSeconds = 14400;
     private const uint DnsLifetimeSeconds = 3600;
 
-    private LoopTimer? _advertisementTimer;
+    private readonly LoopTimer _advertisementTimer;
 
-    /// <summary>Search domains for router advertisements (DNSSL), in DNS wire format.</summary>
-    public byte[] DnsSearchList { get; set; } = [];
-
-    /// <summary>Starts the unsolicited router advertisements every link hears now and then.</summary>
-    public void StartRouterAdvertisements(TimerQueue timers)
+    /// <summary>The unsolicited router advertisement every link hears now and then (RFC 4861 §6.2.4).</summary>
+    private void AdvertiseOnEveryLink(Instant now)
     {
-        _advertisementTimer = timers.Create(now =>
+        foreach (var link in _transmitter.Links)
         {
-            if (Options.Ipv6Enabled)
-            {
-                foreach (var link in _transmitter.Links)
-                {
-                    SendRouterAdvertisement(AllNodes, link);
-                }
-            }
-            _advertisementTimer!.Schedule(now + AdvertisementInterval);
-        });
-        _advertisementTimer.Schedule(Instant.Zero);
+            SendRouterAdvertisement(AllNodes, link);
+        }
+        _advertisementTimer.Schedule(now + AdvertisementInterval);
     }
 
     /// <summary>Neighbor Solicitation, Advertisement and Router Solicitation from a guest (RFC 4861 §7.1.1 validation).</summary>
@@ -79,7 +69,13 @@ internal sealed partial class NetworkStack
                 return true;
             }
             case Icmpv6Type.RouterSolicitation:
-                if (linkLayer is { } sender && !source.IsUnspecified)
+                if (source.IsUnspecified && linkLayer is not null)
+                {
+                    // RFC 4861 §6.1.1: from the unspecified address, no source link-layer address.
+                    Counters.Drop(DropReason.NdpMalformed);
+                    return true;
+                }
+                if (linkLayer is { } sender)
                 {
                     Neighbours.Learn(source, sender, from);
                 }
@@ -124,9 +120,9 @@ internal sealed partial class NetworkStack
         length += NdpMessage.WritePrefixOption(message[length..], Options.Ipv6Prefix.Network, Options.Ipv6Prefix.PrefixLength,
             onLink: true, autonomous: Options.Ipv6Prefix.PrefixLength == 64, PrefixValidSeconds, PrefixPreferredSeconds);
         length += NdpMessage.WriteRdnssOption(message[length..], [Options.GatewayV6], DnsLifetimeSeconds);
-        if (DnsSearchList.Length > 0)
+        if (Options.DnsSearchList.Length > 0)
         {
-            length += NdpMessage.WriteDnsslOption(message[length..], DnsSearchList, DnsLifetimeSeconds);
+            length += NdpMessage.WriteDnsslOption(message[length..], Options.DnsSearchList, DnsLifetimeSeconds);
         }
         var icmp = new Icmpv6Message(message[..length]);
         var source = Options.GatewayLinkLocal;

@@ -7,9 +7,6 @@ internal sealed partial class NetworkStack
 {
     private readonly Dictionary<ushort, IUdpService> _udpServices = new();
 
-    /// <summary>Runs <paramref name="service"/> on UDP <paramref name="port"/> of the gateway.</summary>
-    public void AddUdpService(ushort port, IUdpService service) => _udpServices[port] = service;
-
     private void ReceiveUdpV4(Ipv4Packet ip, MacAddress sourceMac, FrameLink from, Instant now, bool broadcast)
     {
         if (!UdpDatagram.TryParse(ip.Payload, out var udp))

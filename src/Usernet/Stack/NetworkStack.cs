@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Usernet.Link;
+using Usernet.Platform;
 using Usernet.Wire;
 
 namespace Usernet.Stack;
@@ -7,7 +9,7 @@ namespace Usernet.Stack;
 /// The virtual gateway and host: demultiplexes guest frames by EtherType and protocol,
 /// answers ARP and ping for its own addresses, hands datagrams to services and flows to the
 /// transports, and builds every frame it sends in one reused buffer. It runs only on the loop
-/// thread and never blocks.
+/// thread and never blocks. A <see cref="Builder"/> makes it with its transports and services.
 /// </summary>
 internal sealed partial class NetworkStack : ISwitchPort
 {
@@ -24,13 +26,21 @@ internal sealed partial class NetworkStack : ISwitchPort
     /// </summary>
     public bool FrameChecksumTrusted { get; private set; }
 
-    public NetworkStack(StackOptions options, IFrameTransmitter transmitter)
+    /// <summary>Reassembly expiry and router advertisements run on <paramref name="timers"/>, the loop's.</summary>
+    private NetworkStack(StackOptions options, IFrameTransmitter transmitter, TimerQueue timers)
     {
         Options = options;
         _transmitter = transmitter;
         _reassembler = new Ipv4Reassembler(options.Fragments);
+        _reassemblyTimer = timers.Create(ExpireReassembly);
+        _reassembly6Timer = timers.Create(ExpireReassembly6);
+        _advertisementTimer = timers.Create(AdvertiseOnEveryLink);
         _icmpErrorBudget = new TokenBucket(IcmpErrorsPerSecond, IcmpErrorBurst);
         Neighbours.Learned += SendHeldFrames;
+        if (options.Ipv6Enabled)
+        {
+            _advertisementTimer.Schedule(Instant.Zero);
+        }
     }
 
     /// <summary>Frames waiting for ARP or NDP to find their destination.</summary>
@@ -61,7 +71,10 @@ internal sealed partial class NetworkStack : ISwitchPort
 
     /// <summary>
     /// Raised for each address that was behind a guest link when it closed, so that the flows
-    /// of that guest end now rather than when their timers find them idle.
+    /// of that guest end now rather than when their timers find them idle: its UDP and ping
+    /// sockets can only collect replies for nobody. Its TCP connections are left to finish, as
+    /// the host peer may still be taking the last bytes the guest sent before it left (a dead
+    /// one is found by keepalive).
     /// </summary>
     public event Action<IpAddress>? GuestGone;
 
@@ -107,6 +120,17 @@ internal sealed partial class NetworkStack : ISwitchPort
         }
     }
 
+    /// <summary>The counters, and how full the tables are, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        Counters.WriteJson(writer);
+        writer.WriteNumber("neighbours", Neighbours.Count);
+        writer.WriteNumber("pendingReassemblies", Reassembler.PendingCount);
+        writer.WriteNumber("pendingReassemblies6", PendingReassemblies6);
+        writer.WriteNumber("awaitingResolution", PendingResolution.DestinationCount);
+        writer.WriteNumber("awaitingResolutionDropped", PendingResolution.Dropped);
+    }
+
     /// <summary>
     /// The MTU towards a guest: its link's, or, before it has spoken, that of the only link
     /// (the common case of one guest), else the VM default.
@@ -118,7 +142,7 @@ internal sealed partial class NetworkStack : ISwitchPort
             return Options.MtuFor(neighbour.Link);
         }
         var links = _transmitter.Links;
-        return links.Count == 1 ? Options.MtuFor(links[0]) : Options.Mtu ?? StreamLink.VmMtu;
+        return links.Count == 1 ? Options.MtuFor(links[0]) : Options.Mtu ?? EthernetFrame.StandardMtu;
     }
 
     /// <summary>Sends a frame already built in <see cref="_tx"/>.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Usernet.Stack;
 
 /// <summary>
@@ -21,16 +23,25 @@ internal sealed class StackCounters
 
     public long TotalDropped => _drops.Sum();
 
-    /// <summary>Non-zero drop counters by name, for reports.</summary>
-    public IEnumerable<(string Reason, long Count)> NonZeroDrops()
+    /// <summary>Writes the counters into the object being written, the drops by reason (those not zero) as an object of their own.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
     {
+        writer.WriteNumber("framesIn", FramesIn);
+        writer.WriteNumber("framesOut", FramesOut);
+        writer.WriteNumber("arpReplies", ArpRepliesSent);
+        writer.WriteNumber("echoReplies", EchoRepliesSent);
+        writer.WriteNumber("icmpErrors", IcmpErrorsSent);
+        writer.WriteNumber("fragmentsToGuest", FragmentsSentToGuest);
+        writer.WriteNumber("dropped", TotalDropped);
+        writer.WriteStartObject("drops");
         foreach (var reason in Enum.GetValues<DropReason>())
         {
             long count = _drops[(int)reason];
             if (count != 0)
             {
-                yield return (reason.ToString(), count);
+                writer.WriteNumber(JsonNamingPolicy.CamelCase.ConvertName(reason.ToString()), count);
             }
         }
+        writer.WriteEndObject();
     }
 }

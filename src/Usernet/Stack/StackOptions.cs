@@ -48,6 +48,15 @@ internal sealed record StackOptions
 
     public ReassemblyLimits Fragments { get; init; } = new(64, 256, TimeSpan.FromSeconds(30));
 
+    /// <summary>
+    /// Whether the host address stands for the host's loopback (network.hostLoopback;
+    /// slirp4netns' --disable-host-loopback turns it off). See <see cref="EgressRule"/>.
+    /// </summary>
+    public bool HostLoopback { get; init; } = true;
+
+    /// <summary>Search domains for router advertisements (DNSSL, RFC 8106), in DNS wire format.</summary>
+    public byte[] DnsSearchList { get; init; } = [];
+
     /// <summary>Locally administered, and spells "UN" in its second and third octets.</summary>
     public static readonly MacAddress DefaultMac = new(0x02_55_4E_00_00_01);
 

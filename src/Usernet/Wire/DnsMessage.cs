@@ -59,7 +59,11 @@ internal static class DnsResponseCode
     public const int BadVersion = 16;
 }
 
-/// <summary>A view over a DNS message: the header, with the sections after it in <see cref="Buffer"/>.</summary>
+/// <summary>
+/// A read-only view over a DNS message: the header, with the sections after it in
+/// <see cref="Buffer"/>. Messages are written whole by <see cref="WriteHeader"/> and the
+/// record writers, so the view needs no setters, and it wraps received bytes as they are.
+/// </summary>
 internal readonly ref struct DnsMessage
 {
     private static class Field
@@ -85,30 +89,23 @@ internal readonly ref struct DnsMessage
     public const ushort FlagAuthenticData = 0x0020;
     public const ushort FlagCheckingDisabled = 0x0010;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
 
-    public DnsMessage(Span<byte> buffer) => _buffer = buffer;
+    /// <summary>Unchecked wrap: <paramref name="buffer"/> must hold a header (<see cref="HeaderLength"/> bytes).</summary>
+    public DnsMessage(ReadOnlySpan<byte> buffer) => _buffer = buffer;
 
     /// <summary>Checked wrap: only that the header is there. Sections are parsed by their readers.</summary>
-    public static bool TryParse(Span<byte> buffer, out DnsMessage message)
+    public static bool TryParse(ReadOnlySpan<byte> buffer, out DnsMessage message)
     {
         message = new DnsMessage(buffer);
         return buffer.Length >= HeaderLength;
     }
 
-    public Span<byte> Buffer => _buffer;
+    public ReadOnlySpan<byte> Buffer => _buffer;
 
-    public ushort Id
-    {
-        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Id..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Id..], value);
-    }
+    public ushort Id => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Id..]);
 
-    public ushort Flags
-    {
-        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Flags..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Flags..], value);
-    }
+    public ushort Flags => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Flags..]);
 
     public bool IsResponse => (Flags & FlagResponse) != 0;
 
@@ -118,31 +115,16 @@ internal readonly ref struct DnsMessage
 
     public bool RecursionDesired => (Flags & FlagRecursionDesired) != 0;
 
+    /// <summary>The header's 4-bit RCODE; EDNS extends it in the OPT record (RFC 6891 §6.1.3).</summary>
     public byte ResponseCode => (byte)(Flags & 0xF);
 
-    public ushort QuestionCount
-    {
-        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.QuestionCount..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.QuestionCount..], value);
-    }
+    public ushort QuestionCount => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.QuestionCount..]);
 
-    public ushort AnswerCount
-    {
-        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.AnswerCount..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.AnswerCount..], value);
-    }
+    public ushort AnswerCount => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.AnswerCount..]);
 
-    public ushort AuthorityCount
-    {
-        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.AuthorityCount..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.AuthorityCount..], value);
-    }
+    public ushort AuthorityCount => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.AuthorityCount..]);
 
-    public ushort AdditionalCount
-    {
-        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.AdditionalCount..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.AdditionalCount..], value);
-    }
+    public ushort AdditionalCount => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.AdditionalCount..]);
 
     /// <summary>Writes a whole header.</summary>
     public static void WriteHeader(

@@ -1,4 +1,5 @@
 using Usernet.Config;
+using Usernet.Wire;
 using static Usernet.Tests.Config.SettingsFiles;
 
 namespace Usernet.Tests.Config;
@@ -120,8 +121,12 @@ public sealed class ValidationTests : IDisposable
     [InlineData("proxy.corp:3128", "it needs a scheme: http://, https://, socks5:// or socks5h://")]
     [InlineData("http://proxy.corp:99999", "port 99999 is not a number in 1..65535")]
     [InlineData("http://proxy.corp:3128/path", "a proxy URL has no path, query or fragment")]
-    [InlineData("http://", "it has no host")]
-    [InlineData("socks5://[fd00::1:3128", "the host in brackets is not an IPv6 address")]
+    [InlineData("http://", "the host is missing")]
+    [InlineData("socks5://[fd00::1:3128", "an opening '[' has no closing ']'")]
+    [InlineData("socks5://fd00::1]:3128", "a closing ']' has no opening '['")]
+    [InlineData("http://proxy.corp:+3128", "port +3128 is not a number in 1..65535")]
+    [InlineData("http://proxy.corp:", "the port after ':' is missing")]
+    [InlineData("http://[proxy.corp]:3128", "proxy.corp in brackets is not an IPv6 address")]
     public void AProxyUrlMustBeValid(string value, string problem)
     {
         Assert.Equal($"--set proxy.http={value}: proxy.http: \"{value}\" is not a valid proxy URL: {problem}", Error(Set("proxy.http", value)));
@@ -165,9 +170,16 @@ public sealed class ValidationTests : IDisposable
     [InlineData("dns.timeoutSeconds", "61", "61 is out of range (0.1..60)")]
     [InlineData("dns.timeoutSeconds", "two", "\"two\" is not a number")]
     [InlineData("dns.resolvConf", "resolv.conf", "\"resolv.conf\" is not an absolute path")]
-    [InlineData("dns.servers", "1.1.1.1,dns.google", "\"dns.google\" is not a DNS server address (IP, IP:port or [IPv6]:port)")]
-    [InlineData("dns.servers", "1.1.1.1:0", "\"1.1.1.1:0\" is not a DNS server address (IP, IP:port or [IPv6]:port)")]
-    [InlineData("dns.searchDomains", "corp..example", "\"corp..example\" is not a valid domain name")]
+    [InlineData("dns.servers", "1.1.1.1,dns.google", "\"dns.google\" is not a DNS server address (IP, IP:port or [IPv6]:port): dns.google is not an IP address")]
+    [InlineData("dns.servers", "1.1.1.1:0", "\"1.1.1.1:0\" is not a DNS server address (IP, IP:port or [IPv6]:port): port 0 is not a number in 1..65535")]
+    [InlineData("dns.servers", "1.1.1.1:+53", "\"1.1.1.1:+53\" is not a DNS server address (IP, IP:port or [IPv6]:port): port +53 is not a number in 1..65535")]
+    [InlineData("dns.servers", "[::1", "\"[::1\" is not a DNS server address (IP, IP:port or [IPv6]:port): an opening '[' has no closing ']'")]
+    [InlineData("dns.servers", "[1.1.1.1]:53", "\"[1.1.1.1]:53\" is not a DNS server address (IP, IP:port or [IPv6]:port): 1.1.1.1 in brackets is not an IPv6 address")]
+    [InlineData("dns.searchDomains", "corp..example", "\"corp..example\" is not a valid domain name: it has an empty label")]
+    [InlineData("dns.searchDomains", "corp.example,bücher.example", "\"bücher.example\" is not a valid domain name: it has a character that is not ASCII or not printable (an international name is written as xn--)")]
+    [InlineData("dns.searchDomains", "corp_1.example,a$b.example", "\"a$b.example\" is not a valid domain name: '$' is not a letter, digit, '-' or '_'")]
+    [InlineData("dns.searchDomains", "-corp.example", "\"-corp.example\" is not a valid domain name: label -corp starts or ends with '-'")]
+    [InlineData("dns.searchDomains", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example\" is not a valid domain name: label aaaaaaaaaa… is longer than 63 characters")]
     [InlineData("dns.records", "db.corp=10.0.0.300", "db.corp: \"10.0.0.300\" is not a valid IP address")]
     [InlineData("defaultNetworkingMode", "dualstack", "\"dualstack\" is not one of dual-stack, ipv4only, ipv6only, auto")]
     [InlineData("dnsInhibition", "all", "\"all\" is not one of auto, ipv4, ipv6, none")]
@@ -178,6 +190,18 @@ public sealed class ValidationTests : IDisposable
     public void EveryValueIsChecked(string key, string value, string problem)
     {
         Assert.Equal($"--set {key}={value}: {key}: {problem}", Error(Set(key, value)));
+    }
+
+    [Fact]
+    public void ASearchDomainLongerThanTheWireTakesIsRefused()
+    {
+        // 253 characters are 255 bytes on the wire, the most a name may have (RFC 1035 §3.1).
+        string longest = string.Join('.', Enumerable.Repeat(new string('a', 63), 3)) + "." + new string('b', 61);
+        Assert.Equal([longest], _files.Settings(Set("dns.searchDomains", longest)).Dns.SearchDomains);
+        Assert.Equal(DnsName.MaxLength, DnsSearchList.Encode([longest]).Length);
+        string tooLong = "c" + longest;
+        Assert.Equal($"--set dns.searchDomains={tooLong}: dns.searchDomains: \"{tooLong}\" is not a valid domain name: it is longer than 253 characters",
+            Error(Set("dns.searchDomains", tooLong)));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using Usernet.Control;
+using Usernet.Http;
 using Usernet.Platform;
 using Usernet.Platform.Interop;
 
@@ -111,22 +112,48 @@ public sealed partial class ControlServerTests : IAsyncDisposable
     }
 
     [Theory]
-    [InlineData("NONSENSE", 400, "malformed request line")]
-    [InlineData("GET /stats", 400, "malformed request line")]
-    [InlineData("GET /stats SPDY/3", 400, "malformed request line")]
-    [InlineData("GET  /stats HTTP/1.1", 400, "malformed request line")]
-    [InlineData("POST /forwards HTTP/1.1\r\nNo-Colon-Here", 400, "malformed header line")]
-    [InlineData("POST /forwards HTTP/1.1\r\nContent-Length: -1", 400, "invalid Content-Length")]
-    [InlineData("POST /forwards HTTP/1.1\r\nContent-Length: ten", 400, "invalid Content-Length")]
-    [InlineData("POST /forwards HTTP/1.1\r\nTransfer-Encoding: chunked", 411, "send the body with Content-Length")]
+    [InlineData("NONSENSE", 400, "the request line is not METHOD TARGET HTTP-VERSION")]
+    [InlineData("GET /stats", 400, "the request line is not METHOD TARGET HTTP-VERSION")]
+    [InlineData("GET /stats SPDY/3", 400, "the version is not HTTP/1.1 or HTTP/1.0")]
+    [InlineData("GET  /stats HTTP/1.1", 400, "the request line is not METHOD TARGET HTTP-VERSION")]
+    [InlineData("POST /forwards HTTP/1.1\r\nHost: usernet\r\nNo-Colon-Here", 400, "header line 2 is not NAME: VALUE")]
+    [InlineData("POST /forwards HTTP/1.1\r\nHost: usernet\r\nContent-Length: -1", 400, "Content-Length is not a number")]
+    [InlineData("POST /forwards HTTP/1.1\r\nHost: usernet\r\nContent-Length: ten", 400, "Content-Length is not a number")]
+    [InlineData("POST /forwards HTTP/1.1\r\nHost: usernet\r\nTransfer-Encoding: chunked", 411, "send the body with Content-Length")]
     // Refused from the header alone, before a megabyte is read.
-    [InlineData("POST /forwards HTTP/1.1\r\nContent-Length: 1048577", 413, "request body too large")]
+    [InlineData("POST /forwards HTTP/1.1\r\nHost: usernet\r\nContent-Length: 1048577", 413, "request body too large")]
+    // What the control server's own parser took and the strict one refuses, as RFC 9112 says a
+    // server must (§5.1, §6.3, §3.2): it reads requests as the proxy does, one way only.
+    [InlineData("GET /stats HTTP/1.2\r\nHost: usernet", 400, "the version is not HTTP/1.1 or HTTP/1.0")]
+    [InlineData("GET /stats HTTP/1.1\r\nHost : usernet", 400, "header line 1 is not NAME: VALUE")]
+    [InlineData("GET /stats HTTP/1.1\r\nHost: usernet\r\n X-Folded: yes", 400, "obsolete line folding")]
+    [InlineData("POST /forwards HTTP/1.1\r\nHost: usernet\r\nContent-Length: +2", 400, "Content-Length is not a number")]
+    [InlineData("POST /forwards HTTP/1.1\r\nHost: usernet\r\nContent-Length: 1\r\nContent-Length: 2", 400, "Content-Length fields disagree")]
+    [InlineData("GET /stats HTTP/1.1", 400, "an HTTP/1.1 request needs a Host field")]
+    [InlineData("GET /stats HTTP/1.1\r\nHost: usernet\r\nX-Bad: a\u0001b", 400, "the value of X-Bad has control characters")]
     public async Task ARequestItCannotTakeIsRefusedWithItsStatus(string head, int status, string error)
     {
         string response = await SendRaw(head + "\r\n\r\n");
-        Assert.StartsWith($"HTTP/1.1 {status} {ControlServer.ReasonPhrase(status)}\r\n", response);
+        Assert.StartsWith($"HTTP/1.1 {status} {HttpStatus.ReasonPhrase(status)}\r\n", response);
         Assert.Contains(error, response);
         Assert.Empty(_requests);
+    }
+
+    [Fact]
+    public async Task ARequestWithBareLineFeedsIsServed()
+    {
+        // RFC 9112 §2.2 lets a recipient take LF alone as a line terminator; the old parser
+        // waited for CRLF CRLF until its timeout and then hung up without an answer.
+        string response = await SendRaw("GET /stats HTTP/1.1\nHost: usernet\n\n");
+        Assert.Equal(200, StatusOf(response));
+        Assert.Single(_requests);
+    }
+
+    [Fact]
+    public async Task AnHttp10RequestNeedsNoHost()
+    {
+        string response = await SendRaw("GET /stats HTTP/1.0\r\n\r\n");
+        Assert.Equal(200, StatusOf(response));
     }
 
     [Fact]
@@ -151,15 +178,25 @@ public sealed partial class ControlServerTests : IAsyncDisposable
     [Fact]
     public async Task ABodyShorterThanItsLengthIs400()
     {
-        string response = await SendRaw("POST /forwards HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", endRequest: true);
+        string response = await SendRaw("POST /forwards HTTP/1.1\r\nHost: usernet\r\nContent-Length: 10\r\n\r\nabc", endRequest: true);
         Assert.Equal(400, StatusOf(response));
-        Assert.Contains("body shorter than Content-Length", response);
+        Assert.Contains("the body is shorter than its Content-Length", response);
     }
 
     [Fact]
-    public async Task AClientThatLeavesBeforeTheRequestEndsGetsNoAnswer()
+    public async Task AClientThatSendsNothingGetsNoAnswer()
     {
-        Assert.Equal("", await SendRaw("GET /stats HTTP/1.1\r\n", endRequest: true));
+        Assert.Equal("", await SendRaw("", endRequest: true));
+        Assert.Empty(_requests);
+    }
+
+    [Fact]
+    public async Task ARequestCutOffWithinItsHeadIs400()
+    {
+        // As the proxy answers one: the client may have closed only its sending side.
+        string response = await SendRaw("GET /stats HTTP/1.1\r\n", endRequest: true);
+        Assert.Equal(400, StatusOf(response));
+        Assert.Contains("the connection ended within a head", response);
         Assert.Empty(_requests);
     }
 

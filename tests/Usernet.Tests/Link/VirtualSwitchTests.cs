@@ -232,7 +232,7 @@ public sealed class VirtualSwitchTests : IDisposable
         // The stack transmits through the switch, which knows where the guest is.
         using var loop = new EventLoop();
         var network = new VirtualSwitch(loop);
-        var stack = new NetworkStack(new StackOptions(), network);
+        var stack = new NetworkStack.Builder(new StackOptions(), network, loop.Timers).Build();
         network.AttachStack(stack);
         var guest = new RecordingLink("guest");
         var bystander = new RecordingLink("bystander");

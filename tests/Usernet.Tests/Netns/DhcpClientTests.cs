@@ -1,5 +1,5 @@
 using Usernet.Netns;
-using Usernet.Services.Dhcp;
+using Usernet.Wire;
 
 namespace Usernet.Tests.Netns;
 
@@ -26,7 +26,7 @@ public sealed class DhcpClientTests
     public void ReadsWhatTheServerWrites()
     {
         string[] domains = ["a.example", "b.c.example", "d.example"];
-        Assert.Equal(domains, DhcpClient.DecodeSearchList(DhcpServer.EncodeSearchList(domains)));
+        Assert.Equal(domains, DhcpClient.DecodeSearchList(DnsSearchList.Encode(domains)));
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class DhcpClientTests
     {
         // RFC 1035 allows 127 labels in 255 bytes; a bound on pointer hops must not cut a name.
         string name = string.Join('.', Enumerable.Repeat("a", 100));
-        Assert.Equal([name], DhcpClient.DecodeSearchList(DhcpServer.EncodeSearchList([name])));
+        Assert.Equal([name], DhcpClient.DecodeSearchList(DnsSearchList.Encode([name])));
     }
 
     [Theory]

@@ -14,8 +14,7 @@ public sealed class NetworkStackUdpTests
     /// <summary>A stack with the DHCP server on port 67, as an instance of `usernet` has it.</summary>
     private static (StackHarness Harness, DhcpServer Server) WithDhcp()
     {
-        var harness = new StackHarness();
-        var options = harness.Stack.Options;
+        var options = new StackOptions();
         var dhcpOptions = new DhcpServerOptions
         {
             ServerAddress = options.Gateway,
@@ -24,9 +23,9 @@ public sealed class NetworkStackUdpTests
             DnsServers = [options.Gateway],
         };
         var pool = new DhcpLeasePool(options.FirstGuest, options.SubnetBroadcast.Offset(-1), [options.Gateway, options.Host], 100);
-        var server = new DhcpServer(dhcpOptions, pool, harness.Stack);
-        harness.Stack.AddUdpService(DhcpMessage.ServerPort, server);
-        return (harness, server);
+        DhcpServer? server = null;
+        var harness = new StackHarness(options, build: build => server = build.UdpService(DhcpMessage.ServerPort, stack => new DhcpServer(dhcpOptions, pool, stack)));
+        return (harness, server!);
     }
 
     private static void AssertUdpChecksumValid(byte[] frame)

@@ -1,3 +1,4 @@
+using Usernet.Platform;
 using Usernet.Stack;
 using Usernet.Wire;
 
@@ -5,13 +6,18 @@ namespace Usernet.Tests.Support;
 
 /// <summary>
 /// A <see cref="NetworkStack"/> in memory: one guest link whose frames the test hands in, and
-/// every frame the stack sends kept for the test to check. Time is whatever the test passes.
+/// every frame the stack sends kept for the test to check. Time is whatever the test passes;
+/// the stack's timers run only when the test runs <see cref="Timers"/>.
 /// </summary>
 internal sealed class StackHarness
 {
-    public StackHarness(StackOptions? options = null, int linkMtu = 1500)
+    /// <param name="build">Gives the stack its transports and services, as an instance does.</param>
+    public StackHarness(StackOptions? options = null, int linkMtu = 1500, Action<NetworkStack.Builder>? build = null, TimerQueue? timers = null)
     {
-        Stack = new NetworkStack(options ?? new StackOptions(), Sent);
+        Timers = timers ?? new TimerQueue();
+        var builder = new NetworkStack.Builder(options ?? new StackOptions(), Sent, Timers);
+        build?.Invoke(builder);
+        Stack = builder.Build();
         Link = new RecordingLink("guest", linkMtu);
     }
 
@@ -30,6 +36,8 @@ internal sealed class StackHarness
     public RecordingLink Link { get; }
 
     public RecordingTransmitter Sent { get; } = new();
+
+    public TimerQueue Timers { get; }
 
     public StackCounters Counters => Stack.Counters;
 

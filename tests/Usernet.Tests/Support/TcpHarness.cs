@@ -23,11 +23,9 @@ internal sealed class TcpHarness
 
     public TcpHarness(TcpOptions? options = null, int linkMtu = 1500, StackOptions? stackOptions = null)
     {
-        var stack = new StackHarness(stackOptions, linkMtu);
-        (Stack, Link, Sent) = (stack.Stack, stack.Link, stack.Sent);
-        Stack.UseTimers(Timers);
-        Tcp = new TcpTransport(Stack, Timers, Connector, options ?? new TcpOptions());
-        Stack.Tcp = Tcp;
+        TcpTransport? tcp = null;
+        var stack = new StackHarness(stackOptions, linkMtu, build => tcp = build.Tcp(s => new TcpTransport(s, Timers, Connector, options ?? new TcpOptions())), Timers);
+        (Stack, Link, Sent, Tcp) = (stack.Stack, stack.Link, stack.Sent, tcp!);
     }
 
     public NetworkStack Stack { get; }

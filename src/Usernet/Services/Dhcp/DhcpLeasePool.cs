@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Usernet.Wire;
 
 namespace Usernet.Services.Dhcp;
@@ -11,6 +12,13 @@ internal sealed class DhcpPoolCounters
     public long Declined;
     public long OffersEvicted;
     public long Exhausted;
+
+    /// <summary>Writes the counters reported into the object being written (the DHCP server's, so named apart from its own).</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("poolExhausted", Exhausted);
+        writer.WriteNumber("offersEvicted", OffersEvicted);
+    }
 }
 
 /// <summary>
@@ -59,6 +67,14 @@ internal sealed class DhcpLeasePool
     public int Capacity => _addresses.Count;
 
     public int Count => _byAddress.Count;
+
+    /// <summary>How full the pool is, and its counters, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("leases", Count);
+        writer.WriteNumber("poolCapacity", Capacity);
+        Counters.WriteJson(writer);
+    }
 
     public bool Contains(Ipv4Address address) => _addresses.BinarySearch(address) >= 0;
 

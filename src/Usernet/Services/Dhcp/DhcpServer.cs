@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text;
 using Usernet.Stack;
 using Usernet.Wire;
@@ -13,6 +14,17 @@ internal sealed class DhcpServerCounters
     public long Naks;
     public long Ignored;
     public long Malformed;
+
+    /// <summary>Writes the counters into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("requests", Requests);
+        writer.WriteNumber("offers", Offers);
+        writer.WriteNumber("acks", Acks);
+        writer.WriteNumber("naks", Naks);
+        writer.WriteNumber("ignored", Ignored);
+        writer.WriteNumber("malformed", Malformed);
+    }
 }
 
 /// <summary>Where a reply goes, by the rules of RFC 2131 §4.1.</summary>
@@ -30,12 +42,23 @@ internal sealed class DhcpServer : IUdpService
     private readonly DhcpLeasePool _pool;
     private readonly NetworkStack? _stack;
     private readonly byte[] _reply = new byte[1024];
+    private readonly byte[] _searchList;
+    private readonly byte[]? _domainName;
 
     public DhcpServer(DhcpServerOptions options, DhcpLeasePool pool, NetworkStack? stack)
     {
         _options = options;
         _pool = pool;
         _stack = stack;
+        _searchList = DnsSearchList.Encode(options.SearchDomains, out var leftOut);
+        if (leftOut.Count > 0)
+        {
+            // Said once here; DHCPv6 and router advertisements offer the same list.
+            Log.Warn($"search domains left out of DHCP and router advertisements (not valid DNS names, or past {DnsSearchList.MaxLength} bytes): {string.Join(", ", leftOut)}");
+        }
+        // Option 15 is the first name of the list: one the encoder took is valid ASCII.
+        string? first = options.SearchDomains.FirstOrDefault(name => !leftOut.Contains(name));
+        _domainName = first is null ? null : Encoding.ASCII.GetBytes(first.TrimEnd('.'));
     }
 
     public bool AcceptsBroadcast => true;
@@ -43,6 +66,13 @@ internal sealed class DhcpServer : IUdpService
     public DhcpServerCounters Counters { get; } = new();
 
     public DhcpLeasePool Pool => _pool;
+
+    /// <summary>The server's counters and its pool's, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        Counters.WriteJson(writer);
+        _pool.WriteJson(writer);
+    }
 
     public void OnDatagram(in UdpRequest request, Instant now)
     {
@@ -175,10 +205,10 @@ internal sealed class DhcpServer : IUdpService
             writer.WriteAddresses(DhcpOption.DomainNameServer, dns);
         }
         writer.WriteUInt16(DhcpOption.InterfaceMtu, (ushort)mtu);
-        if (_options.SearchDomains.Count > 0)
+        if (_domainName is not null)
         {
-            writer.Write(DhcpOption.DomainName, Encoding.ASCII.GetBytes(_options.SearchDomains[0]));
-            writer.Write(DhcpOption.DomainSearch, EncodeSearchList(_options.SearchDomains));
+            writer.Write(DhcpOption.DomainName, _domainName);
+            writer.Write(DhcpOption.DomainSearch, _searchList);
         }
         writer.WriteEnd();
         target = ChooseTarget(request, yourAddress, frameSource);
@@ -223,40 +253,5 @@ internal sealed class DhcpServer : IUdpService
             return Minimum;
         }
         return length;
-    }
-
-    /// <summary>The domain search list in DNS wire format, uncompressed (RFC 3397).</summary>
-    public static byte[] EncodeSearchList(IReadOnlyList<string> domains)
-    {
-        var bytes = new List<byte>();
-        foreach (string domain in domains)
-        {
-            var encoded = new List<byte>();
-            bool valid = true;
-            foreach (string label in domain.TrimEnd('.').Split('.', StringSplitOptions.RemoveEmptyEntries))
-            {
-                byte[] labelBytes = Encoding.ASCII.GetBytes(label);
-                if (labelBytes.Length > 63)
-                {
-                    // Search domains from resolv.conf are not validated: leave such a name
-                    // out rather than offer the part of it before the long label.
-                    valid = false;
-                    break;
-                }
-                encoded.Add((byte)labelBytes.Length);
-                encoded.AddRange(labelBytes);
-            }
-            if (!valid)
-            {
-                continue;
-            }
-            encoded.Add(0);
-            if (bytes.Count + encoded.Count > 255)
-            {
-                break;
-            }
-            bytes.AddRange(encoded);
-        }
-        return bytes.ToArray();
     }
 }

@@ -61,13 +61,9 @@ internal static class DnsAnswerBuilder
         {
             return null;
         }
-        ushort flags = BinaryPrimitives.ReadUInt16BigEndian(response[2..]);
-        byte responseCode = (byte)(flags & 0xF);
-        Span<ushort> counts = stackalloc ushort[3];
-        for (int i = 0; i < 3; i++)
-        {
-            counts[i] = BinaryPrimitives.ReadUInt16BigEndian(response[(6 + 2 * i)..]);
-        }
+        var header = new DnsMessage(response);
+        byte responseCode = header.ResponseCode;
+        Span<ushort> counts = [header.AnswerCount, header.AuthorityCount, header.AdditionalCount];
         // First where the kept records end: before an OPT or TSIG record, which nothing points
         // into, so dropping it with what follows it leaves every kept record where its pointers
         // expect it.

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Usernet.Services.Dns;
 
 /// <summary>What the DNS server did, for <c>usernet stats</c>.</summary>
@@ -23,4 +25,29 @@ internal sealed class DnsCounters
     public long Timeouts;
     public long Overloaded;
     public long ResolvConfReloads;
+
+    /// <summary>Writes the counters into the object being written, named as the README's DNS section names them.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("queries", Queries);
+        writer.WriteNumber("tcpQueries", TcpQueries);
+        writer.WriteNumber("tcpConnections", TcpConnections);
+        writer.WriteNumber("local", AnsweredLocal);
+        writer.WriteNumber("cached", AnsweredFromCache);
+        writer.WriteNumber("hostResolver", AnsweredByHost);
+        writer.WriteNumber("upstream", AnsweredByUpstream);
+        writer.WriteNumber("joinedLookup", JoinedLookup);
+        writer.WriteNumber("inhibited", Inhibited);
+        writer.WriteNumber("truncated", Truncated);
+        writer.WriteNumber("nxdomain", NameErrors);
+        writer.WriteNumber("servfail", ServerFailures);
+        writer.WriteNumber("formerr", FormatErrors);
+        writer.WriteNumber("notimp", NotImplemented);
+        writer.WriteNumber("refused", Refused);
+        writer.WriteNumber("droppedMalformed", DroppedMalformed);
+        writer.WriteNumber("droppedWaiters", DroppedWaiters);
+        writer.WriteNumber("timeouts", Timeouts);
+        writer.WriteNumber("overloaded", Overloaded);
+        writer.WriteNumber("resolvConfReloads", ResolvConfReloads);
+    }
 }

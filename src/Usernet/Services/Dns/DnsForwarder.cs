@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Usernet.Platform;
 using Usernet.Wire;
 
 namespace Usernet.Services.Dns;
@@ -58,7 +59,7 @@ internal sealed class DnsForwarder
             {
                 continue;
             }
-            if ((response[3] & 0xF) is DnsResponseCode.ServerFailure or DnsResponseCode.Refused or DnsResponseCode.NotImplemented)
+            if (new DnsMessage(response).ResponseCode is DnsResponseCode.ServerFailure or DnsResponseCode.Refused or DnsResponseCode.NotImplemented)
             {
                 fallback = response;
                 continue;
@@ -80,11 +81,11 @@ internal sealed class DnsForwarder
             while (true)
             {
                 var response = await UdpAsync(endpoint, name, type, edns, timeout.Token).ConfigureAwait(false);
-                if ((BinaryPrimitives.ReadUInt16BigEndian(response.AsSpan(2)) & DnsMessage.FlagTruncated) != 0)
+                if (new DnsMessage(response).Truncated)
                 {
                     return await TcpAsync(endpoint, name, type, edns, timeout.Token).ConfigureAwait(false);
                 }
-                if (edns && (response[3] & 0xF) == DnsResponseCode.FormatError)
+                if (edns && new DnsMessage(response).ResponseCode == DnsResponseCode.FormatError)
                 {
                     // A server from before EDNS answers FORMERR to the OPT record (RFC 6891 §7).
                     edns = false;
@@ -189,10 +190,7 @@ internal sealed class DnsForwarder
     /// </summary>
     public static bool Matches(ReadOnlySpan<byte> response, ushort id, ReadOnlySpan<byte> name, ushort type)
     {
-        if (response.Length < DnsMessage.HeaderLength
-            || BinaryPrimitives.ReadUInt16BigEndian(response) != id
-            || (response[2] & 0x80) == 0
-            || BinaryPrimitives.ReadUInt16BigEndian(response[4..]) != 1)
+        if (!DnsMessage.TryParse(response, out var header) || header.Id != id || !header.IsResponse || header.QuestionCount != 1)
         {
             return false;
         }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Usernet.Platform;
 using Usernet.Stack;
 using Usernet.Wire;
@@ -58,6 +59,18 @@ internal sealed class DnsServer : IUdpService, IDisposable
     public DnsForwarder Forwarder { get; }
 
     public bool AcceptsBroadcast => false;
+
+    /// <summary>The resolver's counters, lookups in flight and the cache, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        Resolver.Counters.WriteJson(writer);
+        writer.WriteNumber("upstreamMismatched", Forwarder.Mismatched);
+        writer.WriteNumber("inflight", Resolver.LookupsInFlight);
+        writer.WriteNumber("cacheSize", Resolver.Cache.Count);
+        writer.WriteNumber("cacheBytes", Resolver.Cache.Bytes);
+        writer.WriteNumber("cacheEvictions", Resolver.Cache.Evictions);
+        writer.WriteNumber("localNames", Resolver.Local.Count);
+    }
 
     /// <summary>Starts watching resolv.conf and the host's address families.</summary>
     public void Start() => _watch = Task.Run(WatchHost);

@@ -1,11 +1,11 @@
-using System.Globalization;
+using System.Net.Sockets;
 using Usernet.Platform;
 
 namespace Usernet.Services.Forwarding;
 
 /// <summary>
 /// Publishes every port the guest listens on, as pasta's <c>-t auto</c> does: once a second it
-/// reads the guest namespace's sockets (/proc/PID/net/{tcp,udp}{,6}), publishes each new
+/// reads the guest namespace's sockets (/proc/PID/net/{tcp,udp}{,6}, by <see cref="ProcNetTable"/>), publishes each new
 /// listener on the same host port, and removes the publish when the guest stops listening.
 /// Listeners on the guest's loopback are left out (nothing outside could reach them), and so
 /// are UDP ports in the ephemeral range, which belong to clients rather than servers.
@@ -32,11 +32,8 @@ internal sealed class AutoPublisher
 
     private void Scan(Instant now)
     {
-        var listening = new HashSet<(int, PublishProtocol)>();
-        Read($"/proc/{_guestPid}/net/tcp", PublishProtocol.Tcp, listening);
-        Read($"/proc/{_guestPid}/net/tcp6", PublishProtocol.Tcp, listening);
-        Read($"/proc/{_guestPid}/net/udp", PublishProtocol.Udp, listening);
-        Read($"/proc/{_guestPid}/net/udp6", PublishProtocol.Udp, listening);
+        string tables = $"/proc/{_guestPid}/net";
+        var listening = Listeners(ProcNetTable.Read(tables, ProtocolType.Tcp).Concat(ProcNetTable.Read(tables, ProtocolType.Udp)));
         foreach (var key in listening)
         {
             if (_published.ContainsKey(key) || (_failed.TryGetValue(key, out var failedAt) && now < failedAt + RetryAfter))
@@ -66,42 +63,25 @@ internal sealed class AutoPublisher
         _timer.Schedule(now + Interval);
     }
 
-    /// <summary>Listening sockets of one /proc/net table (TCP in LISTEN, UDP unconnected and bound).</summary>
-    private static void Read(string path, PublishProtocol protocol, HashSet<(int, PublishProtocol)> listening)
+    /// <summary>
+    /// The ports to publish: listening sockets (<see cref="ProcNetSocket.IsListening"/>) not on
+    /// the guest's loopback, and for UDP not in the ephemeral range.
+    /// </summary>
+    public static HashSet<(int, PublishProtocol)> Listeners(IEnumerable<ProcNetSocket> sockets)
     {
-        string[] lines;
-        try
+        var listening = new HashSet<(int, PublishProtocol)>();
+        foreach (var socket in sockets)
         {
-            lines = File.ReadAllLines(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return;
-        }
-        foreach (string line in lines.Skip(1))
-        {
-            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 4)
+            var protocol = socket.Protocol == ProtocolType.Tcp ? PublishProtocol.Tcp : PublishProtocol.Udp;
+            int port = socket.Local.Port;
+            if (socket.IsListening && port != 0 && !socket.Local.Address.IsLoopback
+                && !(protocol == PublishProtocol.Udp && port >= EphemeralStart))
             {
-                continue;
+                listening.Add((port, protocol));
             }
-            bool isListening = protocol == PublishProtocol.Tcp ? fields[3] == "0A" : fields[3] == "07" && fields[2].EndsWith(":0000", StringComparison.Ordinal);
-            int colon = fields[1].LastIndexOf(':');
-            if (!isListening || colon < 0 || !int.TryParse(fields[1][(colon + 1)..], NumberStyles.HexNumber, null, out int port) || port == 0)
-            {
-                continue;
-            }
-            if (IsLoopback(fields[1][..colon]) || (protocol == PublishProtocol.Udp && port >= EphemeralStart))
-            {
-                continue;
-            }
-            listening.Add((port, protocol));
         }
+        return listening;
     }
-
-    /// <summary>Loopback in /proc/net's notation: 127.x.x.x stored little-endian, or ::1.</summary>
-    private static bool IsLoopback(string hex) =>
-        hex.Length == 8 ? hex.EndsWith("7F", StringComparison.Ordinal) : hex == "00000000000000000000000001000000";
 
     public void Stop() => _timer.Cancel();
 }

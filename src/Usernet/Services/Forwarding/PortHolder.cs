@@ -1,35 +1,24 @@
 using System.Globalization;
+using System.Net.Sockets;
+using Usernet.Platform;
 
 namespace Usernet.Services.Forwarding;
 
 /// <summary>
 /// Who holds a local port, for an error worth reading: the socket is found in
-/// /proc/net/{tcp,udp}{,6} by port, and its inode among the fds of the processes we may see.
+/// /proc/net/{tcp,udp}{,6} (<see cref="ProcNetTable"/>) by port, and its inode among the fds of
+/// the processes we may see.
 /// </summary>
 internal static class PortHolder
 {
     public static string? Describe(int port, PublishProtocol protocol)
     {
-        var inodes = new HashSet<string>();
-        string kind = protocol == PublishProtocol.Tcp ? "tcp" : "udp";
-        foreach (string file in new[] { $"/proc/net/{kind}", $"/proc/net/{kind}6" })
-        {
-            foreach (string line in ReadLines(file).Skip(1))
-            {
-                string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length < 10)
-                {
-                    continue;
-                }
-                string local = fields[1];
-                int colon = local.LastIndexOf(':');
-                bool listening = protocol == PublishProtocol.Udp || fields[3] == "0A";
-                if (colon > 0 && listening && int.TryParse(local[(colon + 1)..], NumberStyles.HexNumber, null, out int localPort) && localPort == port)
-                {
-                    inodes.Add(fields[9]);
-                }
-            }
-        }
+        // Our TCP listeners set SO_REUSEADDR, so only a listening socket can hold a TCP port
+        // against them; UDP ones do not, so any UDP socket bound to the port holds it.
+        var inodes = ProcNetTable.Read("/proc/net", protocol == PublishProtocol.Tcp ? ProtocolType.Tcp : ProtocolType.Udp)
+            .Where(s => s.Local.Port == port && (protocol == PublishProtocol.Udp || s.IsListening))
+            .Select(s => s.Inode.ToString(CultureInfo.InvariantCulture))
+            .ToHashSet();
         if (inodes.Count == 0)
         {
             return null;

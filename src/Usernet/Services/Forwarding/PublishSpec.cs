@@ -46,13 +46,20 @@ internal sealed record PublishSpec(
         IpAddress? hostAddress = null;
         if (spec.StartsWith('['))
         {
+            // [IPv6]:rest, read as HostPort reads brackets; the rest is ports, not one port.
             int close = spec.IndexOf(']');
             if (close < 0 || close + 1 >= spec.Length || spec[close + 1] != ':')
             {
                 throw new FormatException($"'{text}': an IPv6 host address goes in brackets, then a colon: [::1]:8080:80");
             }
-            hostAddress = ParseAddress(text, spec[1..close]);
+            hostAddress = Ipv6Address.TryParse(spec[1..close], out var v6)
+                ? v6
+                : throw new FormatException($"'{text}': '{spec[1..close]}' in brackets is not an IPv6 address");
             spec = spec[(close + 2)..];
+        }
+        else if (spec.Contains(']'))
+        {
+            throw new FormatException($"'{text}': a closing ']' has no opening '['");
         }
         string[] parts = spec.Split(':');
         (int First, int Last) hostPorts;
@@ -87,9 +94,9 @@ internal sealed record PublishSpec(
     }
 
     private static IpAddress ParseAddress(string text, string address) =>
-        IpAddress.TryParse(address, out var parsed)
+        Ipv4Address.TryParse(address, out var parsed)
             ? parsed
-            : throw new FormatException($"'{text}': '{address}' is not an IP address");
+            : throw new FormatException($"'{text}': '{address}' is not an IPv4 address (an IPv6 one goes in brackets: [::1]:8080:80)");
 
     private static (int First, int Last) ParseRange(string text, string value, string what)
     {
@@ -103,8 +110,9 @@ internal sealed record PublishSpec(
         return (first, last);
     }
 
+    /// <summary>One port by <see cref="HostPort.TryParsePort"/>'s rule: digits only, 1..65535.</summary>
     private static int ParsePort(string text, string value, string what) =>
-        int.TryParse(value, out int port) && port is >= 1 and <= 65535
+        HostPort.TryParsePort(value, out ushort port)
             ? port
             : throw new FormatException($"'{text}': {what} '{value}' is not a port (1-65535)");
 

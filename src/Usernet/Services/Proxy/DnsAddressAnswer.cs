@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using Usernet.Wire;
 
@@ -13,14 +12,14 @@ internal static class DnsAddressAnswer
         name = "";
         responseCode = 0;
         addresses = new List<IPAddress>();
-        if (response.Length < DnsMessage.HeaderLength || BinaryPrimitives.ReadUInt16BigEndian(response[4..]) != 1
+        if (!DnsMessage.TryParse(response, out var header) || header.QuestionCount != 1
             || !DnsName.TrySkip(response, DnsMessage.HeaderLength, out int nameEnd))
         {
             return false;
         }
-        responseCode = (byte)(response[3] & 0xF);
+        responseCode = header.ResponseCode;
         name = DnsName.ToText(response[DnsMessage.HeaderLength..nameEnd]).TrimEnd('.').ToLowerInvariant();
-        int answers = BinaryPrimitives.ReadUInt16BigEndian(response[6..]);
+        int answers = header.AnswerCount;
         int offset = nameEnd + 4;
         for (int i = 0; i < answers && DnsRecord.TryRead(response, offset, out var record); i++)
         {

@@ -1,3 +1,5 @@
+using Usernet.Http;
+
 namespace Usernet.Services.Proxy;
 
 /// <summary>Reads the Host field from the start of a plain HTTP/1 request.</summary>
@@ -19,18 +21,18 @@ internal static class HttpHostPeek
         {
             return method.Length < 16 ? PeekResult.NeedMore : PeekResult.NotThis;
         }
-        int end = Http.HttpHeadParser.FindEnd(data);
+        int end = HttpHeadParser.FindEnd(data);
         if (end < 0)
         {
             return PeekResult.NeedMore;
         }
         try
         {
-            var request = Http.HttpHeadParser.ParseRequest(data[..end]);
+            var request = HttpHeadParser.ParseRequest(data[..end]);
             host = request.Headers.Get("Host");
             return host is { Length: > 0 } ? PeekResult.Found : PeekResult.NoName;
         }
-        catch (Http.HttpFormatException)
+        catch (HttpFormatException)
         {
             return PeekResult.NotThis;
         }

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Usernet.Http;
 using Usernet.Nat;
-using Usernet.Services.Proxy.Http;
 using Usernet.Services.Proxy.Upstream;
 
 namespace Usernet.Services.Proxy;

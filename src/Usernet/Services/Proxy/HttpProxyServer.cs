@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using System.Text;
+using Usernet.Http;
 using Usernet.Nat;
-using Usernet.Services.Proxy.Http;
 using Usernet.Services.Proxy.Upstream;
 
 namespace Usernet.Services.Proxy;
@@ -28,6 +29,13 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(2);
 
     public ProxyCounters Counters => counters;
+
+    /// <summary>The counters, and how many addresses have a name guests resolved, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        counters.WriteJson(writer);
+        writer.WriteNumber("resolvedNames", names.Count);
+    }
 
     public UpstreamConnector Connector => connector;
 
@@ -316,21 +324,10 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         byte[] body = Encoding.UTF8.GetBytes($"usernet proxy: {message}\n");
         // Also in a field: clients show a failed CONNECT's fields (curl -v) but not its body.
         string field = new(message.Select(c => c is >= ' ' and < (char)0x7F ? c : '?').ToArray());
-        string head = $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n"
+        string head = $"HTTP/1.1 {status} {HttpStatus.ReasonPhrase(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n"
             + $"X-Usernet-Error: {field}\r\n"
             + $"Connection: {(keepAlive ? "keep-alive" : "close")}\r\n\r\n";
         byte[] response = [.. Encoding.ASCII.GetBytes(head), .. body];
         return client.WriteAsync(response).AsTask();
     }
-
-    private static string ReasonPhrase(int status) => status switch
-    {
-        400 => "Bad Request",
-        403 => "Forbidden",
-        407 => "Proxy Authentication Required",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Error",
-    };
 }

@@ -1,5 +1,7 @@
-using System.Globalization;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
+using Usernet.Platform;
+using Usernet.Wire;
 
 namespace Usernet.Services.Proxy;
 
@@ -8,7 +10,8 @@ namespace Usernet.Services.Proxy;
 /// Docker). "*" matches everything; "example.com" matches that name and every name below it;
 /// ".example.com" and "*.example.com" only the names below it; an IP address or CIDR matches
 /// a destination given as an address in it (or, for a transparent connection, whose address
-/// is in it); any entry may end in ":port" to match that port alone.
+/// is in it); any entry but a network may end in ":port" to match that port alone. Entries
+/// are read by <see cref="HostPort"/>; one that cannot be read is skipped.
 /// </summary>
 internal sealed class NoProxyList
 {
@@ -32,27 +35,25 @@ internal sealed class NoProxyList
                 _all = true;
                 continue;
             }
-            int port = 0;
-            string host = entry;
-            // host:port, but not a bare IPv6 address; [v6]:port is bracketed.
-            int colon = entry.LastIndexOf(':');
-            if (colon > 0 && (entry.IndexOf(':') == colon || entry.StartsWith('[')) && int.TryParse(entry.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and < 65536)
+            // A network first, as Go does; it takes no port.
+            if (TryParseNetwork(entry, out var network, out int prefix))
             {
-                port = p;
-                host = entry[..colon];
+                _networks.Add((network, prefix, 0));
+                continue;
             }
-            host = host.Trim('[', ']');
-            int slash = host.IndexOf('/');
-            if (slash > 0 && IPAddress.TryParse(host[..slash], out var network) && int.TryParse(host.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int prefix)
-                && prefix <= (network.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
+            // Then host[:port] or [v6][:port]; an entry that is neither is skipped, as Go skips it.
+            if (!HostPort.TryParse(entry, HostPortOptions.PortOptional | HostPortOptions.BareIpv6, out var hostPort, out _))
             {
-                _networks.Add((network, prefix, port));
+                continue;
             }
-            else if (IPAddress.TryParse(host, out var address))
+            int port = hostPort.Port;
+            if (hostPort.Address is { } address)
             {
-                _networks.Add((address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128, port));
+                _networks.Add((address.ToIPAddress(), address.IsV4 ? 32 : 128, port));
+                continue;
             }
-            else if (host.StartsWith("*.", StringComparison.Ordinal))
+            string host = hostPort.Host;
+            if (host.StartsWith("*.", StringComparison.Ordinal))
             {
                 _names.Add((host[1..].TrimEnd('.'), true, port));
             }
@@ -65,6 +66,15 @@ internal sealed class NoProxyList
                 _names.Add(("." + host.TrimEnd('.'), false, port));
             }
         }
+    }
+
+    /// <summary>ADDRESS/PREFIX of either family; host bits may be set, as Go's ParseCIDR allows.</summary>
+    private static bool TryParseNetwork(string entry, [NotNullWhen(true)] out IPAddress? network, out int prefix)
+    {
+        network = Ipv4Cidr.TryParse(entry, out var v4, out prefix) ? ((IpAddress)v4).ToIPAddress()
+            : Ipv6Cidr.TryParse(entry, out var v6, out prefix) ? ((IpAddress)v6).ToIPAddress()
+            : null;
+        return network is not null;
     }
 
     public bool IsEmpty => !_all && _names.Count == 0 && _networks.Count == 0;

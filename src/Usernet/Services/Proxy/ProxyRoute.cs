@@ -66,9 +66,7 @@ internal sealed record ProxyRoute(ProxyRouteKind Kind, ProxyUri? Upstream = null
                 continue;
             }
             string address = words[1];
-            int colon = address.LastIndexOf(':');
-            string host = colon > 0 ? address[..colon].Trim('[', ']') : address;
-            if (string.Equals(host, RejectHost, StringComparison.OrdinalIgnoreCase))
+            if (IsRejectHost(address))
             {
                 routes.Add(Reject($"the PAC script sends this destination to {RejectHost}"));
                 continue;
@@ -94,4 +92,9 @@ internal sealed record ProxyRoute(ProxyRouteKind Kind, ProxyUri? Upstream = null
         }
         return routes;
     }
+
+    /// <summary>Docker's block: its host with or without a port, and the port may be a word (":ANY"), so it is not read.</summary>
+    private static bool IsRejectHost(string address) =>
+        address.StartsWith(RejectHost, StringComparison.OrdinalIgnoreCase)
+        && (address.Length == RejectHost.Length || address[RejectHost.Length] == ':');
 }

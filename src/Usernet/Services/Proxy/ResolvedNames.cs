@@ -56,7 +56,7 @@ internal sealed class ResolvedNames(int capacity = 8192)
     public void Observe(ReadOnlySpan<byte> response)
     {
         // Only answers with records: most responses are skipped after reading the header.
-        if (response.Length < DnsMessage.HeaderLength || response[7] == 0 && response[6] == 0
+        if (!DnsMessage.TryParse(response, out var header) || header.AnswerCount == 0
             || !DnsAddressAnswer.TryRead(response, out string name, out byte code, out var addresses) || code != DnsResponseCode.NoError)
         {
             return;

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Usernet.Stack.Tcp;
 
 /// <summary>What the TCP engine did, for <c>usernet stats</c>.</summary>
@@ -25,4 +27,31 @@ internal sealed class TcpCounters
     public long KeepaliveTimeouts;
     public long WindowProbes;
     public long PartialWrites;
+
+    /// <summary>Writes the counters into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("opened", Opened);
+        writer.WriteNumber("closed", Closed);
+        writer.WriteNumber("refused", Refused);
+        writer.WriteNumber("unreachable", Unreachable);
+        writer.WriteNumber("connectTimeouts", ConnectTimeouts);
+        writer.WriteNumber("limitReached", LimitReached);
+        writer.WriteNumber("segmentsIn", SegmentsIn);
+        writer.WriteNumber("segmentsOut", SegmentsOut);
+        writer.WriteNumber("bytesFromGuest", BytesFromGuest);
+        writer.WriteNumber("bytesToGuest", BytesToGuest);
+        writer.WriteNumber("retransmits", Retransmits);
+        writer.WriteNumber("fastRetransmits", FastRetransmits);
+        writer.WriteNumber("resetsToGuest", ResetsToGuest);
+        writer.WriteNumber("resetsFromGuest", ResetsFromGuest);
+        writer.WriteNumber("resetsFromHost", ResetsFromHost);
+        writer.WriteNumber("outOfOrder", OutOfOrder);
+        writer.WriteNumber("outOfWindow", OutOfWindow);
+        writer.WriteNumber("challengeAcks", ChallengeAcks);
+        writer.WriteNumber("keepaliveProbes", KeepaliveProbes);
+        writer.WriteNumber("keepaliveTimeouts", KeepaliveTimeouts);
+        writer.WriteNumber("windowProbes", WindowProbes);
+        writer.WriteNumber("partialWrites", PartialWrites);
+    }
 }

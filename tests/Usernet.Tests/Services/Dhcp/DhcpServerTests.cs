@@ -112,6 +112,21 @@ public sealed class DhcpServerTests
     }
 
     [Fact]
+    public void SearchDomainsThatAreNoDnsNamesAreNotOffered()
+    {
+        // From resolv.conf, which is not validated: option 15 was the first name as ASCII, "b?cher.example".
+        var server = new DhcpServer(Options with { SearchDomains = ["bücher.example", "corp.example."] }, new DhcpLeasePool(First, Second, [], 10), stack: null);
+        var options = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Client), T0)).Options;
+        Assert.Equal("corp.example"u8.ToArray(), options[DhcpOption.DomainName]);
+        Assert.Equal("\u0004corp\u0007example\0"u8.ToArray(), options[DhcpOption.DomainSearch]);
+
+        server = new DhcpServer(Options with { SearchDomains = ["bücher.example"] }, new DhcpLeasePool(First, Second, [], 10), stack: null);
+        options = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Client), T0)).Options;
+        Assert.False(options.ContainsKey(DhcpOption.DomainName));
+        Assert.False(options.ContainsKey(DhcpOption.DomainSearch));
+    }
+
+    [Fact]
     public void AnswersTheCapturedUdhcpcAsDnsmasqDid()
     {
         // The network of the capture: dnsmasq on 198.18.6.1 offered 198.18.6.123 for an hour.
@@ -464,33 +479,6 @@ public sealed class DhcpServerTests
         message[DhcpMessage.FixedLength] = DhcpOption.End;
         Assert.Null(Exchange(server, message, T0));
         Assert.Equal(1, server.Counters.Ignored);
-    }
-
-    [Fact]
-    public void TheSearchListIsEncodedUncompressedPerRfc3397()
-    {
-        byte[] encoded = DhcpServer.EncodeSearchList(["eng.corp.example.", "example.org"]);
-        Assert.Equal("\u0003eng\u0004corp\u0007example\0\u0007example\u0003org\0"u8.ToArray(), encoded);
-        Assert.Empty(DhcpServer.EncodeSearchList([]));
-    }
-
-    [Fact]
-    public void TheSearchListStopsAtAWholeNameWithin255Bytes()
-    {
-        // 69 bytes a name: three fit in one option, the fourth is left out rather than cut.
-        string[] domains = Enumerable.Range(0, 4).Select(i => $"{new string((char)('a' + i), 59)}.example").ToArray();
-        byte[] encoded = DhcpServer.EncodeSearchList(domains);
-        Assert.Equal(3 * 69, encoded.Length);
-        Assert.Equal(0, encoded[^1]);
-    }
-
-    [Fact]
-    public void ANameWithAnOverlongLabelIsLeftOutNotCut()
-    {
-        // resolv.conf is not validated: a 64-byte label must not turn "a.<64>.example" into "a".
-        string overlong = $"a.{new string('b', 64)}.example";
-        byte[] encoded = DhcpServer.EncodeSearchList(["ok.example", overlong, "next.example"]);
-        Assert.Equal("\u0002ok\u0007example\0\u0004next\u0007example\0"u8.ToArray(), encoded);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Text;
+using Usernet.Http;
 using Usernet.Services.Proxy;
-using Usernet.Services.Proxy.Http;
 
 namespace Usernet.Tests.Services.Proxy;
 

@@ -24,6 +24,13 @@ public sealed class NoProxyListTests
     [InlineData("example.com:8080", "example.com", 8080, true)]
     [InlineData("example.com:8080", "example.com", 80, false)]
     [InlineData("10.0.0.0/8", "ten.example", 80, false)]
+    [InlineData("fd00::1", "fd00::1", 443, true)]
+    [InlineData("[fd00::1]", "fd00::1", 443, true)]
+    [InlineData("[fd00::1", "fd00::1", 443, false)]
+    [InlineData("fd00::1]:443", "fd00::1", 443, false)]
+    [InlineData("example.com:+443", "example.com", 443, false)]
+    [InlineData("10.0.0.0/8:443", "10.1.2.3", 443, false)]
+    [InlineData("10.1", "10.0.0.1", 80, false)]
     [InlineData("*", "anything", 1, true)]
     [InlineData("", "anything", 1, false)]
     public void EntriesMatchAsGoReadsNoProxy(string entry, string host, int port, bool matches) =>

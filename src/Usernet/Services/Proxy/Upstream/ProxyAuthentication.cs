@@ -1,6 +1,6 @@
 using System.Text;
 using Usernet.Config;
-using Usernet.Services.Proxy.Http;
+using Usernet.Http;
 
 namespace Usernet.Services.Proxy.Upstream;
 

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Usernet.Services.Proxy.Http;
+using Usernet.Http;
 
 namespace Usernet.Services.Proxy.Upstream;
 

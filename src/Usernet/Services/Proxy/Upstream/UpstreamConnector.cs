@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using Usernet.Config;
-using Usernet.Services.Proxy.Http;
+using Usernet.Http;
 
 namespace Usernet.Services.Proxy.Upstream;
 

@@ -1,4 +1,4 @@
-namespace Usernet.Services.Proxy.Http;
+namespace Usernet.Http;
 
 /// <summary>A message's header fields in arrival order; names compare case-insensitively (RFC 9110 §5.1).</summary>
 internal sealed class HttpHeaders

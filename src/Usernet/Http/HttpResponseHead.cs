@@ -1,4 +1,4 @@
-namespace Usernet.Services.Proxy.Http;
+namespace Usernet.Http;
 
 /// <summary>A status line and its header fields (RFC 9112 §4).</summary>
 internal sealed class HttpResponseHead(string version, int status, string reason, HttpHeaders headers)

@@ -1,7 +1,7 @@
 using System.Text;
-using Usernet.Services.Proxy.Http;
+using Usernet.Http;
 
-namespace Usernet.Tests.Services.Proxy;
+namespace Usernet.Tests.Http;
 
 public sealed class HttpHeadParserTests
 {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Usernet.Services.Proxy.Http;
+namespace Usernet.Http;
 
 /// <summary>
 /// Parses request and response heads (RFC 9112 §2–5) strictly enough that one message can

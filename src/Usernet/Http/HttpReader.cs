@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Usernet.Services.Proxy.Http;
+namespace Usernet.Http;
 
 /// <summary>
 /// Reads one side of an HTTP connection: heads up to a limit, lines, and bodies copied on,
@@ -52,7 +52,7 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
             int end = HttpHeadParser.FindEnd(_buffer.AsSpan(_start, _end - _start));
             if (end > maxHead)
             {
-                throw new HttpFormatException($"the head is larger than {maxHead / 1024} KiB");
+                throw new HttpFormatException($"the head is larger than {maxHead / 1024} KiB", HttpFormatException.HeadTooLarge);
             }
             if (end > 0)
             {
@@ -62,7 +62,7 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
             }
             if (_end - _start >= maxHead)
             {
-                throw new HttpFormatException($"the head is larger than {maxHead / 1024} KiB");
+                throw new HttpFormatException($"the head is larger than {maxHead / 1024} KiB", HttpFormatException.HeadTooLarge);
             }
             bool empty = _start == _end;
             if (!await FillAsync(cancel).ConfigureAwait(false))

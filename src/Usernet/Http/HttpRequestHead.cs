@@ -1,4 +1,4 @@
-namespace Usernet.Services.Proxy.Http;
+namespace Usernet.Http;
 
 /// <summary>A request line and its header fields (RFC 9112 §3).</summary>
 internal sealed class HttpRequestHead(string method, string target, string version, HttpHeaders headers)

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Usernet.Cli;
+using Usernet.Config;
+using Usernet.Tests.Support;
+
+namespace Usernet.Tests.Cli;
+
+/// <summary>
+/// The document <c>usernet stats</c> prints, from an instance built as `usernet run` builds one
+/// (with a link in memory and no control socket): the keys its readers use, in their sections.
+/// </summary>
+public sealed class InstanceStatsTests
+{
+    private static readonly (string Section, string[] Keys)[] Sections =
+    [
+        ("stack", ["framesIn", "framesOut", "arpReplies", "echoReplies", "icmpErrors", "fragmentsToGuest", "dropped",
+            "neighbours", "pendingReassemblies", "pendingReassemblies6", "awaitingResolution", "awaitingResolutionDropped"]),
+        ("switch", ["truncated", "badChecksumOffload", "betweenGuests", "flooded", "linksOpened", "linksClosed"]),
+        ("dhcp", ["requests", "offers", "acks", "naks", "ignored", "malformed", "leases", "poolCapacity", "poolExhausted", "offersEvicted"]),
+        ("dhcp6", ["requests", "replies", "leases", "malformed", "exhausted"]),
+        ("tcp", ["connections", "opened", "closed", "refused", "unreachable", "connectTimeouts", "limitReached", "segmentsIn",
+            "segmentsOut", "bytesFromGuest", "bytesToGuest", "retransmits", "fastRetransmits", "resetsToGuest", "resetsFromGuest",
+            "resetsFromHost", "outOfOrder", "outOfWindow", "challengeAcks", "keepaliveProbes", "keepaliveTimeouts", "windowProbes",
+            "partialWrites"]),
+        ("udp", ["flows", "flowsOpened", "flowsExpired", "flowsEvicted", "datagramsFromGuest", "datagramsToGuest", "bytesFromGuest",
+            "bytesToGuest", "sendDropped", "tooBig", "icmpErrorsRelayed", "socketFailures"]),
+        ("ping", ["flows", "echoesSent", "repliesRelayed", "errorsRelayed", "refused"]),
+        ("dns", ["queries", "tcpQueries", "tcpConnections", "local", "cached", "hostResolver", "upstream", "joinedLookup", "inhibited",
+            "truncated", "nxdomain", "servfail", "formerr", "notimp", "refused", "droppedMalformed", "droppedWaiters", "timeouts",
+            "overloaded", "upstreamMismatched", "resolvConfReloads", "inflight", "cacheSize", "cacheBytes", "cacheEvictions", "localNames"]),
+        ("proxy", ["connections", "active", "requests", "tunnels", "transparent", "blocked", "malformed", "upstreamFailures", "refused",
+            "reloads", "reloadsRefused", "resolvedNames"]),
+    ];
+
+    private static readonly string[] LinkKeys = ["framesIn", "bytesIn", "framesOut", "bytesOut", "droppedOut", "errorsIn"];
+
+    [Fact]
+    public async Task TheDocumentHasEveryKeyInItsSection()
+    {
+        await using var instance = new Instance(Options("stats-shape"));
+        var link = new RecordingLink("tap0");
+        instance.Attach(link);
+        // Too short for Ethernet: counted under its drop reason.
+        instance.Stack.Receive(new byte[3], link, default);
+
+        using var document = JsonDocument.Parse(instance.Stats.Write());
+        var root = document.RootElement;
+        AssertNoKeyTwice(root);
+        Assert.Equal("stats-shape", root.GetProperty("instance").GetString());
+        Assert.Equal("DualStack", root.GetProperty("mode").GetString());
+        foreach (var (section, keys) in Sections)
+        {
+            var numbers = root.GetProperty(section);
+            Assert.Equal(JsonValueKind.Object, numbers.ValueKind);
+            foreach (string key in keys)
+            {
+                Assert.True(numbers.TryGetProperty(key, out var value), $"{section}.{key} is missing");
+                Assert.True(value.ValueKind == JsonValueKind.Number, $"{section}.{key} is {value.ValueKind}");
+            }
+        }
+        Assert.Equal(1, root.GetProperty("stack").GetProperty("drops").GetProperty("ethernetTruncated").GetInt64());
+        Assert.Equal(1, root.GetProperty("stack").GetProperty("dropped").GetInt64());
+        Assert.Equal(1, root.GetProperty("switch").GetProperty("linksOpened").GetInt64());
+        var entry = Assert.Single(root.GetProperty("links").EnumerateArray());
+        Assert.Equal("tap0", entry.GetProperty("link").GetString());
+        Assert.All(LinkKeys, key => Assert.Equal(JsonValueKind.Number, entry.GetProperty(key).ValueKind));
+        Assert.Equal(JsonValueKind.String, root.GetProperty("ping").GetProperty("mode").ValueKind);
+        Assert.Equal(JsonValueKind.Number, root.GetProperty("loopFaults").ValueKind);
+        Assert.True(root.GetProperty("timers").GetInt32() > 0, "the stack's router advertisements are on the loop's timers");
+    }
+
+    /// <summary>A key written twice (by a part and by its counters, say) would leave readers one of the two.</summary>
+    private static void AssertNoKeyTwice(JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            var names = element.EnumerateObject().Select(p => p.Name).ToList();
+            Assert.Equal(names.Distinct().Count(), names.Count);
+            foreach (var property in element.EnumerateObject())
+            {
+                AssertNoKeyTwice(property.Value);
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            {
+                AssertNoKeyTwice(item);
+            }
+        }
+    }
+
+    /// <summary>The default settings as `usernet run` maps them, without reading any settings file.</summary>
+    private static InstanceOptions Options(string name) => SettingsOptions.FromSettings(SettingsLoader.Load(new SettingsInput()).Settings!, name);
+}

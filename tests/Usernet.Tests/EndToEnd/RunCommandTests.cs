@@ -55,9 +55,10 @@ public sealed class RunCommandTests
     [RootFact]
     public void KillingUsernetEndsTheGuest()
     {
-        var session = GuestSession.Start();
+        using var session = GuestSession.Start();
         string netns = ProcessRunner.Check(session.Exec(["readlink", "/proc/self/ns/net"])).Trim();
         Usernet.Platform.Interop.Libc.Kill(session.UsernetPid, Usernet.Platform.Interop.Libc.SIGKILL);
+        // Reaps it; nothing is left to stop.
         session.Dispose();
         Assert.True(Wait.Until(() => NetworkNamespace.ProcessesIn(netns).Count == 0), $"processes left in {netns}");
     }

@@ -102,15 +102,24 @@ internal sealed class ManagedProcess : IDisposable
 
     /// <summary>
     /// Waits until <paramref name="ready"/> holds. If the program ends first, or
-    /// <paramref name="within"/> (10 s unless given) passes, it is killed and the exception says
-    /// what it printed and, from <paramref name="log"/>, what its log file says.
+    /// <paramref name="within"/> (10 s unless given) passes, or the check throws, it is killed
+    /// and the exception says what it printed and, from <paramref name="log"/>, what its log file says.
     /// </summary>
     public void WaitUntilReady(Func<bool> ready, TimeSpan? within = null, Func<string>? log = null)
     {
         var limit = within ?? TimeSpan.FromSeconds(10);
-        if (Wait.Until(() => _process.HasExited || ready(), limit.TotalSeconds) && !_process.HasExited)
+        try
         {
-            return;
+            if (Wait.Until(() => _process.HasExited || ready(), limit.TotalSeconds) && !_process.HasExited)
+            {
+                return;
+            }
+        }
+        catch
+        {
+            // The check itself failed (a probe that timed out, say): the program must not outlive it.
+            Dispose();
+            throw;
         }
         string why = _process.HasExited && _process.WaitForExit(ReapTimeout)
             ? $"exited with {_process.ExitCode}"

@@ -101,23 +101,24 @@ internal sealed class ManagedProcess : IDisposable
     }
 
     /// <summary>
-    /// Waits until <paramref name="ready"/> holds. If the program ends first, or
-    /// <paramref name="within"/> (10 s unless given) passes, or the check throws, it is killed
-    /// and the exception says what it printed and, from <paramref name="log"/>, what its log file says.
+    /// Waits until <paramref name="ready"/> holds (a check that times out counts as not yet). If
+    /// the program ends first, or <paramref name="within"/> (10 s unless given) passes, or the
+    /// check fails otherwise, it is killed and the exception says what it printed and, from
+    /// <paramref name="log"/>, what its log file says.
     /// </summary>
     public void WaitUntilReady(Func<bool> ready, TimeSpan? within = null, Func<string>? log = null)
     {
         var limit = within ?? TimeSpan.FromSeconds(10);
         try
         {
-            if (Wait.Until(() => _process.HasExited || ready(), limit.TotalSeconds) && !_process.HasExited)
+            if (Wait.Until(() => _process.HasExited || Probe(ready), limit.TotalSeconds) && !_process.HasExited)
             {
                 return;
             }
         }
         catch
         {
-            // The check itself failed (a probe that timed out, say): the program must not outlive it.
+            // The check itself failed: the program must not outlive it.
             Dispose();
             throw;
         }
@@ -127,6 +128,19 @@ internal sealed class ManagedProcess : IDisposable
         string message = $"{CommandLine} {why}\n{log?.Invoke()}\n{this}";
         Dispose();
         throw new InvalidOperationException(message);
+    }
+
+    /// <summary>A probe that did not answer in time (a client run with a deadline, on a busy machine) says: not ready yet.</summary>
+    private static bool Probe(Func<bool> ready)
+    {
+        try
+        {
+            return ready();
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The next line of stdout not read yet, or null if none comes within <paramref name="timeout"/> or stdout ended.</summary>

@@ -110,4 +110,28 @@ public sealed class FaultContainmentTests : IDisposable
         Assert.Equal("ethernet", _stack.HandlerOf(new byte[10]));
         Assert.Equal("ipv4", _stack.HandlerOf(TestFrames.Ethernet(TestFrames.GuestMac, TestFrames.StackMac, EtherType.Ipv4, new byte[8])));
     }
+
+    [Fact]
+    public void ALinkThatClosesTakesItsGuestsLeaseAndNeighboursWithIt()
+    {
+        var client = TestFrames.GuestMac;
+        _switch.OnFrame(_link, TestFrames.DhcpDiscover(client, 1), T0);
+        var offered = Frames.Dhcp(Assert.Single(_link.Sent)).YourAddress;
+        byte[] request = TestDhcp.Message(DhcpMessageType.Request, client, 2, broadcast: true, requested: offered, serverId: TestFrames.Gateway);
+        _switch.OnFrame(_link, TestFrames.Udp(client, MacAddress.Broadcast, Ipv4Address.Any, Ipv4Address.Broadcast, 68, 67, request), T0);
+        Assert.Equal(DhcpLeaseState.Bound, _dhcp.Pool.HolderOf(offered)?.State);
+        _switch.OnFrame(_link, TestFrames.IcmpEcho(client, offered, TestFrames.Gateway, 1, 1), T0);
+        Assert.True(_stack.Neighbours.TryGet(offered, out _));
+
+        _link.Dispose();
+        _switch.OnLinkClosed(_link, "the test closed it");
+
+        Assert.Empty(_switch.Links);
+        Assert.False(_stack.Neighbours.TryGet(offered, out _));
+        Assert.Null(_dhcp.Pool.HolderOf(offered));
+        // Nothing is sent to it any more, not even what is flooded to every guest.
+        _link.Sent.Clear();
+        _switch.Transmit(TestFrames.Ethernet(TestFrames.StackMac, MacAddress.Broadcast, EtherType.Ipv4, new byte[46]));
+        Assert.Empty(_link.Sent);
+    }
 }

@@ -50,6 +50,16 @@ internal sealed class DhcpServer : IUdpService
         _options = options;
         _pool = pool;
         _stack = stack;
+        if (stack is not null)
+        {
+            stack.GuestGone += address =>
+            {
+                if (address.IsV4)
+                {
+                    _pool.ReleaseGone(address.V4);
+                }
+            };
+        }
         _searchList = DnsSearchList.Encode(options.SearchDomains, out var leftOut);
         if (leftOut.Count > 0)
         {

@@ -71,8 +71,9 @@ internal sealed partial class NetworkStack : ISwitchPort
 
     /// <summary>
     /// Raised for each address that was behind a guest link when it closed, so that the flows
-    /// of that guest end now rather than when their timers find them idle: its UDP and ping
-    /// sockets can only collect replies for nobody. Its TCP connections are left to finish, as
+    /// and leases of that guest end now rather than when their timers find them idle: its UDP
+    /// and ping sockets can only collect replies for nobody, and its DHCP addresses can go to
+    /// the next guest. Its TCP connections are left to finish, as
     /// the host peer may still be taking the last bytes the guest sent before it left (a dead
     /// one is found by keepalive).
     /// </summary>

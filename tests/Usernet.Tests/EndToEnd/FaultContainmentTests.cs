@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Usernet.Services.Diagnostics;
+using Usernet.Tests.EndToEnd.Fixtures;
 
 namespace Usernet.Tests.EndToEnd;
 
@@ -12,10 +13,9 @@ namespace Usernet.Tests.EndToEnd;
 /// </summary>
 public sealed class FaultContainmentTests
 {
-    [Fact]
+    [RootFact]
     public void FramesThatMakeAServiceThrowAndATimerThatThrowsLeaveTheLinkWorking()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.StartWrapped(["env", $"{ThrowingUdpService.EnvironmentVariable}=1"]);
         const int Throws = 20;
         var sent = session.Shell(

@@ -1,4 +1,5 @@
 using Usernet.Services.Dhcp6;
+using Usernet.Tests.EndToEnd.Fixtures;
 using Usernet.Tests.Support;
 using Usernet.Wire;
 
@@ -19,10 +20,9 @@ public sealed class ManyIaSolicitTests : IDisposable
 
     public void Dispose() => _directory.Delete(recursive: true);
 
-    [Fact]
+    [RootFact]
     public void AGuestsDhclientAskingForFortyAddressesLeavesItsLinkWorking()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         // ISC dhclient puts one IA_NA in its Solicit for each -N.
         string[] dhclient = ["timeout", "10", "dhclient", "-6", "-1", .. Enumerable.Repeat("-N", IaCount), "-lf", "/dev/null", "-pf", "/dev/null", "-sf", "/bin/true", "tap0"];
@@ -39,10 +39,9 @@ public sealed class ManyIaSolicitTests : IDisposable
         Assert.Equal(0, stats.GetProperty("loopFaults").GetInt64());
     }
 
-    [Fact]
+    [RootFact]
     public void UnderServeTheOtherGuestsOfTheDatagramListenerKeepWorking()
     {
-        TestEnvironment.RequireRoot();
         string socket = Path.Combine(_directory.FullName, "usernet-dgram.sock");
         using var serve = ServeInstance.Start("--listen-dgram", $"unixgram:{socket}");
         using var hostile = new DatagramPeer(

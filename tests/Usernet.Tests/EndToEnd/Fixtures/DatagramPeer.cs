@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using Usernet.Tests.Support;
 using Usernet.Wire;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// One guest behind `usernet serve --listen-dgram unixgram:PATH`, as QEMU's <c>-netdev dgram</c>

@@ -23,13 +23,25 @@ internal static class ControlClient
         headers.Add("Content-Type", "application/json");
         headers.Add("Content-Length", content.Length.ToString(CultureInfo.InvariantCulture));
         headers.Add("Connection", "close");
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(new HttpRequestHead(method, path, "HTTP/1.1", headers).Format()));
-        await stream.WriteAsync(content);
+        byte[] head = Encoding.ASCII.GetBytes(new HttpRequestHead(method, path, "HTTP/1.1", headers).Format());
+        byte[] request = new byte[head.Length + content.Length];
+        head.CopyTo(request, 0);
+        content.CopyTo(request, head.Length);
+        try
+        {
+            // One write: the server may answer (a 400, say) and close as soon as it has read
+            // the head, and a second write would then fail with EPIPE before the answer is read.
+            await stream.WriteAsync(request);
+        }
+        catch (IOException)
+        {
+            // The answer the server sent before closing is still in the receive queue; read it.
+        }
 
         var reader = new HttpReader(stream);
-        byte[] head = await reader.ReadHeadAsync(CancellationToken.None)
+        byte[] responseHead = await reader.ReadHeadAsync(CancellationToken.None)
             ?? throw new HttpFormatException("the instance closed the connection without answering");
-        var response = HttpHeadParser.ParseResponse(head);
+        var response = HttpHeadParser.ParseResponse(responseHead);
         using var received = new MemoryStream();
         // The body's framing, by RFC 9112 §6.3: chunked, Content-Length, or up to the close.
         if (HttpHeadParser.IsChunked(response.Headers))

@@ -4,6 +4,7 @@ using Usernet.Nat;
 using Usernet.Platform;
 using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
+using Usernet.Services.Diagnostics;
 using Usernet.Services.Dns;
 using Usernet.Services.Forwarding;
 using Usernet.Services.Proxy;
@@ -45,6 +46,10 @@ internal sealed class Instance : IAsyncDisposable
         Dhcp = stack.UdpService(DhcpMessage.ServerPort, s => new DhcpServer(options.Dhcp, leases, s));
         Dhcp6 = stack.UdpService(Dhcpv6Message.ServerPort, s => new Dhcpv6Server(options.Dhcp6, s));
         Dns = stack.UdpService(DnsServer.Port, s => new DnsServer(options.Dns, Loop, (from, to, payload) => s.SendUdp(from, to, payload)));
+        if (ThrowingUdpService.Enabled)
+        {
+            stack.UdpService(ThrowingUdpService.Port, _ => new ThrowingUdpService(Loop.Timers));
+        }
         Stack = stack.Build();
         Switch.AttachStack(Stack);
 

@@ -50,7 +50,8 @@ internal sealed class InstanceStats(
         Section(w, "ports", ports.WriteJson);
         Section(w, "dns", dns.WriteJson);
         Section(w, "proxy", proxy.WriteJson);
-        w.WriteNumber("loopFaults", loop.Faults);
+        w.WriteNumber("loopFaults", loop.Faults.Total);
+        Section(w, "faults", loop.Faults.WriteJson);
         w.WriteNumber("timers", loop.Timers.Count);
     });
 

@@ -17,6 +17,12 @@ internal interface ISwitchPort
 
     /// <summary>A guest link went away; flows and leases bound to it can be released.</summary>
     void OnLinkClosed(FrameLink link);
+
+    /// <summary>
+    /// What the port hands <paramref name="frame"/> to, from its headers alone: the name a fault
+    /// while handling it is counted under. A small, fixed set of names.
+    /// </summary>
+    string HandlerOf(Span<byte> frame);
 }
 
 /// <summary>Where the stack sends frames towards the guests.</summary>
@@ -93,7 +99,24 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
         link.Start(_loop, this);
     }
 
+    /// <summary>
+    /// One frame from a guest. This is the one guard on the frame path: an exception while
+    /// handling the frame (in the switch, the stack or a service) drops that frame alone and
+    /// is counted in the loop's faults; the link it came on, and every other, carries on.
+    /// </summary>
     public void OnFrame(FrameLink link, Span<byte> frame, Instant now, ReceivedChecksum checksum = default)
+    {
+        try
+        {
+            Forward(link, frame, now, checksum);
+        }
+        catch (Exception e)
+        {
+            _loop.Faults.Record("frame " + (_stack?.HandlerOf(frame) ?? "switch"), e);
+        }
+    }
+
+    private void Forward(FrameLink link, Span<byte> frame, Instant now, ReceivedChecksum checksum)
     {
         if (!EthernetFrame.TryParse(frame, out var ethernet))
         {

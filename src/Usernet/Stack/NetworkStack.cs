@@ -71,8 +71,9 @@ internal sealed partial class NetworkStack : ISwitchPort
 
     /// <summary>
     /// Raised for each address that was behind a guest link when it closed, so that the flows
-    /// of that guest end now rather than when their timers find them idle: its UDP and ping
-    /// sockets can only collect replies for nobody. Its TCP connections are left to finish, as
+    /// and leases of that guest end now rather than when their timers find them idle: its UDP
+    /// and ping sockets can only collect replies for nobody, and its DHCP addresses can go to
+    /// the next guest. Its TCP connections are left to finish, as
     /// the host peer may still be taking the last bytes the guest sent before it left (a dead
     /// one is found by keepalive).
     /// </summary>
@@ -118,6 +119,54 @@ internal sealed partial class NetworkStack : ISwitchPort
         {
             GuestGone?.Invoke(address);
         }
+    }
+
+    /// <summary>
+    /// Names what <paramref name="frame"/> goes to, from its outer headers only: a UDP service by
+    /// its type ("Dhcpv6Server"), else the protocol ("tcp", "udp", "icmp", "icmpv6", "arp",
+    /// "ipv4", "ipv6", "ethernet"). A fault is counted under it; the set is small and fixed.
+    /// </summary>
+    public string HandlerOf(Span<byte> frame)
+    {
+        if (!EthernetFrame.TryParse(frame, out var ethernet))
+        {
+            return "ethernet";
+        }
+        byte protocol;
+        Span<byte> payload;
+        switch (ethernet.EtherType)
+        {
+            case EtherType.Arp:
+                return "arp";
+            case EtherType.Ipv4 when Ipv4Packet.TryParse(ethernet.Payload, out var ip) == Ipv4ParseError.None:
+                if (ip.IsFragment)
+                {
+                    return "ipv4 fragment";
+                }
+                protocol = ip.Protocol;
+                payload = ip.Payload;
+                break;
+            case EtherType.Ipv4:
+                return "ipv4";
+            case EtherType.Ipv6 when Ipv6Packet.TryParse(ethernet.Payload, out var ip6) == Ipv6ParseError.None:
+                protocol = ip6.NextHeader;
+                payload = ip6.Payload;
+                break;
+            case EtherType.Ipv6:
+                return "ipv6";
+            default:
+                return "ethernet";
+        }
+        return protocol switch
+        {
+            IpProtocol.Tcp => "tcp",
+            IpProtocol.Udp when UdpDatagram.TryParse(payload, out var udp) && _udpServices.TryGetValue(udp.DestinationPort, out var service) =>
+                service.GetType().Name,
+            IpProtocol.Udp => "udp",
+            IpProtocol.Icmp => "icmp",
+            IpProtocol.Icmpv6 => "icmpv6",
+            _ => ethernet.EtherType == EtherType.Ipv4 ? "ipv4" : "ipv6",
+        };
     }
 
     /// <summary>The counters, and how full the tables are, into the object being written.</summary>

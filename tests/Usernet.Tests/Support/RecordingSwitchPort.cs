@@ -16,4 +16,6 @@ internal sealed class RecordingSwitchPort(MacAddress mac) : ISwitchPort
         Received.Add((frame.ToArray(), from, checksumTrusted));
 
     public void OnLinkClosed(FrameLink link) => Closed.Add(link);
+
+    public string HandlerOf(Span<byte> frame) => "recording";
 }

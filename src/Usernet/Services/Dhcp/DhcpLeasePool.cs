@@ -188,6 +188,19 @@ internal sealed class DhcpLeasePool
         }
     }
 
+    /// <summary>
+    /// The guest at <paramref name="address"/> is gone (its link closed): the address it was
+    /// offered or bound goes back to the pool. A reservation and a declined address stay.
+    /// </summary>
+    public void ReleaseGone(Ipv4Address address)
+    {
+        if (_byAddress.TryGetValue(address, out var lease) && lease.State is DhcpLeaseState.Offered or DhcpLeaseState.Bound)
+        {
+            Remove(lease);
+            Counters.Released++;
+        }
+    }
+
     /// <summary>The client found the address in use (DHCPDECLINE): nobody gets it for a while.</summary>
     public void Decline(MacAddress client, Ipv4Address address, Instant now)
     {

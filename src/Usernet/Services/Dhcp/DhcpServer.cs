@@ -15,6 +15,9 @@ internal sealed class DhcpServerCounters
     public long Ignored;
     public long Malformed;
 
+    /// <summary>Replies sent without the options that did not fit (a long search list and many DNS servers, from the settings).</summary>
+    public long Truncated;
+
     /// <summary>Writes the counters into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
@@ -24,6 +27,7 @@ internal sealed class DhcpServerCounters
         writer.WriteNumber("naks", Naks);
         writer.WriteNumber("ignored", Ignored);
         writer.WriteNumber("malformed", Malformed);
+        writer.WriteNumber("truncated", Truncated);
     }
 }
 
@@ -50,6 +54,16 @@ internal sealed class DhcpServer : IUdpService
         _options = options;
         _pool = pool;
         _stack = stack;
+        if (stack is not null)
+        {
+            stack.GuestGone += address =>
+            {
+                if (address.IsV4)
+                {
+                    _pool.ReleaseGone(address.V4);
+                }
+            };
+        }
         _searchList = DnsSearchList.Encode(options.SearchDomains, out var leftOut);
         if (leftOut.Count > 0)
         {
@@ -211,6 +225,12 @@ internal sealed class DhcpServer : IUdpService
             writer.Write(DhcpOption.DomainSearch, _searchList);
         }
         writer.WriteEnd();
+        if (writer.Truncated)
+        {
+            // What the address needs came first and is there; the rest is configuration the
+            // guest can do without, so the reply still goes.
+            Counters.Truncated++;
+        }
         target = ChooseTarget(request, yourAddress, frameSource);
         return PadToMinimum(buffer, DhcpMessage.FixedLength + writer.Length);
     }
@@ -246,11 +266,11 @@ internal sealed class DhcpServer : IUdpService
     /// <summary>BOOTP relays and some clients expect at least 300 bytes (RFC 1542 §2.1).</summary>
     private static int PadToMinimum(Span<byte> buffer, int length)
     {
-        const int Minimum = 300;
-        if (length < Minimum)
+        int minimum = Math.Min(300, buffer.Length);
+        if (length < minimum)
         {
-            buffer[length..Minimum].Clear();
-            return Minimum;
+            buffer[length..minimum].Clear();
+            return minimum;
         }
         return length;
     }

@@ -37,6 +37,9 @@ internal sealed class Dhcpv6Counters
     public long Ignored;
     public long Exhausted;
 
+    /// <summary>Leases whose time ran out without a Renew or Rebind (or an Advertise never followed by a Request).</summary>
+    public long Expired;
+
     /// <summary>IA_NA options past <see cref="Dhcpv6Server.MaxIasPerMessage"/> in one message, left unanswered.</summary>
     public long IasIgnored;
 
@@ -50,6 +53,7 @@ internal sealed class Dhcpv6Counters
         writer.WriteNumber("replies", Replies);
         writer.WriteNumber("malformed", Malformed);
         writer.WriteNumber("exhausted", Exhausted);
+        writer.WriteNumber("expired", Expired);
         writer.WriteNumber("iasIgnored", IasIgnored);
         writer.WriteNumber("tooLarge", TooLarge);
     }
@@ -58,8 +62,11 @@ internal sealed class Dhcpv6Counters
 /// <summary>
 /// DHCPv6 on the gateway (RFC 8415): stateful addresses from the prefix (IA_NA), and DNS servers
 /// and search list (RFC 3646) for stateful and stateless (Information-request) clients alike.
-/// Addresses are kept per client DUID and IAID, within a bounded pool; the protocol logic is the
-/// pure <see cref="Handle"/>.
+/// Addresses are kept per client DUID and IAID, within a bounded table: an advertised address is
+/// held for <see cref="AdvertiseHold"/>, a bound one for the lease time from its last Request,
+/// Renew or Rebind, and then goes back to the pool, so that clients that come and go (or a guest
+/// that makes up DUIDs) cannot keep it empty for good. The protocol logic is the pure
+/// <see cref="Handle"/>, with explicit time.
 /// </summary>
 internal sealed class Dhcpv6Server : IUdpService
 {
@@ -70,11 +77,14 @@ internal sealed class Dhcpv6Server : IUdpService
     /// </summary>
     public const int MaxIasPerMessage = 8;
 
+    /// <summary>How long an address in an Advertise is held for the client's Request.</summary>
+    public static readonly TimeSpan AdvertiseHold = TimeSpan.FromSeconds(30);
+
     private readonly Dhcpv6ServerOptions _options;
     private readonly NetworkStack? _stack;
     private readonly byte[] _serverId;
     private readonly byte[] _searchList;
-    private readonly Dictionary<string, Ipv6Address> _leases = new();
+    private readonly Dictionary<string, Dhcpv6Lease> _leases = new();
     private readonly HashSet<Ipv6Address> _taken = new();
 
     // Addresses clients declined as in use by someone else, oldest first: held out of the pool,
@@ -83,10 +93,23 @@ internal sealed class Dhcpv6Server : IUdpService
     private readonly byte[] _reply = new byte[1500];
     private ulong _next;
 
+    /// <summary>No lease expires before this; until then <see cref="Expire"/> looks at none of them.</summary>
+    private Instant _nextExpiry = Instant.Never;
+
     public Dhcpv6Server(Dhcpv6ServerOptions options, NetworkStack? stack)
     {
         _options = options;
         _stack = stack;
+        if (stack is not null)
+        {
+            stack.GuestGone += address =>
+            {
+                if (!address.IsV4)
+                {
+                    ReleaseGone(address.V6);
+                }
+            };
+        }
         // DUID-LL (RFC 8415 §11.4): type 3, hardware type 1 (Ethernet), the MAC.
         _serverId = new byte[10];
         BinaryPrimitives.WriteUInt16BigEndian(_serverId, 3);
@@ -119,7 +142,7 @@ internal sealed class Dhcpv6Server : IUdpService
         {
             return;
         }
-        int length = Handle(request.Payload, _reply);
+        int length = Handle(request.Payload, _reply, now);
         if (length > 0)
         {
             _stack.SendUdp(new IpEndpoint(_stack.Options.GatewayLinkLocal, Dhcpv6Message.ServerPort), request.Source, _reply.AsSpan(0, length));
@@ -127,9 +150,10 @@ internal sealed class Dhcpv6Server : IUdpService
     }
 
     /// <summary>Answers one client message; returns the reply's length, or 0 for none.</summary>
-    public int Handle(Span<byte> payload, Span<byte> reply)
+    public int Handle(Span<byte> payload, Span<byte> reply, Instant now)
     {
         Counters.Requests++;
+        Expire(now);
         if (!Dhcpv6Message.TryParse(payload, out var request) || !request.TryGetOption(Dhcpv6Option.ClientId, out var clientId)
             || clientId.Length is 0 or > 130)
         {
@@ -149,6 +173,7 @@ internal sealed class Dhcpv6Server : IUdpService
         switch (type)
         {
             case Dhcpv6MessageType.Solicit:
+                // With Rapid Commit the Reply binds at once (RFC 8415 §18.3.1).
                 replyType = request.TryGetOption(Dhcpv6Option.RapidCommit, out _) ? Dhcpv6MessageType.Reply : Dhcpv6MessageType.Advertise;
                 break;
             case Dhcpv6MessageType.Request or Dhcpv6MessageType.Renew or Dhcpv6MessageType.Rebind:
@@ -178,7 +203,7 @@ internal sealed class Dhcpv6Server : IUdpService
         }
         if (withAddresses)
         {
-            WriteAddresses(ref writer, clientId, request.Options);
+            WriteAddresses(ref writer, clientId, request.Options, bind: replyType == Dhcpv6MessageType.Reply, now);
         }
         WriteDns(ref writer);
         return Finish(writer);
@@ -197,7 +222,7 @@ internal sealed class Dhcpv6Server : IUdpService
     }
 
     /// <summary>One IA_NA with its address for each IA_NA the client asked about (RFC 8415 §21.4).</summary>
-    private void WriteAddresses(ref Dhcpv6OptionWriter writer, ReadOnlySpan<byte> clientId, Span<byte> options)
+    private void WriteAddresses(ref Dhcpv6OptionWriter writer, ReadOnlySpan<byte> clientId, Span<byte> options, bool bind, Instant now)
     {
         var reader = new Dhcpv6OptionReader(options);
         uint seconds = (uint)_options.LeaseTime.TotalSeconds;
@@ -220,7 +245,7 @@ internal sealed class Dhcpv6Server : IUdpService
             writer.WriteUInt32(iaid);
             writer.WriteUInt32(seconds / 2);
             writer.WriteUInt32(seconds / 5 * 4);
-            if (LeaseFor(clientId, iaid) is { } address)
+            if (LeaseFor(clientId, iaid, bind, now) is { } address)
             {
                 int entry = writer.Open(Dhcpv6Option.IaAddress);
                 address.Write(bytes);
@@ -252,13 +277,40 @@ internal sealed class Dhcpv6Server : IUdpService
         }
     }
 
-    private Ipv6Address? LeaseFor(ReadOnlySpan<byte> clientId, uint iaid)
+    /// <summary>
+    /// The address of the client's IA: the one it holds, else a new one (null when the table is
+    /// full). <paramref name="bind"/> (a Reply) holds it for the lease time from now; an Advertise
+    /// holds a new or only advertised one for <see cref="AdvertiseHold"/>.
+    /// </summary>
+    private Ipv6Address? LeaseFor(ReadOnlySpan<byte> clientId, uint iaid, bool bind, Instant now)
     {
         string key = Convert.ToHexString(clientId) + "/" + iaid;
-        if (_leases.TryGetValue(key, out var address))
+        if (!_leases.TryGetValue(key, out var lease))
         {
-            return address;
+            if (NewAddress() is not { } address)
+            {
+                return null;
+            }
+            lease = new Dhcpv6Lease(address);
+            _leases[key] = lease;
+            Counters.Leases++;
         }
+        if (bind)
+        {
+            lease.Bound = true;
+            lease.Expires = now + _options.LeaseTime;
+        }
+        else if (!lease.Bound)
+        {
+            lease.Expires = now + AdvertiseHold;
+        }
+        _nextExpiry = Instant.Min(_nextExpiry, lease.Expires);
+        return lease.Address;
+    }
+
+    /// <summary>The next free address of the prefix, or null when the table is full.</summary>
+    private Ipv6Address? NewAddress()
+    {
         if (_leases.Count >= _options.MaxLeases)
         {
             return null;
@@ -276,12 +328,53 @@ internal sealed class Dhcpv6Server : IUdpService
             {
                 continue;
             }
-            _leases[key] = candidate;
             _taken.Add(candidate);
-            Counters.Leases++;
             return candidate;
         }
         return null;
+    }
+
+    /// <summary>Ends the leases whose time is up, and frees their addresses.</summary>
+    public void Expire(Instant now)
+    {
+        if (now < _nextExpiry)
+        {
+            return;
+        }
+        List<string>? expired = null;
+        var next = Instant.Never;
+        foreach (var (key, lease) in _leases)
+        {
+            if (lease.Expires <= now)
+            {
+                (expired ??= new()).Add(key);
+            }
+            else
+            {
+                next = Instant.Min(next, lease.Expires);
+            }
+        }
+        foreach (string key in expired ?? [])
+        {
+            _leases.Remove(key, out var lease);
+            _taken.Remove(lease!.Address);
+            Counters.Expired++;
+        }
+        _nextExpiry = next;
+    }
+
+    /// <summary>The guest at <paramref name="address"/> is gone (its link closed): its lease ends now.</summary>
+    public void ReleaseGone(Ipv6Address address)
+    {
+        foreach (var (key, lease) in _leases)
+        {
+            if (lease.Address == address)
+            {
+                _leases.Remove(key);
+                _taken.Remove(address);
+                return;
+            }
+        }
     }
 
     private void Release(ReadOnlySpan<byte> clientId, Span<byte> options, bool declined)
@@ -292,10 +385,11 @@ internal sealed class Dhcpv6Server : IUdpService
             if (reader.Code == Dhcpv6Option.IaNa && reader.Data.Length >= 12)
             {
                 string key = Convert.ToHexString(clientId) + "/" + BinaryPrimitives.ReadUInt32BigEndian(reader.Data);
-                if (!_leases.Remove(key, out var address))
+                if (!_leases.Remove(key, out var lease))
                 {
                     continue;
                 }
+                var address = lease.Address;
                 if (!declined)
                 {
                     _taken.Remove(address);

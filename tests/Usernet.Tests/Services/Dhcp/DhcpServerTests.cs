@@ -500,5 +500,29 @@ public sealed class DhcpServerTests
         Assert.Equal(Encoding.ASCII.GetBytes(longest), received[DhcpOption.DomainName]);
         Assert.False(received.ContainsKey(DhcpOption.DomainSearch));
         Assert.True(offer.Bytes.Length <= 1024);
+        Assert.Equal(1, server.Counters.Truncated);
+    }
+
+    [Fact]
+    public void ARepliesOptionsStopAtTheFirstThatDoesNotFit()
+    {
+        // The buffer's end falls in the DNS servers: they, and everything after them, are left
+        // out, and what an address needs (written first) is all there.
+        var options = Options with { DnsServers = Enumerable.Range(1, 63).Select(i => Ipv4Address.FromBytes(10, 0, 0, (byte)i)).ToArray() };
+        var server = new DhcpServer(options, new DhcpLeasePool(First, Second, [], 10), stack: null);
+        byte[] reply = new byte[DhcpMessage.FixedLength + 100];
+        int length = server.Handle(TestDhcp.Message(DhcpMessageType.Discover, Client), Client, 1500, T0, reply, out _);
+
+        var offer = new DhcpReply(reply[..length], default);
+        var received = offer.Options;
+        Assert.Equal(DhcpMessageType.Offer, offer.Type);
+        Assert.Equal(First, offer.Message.YourAddress);
+        Assert.Equal(Gateway, Address(received[DhcpOption.ServerIdentifier]));
+        Assert.Equal(Gateway, Address(received[DhcpOption.Router]));
+        Assert.Equal(3600u, UInt32(received[DhcpOption.LeaseTime]));
+        Assert.False(received.ContainsKey(DhcpOption.DomainNameServer));
+        Assert.False(received.ContainsKey(DhcpOption.InterfaceMtu));
+        Assert.False(received.ContainsKey(DhcpOption.DomainSearch));
+        Assert.Equal(1, server.Counters.Truncated);
     }
 }

@@ -80,10 +80,10 @@ public sealed class Dhcpv6ServerTests
 
     private sealed record Ia(uint Iaid, uint T1, uint T2, Ipv6Address? Address, uint Preferred, uint Valid, ushort? Status);
 
-    private static Reply? Exchange(Dhcpv6Server server, byte[] message)
+    private static Reply? Exchange(Dhcpv6Server server, byte[] message, Instant now = default)
     {
         byte[] reply = new byte[1500];
-        int length = server.Handle(message, reply);
+        int length = server.Handle(message, reply, now);
         if (length == 0)
         {
             return null;
@@ -123,9 +123,9 @@ public sealed class Dhcpv6ServerTests
         return new Reply(parsed.Type, parsed.TransactionId, options, ias);
     }
 
-    private static Reply Answered(Dhcpv6Server server, byte[] message)
+    private static Reply Answered(Dhcpv6Server server, byte[] message, Instant now = default)
     {
-        var reply = Exchange(server, message);
+        var reply = Exchange(server, message, now);
         Assert.NotNull(reply);
         return reply;
     }
@@ -345,5 +345,74 @@ public sealed class Dhcpv6ServerTests
         // The last ten are still held out.
         var next = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1])).Ias[0].Address;
         Assert.DoesNotContain(next, declined.TakeLast(10));
+    }
+
+    private static readonly Instant T0 = Instant.FromMilliseconds(10_000);
+
+    private static byte[] ClientNumber(int n) => [0, 3, 0, 1, 2, 0, 0, 0, (byte)(n >> 8), (byte)n];
+
+    [Fact]
+    public void AnAdvertisedAddressIsHeldOnlyForTheRequestThatShouldFollow()
+    {
+        var server = new Dhcpv6Server(Options(), stack: null);
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1]), T0).Ias[0].Address);
+        Assert.Equal(1, server.LeaseCount);
+
+        server.Expire(T0 + (Dhcpv6Server.AdvertiseHold - TimeSpan.FromSeconds(1)));
+        Assert.Equal(1, server.LeaseCount);
+        server.Expire(T0 + Dhcpv6Server.AdvertiseHold);
+        Assert.Equal(0, server.LeaseCount);
+        Assert.Equal(1, server.Counters.Expired);
+    }
+
+    [Fact]
+    public void ABoundLeaseLastsTheLeaseTimeFromItsLastRenewal()
+    {
+        var server = new Dhcpv6Server(Options(), stack: null);
+        var leaseTime = TimeSpan.FromHours(1);
+        var address = Answered(server, Message(Dhcpv6MessageType.Request, ClientA, ServerDuid, [1]), T0).Ias[0].Address;
+        // An Advertise for a bound address does not shorten its lease.
+        Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1]), T0);
+
+        var renewedAt = T0 + (leaseTime - TimeSpan.FromMinutes(1));
+        server.Expire(renewedAt);
+        Assert.Equal(1, server.LeaseCount);
+        Assert.Equal(address, Answered(server, Message(Dhcpv6MessageType.Renew, ClientA, ServerDuid, [1], address), renewedAt).Ias[0].Address);
+
+        server.Expire(renewedAt + (leaseTime - TimeSpan.FromSeconds(1)));
+        Assert.Equal(1, server.LeaseCount);
+        server.Expire(renewedAt + leaseTime);
+        Assert.Equal(0, server.LeaseCount);
+    }
+
+    [Fact]
+    public void ATableFilledByMadeUpClientsEmptiesAgain()
+    {
+        // A guest that makes up a DUID per Solicit used to keep the pool empty for good.
+        var server = new Dhcpv6Server(Options(maxLeases: 10), stack: null);
+        for (int n = 0; n < 10; n++)
+        {
+            Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, ClientNumber(n), iaids: [1]), T0).Ias[0].Address);
+        }
+        var refused = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1]), T0).Ias[0];
+        Assert.Equal(Dhcpv6Status.NoAddressesAvailable, refused.Status);
+
+        var later = T0 + Dhcpv6Server.AdvertiseHold;
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Request, ClientB, ServerDuid, [1]), later).Ias[0].Address);
+        Assert.Equal(1, server.LeaseCount);
+        Assert.Equal(10, server.Counters.Expired);
+    }
+
+    [Fact]
+    public void TheLeaseOfAGuestWhoseLinkClosedEnds()
+    {
+        var server = new Dhcpv6Server(Options(), stack: null);
+        var address = Answered(server, Message(Dhcpv6MessageType.Request, ClientA, ServerDuid, [1]), T0).Ias[0].Address;
+        Answered(server, Message(Dhcpv6MessageType.Request, ClientB, ServerDuid, [1]), T0);
+        server.ReleaseGone(address!.Value);
+        Assert.Equal(1, server.LeaseCount);
+        // The IA gets an address again when it asks (a new one: the old may still be in a neighbour's cache).
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Renew, ClientA, ServerDuid, [1], address), T0).Ias[0].Address);
+        Assert.Equal(2, server.LeaseCount);
     }
 }

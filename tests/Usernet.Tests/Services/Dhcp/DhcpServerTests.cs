@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Usernet.Link;
 using Usernet.Services.Dhcp;
 using Usernet.Tests.Support;
 using Usernet.Tests.Wire;
@@ -31,11 +32,16 @@ public sealed class DhcpServerTests
     private static DhcpServer NewServer(int maxLeases = 100) =>
         new(Options, new DhcpLeasePool(First, Ipv4Address.Parse("192.168.65.254"), [Gateway, Ipv4Address.Parse("192.168.65.254")], maxLeases), stack: null);
 
-    private static DhcpReply? Exchange(DhcpServer server, byte[] message, Instant now, MacAddress? frameSource = null, int mtu = 1500)
+    /// <summary>
+    /// The server's answer to <paramref name="message"/>, sent from <paramref name="frameSource"/>
+    /// (by default the MAC in its chaddr) on <paramref name="link"/> (by default that MAC's own).
+    /// </summary>
+    private static DhcpReply? Exchange(
+        DhcpServer server, byte[] message, Instant now, MacAddress? frameSource = null, int mtu = 1500, FrameLink? link = null)
     {
         byte[] reply = new byte[1024];
         MacAddress source = frameSource ?? MacAddress.Read(message.AsSpan(28));
-        int length = server.Handle(message.ToArray(), source, mtu, now, reply, out var target);
+        int length = server.Handle(message.ToArray(), source, link ?? TestLinks.Of(source), mtu, now, reply, out var target);
         return length == 0 ? null : new DhcpReply(reply[..length], target);
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Usernet.Services.Dhcp6;
+using Usernet.Tests.Support;
 using Usernet.Tests.Wire;
 using Usernet.Wire;
 
@@ -80,10 +81,17 @@ public sealed class Dhcpv6ServerTests
 
     private sealed record Ia(uint Iaid, uint T1, uint T2, Ipv6Address? Address, uint Preferred, uint Valid, ushort? Status);
 
-    private static Reply? Exchange(Dhcpv6Server server, byte[] message)
+    private static readonly Instant T0 = Instant.FromMilliseconds(50_000);
+
+    /// <summary>
+    /// The server's answer to <paramref name="message"/>, sent from <paramref name="from"/> (by
+    /// default the MAC its DUID-LL names, or a fixed one) on that MAC's own link.
+    /// </summary>
+    private static Reply? Exchange(Dhcpv6Server server, byte[] message, MacAddress? from = null)
     {
         byte[] reply = new byte[1500];
-        int length = server.Handle(message, reply);
+        var mac = from ?? MacOf(message);
+        int length = server.Handle(message, reply, T0, mac, TestLinks.Of(mac));
         if (length == 0)
         {
             return null;
@@ -123,9 +131,20 @@ public sealed class Dhcpv6ServerTests
         return new Reply(parsed.Type, parsed.TransactionId, options, ias);
     }
 
-    private static Reply Answered(Dhcpv6Server server, byte[] message)
+    /// <summary>The MAC at the end of a DUID-LL or DUID-LLT, as a client's kernel takes it from its NIC; a fixed one for other DUIDs.</summary>
+    private static MacAddress MacOf(byte[] message)
     {
-        var reply = Exchange(server, message);
+        if (Dhcpv6Message.TryParse(message, out var parsed) && parsed.TryGetOption(Dhcpv6Option.ClientId, out var duid)
+            && duid.Length >= 10 && BinaryPrimitives.ReadUInt16BigEndian(duid) is 1 or 3)
+        {
+            return MacAddress.Read(duid[^6..]);
+        }
+        return new MacAddress(0x02_00_00_00_00_99);
+    }
+
+    private static Reply Answered(Dhcpv6Server server, byte[] message, MacAddress? from = null)
+    {
+        var reply = Exchange(server, message, from);
         Assert.NotNull(reply);
         return reply;
     }
@@ -261,7 +280,7 @@ public sealed class Dhcpv6ServerTests
     public void TheGatewayHostAndReservedAddressesAreNeverHandedOut()
     {
         var server = new Dhcpv6Server(Options(first: Ipv6Address.Parse("fdc4:f303:9324::1")), stack: null);
-        server.Reserve(Ipv6Address.Parse("fdc4:f303:9324::2"));
+        server.Reserve(new MacAddress(0x02_00_00_00_00_02), Ipv6Address.Parse("fdc4:f303:9324::2"));
         var addresses = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1, 2])).Ias.Select(ia => ia.Address);
         Assert.Equal([Ipv6Address.Parse("fdc4:f303:9324::3"), Ipv6Address.Parse("fdc4:f303:9324::4")], addresses);
     }

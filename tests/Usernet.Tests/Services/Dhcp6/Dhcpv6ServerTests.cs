@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Usernet.Link;
 using Usernet.Services.Dhcp6;
 using Usernet.Tests.Support;
 using Usernet.Tests.Wire;
@@ -87,11 +88,11 @@ public sealed class Dhcpv6ServerTests
     /// The server's answer to <paramref name="message"/>, sent from <paramref name="from"/> (by
     /// default the MAC its DUID-LL names, or a fixed one) on that MAC's own link.
     /// </summary>
-    private static Reply? Exchange(Dhcpv6Server server, byte[] message, MacAddress? from = null)
+    private static Reply? Exchange(Dhcpv6Server server, byte[] message, MacAddress? from = null, FrameLink? link = null)
     {
         byte[] reply = new byte[1500];
         var mac = from ?? MacOf(message);
-        int length = server.Handle(message, reply, T0, mac, TestLinks.Of(mac));
+        int length = server.Handle(message, reply, T0, mac, link ?? TestLinks.Of(mac));
         if (length == 0)
         {
             return null;
@@ -142,9 +143,9 @@ public sealed class Dhcpv6ServerTests
         return new MacAddress(0x02_00_00_00_00_99);
     }
 
-    private static Reply Answered(Dhcpv6Server server, byte[] message, MacAddress? from = null)
+    private static Reply Answered(Dhcpv6Server server, byte[] message, MacAddress? from = null, FrameLink? link = null)
     {
-        var reply = Exchange(server, message, from);
+        var reply = Exchange(server, message, from, link);
         Assert.NotNull(reply);
         return reply;
     }
@@ -364,5 +365,95 @@ public sealed class Dhcpv6ServerTests
         // The last ten are still held out.
         var next = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1])).Ias[0].Address;
         Assert.DoesNotContain(next, declined.TakeLast(10));
+    }
+
+    private static readonly MacAddress MacOfA = new(0x02_00_00_00_0a_01);
+    private static readonly MacAddress Stranger = new(0x02_00_00_00_0e_0e);
+
+    [Theory]
+    [InlineData((byte)Dhcpv6MessageType.Release)]
+    [InlineData((byte)Dhcpv6MessageType.Decline)]
+    [InlineData((byte)Dhcpv6MessageType.Renew)]
+    [InlineData((byte)Dhcpv6MessageType.Solicit)]
+    public void ADuidThatHoldsALeaseSpeaksOnlyFromItsMac(byte type)
+    {
+        // The stranger copied A's DUID from A's multicast Solicit.
+        var bindings = new AddressBindings();
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        var address = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1], rapidCommit: true)).Ias[0].Address!.Value;
+        Assert.Equal(MacOfA, bindings.HolderOf(address, T0));
+
+        Assert.Null(Exchange(server, Message((Dhcpv6MessageType)type, ClientA, ServerDuid, [1], address), from: Stranger));
+        Assert.Equal(1, server.Counters.NotFromClient);
+        Assert.Equal(1, server.LeaseCount);
+        Assert.Equal(MacOfA, bindings.HolderOf(address, T0));
+        Assert.Equal(address, Answered(server, Message(Dhcpv6MessageType.Renew, ClientA, ServerDuid, [1], address)).Ias[0].Address);
+    }
+
+    [Fact]
+    public void ADuidWithoutLeasesMayComeFromAnotherMac()
+    {
+        // A VM that was given a new NIC keeps its DUID; once its lease is released it starts afresh.
+        var server = new Dhcpv6Server(Options(), stack: null);
+        var address = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1], rapidCommit: true)).Ias[0].Address;
+        Answered(server, Message(Dhcpv6MessageType.Release, ClientA, ServerDuid, [1], address));
+        Assert.Equal(Dhcpv6MessageType.Reply, Answered(server, Message(Dhcpv6MessageType.InformationRequest, ClientA), from: Stranger).Type);
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1], rapidCommit: true), from: Stranger).Ias[0].Address);
+        Assert.Equal(0, server.Counters.NotFromClient);
+    }
+
+    [Fact]
+    public void ALeaseIsBoundToItsMacUntilReleasedOrDeclined()
+    {
+        var bindings = new AddressBindings();
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        var addresses = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1, 2], rapidCommit: true)).Ias.Select(ia => ia.Address!.Value).ToArray();
+        Assert.All(addresses, address => Assert.Equal(MacOfA, bindings.HolderOf(address, T0)));
+        Assert.Equal(AddressClaimResult.Taken, bindings.Claim(addresses[0], Stranger, TestLinks.Of(Stranger), T0));
+
+        Answered(server, Message(Dhcpv6MessageType.Release, ClientA, ServerDuid, [1], addresses[0]));
+        Answered(server, Message(Dhcpv6MessageType.Decline, ClientA, ServerDuid, [2], addresses[1]));
+        Assert.All(addresses, address => Assert.Null(bindings.HolderOf(address, T0)));
+
+        // A Release naming nothing the client holds changes nothing, and is counted.
+        Answered(server, Message(Dhcpv6MessageType.Release, ClientA, ServerDuid, [1], addresses[0]));
+        Assert.Equal(1, server.Counters.NotOwner);
+    }
+
+    [Fact]
+    public void AnAddressAnotherGuestAlreadyUsesIsNotHandedOut()
+    {
+        var bindings = new AddressBindings();
+        bindings.Claim(First, Stranger, TestLinks.Of(Stranger), T0);
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        var address = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1])).Ias[0].Address;
+        Assert.Equal(Ipv6Address.Parse("fdc4:f303:9324::4"), address);
+        Assert.Equal(1, server.Counters.InUse);
+    }
+
+    [Fact]
+    public void TheClientsOfOneLinkHoldAtMostTheirShareOfAddresses()
+    {
+        var server = new Dhcpv6Server(Options(), stack: null);
+        var link = new RecordingLink("one VM making up DUIDs");
+        for (int i = 0; i < Dhcpv6Server.MaxLeasesPerLink; i++)
+        {
+            byte[] duid = Convert.FromHexString($"0003000102000000{i:x2}00");
+            Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, duid, iaids: [1]), link: link).Ias[0].Address);
+        }
+        var refused = Answered(server, Message(Dhcpv6MessageType.Solicit, Convert.FromHexString("00030001020000ffff00"), iaids: [1]), link: link);
+        Assert.Equal(Dhcpv6Status.NoAddressesAvailable, refused.Ias[0].Status);
+        Assert.Equal(1, server.Counters.LinkLimit);
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1])).Ias[0].Address);
+    }
+
+    [Fact]
+    public void AReservedAddressIsItsGuestsAlone()
+    {
+        var bindings = new AddressBindings();
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        server.Reserve(MacOfA, First);
+        Assert.Equal(MacOfA, bindings.HolderOf(First, T0 + TimeSpan.FromDays(365)));
+        Assert.NotEqual(First, Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1])).Ias[0].Address);
     }
 }

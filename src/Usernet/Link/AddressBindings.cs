@@ -2,25 +2,6 @@ using Usernet.Wire;
 
 namespace Usernet.Link;
 
-/// <summary>What <see cref="AddressBindings.Claim"/> decided about a guest sending from an address.</summary>
-internal enum AddressClaimResult
-{
-    /// <summary>The address was already the sender's.</summary>
-    Allowed,
-
-    /// <summary>The address was free and is now bound to the sender by first use.</summary>
-    Bound,
-
-    /// <summary>Bound, and the link's least recently used first-use address was let go to make room.</summary>
-    BoundEvicting,
-
-    /// <summary>Another MAC holds the address: the frame is a forgery.</summary>
-    Taken,
-
-    /// <summary>The address is free but the table is full: the frame is dropped.</summary>
-    Full,
-}
-
 /// <summary>
 /// Which MAC may send from each guest address on the LAN (source address validation, as
 /// RFC 7039's SAVI and a switch's IP source guard do). An address is bound in one of three ways:
@@ -85,7 +66,7 @@ internal sealed class AddressBindings
     /// <paramref name="address"/>; a free address becomes its by first use. Allocates only for
     /// an address it binds.
     /// </summary>
-    public AddressClaimResult Claim(IpAddress address, MacAddress mac, FrameLink link, Instant now)
+    public BindResult Claim(IpAddress address, MacAddress mac, FrameLink link, Instant now)
     {
         if (_bindings.TryGetValue(address, out var binding))
         {
@@ -93,23 +74,23 @@ internal sealed class AddressBindings
             {
                 if (binding.Mac != mac || (binding.Link is not null && binding.Link != link))
                 {
-                    return AddressClaimResult.Taken;
+                    return BindResult.Taken;
                 }
                 binding.LastUse = now;
-                return AddressClaimResult.Allowed;
+                return BindResult.Known;
             }
             Remove(binding);
         }
-        var result = AddressClaimResult.Bound;
+        var result = BindResult.Bound;
         _firstUse.TryGetValue(link, out var owned);
         if (owned is not null && owned.Count >= FirstUsePerLink)
         {
             Remove(LeastRecentlyUsed(owned));
-            result = AddressClaimResult.BoundEvicting;
+            result = BindResult.BoundEvicting;
         }
         else if (_firstUseCount >= Capacity)
         {
-            return AddressClaimResult.Full;
+            return BindResult.Full;
         }
         if (owned is null)
         {

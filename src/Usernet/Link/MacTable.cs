@@ -2,25 +2,6 @@ using Usernet.Wire;
 
 namespace Usernet.Link;
 
-/// <summary>What <see cref="MacTable.Learn"/> made of a frame's source MAC.</summary>
-internal enum MacLearnResult
-{
-    /// <summary>The link already owned the MAC.</summary>
-    Known,
-
-    /// <summary>The MAC was free and is now the link's.</summary>
-    Learned,
-
-    /// <summary>Learned, and the link's least recently used MAC was forgotten to make room.</summary>
-    LearnedEvicting,
-
-    /// <summary>Another open link owns the MAC: the frame is a forgery.</summary>
-    OwnedByAnother,
-
-    /// <summary>The MAC is new and the table is full: the frame is dropped.</summary>
-    Full,
-}
-
 /// <summary>
 /// The switch's MAC table, with port security: a MAC is bound to the link that first sent
 /// from it, and a frame from that MAC on any other link is refused, until the owning link
@@ -62,27 +43,27 @@ internal sealed class MacTable
     /// Binds <paramref name="mac"/> to <paramref name="link"/> if it is free, and says whether
     /// the link may send from it. Allocates only for a MAC it has not seen.
     /// </summary>
-    public MacLearnResult Learn(MacAddress mac, FrameLink link, Instant now)
+    public BindResult Learn(MacAddress mac, FrameLink link, Instant now)
     {
         if (_entries.TryGetValue(mac, out var entry))
         {
             if (entry.Link != link)
             {
-                return MacLearnResult.OwnedByAnother;
+                return BindResult.Taken;
             }
             entry.LastUse = now;
-            return MacLearnResult.Known;
+            return BindResult.Known;
         }
-        var result = MacLearnResult.Learned;
+        var result = BindResult.Bound;
         _byLink.TryGetValue(link, out var owned);
         if (owned is not null && owned.Count >= PerLink)
         {
             Remove(owned, LeastRecentlyUsed(owned));
-            result = MacLearnResult.LearnedEvicting;
+            result = BindResult.BoundEvicting;
         }
         else if (_entries.Count >= Capacity)
         {
-            return MacLearnResult.Full;
+            return BindResult.Full;
         }
         if (owned is null)
         {

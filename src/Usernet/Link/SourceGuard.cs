@@ -61,11 +61,14 @@ internal sealed class SourceGuard(MacTable macs, AddressBindings addresses)
     /// <summary>The stack's side of the switch: its MAC, its addresses, and which addresses are on the LAN.</summary>
     public ISwitchPort? Stack { get; set; }
 
+    private long _macsEvicted;
+    private long _addressesEvicted;
+
     /// <summary>MACs a link had to give up for new ones (it owned <see cref="MacTable.PerLink"/>).</summary>
-    public long MacsEvicted { get; private set; }
+    public long MacsEvicted => _macsEvicted;
 
     /// <summary>First-use addresses a link had to give up for new ones.</summary>
-    public long AddressesEvicted { get; private set; }
+    public long AddressesEvicted => _addressesEvicted;
 
     public GuardVerdict Check(EthernetFrame ethernet, FrameLink link, Instant now)
     {
@@ -78,15 +81,10 @@ internal sealed class SourceGuard(MacTable macs, AddressBindings addresses)
         {
             return GuardVerdict.MacSpoofed;
         }
-        switch (macs.Learn(source, link, now))
+        if (Judge(macs.Learn(source, link, now), GuardVerdict.MacSpoofed, GuardVerdict.MacTableFull, ref _macsEvicted) is var verdict
+            and not GuardVerdict.Pass)
         {
-            case MacLearnResult.OwnedByAnother:
-                return GuardVerdict.MacSpoofed;
-            case MacLearnResult.Full:
-                return GuardVerdict.MacTableFull;
-            case MacLearnResult.LearnedEvicting:
-                MacsEvicted++;
-                break;
+            return verdict;
         }
         return ethernet.EtherType switch
         {
@@ -210,14 +208,20 @@ internal sealed class SourceGuard(MacTable macs, AddressBindings addresses)
                 return GuardVerdict.Pass;
             }
         }
-        switch (addresses.Claim(address, source, link, now))
+        return Judge(addresses.Claim(address, source, link, now), GuardVerdict.AddressSpoofed, GuardVerdict.AddressTableFull, ref _addressesEvicted);
+    }
+
+    /// <summary>The verdict on what a binding table made of the frame's MAC or address; counts a link giving one up.</summary>
+    private static GuardVerdict Judge(BindResult result, GuardVerdict taken, GuardVerdict full, ref long evicted)
+    {
+        switch (result)
         {
-            case AddressClaimResult.Taken:
-                return GuardVerdict.AddressSpoofed;
-            case AddressClaimResult.Full:
-                return GuardVerdict.AddressTableFull;
-            case AddressClaimResult.BoundEvicting:
-                AddressesEvicted++;
+            case BindResult.Taken:
+                return taken;
+            case BindResult.Full:
+                return full;
+            case BindResult.BoundEvicting:
+                evicted++;
                 break;
         }
         return GuardVerdict.Pass;

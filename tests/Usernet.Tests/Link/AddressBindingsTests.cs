@@ -22,11 +22,11 @@ public sealed class AddressBindingsTests
     [Fact]
     public void AFreeAddressBecomesItsFirstUsersOnItsLink()
     {
-        Assert.Equal(AddressClaimResult.Bound, _bindings.Claim(Address, MacA, _one, T0));
-        Assert.Equal(AddressClaimResult.Allowed, _bindings.Claim(Address, MacA, _one, T0));
-        Assert.Equal(AddressClaimResult.Taken, _bindings.Claim(Address, MacB, _two, T0));
+        Assert.Equal(BindResult.Bound, _bindings.Claim(Address, MacA, _one, T0));
+        Assert.Equal(BindResult.Known, _bindings.Claim(Address, MacA, _one, T0));
+        Assert.Equal(BindResult.Taken, _bindings.Claim(Address, MacB, _two, T0));
         // The same MAC from another link is not the same guest (the switch would not let it through anyway).
-        Assert.Equal(AddressClaimResult.Taken, _bindings.Claim(Address, MacA, _two, T0));
+        Assert.Equal(BindResult.Taken, _bindings.Claim(Address, MacA, _two, T0));
         Assert.Equal(MacA, _bindings.HolderOf(Address, T0));
     }
 
@@ -34,13 +34,13 @@ public sealed class AddressBindingsTests
     public void ALeaseBelongsToItsMacUntilItEnds()
     {
         _bindings.Lease(Address, MacA, T0, T0 + LeaseTime);
-        Assert.Equal(AddressClaimResult.Allowed, _bindings.Claim(Address, MacA, _one, T0));
-        Assert.Equal(AddressClaimResult.Taken, _bindings.Claim(Address, MacB, _two, T0 + (LeaseTime - TimeSpan.FromSeconds(1))));
+        Assert.Equal(BindResult.Known, _bindings.Claim(Address, MacA, _one, T0));
+        Assert.Equal(BindResult.Taken, _bindings.Claim(Address, MacB, _two, T0 + (LeaseTime - TimeSpan.FromSeconds(1))));
         Assert.Equal(MacA, _bindings.HolderOf(Address, T0));
 
         // Once it has expired, whoever uses the address first has it.
         Assert.Null(_bindings.HolderOf(Address, T0 + LeaseTime));
-        Assert.Equal(AddressClaimResult.Bound, _bindings.Claim(Address, MacB, _two, T0 + LeaseTime));
+        Assert.Equal(BindResult.Bound, _bindings.Claim(Address, MacB, _two, T0 + LeaseTime));
         Assert.Equal(MacB, _bindings.HolderOf(Address, T0 + LeaseTime));
     }
 
@@ -50,7 +50,7 @@ public sealed class AddressBindingsTests
         _bindings.Claim(Address, MacA, _one, T0);
         _bindings.Lease(Address, MacA, T0, T0 + LeaseTime);
         _bindings.Lease(Address, MacA, T0 + LeaseTime / 2, T0 + LeaseTime * 1.5);
-        Assert.Equal(AddressClaimResult.Taken, _bindings.Claim(Address, MacB, _two, T0 + LeaseTime));
+        Assert.Equal(BindResult.Taken, _bindings.Claim(Address, MacB, _two, T0 + LeaseTime));
     }
 
     [Fact]
@@ -68,10 +68,10 @@ public sealed class AddressBindingsTests
     public void AReservationNeverEndsAndOutlivesItsLink()
     {
         _bindings.Reserve(Address, MacA);
-        Assert.Equal(AddressClaimResult.Allowed, _bindings.Claim(Address, MacA, _one, T0));
+        Assert.Equal(BindResult.Known, _bindings.Claim(Address, MacA, _one, T0));
         _bindings.Forget(_one, [MacA]);
         Assert.False(_bindings.EndLease(Address, MacA));
-        Assert.Equal(AddressClaimResult.Taken, _bindings.Claim(Address, MacB, _two, T0 + TimeSpan.FromDays(10_000)));
+        Assert.Equal(BindResult.Taken, _bindings.Claim(Address, MacB, _two, T0 + TimeSpan.FromDays(10_000)));
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public sealed class AddressBindingsTests
         Assert.Null(_bindings.HolderOf(Address6, T0));
         Assert.Null(_bindings.HolderOf(Address, T0));
         Assert.Equal(MacB, _bindings.HolderOf(Nth(1), T0));
-        Assert.Equal(AddressClaimResult.Bound, _bindings.Claim(Address, MacB, _two, T0));
+        Assert.Equal(BindResult.Bound, _bindings.Claim(Address, MacB, _two, T0));
     }
 
     [Fact]
@@ -92,10 +92,10 @@ public sealed class AddressBindingsTests
     {
         for (int i = 0; i < AddressBindings.FirstUsePerLink; i++)
         {
-            Assert.Equal(AddressClaimResult.Bound, _bindings.Claim(Nth(i), MacA, _one, T0 + TimeSpan.FromSeconds(i)));
+            Assert.Equal(BindResult.Bound, _bindings.Claim(Nth(i), MacA, _one, T0 + TimeSpan.FromSeconds(i)));
         }
         _bindings.Claim(Nth(0), MacA, _one, T0 + TimeSpan.FromMinutes(5));
-        Assert.Equal(AddressClaimResult.BoundEvicting, _bindings.Claim(Address6, MacA, _one, T0 + TimeSpan.FromMinutes(6)));
+        Assert.Equal(BindResult.BoundEvicting, _bindings.Claim(Address6, MacA, _one, T0 + TimeSpan.FromMinutes(6)));
         Assert.Equal(MacA, _bindings.HolderOf(Nth(0), T0));
         Assert.Null(_bindings.HolderOf(Nth(1), T0));
         // A lease is not a first use: it takes no share.
@@ -106,23 +106,16 @@ public sealed class AddressBindingsTests
     [Fact]
     public void AFullTableRefusesNewAddressesAndTakesNoneAway()
     {
-        var links = new List<RecordingLink>();
-        for (int n = 0; n < AddressBindings.Capacity; n++)
-        {
-            if (n % AddressBindings.FirstUsePerLink == 0)
-            {
-                links.Add(new RecordingLink($"filler {links.Count}"));
-            }
-            Assert.Equal(AddressClaimResult.Bound, _bindings.Claim(Nth(n), new MacAddress(0x02_F0_00_00_00_00UL | (uint)links.Count), links[^1], T0));
-        }
-        Assert.Equal(AddressClaimResult.Full, _bindings.Claim(Address, MacA, _one, T0));
+        var links = TestLinks.Fill(AddressBindings.Capacity, AddressBindings.FirstUsePerLink, (n, link) =>
+            Assert.Equal(BindResult.Bound, _bindings.Claim(Nth(n), new MacAddress(0x02_F0_00_00_00_00UL | (uint)(n / AddressBindings.FirstUsePerLink)), link, T0)));
+        Assert.Equal(BindResult.Full, _bindings.Claim(Address, MacA, _one, T0));
         Assert.Null(_bindings.HolderOf(Address, T0));
         // Leases are bounded by the servers' pools, not by this: one still binds.
         _bindings.Lease(Address, MacA, T0, T0 + LeaseTime);
         Assert.Equal(MacA, _bindings.HolderOf(Address, T0));
 
         _bindings.Forget(links[0], []);
-        Assert.Equal(AddressClaimResult.Bound, _bindings.Claim(Address6, MacA, _one, T0));
+        Assert.Equal(BindResult.Bound, _bindings.Claim(Address6, MacA, _one, T0));
     }
 
     [Fact]

@@ -18,9 +18,9 @@ public sealed class MacTableTests
     [Fact]
     public void AMacBelongsToTheFirstLinkThatSendsFromIt()
     {
-        Assert.Equal(MacLearnResult.Learned, _table.Learn(MacA, _one, T0));
-        Assert.Equal(MacLearnResult.Known, _table.Learn(MacA, _one, T0));
-        Assert.Equal(MacLearnResult.OwnedByAnother, _table.Learn(MacA, _two, T0));
+        Assert.Equal(BindResult.Bound, _table.Learn(MacA, _one, T0));
+        Assert.Equal(BindResult.Known, _table.Learn(MacA, _one, T0));
+        Assert.Equal(BindResult.Taken, _table.Learn(MacA, _two, T0));
         Assert.True(_table.TryGetLink(MacA, out var link));
         Assert.Same(_one, link);
     }
@@ -32,7 +32,7 @@ public sealed class MacTableTests
         _table.Learn(Forged(1), _two, T0);
         Assert.Equal([MacA], _table.Forget(_one));
         Assert.False(_table.TryGetLink(MacA, out _));
-        Assert.Equal(MacLearnResult.Learned, _table.Learn(MacA, _two, T0));
+        Assert.Equal(BindResult.Bound, _table.Learn(MacA, _two, T0));
         Assert.Empty(_table.Forget(_one));
     }
 
@@ -41,36 +41,28 @@ public sealed class MacTableTests
     {
         for (int i = 0; i < MacTable.PerLink; i++)
         {
-            Assert.Equal(MacLearnResult.Learned, _table.Learn(Forged(i), _one, T0 + TimeSpan.FromSeconds(i)));
+            Assert.Equal(BindResult.Bound, _table.Learn(Forged(i), _one, T0 + TimeSpan.FromSeconds(i)));
         }
         // The first is used again, so the second is now the least recently used.
         _table.Learn(Forged(0), _one, T0 + TimeSpan.FromMinutes(5));
-        Assert.Equal(MacLearnResult.LearnedEvicting, _table.Learn(MacA, _one, T0 + TimeSpan.FromMinutes(6)));
+        Assert.Equal(BindResult.BoundEvicting, _table.Learn(MacA, _one, T0 + TimeSpan.FromMinutes(6)));
         Assert.True(_table.TryGetLink(Forged(0), out _));
         Assert.False(_table.TryGetLink(Forged(1), out _));
         Assert.Equal(MacTable.PerLink, _table.Count);
         // The MAC it gave up is free for another link.
-        Assert.Equal(MacLearnResult.Learned, _table.Learn(Forged(1), _two, T0));
+        Assert.Equal(BindResult.Bound, _table.Learn(Forged(1), _two, T0));
     }
 
     [Fact]
     public void AFullTableRefusesNewMacsAndKeepsEveryEntry()
     {
-        var links = new List<RecordingLink>();
-        for (int n = 0; n < MacTable.Capacity; n++)
-        {
-            if (n % MacTable.PerLink == 0)
-            {
-                links.Add(new RecordingLink($"filler {links.Count}"));
-            }
-            Assert.Equal(MacLearnResult.Learned, _table.Learn(Forged(n), links[^1], T0));
-        }
-        Assert.Equal(MacLearnResult.Full, _table.Learn(MacA, _one, T0));
+        var links = TestLinks.Fill(MacTable.Capacity, MacTable.PerLink, (n, link) => Assert.Equal(BindResult.Bound, _table.Learn(Forged(n), link, T0)));
+        Assert.Equal(BindResult.Full, _table.Learn(MacA, _one, T0));
         Assert.Equal(MacTable.Capacity, _table.Count);
-        Assert.Equal(MacLearnResult.Known, _table.Learn(Forged(0), links[0], T0));
+        Assert.Equal(BindResult.Known, _table.Learn(Forged(0), links[0], T0));
 
         _table.Forget(links[1]);
-        Assert.Equal(MacLearnResult.Learned, _table.Learn(MacA, _one, T0));
+        Assert.Equal(BindResult.Bound, _table.Learn(MacA, _one, T0));
     }
 
     [Fact]

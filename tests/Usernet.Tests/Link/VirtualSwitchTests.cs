@@ -9,7 +9,7 @@ using Usernet.Wire;
 
 namespace Usernet.Tests.Link;
 
-public sealed class VirtualSwitchTests : IDisposable
+public sealed partial class VirtualSwitchTests : IDisposable
 {
     private static readonly MacAddress MacA = new(0x02_00_00_00_00_0A);
     private static readonly MacAddress MacB = new(0x02_00_00_00_00_0B);
@@ -212,18 +212,14 @@ public sealed class VirtualSwitchTests : IDisposable
     {
         From(_b, MacB, TestFrames.StackMac);
         // Links, each with at most its share, fill the table but for B's entry.
-        var links = new List<RecordingLink>();
-        int remaining = MacTable.Capacity - 1;
-        for (ulong l = 0; remaining > 0; l++)
+        var links = TestLinks.Fill(MacTable.Capacity - 1, MacTable.PerLink, (n, link) =>
         {
-            var link = new RecordingLink($"filler {l}");
-            _switch.Attach(link);
-            links.Add(link);
-            for (ulong i = 0; i < MacTable.PerLink && remaining > 0; i++, remaining--)
+            if (!_switch.Links.Contains(link))
             {
-                From(link, new MacAddress(0x02_E0_00_00_00_00 | (l << 8) | i), TestFrames.StackMac);
+                _switch.Attach(link);
             }
-        }
+            From(link, new MacAddress(0x02_E0_00_00_00_00UL | (uint)n), TestFrames.StackMac);
+        });
         Assert.Equal(MacTable.Capacity, Stats(_switch).GetProperty("macs").GetInt32());
         _stack.Received.Clear();
 

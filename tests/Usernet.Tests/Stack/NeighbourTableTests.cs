@@ -59,15 +59,7 @@ public sealed class NeighbourTableTests
     [Fact]
     public void AFullTableRefusesNewAddressesAndCountsThemRatherThanForgetEveryone()
     {
-        var links = new List<RecordingLink>();
-        for (int n = 0; n < NeighbourTable.Capacity; n++)
-        {
-            if (n % NeighbourTable.PerLink == 0)
-            {
-                links.Add(new RecordingLink($"filler {links.Count}"));
-            }
-            _table.Learn(Nth(n), MacA, links[^1]);
-        }
+        var links = TestLinks.Fill(NeighbourTable.Capacity, NeighbourTable.PerLink, (n, link) => _table.Learn(Nth(n), MacA, link));
         _table.Learn(Address, MacB, _two);
         Assert.False(_table.TryGet(Address, out _));
         Assert.Equal(1, _table.Refused);

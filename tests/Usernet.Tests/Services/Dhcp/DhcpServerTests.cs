@@ -355,7 +355,7 @@ public sealed class DhcpServerTests
         var server = NewServer();
         var address = Lease(server, Client, T0);
         Assert.Equal(Client, server.Bindings.HolderOf(address, T0));
-        Assert.Equal(AddressClaimResult.Taken, server.Bindings.Claim(address, Other, TestLinks.Of(Other), T0));
+        Assert.Equal(BindResult.Taken, server.Bindings.Claim(address, Other, TestLinks.Of(Other), T0));
 
         // INIT-REBOOT for another free address: the client moves, and lets go of the old one.
         var ack = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Request, Client, requested: Second), T0));

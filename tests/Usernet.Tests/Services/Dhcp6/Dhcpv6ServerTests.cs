@@ -409,7 +409,7 @@ public sealed class Dhcpv6ServerTests
         var server = new Dhcpv6Server(Options(), stack: null, bindings);
         var addresses = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1, 2], rapidCommit: true)).Ias.Select(ia => ia.Address!.Value).ToArray();
         Assert.All(addresses, address => Assert.Equal(MacOfA, bindings.HolderOf(address, T0)));
-        Assert.Equal(AddressClaimResult.Taken, bindings.Claim(addresses[0], Stranger, TestLinks.Of(Stranger), T0));
+        Assert.Equal(BindResult.Taken, bindings.Claim(addresses[0], Stranger, TestLinks.Of(Stranger), T0));
 
         Answered(server, Message(Dhcpv6MessageType.Release, ClientA, ServerDuid, [1], addresses[0]));
         Answered(server, Message(Dhcpv6MessageType.Decline, ClientA, ServerDuid, [2], addresses[1]));

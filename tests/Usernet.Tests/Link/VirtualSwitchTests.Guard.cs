@@ -1,19 +1,16 @@
 using Usernet.Link;
-using Usernet.Platform;
 using Usernet.Tests.Support;
 using Usernet.Wire;
 
 namespace Usernet.Tests.Link;
 
 /// <summary>
-/// Three guests on one switch, as VMs on one `usernet serve`: A holds its addresses, B tries to
-/// pass for A or for the gateway, C is a bystander that sees what gets through.
+/// The switch's <see cref="SourceGuard"/>: three guests, as VMs on one `usernet serve`. A holds
+/// its addresses, B tries to pass for A or for the gateway, C is a bystander that sees what
+/// gets through.
 /// </summary>
-public sealed class SourceGuardTests : IDisposable
+public sealed partial class VirtualSwitchTests
 {
-    private static readonly MacAddress MacA = new(0x02_00_00_00_00_0A);
-    private static readonly MacAddress MacB = new(0x02_00_00_00_00_0B);
-    private static readonly MacAddress MacC = new(0x02_00_00_00_00_0C);
     private static readonly Ipv4Address AddressA = Ipv4Address.Parse("192.168.65.3");
     private static readonly Ipv4Address AddressC = Ipv4Address.Parse("192.168.65.5");
     private static readonly Ipv4Address Free = Ipv4Address.Parse("192.168.65.9");
@@ -22,29 +19,14 @@ public sealed class SourceGuardTests : IDisposable
     private static readonly Ipv6Address LinkLocalB = Ipv6Address.Parse("fe80::b");
     private static readonly Ipv6Address AllNodes = Ipv6Address.Parse("ff02::1");
 
-    private readonly EventLoop _loop = new();
-    private readonly VirtualSwitch _switch;
-    private readonly RecordingSwitchPort _stack = new(TestFrames.StackMac);
-    private readonly RecordingLink _a = new("a");
-    private readonly RecordingLink _b = new("b");
-    private readonly RecordingLink _c = new("c");
-
-    public SourceGuardTests()
+    /// <summary>C is known, so that frames to it are switched, not flooded; A has taken its addresses by using them.</summary>
+    private void AHoldsItsAddresses()
     {
-        _switch = new VirtualSwitch(_loop);
-        _switch.AttachStack(_stack);
-        _switch.Attach(_a);
-        _switch.Attach(_b);
-        _switch.Attach(_c);
-        // C is known, so that frames to it are switched, not flooded.
         Send(_c, TestFrames.ArpRequest(MacC, AddressC, TestFrames.Gateway));
-        // A takes its addresses by using them.
         Send(_a, TestFrames.ArpRequest(MacA, AddressA, TestFrames.Gateway));
         Send(_a, Ipv6(MacA, MacC, AddressA6, Ipv6Address.Parse("fdc4:f303:9324::5"), IpProtocol.Udp, Udp6(40000, 7)));
         Clear();
     }
-
-    public void Dispose() => _loop.Dispose();
 
     private SwitchCounters Counters => _switch.Counters;
 
@@ -52,9 +34,7 @@ public sealed class SourceGuardTests : IDisposable
 
     private void Clear()
     {
-        _a.Sent.Clear();
-        _b.Sent.Clear();
-        _c.Sent.Clear();
+        ClearSent();
         _stack.Received.Clear();
     }
 
@@ -125,6 +105,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void AnAddressInUseIsItsFirstSendersAndAForgeryIsDroppedToTheStackAndToGuests()
     {
+        AHoldsItsAddresses();
         Send(_b, TestFrames.Udp(MacB, TestFrames.StackMac, AddressA, TestFrames.Gateway, 40000, 53, "forged"u8));
         Send(_b, TestFrames.Udp(MacB, MacC, AddressA, AddressC, 40000, 7, "forged"u8));
         Send(_b, Ipv6(MacB, MacC, AddressA6, Ipv6Address.Parse("fdc4:f303:9324::5"), IpProtocol.Udp, Udp6(40000, 7)));
@@ -141,6 +122,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void AForgedArpReplyOrGratuitousArpForAnothersAddressIsDropped()
     {
+        AHoldsItsAddresses();
         Send(_b, Arp(ArpOperation.Reply, MacB, MacB, AddressA, TestFrames.Gateway));
         Send(_b, Arp(ArpOperation.Request, MacB, MacB, AddressA, AddressA));
         Send(_b, Arp(ArpOperation.Reply, MacB, MacB, AddressA, AddressA));
@@ -157,6 +139,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void AnArpProbeClaimsNothingAndGoesThrough()
     {
+        AHoldsItsAddresses();
         // RFC 5227 §2.1.1: a host checking whether an address is taken asks from 0.0.0.0.
         Send(_b, Arp(ArpOperation.Request, MacB, MacB, Ipv4Address.Any, AddressA));
         Assert.Single(_a.Sent);
@@ -167,6 +150,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void ArpOrNdpThatNamesAnotherMacThanTheFramesIsDropped()
     {
+        AHoldsItsAddresses();
         Send(_b, Arp(ArpOperation.Reply, MacB, MacA, Free, TestFrames.Gateway));
         Send(_b, Ipv6(MacB, MacAddress.ForIpv6Multicast(AllNodes), LinkLocalB, AllNodes, IpProtocol.Icmpv6,
             Ndp(Icmpv6Type.NeighborAdvertisement, LinkLocalB, MacA)));
@@ -179,6 +163,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void NoGuestSpeaksForTheGatewayOrTheHost()
     {
+        AHoldsItsAddresses();
         var options = new Usernet.Stack.StackOptions();
         Send(_b, Arp(ArpOperation.Reply, MacB, MacB, TestFrames.Gateway, AddressA));
         Send(_b, TestFrames.Udp(MacB, MacC, TestFrames.Host, AddressC, 53, 40000, "forged"u8));
@@ -192,6 +177,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void AddressesOffTheLanAreNotBound()
     {
+        AHoldsItsAddresses();
         // A guest may route for a network behind it; the stack drops what it must not take.
         var routed = Ipv4Address.Parse("198.18.0.1");
         Send(_a, TestFrames.Udp(MacA, MacC, routed, AddressC, 40000, 7, "from behind A"u8));
@@ -203,6 +189,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void ALeasedAddressIsItsClientsBeforeTheClientHasUsedIt()
     {
+        AHoldsItsAddresses();
         var now = Instant.FromMilliseconds(5_000);
         _switch.Addresses.Lease(Free, MacA, now, now + TimeSpan.FromHours(1));
         Send(_b, Arp(ArpOperation.Request, MacB, MacB, Free, Free));
@@ -215,6 +202,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void DuplicateAddressDetectionFindsTheHolderAndOnlyTheHolderAnswers()
     {
+        AHoldsItsAddresses();
         // B's kernel checks the address before it uses it (RFC 4862 §5.4.2): from ::, no option.
         var group = AddressA6.SolicitedNode;
         Send(_b, Ipv6(MacB, MacAddress.ForIpv6Multicast(group), Ipv6Address.Any, group, IpProtocol.Icmpv6,
@@ -237,6 +225,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void RouterAdvertisementsAndRedirectsFromAGuestAreDroppedAndCounted()
     {
+        AHoldsItsAddresses();
         Send(_b, Ipv6(MacB, MacAddress.ForIpv6Multicast(AllNodes), LinkLocalB, AllNodes, IpProtocol.Icmpv6, RouterAdvertisement()));
         byte[] redirect = new byte[40];
         redirect[0] = Icmpv6Type.Redirect;
@@ -250,6 +239,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void ARouterAdvertisementInAFirstFragmentOrBehindTooManyExtensionHeadersIsDropped()
     {
+        AHoldsItsAddresses();
         byte[] ra = RouterAdvertisement();
         byte[] fragment = new byte[8 + ra.Length];
         Ipv6Packet.WriteFragmentHeader(fragment, IpProtocol.Icmpv6, 0, moreFragments: true, 7);
@@ -273,6 +263,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void DhcpAndDhcpv6ServerMessagesFromAGuestAreDroppedAndCounted()
     {
+        AHoldsItsAddresses();
         // An OFFER broadcast, a unicast ACK to a client's port, a DHCPv6 ADVERTISE.
         Send(_b, TestFrames.Udp(MacB, MacAddress.Broadcast, Free, Ipv4Address.Broadcast, 67, 68, new byte[240]));
         Send(_b, TestFrames.Udp(MacB, MacA, Free, AddressA, 5000, 68, new byte[240]));
@@ -291,6 +282,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void WhenALinkClosesItsAddressesAreFreeForOthers()
     {
+        AHoldsItsAddresses();
         _switch.OnLinkClosed(_a, "the peer closed the connection");
         Send(_b, TestFrames.Udp(MacB, MacC, AddressA, AddressC, 40000, 7, "now mine"u8));
         Send(_b, Ipv6(MacB, MacC, AddressA6, Ipv6Address.Parse("fdc4:f303:9324::5"), IpProtocol.Udp, Udp6(40000, 7)));
@@ -301,6 +293,7 @@ public sealed class SourceGuardTests : IDisposable
     [Fact]
     public void AFloodOfForgedSourcesFromOneGuestLeavesTheOthersBound()
     {
+        AHoldsItsAddresses();
         var now = Instant.FromMilliseconds(5_000);
         for (int i = 0; i < 1000; i++)
         {

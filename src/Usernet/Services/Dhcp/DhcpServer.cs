@@ -310,7 +310,7 @@ internal sealed class DhcpServer : IUdpService
     private void Record(MacAddress client, Ipv4Address address, Ipv4Address? previous, FrameLink link, Instant now)
     {
         var lease = _pool.LeaseOf(client)!;
-        lease.Link ??= link;
+        lease.Link = link;
         if (previous is { } old && old != address)
         {
             _bindings.EndLease(old, client);

@@ -180,14 +180,22 @@ internal sealed class Dhcpv6Server : IUdpService
             return 0;
         }
         var client = new Client(Convert.ToHexString(clientId), source, link, now);
-        if (_owners.TryGetValue(client.Duid, out var owner) && owner.Mac != source)
+        if (_owners.TryGetValue(client.Duid, out var owner))
         {
-            if (HoldsLeases(client.Duid))
+            if (owner.Mac != source)
             {
-                Counters.NotFromClient++;
-                return 0;
+                if (HoldsLeases(client.Duid))
+                {
+                    Counters.NotFromClient++;
+                    return 0;
+                }
+                _owners.Remove(client.Duid);
             }
-            _owners.Remove(client.Duid);
+            else if (owner.Link != link)
+            {
+                // The same VM, reconnected on a new link: its leases count against that one now.
+                _owners[client.Duid] = (source, link);
+            }
         }
         var type = request.Type;
         Dhcpv6MessageType replyType;
@@ -224,7 +232,8 @@ internal sealed class Dhcpv6Server : IUdpService
         }
         if (withAddresses)
         {
-            WriteAddresses(ref writer, client, request.Options);
+            // An Advertise only offers: the address is the client's to send from once a Reply binds it.
+            WriteAddresses(ref writer, client, request.Options, bind: replyType == Dhcpv6MessageType.Reply);
         }
         WriteDns(ref writer);
         return Finish(writer);
@@ -243,7 +252,7 @@ internal sealed class Dhcpv6Server : IUdpService
     }
 
     /// <summary>One IA_NA with its address for each IA_NA the client asked about (RFC 8415 §21.4).</summary>
-    private void WriteAddresses(ref Dhcpv6OptionWriter writer, in Client client, Span<byte> options)
+    private void WriteAddresses(ref Dhcpv6OptionWriter writer, in Client client, Span<byte> options, bool bind)
     {
         var reader = new Dhcpv6OptionReader(options);
         uint seconds = (uint)_options.LeaseTime.TotalSeconds;
@@ -268,7 +277,10 @@ internal sealed class Dhcpv6Server : IUdpService
             writer.WriteUInt32(seconds / 5 * 4);
             if (LeaseFor(client, iaid) is { } address)
             {
-                _bindings.Lease(address, client.Mac, client.Now, client.Now + _options.LeaseTime);
+                if (bind)
+                {
+                    _bindings.Lease(address, client.Mac, client.Now, client.Now + _options.LeaseTime);
+                }
                 int entry = writer.Open(Dhcpv6Option.IaAddress);
                 address.Write(bytes);
                 writer.WriteRaw(bytes);

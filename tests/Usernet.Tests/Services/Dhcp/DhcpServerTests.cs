@@ -353,6 +353,8 @@ public sealed class DhcpServerTests
     public void ALeaseIsBoundToItsClientUntilReleasedAndMovesWithANewAddress()
     {
         var server = NewServer();
+        var offered = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Client), T0)).Message.YourAddress;
+        Assert.Null(server.Bindings.HolderOf(offered, T0));
         var address = Lease(server, Client, T0);
         Assert.Equal(Client, server.Bindings.HolderOf(address, T0));
         Assert.Equal(BindResult.Taken, server.Bindings.Claim(address, Other, TestLinks.Of(Other), T0));

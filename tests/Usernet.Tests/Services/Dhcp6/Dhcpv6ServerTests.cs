@@ -421,6 +421,17 @@ public sealed class Dhcpv6ServerTests
     }
 
     [Fact]
+    public void AnAdvertisedAddressIsBoundOnlyByTheReplyToTheRequest()
+    {
+        var bindings = new AddressBindings();
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        var address = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1])).Ias[0].Address!.Value;
+        Assert.Null(bindings.HolderOf(address, T0));
+        Answered(server, Message(Dhcpv6MessageType.Request, ClientA, ServerDuid, [1], address));
+        Assert.Equal(MacOfA, bindings.HolderOf(address, T0));
+    }
+
+    [Fact]
     public void AnAddressAnotherGuestAlreadyUsesIsNotHandedOut()
     {
         var bindings = new AddressBindings();

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Usernet.Tests.EndToEnd.Fixtures;
 using Usernet.Tests.Support;
 using Usernet.Wire;
 
@@ -28,7 +29,7 @@ public sealed class LanIsolationTests
         var leases = lan.Leases();
         Assert.True(leases.TryGetValue(TwoGuestLan.AddressA.ToString(), out var lease) && lease == (TwoGuestLan.MacA.ToString(), "bound"),
             $"A's lease is not A's any more: {string.Join(", ", leases.Select(l => $"{l.Key} {l.Value}"))}");
-        string ping = lan.Exec(lan.NetnsA, "ping -c 2 -i 0.2 -W 2 192.168.65.1; ping -c 2 -i 0.2 -W 2 192.168.65.254");
+        string ping = lan.A.Exec("sh", "-c", "ping -c 2 -i 0.2 -W 2 192.168.65.1; ping -c 2 -i 0.2 -W 2 192.168.65.254");
         Assert.Equal(2, ping.Split("2 received").Length - 1);
     }
 
@@ -46,12 +47,11 @@ public sealed class LanIsolationTests
         return TestFrames.Udp(TwoGuestLan.MacB, TestFrames.StackMac, TwoGuestLan.AddressB, Gateway, 68, 67, dhcp);
     }
 
-    [Fact]
+    [RootFact]
     public void AGuestCannotReleaseOrDeclineAnothersLease()
     {
-        TestEnvironment.RequireRoot();
         using var lan = TwoGuestLan.Start();
-        using (var b = lan.Socket(lan.NetnsB, lan.TapB))
+        using (var b = TwoGuestLan.Socket(lan.B, lan.TapB))
         {
             // A's MAC in chaddr, then B's own with A's address.
             b.Send(DhcpFromB(DhcpMessageType.Release, TwoGuestLan.MacA, TwoGuestLan.AddressA));
@@ -64,14 +64,13 @@ public sealed class LanIsolationTests
         Assert.Equal(1, dhcp.GetProperty("notOwner").GetInt64());
 
         // A renews its own lease as ever.
-        string renewed = lan.Exec(lan.NetnsA, $"busybox udhcpc -i {lan.TapA} -q -n -f -t 5 -s /bin/true 2>&1");
+        string renewed = lan.A.Exec("sh", "-c", $"busybox udhcpc -i {lan.TapA} -q -n -f -t 5 -s /bin/true 2>&1");
         Assert.Contains($"lease of {TwoGuestLan.AddressA} obtained", renewed);
     }
 
-    [Fact]
+    [RootFact]
     public void AGuestSendingFromAnothersMacGetsNoneOfItsFrames()
     {
-        TestEnvironment.RequireRoot();
         // Everything this test sends to A goes through the stack's neighbour table and the switch's MAC table.
         int port = Ports.Free();
         using var lan = TwoGuestLan.Start("-p", $"127.0.0.1:{port}:{GuestPort}/udp");
@@ -84,10 +83,9 @@ public sealed class LanIsolationTests
         AssertAKeepsItsAddressAndTraffic(lan);
     }
 
-    [Fact]
+    [RootFact]
     public void AGuestClaimingAnothersAddressGetsNoneOfItsTraffic()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var lan = TwoGuestLan.Start("-p", $"127.0.0.1:{port}:{GuestPort}/udp");
         // B, from its own MAC, tells the gateway that A's address is its own (ARP spoofing).
@@ -101,7 +99,7 @@ public sealed class LanIsolationTests
 
         // Nor can B send from A's address: its ping from there is not answered.
         long echoRepliesBefore = lan.Stats().GetProperty("stack").GetProperty("echoReplies").GetInt64();
-        using (var b = lan.Socket(lan.NetnsB, lan.TapB))
+        using (var b = TwoGuestLan.Socket(lan.B, lan.TapB))
         {
             b.Send(TestFrames.IcmpEcho(TwoGuestLan.MacB, TwoGuestLan.AddressA, Gateway, 77, 1));
         }
@@ -120,8 +118,8 @@ public sealed class LanIsolationTests
     /// </summary>
     private static (int ToA, int ToB) SendToAWhileBForges(TwoGuestLan lan, int port, byte[] forged)
     {
-        using var a = lan.Socket(lan.NetnsA, lan.TapA);
-        using var b = lan.Socket(lan.NetnsB, lan.TapB);
+        using var a = TwoGuestLan.Socket(lan.A, lan.TapA);
+        using var b = TwoGuestLan.Socket(lan.B, lan.TapB);
         using var client = new UdpClient(AddressFamily.InterNetwork);
         for (int i = 0; i < Datagrams; i++)
         {
@@ -151,13 +149,12 @@ public sealed class LanIsolationTests
         return count;
     }
 
-    [Fact]
+    [RootFact]
     public void NoGuestBecomesAnothersRouterOrDhcpServer()
     {
-        TestEnvironment.RequireRoot();
         using var lan = TwoGuestLan.Start();
-        using var a = lan.Socket(lan.NetnsA, lan.TapA);
-        using (var b = lan.Socket(lan.NetnsB, lan.TapB))
+        using var a = TwoGuestLan.Socket(lan.A, lan.TapA);
+        using (var b = TwoGuestLan.Socket(lan.B, lan.TapB))
         {
             b.Send(TestFrames.Ipv6(TwoGuestLan.MacB, LinkLocalB, AllNodes, IpProtocol.Icmpv6, RogueRouterAdvertisement(), hopLimit: 255));
             b.Send(TestFrames.Udp(TwoGuestLan.MacB, MacAddress.Broadcast, TwoGuestLan.AddressB, Ipv4Address.Broadcast, 67, 68, RogueOffer()));
@@ -170,7 +167,7 @@ public sealed class LanIsolationTests
         {
             Assert.False(IsServerMessageFromB(frame), $"B's {Convert.ToHexString(frame)} reached A");
         }
-        string routes = lan.Exec(lan.NetnsA, "ip -6 route; ip -6 addr");
+        string routes = lan.A.Exec("sh", "-c", "ip -6 route; ip -6 addr");
         Assert.DoesNotContain("fe80::bb", routes);
         Assert.DoesNotContain("2001:db8:bad", routes);
         AssertAKeepsItsAddressAndTraffic(lan);

@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Usernet.Wire;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// One `usernet serve` LAN with two guests, each a network namespace whose TAP device serve has
 /// open: A takes the first address by DHCP (192.168.65.3), B the next (192.168.65.4), and both
 /// configure IPv6 from the gateway's router advertisements. Each has a MAC of its own. Disposing
-/// stops serve by PID and removes the namespaces and devices, whether the test passed or not.
+/// stops serve, then removes the namespaces (with their devices) and anything left in them,
+/// whether the test passed or not.
 /// </summary>
 internal sealed class TwoGuestLan : IDisposable
 {
@@ -16,9 +17,10 @@ internal sealed class TwoGuestLan : IDisposable
     public static readonly Ipv4Address AddressA = Ipv4Address.Parse("192.168.65.3");
     public static readonly Ipv4Address AddressB = Ipv4Address.Parse("192.168.65.4");
 
-    private readonly List<string> _namespaces = new();
     private readonly List<string> _taps = new();
     private ServeInstance? _serve;
+    private NetworkNamespace? _a;
+    private NetworkNamespace? _b;
 
     private TwoGuestLan()
     {
@@ -28,9 +30,9 @@ internal sealed class TwoGuestLan : IDisposable
 
     public string TapB { get; private set; } = "";
 
-    public string NetnsA { get; private set; } = "";
+    public NetworkNamespace A => _a!;
 
-    public string NetnsB { get; private set; } = "";
+    public NetworkNamespace B => _b!;
 
     public ServeInstance Serve => _serve!;
 
@@ -43,10 +45,10 @@ internal sealed class TwoGuestLan : IDisposable
             lan.TapA = lan.AddTap("ulana");
             lan.TapB = lan.AddTap("ulanb");
             lan._serve = ServeInstance.Start(["--tap", lan.TapA, "--tap", lan.TapB, .. serveOptions]);
-            lan.NetnsA = lan.Enter(lan.TapA, MacA);
-            lan.NetnsB = lan.Enter(lan.TapB, MacB);
-            lan.Lease(lan.NetnsA, lan.TapA, AddressA);
-            lan.Lease(lan.NetnsB, lan.TapB, AddressB);
+            lan._a = Enter(lan.TapA, MacA);
+            lan._b = Enter(lan.TapB, MacB);
+            Lease(lan.A, lan.TapA, AddressA);
+            Lease(lan.B, lan.TapB, AddressB);
             return lan;
         }
         catch
@@ -59,40 +61,30 @@ internal sealed class TwoGuestLan : IDisposable
     private string AddTap(string prefix)
     {
         string tap = TestEnvironment.UniqueName(prefix);
-        ProcessRunner.Check(ProcessRunner.Run("ip", "tuntap", "add", "dev", tap, "mode", "tap"));
+        NetworkNamespace.Ip("tuntap", "add", "dev", tap, "mode", "tap");
         _taps.Add(tap);
         return tap;
     }
 
     /// <summary>Moves the TAP (serve keeps its fd open) into a namespace of its own, with <paramref name="mac"/>.</summary>
-    private string Enter(string tap, MacAddress mac)
+    private static NetworkNamespace Enter(string tap, MacAddress mac)
     {
-        string netns = TestEnvironment.UniqueName("ulan");
-        ProcessRunner.Check(ProcessRunner.Run("ip", "netns", "add", netns));
-        _namespaces.Add(netns);
-        ProcessRunner.Check(ProcessRunner.Run("ip", "link", "set", tap, "netns", netns));
-        Exec(netns, $"ip link set lo up; ip link set dev {tap} address {mac}; ip link set {tap} up");
-        return netns;
+        var guest = NetworkNamespace.Create("ulan");
+        NetworkNamespace.Ip("link", "set", tap, "netns", guest.Name);
+        guest.Exec("sh", "-c", $"ip link set lo up; ip link set dev {tap} address {mac}; ip link set {tap} up");
+        return guest;
     }
 
     /// <summary>Takes a lease by DHCP with busybox's client, and configures what it got.</summary>
-    private void Lease(string netns, string tap, Ipv4Address expected)
+    private static void Lease(NetworkNamespace guest, string tap, Ipv4Address expected)
     {
-        string output = Exec(netns, $"busybox udhcpc -i {tap} -q -n -f -t 5 -s /bin/true 2>&1; " +
+        string output = guest.Exec("sh", "-c", $"busybox udhcpc -i {tap} -q -n -f -t 5 -s /bin/true 2>&1; " +
             $"ip addr add {expected}/24 dev {tap}; ip route add default via 192.168.65.1");
         Assert.Contains($"lease of {expected} obtained", output);
     }
 
-    /// <summary>Runs a shell script in a guest's namespace; it must succeed.</summary>
-    public string Exec(string netns, string script) =>
-        ProcessRunner.Check(ProcessRunner.Run("ip", ["netns", "exec", netns, "sh", "-c", script], TimeSpan.FromSeconds(30)));
-
-    /// <summary>Runs a shell script in a guest's namespace, whatever its outcome.</summary>
-    public ProcessResult Try(string netns, string script) =>
-        ProcessRunner.Run("ip", ["netns", "exec", netns, "sh", "-c", script], TimeSpan.FromSeconds(30));
-
     /// <summary>A raw socket on a guest's TAP device: it sends frames as that guest and sees what reaches it.</summary>
-    public GuestPacketSocket Socket(string netns, string tap) => GuestPacketSocket.Open($"/run/netns/{netns}", tap);
+    public static GuestPacketSocket Socket(NetworkNamespace guest, string tap) => GuestPacketSocket.Open($"/run/netns/{guest.Name}", tap);
 
     public JsonElement Stats() => Serve.Stats();
 
@@ -114,13 +106,11 @@ internal sealed class TwoGuestLan : IDisposable
     public void Dispose()
     {
         _serve?.Dispose();
-        foreach (string netns in _namespaces)
-        {
-            ProcessRunner.Run("ip", "netns", "del", netns);
-        }
+        _a?.Dispose();
+        _b?.Dispose();
         foreach (string tap in _taps)
         {
-            // A TAP device that never left the host namespace (setup failed early).
+            // Gone with its namespace; still here if setup failed before it moved.
             ProcessRunner.Run("ip", "link", "del", tap);
         }
     }

@@ -53,11 +53,6 @@ internal enum GuardVerdict
 /// </summary>
 internal sealed class SourceGuard(MacTable macs, AddressBindings addresses)
 {
-    private const ushort DhcpServerPort = 67;
-    private const ushort DhcpClientPort = 68;
-    private const ushort Dhcpv6ClientPort = 546;
-    private const ushort Dhcpv6ServerPort = 547;
-
     /// <summary>The stack's side of the switch: its MAC, its addresses, and which addresses are on the LAN.</summary>
     public ISwitchPort? Stack { get; set; }
 
@@ -128,7 +123,7 @@ internal sealed class SourceGuard(MacTable macs, AddressBindings addresses)
             return verdict;
         }
         if (ip.Protocol == IpProtocol.Udp && ip.FragmentOffset == 0 && payload.Length >= headerLength + 4
-            && IsServerSide(payload[headerLength..], DhcpServerPort, DhcpClientPort))
+            && IsServerSide(payload[headerLength..], DhcpMessage.ServerPort, DhcpMessage.ClientPort))
         {
             return GuardVerdict.DhcpServerMessage;
         }
@@ -157,7 +152,7 @@ internal sealed class SourceGuard(MacTable macs, AddressBindings addresses)
             return GuardVerdict.Pass;
         }
         var upper = ip.Buffer[offset..];
-        if (protocol == IpProtocol.Udp && upper.Length >= 4 && IsServerSide(upper, Dhcpv6ServerPort, Dhcpv6ClientPort))
+        if (protocol == IpProtocol.Udp && upper.Length >= 4 && IsServerSide(upper, Dhcpv6Message.ServerPort, Dhcpv6Message.ClientPort))
         {
             return GuardVerdict.DhcpServerMessage;
         }
@@ -228,6 +223,6 @@ internal sealed class SourceGuard(MacTable macs, AddressBindings addresses)
     }
 
     /// <summary>UDP from a server's port or to a client's: what a DHCP server or relay sends, and a guest may not.</summary>
-    private static bool IsServerSide(ReadOnlySpan<byte> udp, ushort serverPort, ushort clientPort) =>
+    private static bool IsServerSide(ReadOnlySpan<byte> udp, int serverPort, int clientPort) =>
         BinaryPrimitives.ReadUInt16BigEndian(udp) == serverPort || BinaryPrimitives.ReadUInt16BigEndian(udp[2..]) == clientPort;
 }

@@ -104,7 +104,7 @@ internal sealed class SwitchCounters
             case GuardVerdict.DhcpServerMessage:
                 DhcpServerMessages++;
                 break;
-            default:
+            case GuardVerdict.Unverifiable:
                 Unverifiable++;
                 break;
         }

@@ -43,8 +43,8 @@ internal sealed class Instance : IAsyncDisposable
         Tcp = stack.Tcp(s => new TcpTransport(s, Loop.Timers, Connector, options.Tcp));
         Udp = stack.Udp(s => new UdpNat(s, Loop.Timers, datagrams, options.Udp));
         Ping = stack.Echo(s => new IcmpEchoNat(s, Loop.Timers, datagrams, options.Udp.IdleTimeout));
-        Dhcp = stack.UdpService(DhcpMessage.ServerPort, s => new DhcpServer(options.Dhcp, leases, s));
-        Dhcp6 = stack.UdpService(Dhcpv6Message.ServerPort, s => new Dhcpv6Server(options.Dhcp6, s));
+        Dhcp = stack.UdpService(DhcpMessage.ServerPort, s => new DhcpServer(options.Dhcp, leases, s, Switch.Addresses));
+        Dhcp6 = stack.UdpService(Dhcpv6Message.ServerPort, s => new Dhcpv6Server(options.Dhcp6, s, Switch.Addresses));
         Dns = stack.UdpService(DnsServer.Port, s => new DnsServer(options.Dns, Loop, (from, to, payload) => s.SendUdp(from, to, payload)));
         if (ThrowingUdpService.Enabled)
         {

@@ -84,8 +84,8 @@ internal static class RunCommand
         using (guest)
         {
             // The guest keeps the address it is configured with, also when it asks by DHCP.
-            instance.Dhcp.Pool.Reserve(mac, stack.FirstGuest);
-            instance.Dhcp6.Reserve(stack.FirstGuestV6);
+            instance.Dhcp.Reserve(mac, stack.FirstGuest);
+            instance.Dhcp6.Reserve(mac, stack.FirstGuestV6);
             instance.Attach(new TapLink(guest.TapFd, setup.TapName));
             using var exitWatcher = new ChildExitWatcher(instance.Loop, guest.InitPid, code =>
             {

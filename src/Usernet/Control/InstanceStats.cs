@@ -28,7 +28,7 @@ internal sealed class InstanceStats(
         w.WriteString("instance", name);
         w.WriteString("mode", mode.ToString());
         Section(w, "stack", stack.WriteJson);
-        Section(w, "switch", network.Counters.WriteJson);
+        Section(w, "switch", network.WriteJson);
         w.WriteStartArray("links");
         foreach (var link in network.Links)
         {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Usernet.Control;
 using Usernet.Link;
 using Usernet.Netns;
 using Usernet.Platform.Interop;
@@ -56,6 +57,16 @@ internal static class RunCommand
         foreach (string spec in options.PublishSpecs)
         {
             ValidateSpec(spec);
+        }
+        try
+        {
+            // Before anything starts: the control socket's directory must be usable.
+            InstanceDirectory.EnsureExists();
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return GuestInit.SetupFailed;
         }
         Libc.RaiseFileLimit();
         var instance = new Instance(options);

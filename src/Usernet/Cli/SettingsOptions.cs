@@ -75,7 +75,7 @@ internal static class SettingsOptions
     public static InstanceOptions Resolve(CommandLine line, string defaultName)
     {
         var settings = Load(line, out var paths, out var flags);
-        var options = FromSettings(settings, line.Value("--instance") ?? defaultName);
+        var options = FromSettings(settings, InstanceNameOption.Read(line) ?? defaultName);
         return options with
         {
             SettingsPaths = paths,

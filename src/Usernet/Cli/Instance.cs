@@ -33,7 +33,7 @@ internal sealed class Instance : IAsyncDisposable
         _options = options;
         var network = options.Stack;
         Loop = new EventLoop();
-        Switch = new VirtualSwitch(Loop) { Capture = options.PcapPath is null ? null : new PcapWriter(options.PcapPath) };
+        Switch = new VirtualSwitch(Loop) { Capture = options.PcapPath is null ? null : PcapWriter.Create(options.PcapPath, options.PcapLimit) };
         Connector = new HostTcpConnector(Loop, options.Tcp, network.Gateway, network.GatewayV6, network.GatewayLinkLocal);
         var datagrams = new HostDatagramFactory(Loop);
         var leases = new DhcpLeasePool(network.FirstGuest, network.SubnetBroadcast.Offset(-1), [network.Gateway, network.Host], options.MaxLeases);

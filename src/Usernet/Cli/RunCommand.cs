@@ -17,6 +17,7 @@ internal static class RunCommand
     public static CommandLine Options() => SettingsOptions.AddTo(new CommandLine())
         .Option("--addressing", "MODE", "static (default), dhcp, or none: how tap0 gets its address")
         .Option("--pcap", "FILE", "write every frame on the link to FILE (pcap format)")
+        .Option("--pcap-limit", "SIZE", "stop capturing (the links go on) before FILE passes SIZE bytes; K, M, G: KiB, MiB, GiB")
         .Option("--instance", "NAME", "name of this instance for the control API (default run-PID)")
         .Flag("--help", "show this help", alias: "-h");
 
@@ -58,18 +59,20 @@ internal static class RunCommand
         {
             ValidateSpec(spec);
         }
+        Libc.RaiseFileLimit();
+        Instance instance;
         try
         {
             // Before anything starts: the control socket's directory must be usable.
             InstanceDirectory.EnsureExists();
+            instance = new Instance(options);
         }
         catch (IOException e)
         {
+            // The control socket's directory, or the capture file.
             Console.Error.WriteLine($"usernet: {e.Message}");
             return GuestInit.SetupFailed;
         }
-        Libc.RaiseFileLimit();
-        var instance = new Instance(options);
         try
         {
             instance.PublishAtStart();

@@ -17,6 +17,7 @@ internal static class ServeCommand
         .Option("--tap", "NAME", "attach the existing TAP device NAME", repeatable: true)
         .Option("--fd", "N", "a connected stream socket inherited as fd N, QEMU framing", repeatable: true)
         .Option("--pcap", "FILE", "write every frame on every link to FILE (pcap format)")
+        .Option("--pcap-limit", "SIZE", "stop capturing (the links go on) before FILE passes SIZE bytes; K, M, G: KiB, MiB, GiB")
         .Option("--instance", "NAME", "name of this instance for the control API (default serve-PID)")
         .Flag("--help", "show this help", alias: "-h");
 
@@ -47,7 +48,17 @@ internal static class ServeCommand
         }
         var options = SettingsOptions.Resolve(line, $"serve-{Environment.ProcessId}");
         Libc.RaiseFileLimit();
-        var instance = new Instance(options);
+        Instance instance;
+        try
+        {
+            instance = new Instance(options);
+        }
+        catch (IOException e)
+        {
+            // The capture file.
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return 1;
+        }
         try
         {
             foreach (var endpoint in qemu)

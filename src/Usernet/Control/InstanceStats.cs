@@ -48,6 +48,10 @@ internal sealed class InstanceStats(
         });
         Section(w, "dns", dns.WriteJson);
         Section(w, "proxy", proxy.WriteJson);
+        if (network.Capture is { } capture)
+        {
+            Section(w, "capture", capture.WriteJson);
+        }
         w.WriteNumber("loopFaults", loop.Faults);
         w.WriteNumber("timers", loop.Timers.Count);
     });

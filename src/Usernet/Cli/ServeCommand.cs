@@ -12,8 +12,8 @@ namespace Usernet.Cli;
 internal static class ServeCommand
 {
     public static CommandLine Options() => SettingsOptions.AddTo(new CommandLine())
-        .Option("--listen-qemu", "ADDR", "accept QEMU -netdev stream/socket connections on unix:PATH or tcp:IP:PORT", repeatable: true)
-        .Option("--listen-dgram", "ADDR", "exchange one frame per datagram on unixgram:PATH or udp:IP:PORT (QEMU -netdev dgram, vfkit)", repeatable: true)
+        .Option("--listen-qemu", "ADDR", "accept QEMU -netdev stream/socket connections on unix:PATH or tcp:IP:PORT (see below: tcp: is open to all)", repeatable: true)
+        .Option("--listen-dgram", "ADDR", "exchange one frame per datagram on unixgram:PATH or udp:IP:PORT (QEMU -netdev dgram, vfkit; udp: is open to all)", repeatable: true)
         .Option("--tap", "NAME", "attach the existing TAP device NAME", repeatable: true)
         .Option("--fd", "N", "a connected stream socket inherited as fd N, QEMU framing", repeatable: true)
         .Option("--pcap", "FILE", "write every frame on every link to FILE (pcap format)")
@@ -61,6 +61,10 @@ internal static class ServeCommand
         }
         try
         {
+            foreach (var endpoint in qemu.Concat(dgram).Where(e => e.Kind is LinkEndpointKind.Tcp or LinkEndpointKind.Udp))
+            {
+                Log.Warn($"{endpoint} has no access control: any user on this host, and any host that can reach {endpoint.Endpoint}, can join the guests' LAN through it; prefer a unix socket");
+            }
             foreach (var endpoint in qemu)
             {
                 var listener = StreamListener.Listen(endpoint, instance.Attach);

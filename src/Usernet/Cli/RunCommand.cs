@@ -107,7 +107,10 @@ internal static class RunCommand
                 instance.Stop();
             });
             instance.StartControl();
-            var auto = line.Values("--publish").Contains("auto") ? new AutoPublisher(instance.Loop, instance.Publisher, guest.InitPid) : null;
+            if (line.Values("--publish").Contains("auto"))
+            {
+                instance.Publisher.Auto = new AutoPublisher(instance.Loop, instance.Publisher, guest.InitPid);
+            }
             using var signals = new SignalRelay(guest.Signal, () => instance.Proxy.Reload("SIGHUP"));
             guest.Go();
             var reporter = new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" };

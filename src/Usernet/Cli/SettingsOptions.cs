@@ -164,6 +164,8 @@ internal static class SettingsOptions
             Publish = new PublishOptions
             {
                 BindingBehavior = settings.Ports.BindingBehavior,
+                AutoOnEveryInterface = settings.Ports.BindingBehavior == PortBindingBehavior.DefaultPortBinding
+                    && settings.SourceOf(SettingsSchema.PortBindingBehavior).Kind != SettingSourceKind.Default,
                 PreserveClientAddress = settings.Ports.PreserveClientAddress,
                 UdpIdleTimeout = settings.Udp.IdleTimeout,
             },

@@ -80,7 +80,7 @@ internal sealed class ProxyPolicy : IDisposable
         {
             if (pacText.Length == 0 && section.Pac.Length > 0)
             {
-                pacName = section.Pac;
+                pacName = Redaction.Redact(section.Pac);
                 pacText = PacSource.Load(section.Pac);
             }
             if (pacText.Length > 0)
@@ -131,7 +131,8 @@ internal sealed class ProxyPolicy : IDisposable
     {
         if (PacError is not null)
         {
-            return [ProxyRoute.Reject($"the PAC script is not usable: {PacError}")];
+            // Why is in the log (PacError): the guest is not told where the script is or what it says.
+            return [ProxyRoute.Reject("the PAC script is not usable")];
         }
         if (Pac is not null)
         {
@@ -144,13 +145,13 @@ internal sealed class ProxyPolicy : IDisposable
             catch (PacException e)
             {
                 Log.WarnLimited("pac-failed", $"{Section}: {e.Message}; {host} is blocked");
-                return [ProxyRoute.Reject($"the PAC script failed for {host}: {e.Message}")];
+                return [ProxyRoute.Reject($"the PAC script failed for {host}")];
             }
             var routes = ProxyRoute.ParsePacResult(result, out string? error);
             if (routes is null)
             {
-                Log.WarnLimited("pac-result", $"{Section}: the PAC script's answer for {host} cannot be used ({error}); it is blocked");
-                return [ProxyRoute.Reject($"the PAC script's answer \"{result}\" for {host} cannot be used: {error}")];
+                Log.WarnLimited("pac-result", $"{Section}: the PAC script's answer \"{Redaction.Redact(result)}\" for {host} cannot be used ({error}); it is blocked");
+                return [ProxyRoute.Reject($"the PAC script's answer for {host} cannot be used")];
             }
             return routes.Select(WithCredentials).ToList();
         }

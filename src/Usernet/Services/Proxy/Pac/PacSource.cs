@@ -1,3 +1,5 @@
+using Usernet.Config;
+
 namespace Usernet.Services.Proxy.Pac;
 
 /// <summary>Fetches a PAC script's text: embeddedPac itself, or pac as an absolute path, file:// or http(s):// URL.</summary>
@@ -30,13 +32,13 @@ internal static class PacSource
             using var response = client.GetAsync(location).GetAwaiter().GetResult();
             if (!response.IsSuccessStatusCode)
             {
-                throw new PacException($"fetching the PAC script {location} gave {(int)response.StatusCode} {response.ReasonPhrase}");
+                throw new PacException($"fetching the PAC script {Redaction.Redact(location)} gave {(int)response.StatusCode} {response.ReasonPhrase}");
             }
             return response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or HttpRequestException or TaskCanceledException or UriFormatException)
         {
-            throw new PacException($"the PAC script {location} cannot be fetched: {e.Message}");
+            throw new PacException($"the PAC script {Redaction.Redact(location)} cannot be fetched: {Redaction.Redact(e.Message)}");
         }
     }
 }

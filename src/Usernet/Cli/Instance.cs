@@ -173,6 +173,20 @@ internal sealed class Instance : IAsyncDisposable
         _control.Start();
     }
 
+    /// <summary>
+    /// Gives up what the instance no longer needs, once everything privileged is set up:
+    /// every capability but <c>security.capabilities</c> (and <paramref name="alsoKeep"/>, what a
+    /// command needs beyond them), no_new_privs, and the seccomp filter of <c>security.seccomp</c>
+    /// (with <paramref name="moreSyscalls"/>). Throws <see cref="InvalidOperationException"/> when
+    /// a thread would keep what the others dropped.
+    /// </summary>
+    public void Confine(CapabilitySet alsoKeep = default, IReadOnlyList<(string Name, int Number)>? moreSyscalls = null)
+    {
+        var security = _options.Settings.Security;
+        string summary = Confinement.Apply(security.Capabilities.Union(alsoKeep), security.Seccomp, moreSyscalls);
+        Log.Info($"confined: {summary}");
+    }
+
     /// <summary>Runs the loop on this thread until <see cref="Stop"/>.</summary>
     public void Run() => Loop.Run();
 

@@ -115,6 +115,17 @@ internal static class RunCommand
             guest.Go();
             var reporter = new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" };
             reporter.Start();
+            try
+            {
+                instance.Confine();
+            }
+            catch (Exception e) when (e is InvalidOperationException or SystemCallException)
+            {
+                Console.Error.WriteLine($"usernet: cannot give up the privileges no longer needed: {e.Message}");
+                guest.Signal(Libc.SIGKILL);
+                instance.DisposeAsync().AsTask().Wait();
+                return GuestInit.SetupFailed;
+            }
             instance.Run();
             instance.DeliverPending(TimeSpan.FromSeconds(10));
         }

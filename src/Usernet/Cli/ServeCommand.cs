@@ -103,6 +103,16 @@ internal static class ServeCommand
             return 1;
         }
         using var stop = new StopSignals(instance.Stop, () => instance.Proxy.Reload("SIGHUP"));
+        try
+        {
+            instance.Confine();
+        }
+        catch (Exception e) when (e is InvalidOperationException or SystemCallException)
+        {
+            Console.Error.WriteLine($"usernet: cannot give up the privileges no longer needed: {e.Message}");
+            instance.DisposeAsync().AsTask().Wait();
+            return 1;
+        }
         instance.Run();
         instance.DeliverPending(TimeSpan.FromSeconds(30));
         instance.DisposeAsync().AsTask().Wait();

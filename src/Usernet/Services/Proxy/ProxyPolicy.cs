@@ -150,7 +150,7 @@ internal sealed class ProxyPolicy : IDisposable
             var routes = ProxyRoute.ParsePacResult(result, out string? error);
             if (routes is null)
             {
-                Log.WarnLimited("pac-result", $"{Section}: the PAC script's answer \"{Redaction.Redact(result)}\" for {host} cannot be used ({error}); it is blocked");
+                Log.WarnLimited("pac-result", $"{Section}: the PAC script's answer for {host} cannot be used ({error}); it is blocked");
                 return [ProxyRoute.Reject($"the PAC script's answer for {host} cannot be used")];
             }
             return routes.Select(WithCredentials).ToList();

@@ -18,7 +18,8 @@ namespace Usernet.Platform;
 /// touches no memory but that table (no stack, no errno). Each thread's credentials are then
 /// read back from /proc/self/task/TID/status until every thread, including any started
 /// meanwhile (a new thread copies its creator's), shows the result; the handler stays
-/// installed, so a signal that arrives late finds it and repeats calls that change nothing.
+/// installed, so a signal that arrives late (one sent again to a thread slow to run the first)
+/// finds it and repeats calls that change nothing, or that a seccomp filter installed since refuses.
 /// </summary>
 internal static unsafe class ProcessWideSyscalls
 {

@@ -37,7 +37,6 @@ internal static unsafe partial class Libc
     }
 
     public const uint SECCOMP_FILTER_FLAG_TSYNC = 1;
-    public const uint SECCOMP_FILTER_FLAG_LOG = 2;
 
     /// <summary>_LINUX_CAPABILITY_VERSION_3: 64 capabilities in two 32-bit words.</summary>
     public const uint LINUX_CAPABILITY_VERSION_3 = 0x20080522;

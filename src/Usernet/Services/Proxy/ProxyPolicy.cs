@@ -17,7 +17,10 @@ internal sealed class ProxyPolicy : IDisposable
     /// <summary>The section's http and https URLs with credentials: a PAC route to the same host and port borrows them.</summary>
     private readonly ProxyUri[] _credentials = [];
 
-    private ProxyPolicy(string section, ProxyUri? http, ProxyUri? https, NoProxyList exclude, PacScript? pac, string? pacError, PortSet transparentPorts, string source,
+    /// <summary>Why the PAC script is not usable, as a blocked guest is told: without its location.</summary>
+    private readonly string? _pacGuestError;
+
+    private ProxyPolicy(string section, ProxyUri? http, ProxyUri? https, NoProxyList exclude, PacScript? pac, PacException? pacError, PortSet transparentPorts, string source,
         ProxyUri[]? credentials = null)
     {
         _credentials = credentials ?? [];
@@ -26,7 +29,8 @@ internal sealed class ProxyPolicy : IDisposable
         Https = https;
         Exclude = exclude;
         Pac = pac;
-        PacError = pacError;
+        PacError = pacError?.Message;
+        _pacGuestError = pacError?.GuestMessage;
         TransparentPorts = transparentPorts;
         Source = source;
     }
@@ -75,7 +79,7 @@ internal sealed class ProxyPolicy : IDisposable
         string pacText = section.EmbeddedPac;
         string pacName = $"{name}.embeddedPac";
         PacScript? pac = null;
-        string? pacError = null;
+        PacException? pacError = null;
         try
         {
             if (pacText.Length == 0 && section.Pac.Length > 0)
@@ -90,7 +94,7 @@ internal sealed class ProxyPolicy : IDisposable
         }
         catch (PacException e)
         {
-            pacError = e.Message;
+            pacError = e;
             Log.Error($"{name}: {e.Message}; until it is fixed, every proxied connection is blocked");
         }
         if (pac is not null || pacError is not null)
@@ -131,8 +135,8 @@ internal sealed class ProxyPolicy : IDisposable
     {
         if (PacError is not null)
         {
-            // Why is in the log (PacError): the guest is not told where the script is or what it says.
-            return [ProxyRoute.Reject("the PAC script is not usable")];
+            // The log has PacError; the guest is not told where the script is.
+            return [ProxyRoute.Reject($"the PAC script is not usable: {_pacGuestError}")];
         }
         if (Pac is not null)
         {

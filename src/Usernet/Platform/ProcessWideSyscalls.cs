@@ -120,21 +120,22 @@ internal static unsafe class ProcessWideSyscalls
     {
         byte[] code =
         [
-            0x49, 0xB9, 0, 0, 0, 0, 0, 0, 0, 0, // 0:  movabs r9, table
-            0x49, 0x8B, 0x01,                   // 10: loop: mov rax, [r9]
-            0x48, 0x83, 0xF8, 0xFF,             // 13: cmp rax, -1
-            0x74, 0x1C,                         // 17: je done (47)
-            0x49, 0x8B, 0x79, 0x08,             // 19: mov rdi, [r9+8]
-            0x49, 0x8B, 0x71, 0x10,             // 23: mov rsi, [r9+16]
-            0x49, 0x8B, 0x51, 0x18,             // 27: mov rdx, [r9+24]
-            0x4D, 0x8B, 0x51, 0x20,             // 31: mov r10, [r9+32]
-            0x4D, 0x8B, 0x41, 0x28,             // 35: mov r8, [r9+40]
-            0x0F, 0x05,                         // 39: syscall (keeps r9)
-            0x49, 0x83, 0xC1, 0x30,             // 41: add r9, 48
-            0xEB, 0xDB,                         // 45: jmp loop (10)
-            0xC3,                               // 47: done: ret
+            0xF3, 0x0F, 0x1E, 0xFA,             // 0:  endbr64 (a no-op without CET)
+            0x49, 0xB9, 0, 0, 0, 0, 0, 0, 0, 0, // 4:  movabs r9, table
+            0x49, 0x8B, 0x01,                   // 14: loop: mov rax, [r9]
+            0x48, 0x83, 0xF8, 0xFF,             // 17: cmp rax, -1
+            0x74, 0x1C,                         // 21: je done (51)
+            0x49, 0x8B, 0x79, 0x08,             // 23: mov rdi, [r9+8]
+            0x49, 0x8B, 0x71, 0x10,             // 27: mov rsi, [r9+16]
+            0x49, 0x8B, 0x51, 0x18,             // 31: mov rdx, [r9+24]
+            0x4D, 0x8B, 0x51, 0x20,             // 35: mov r10, [r9+32]
+            0x4D, 0x8B, 0x41, 0x28,             // 39: mov r8, [r9+40]
+            0x0F, 0x05,                         // 43: syscall (keeps r9)
+            0x49, 0x83, 0xC1, 0x30,             // 45: add r9, 48
+            0xEB, 0xDB,                         // 49: jmp loop (14)
+            0xC3,                               // 51: done: ret
         ];
-        BitConverter.TryWriteBytes(code.AsSpan(2, 8), (long)table);
+        BitConverter.TryWriteBytes(code.AsSpan(6, 8), (long)table);
         const int PageSize = 4096;
         nint page = Libc.Mmap(0, PageSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
         if (page == -1)

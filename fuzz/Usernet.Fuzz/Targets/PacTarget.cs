@@ -66,7 +66,7 @@ internal sealed class PacTarget : IFuzzTarget
     private static bool Call(PacScript script, string url, string host, out string? result)
     {
         var call = script.FindProxyAsync(url, host);
-        PropertyException.Check(call.Wait(Hung) || call.IsFaulted, $"FindProxyForURL still runs after {Hung.TotalSeconds:0} s");
+        PropertyException.Check(((IAsyncResult)call).AsyncWaitHandle.WaitOne(Hung), $"FindProxyForURL still runs after {Hung.TotalSeconds:0} s");
         if (call.IsFaulted)
         {
             PropertyException.Check(call.Exception!.InnerException is PacException, $"FindProxyForURL failed with {call.Exception.InnerException}");

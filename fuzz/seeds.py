@@ -39,9 +39,11 @@ REWRITES = [
 ]
 
 
-def onto_usernet(frame):
+def onto_usernet(frame, remote=False):
+    """Side B becomes the gateway; with remote, a host out in the world (its IPv6 address stays)."""
     for old, new in REWRITES:
-        frame = frame.replace(old, new)
+        if not (remote and old == REWRITES[3][0]):
+            frame = frame.replace(old, new)
     return frame
 
 
@@ -49,9 +51,21 @@ def block16(data):
     return struct.pack(">H", len(data)) + data
 
 
-def frame_step(frame, guest=0, fix=True):
-    """FrameTarget: op 0 (a frame), bit 3 the guest, bit 6 'fix the checksums'."""
-    return bytes([(guest << 3) | (0x40 if fix else 0)]) + block16(onto_usernet(frame))
+def frame_step(frame, guest=0, fix=True, relative_ack=False):
+    """FrameTarget: op 0 (a frame), bit 3 the guest, bit 6 'fix the checksums', bit 7 'the TCP
+    acknowledgment number is an offset past the stack's SYN' (it is set to 0 here)."""
+    frame = onto_usernet(frame, remote=relative_ack or frame[14 + 6:14 + 7] == b"\x06")
+    if relative_ack:
+        tcp = 14 + (40 if frame[12:14] == b"\x86\xdd" else (frame[14] & 0x0F) * 4)
+        frame = frame[:tcp + 8] + bytes(4) + frame[tcp + 12:]
+    return bytes([(guest << 3) | (0x40 if fix else 0) | (0x80 if relative_ack else 0)]) + block16(frame)
+
+
+def tcp4(flags, seq, payload=b""):
+    """A guest's TCP segment over IPv4, 192.168.65.3:40000 to 198.18.0.1:80 (checksums left to the target)."""
+    tcp = struct.pack(">HHIIBBHHH", 40000, 80, seq, 0, 5 << 4, flags, 65535, 0, 0) + payload
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, bytes([192, 168, 65, 3]), bytes([198, 18, 0, 1]))
+    return bytes.fromhex("02554e000001" "02180500000a" "0800") + ip + tcp
 
 
 def advance_step(milliseconds):
@@ -91,8 +105,13 @@ write("frames", "fragmented-ping6", b"".join(frame_step(v6[f"FragmentedPing6Requ
 write("frames", "dhcp", frame_step(v4["DhcpDiscover"]) + advance_step(500) + frame_step(v4["DhcpRequest"]))
 write("frames", "dhcp6", frame_step(v6["Dhcpv6Solicit"]) + frame_step(v6["Dhcpv6Request"]) + frame_step(v6["Dhcpv6InformationRequest"]))
 write("frames", "tcp6-exchange",
-      frame_step(v6["NeighborSolicitation"]) + frame_step(v6["TcpSyn"]) + tcp_step(0, 0) + frame_step(v6["TcpData"])
-      + tcp_step(0, 2, b"hello guest\n") + frame_step(v6["TcpFin"]) + tcp_step(0, 3) + advance_step(3000))
+      frame_step(v6["NeighborSolicitation"]) + frame_step(v6["TcpSyn"]) + tcp_step(0, 0) + frame_step(v6["TcpData"], relative_ack=True)
+      + tcp_step(0, 2, b"hello guest\n") + frame_step(v6["TcpFin"], relative_ack=True) + tcp_step(0, 3) + advance_step(3000))
+request = b"GET / HTTP/1.0\r\n\r\n"
+write("frames", "tcp4-exchange",
+      frame_step(tcp4(0x02, 1000)) + tcp_step(0, 0) + frame_step(tcp4(0x10, 1001), relative_ack=True)
+      + frame_step(tcp4(0x18, 1001, request), relative_ack=True) + tcp_step(0, 2, b"HTTP/1.0 200 OK\r\n\r\nhello")
+      + tcp_step(0, 3) + frame_step(tcp4(0x11, 1001 + len(request)), relative_ack=True) + advance_step(1000))
 write("frames", "udp-and-reply", frame_step(v4["UdpToOpenPort"]) + bytes([4, 0, 0, 0, 6]) + b"answer" + advance_step(61000))
 write("frames", "router-solicitation", frame_step(v6["RouterSolicitation"]) + advance_step(60000))
 

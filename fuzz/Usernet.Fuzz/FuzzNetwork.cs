@@ -50,6 +50,7 @@ internal sealed class FuzzNetwork
 
     public FuzzNetwork()
     {
+        Guests = [new("guest a", sequences: Sequences), new("guest b", sequences: Sequences)];
         Switch = new VirtualSwitch(UnusedLoop);
         var builder = new NetworkStack.Builder(StackOptions, Switch, Timers);
         Tcp = builder.Tcp(s => new TcpTransport(s, Timers, Connector, TcpOptions));
@@ -133,8 +134,11 @@ internal sealed class FuzzNetwork
 
     public DnsResolver Dns { get; }
 
+    /// <summary>The stack's initial sequence numbers, as the guests saw them.</summary>
+    public StackSequences Sequences { get; } = new();
+
     /// <summary>The two guests whose frames the input writes.</summary>
-    public MemoryLink[] Guests { get; } = [new("guest a"), new("guest b")];
+    public MemoryLink[] Guests { get; }
 
     /// <summary>The probe's link, attached first: what the stack sends it is kept for <see cref="Probe"/>.</summary>
     public MemoryLink ProbeLink { get; } = new("probe", keep: true);

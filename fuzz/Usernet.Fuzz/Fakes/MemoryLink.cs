@@ -4,10 +4,11 @@ using Usernet.Platform;
 namespace Usernet.Fuzz.Fakes;
 
 /// <summary>
-/// A guest link in memory. It counts what the stack sends, and keeps the frames only when
-/// asked to (the probe's link), so that a long input costs no memory here.
+/// A guest link in memory. It counts what the stack sends, shows each frame to
+/// <paramref name="sequences"/>, and keeps the frames only when asked to (the probe's link),
+/// so that a long input costs no memory here.
 /// </summary>
-internal sealed class MemoryLink(string description, bool keep = false) : FrameLink(description, EthernetMtu)
+internal sealed class MemoryLink(string description, bool keep = false, StackSequences? sequences = null) : FrameLink(description, EthernetMtu)
 {
     private const int EthernetMtu = 1500;
 
@@ -16,6 +17,7 @@ internal sealed class MemoryLink(string description, bool keep = false) : FrameL
     public override void Send(ReadOnlySpan<byte> frame)
     {
         Counters.FramesOut++;
+        sequences?.Observe(frame);
         if (keep)
         {
             Sent.Add(frame.ToArray());

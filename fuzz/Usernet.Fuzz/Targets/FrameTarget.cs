@@ -13,7 +13,8 @@ namespace Usernet.Fuzz.Targets;
 /// a byte saying what, then its operands:
 /// <code>
 ///   op &amp; 7 = 0..2  a frame: bit 3 picks the guest, bits 4-5 the link's checksum word
-///                    (none, valid, partial at two bytes that follow), bit 6 fixes the checksums
+///                    (none, valid, partial at two bytes that follow), bit 6 fixes the checksums,
+///                    bit 7 makes a TCP acknowledgment number an offset past the stack's SYN
 ///   op &amp; 7 = 3     time passes: 16-bit milliseconds, shifted left by bits 3-6
 ///   op &amp; 7 = 4     a host datagram for a UDP or ping socket (its index, a source, the payload)
 ///   op &amp; 7 = 5     an ICMP error the host got for a datagram socket
@@ -73,6 +74,10 @@ internal sealed class FrameTarget : IFuzzTarget
         var frame = _frame.AsSpan(0, block.Length);
         block.CopyTo(frame);
         ForgeNoProbe(frame);
+        if ((op & 0x80) != 0)
+        {
+            network.Sequences.MakeAbsolute(frame);
+        }
         if ((op & 0x40) != 0)
         {
             FrameChecksums.Fix(frame);

@@ -10,7 +10,8 @@ internal sealed class FakeDatagramSocket(IpAddress family, IHostDatagramEvents e
 
     public IHostDatagramEvents Events { get; } = events;
 
-    public IpEndpoint LastDestination { get; private set; }
+    /// <summary>Where the NAT last sent, or null before its first send: only then can an answer come.</summary>
+    public IpEndpoint? LastDestination { get; private set; }
 
     public bool Closed { get; private set; }
 

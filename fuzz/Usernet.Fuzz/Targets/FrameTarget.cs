@@ -104,11 +104,11 @@ internal sealed class FrameTarget : IFuzzTarget
         byte index = input.Byte();
         bool fromElsewhere = input.Bool();
         var payload = input.Block(2048);
-        if (sockets.Count == 0 || sockets[index % sockets.Count] is not { Closed: false } socket)
+        if (sockets.Count == 0 || sockets[index % sockets.Count] is not { Closed: false, LastDestination: { } destination } socket)
         {
             return;
         }
-        var source = fromElsewhere ? Elsewhere(socket.Family, payload.Length) : socket.LastDestination;
+        var source = fromElsewhere ? Elsewhere(socket.Family, payload.Length) : destination;
         var buffer = socket.Events.ReceiveBuffer;
         int length = Math.Min(payload.Length, buffer.Length);
         payload[..length].CopyTo(buffer);
@@ -123,11 +123,13 @@ internal sealed class FrameTarget : IFuzzTarget
         byte code = input.Byte();
         uint info = input.UInt16();
         ushort sequence = input.UInt16();
-        if (sockets.Count == 0 || sockets[index % sockets.Count] is not { Closed: false } socket)
+        if (sockets.Count == 0 || sockets[index % sockets.Count] is not { Closed: false, LastDestination: { } destination } socket)
         {
             return;
         }
-        var error = new HostIcmpError(type, code, Elsewhere(socket.Family, type).Address, socket.LastDestination, info, sequence);
+        // What a host socket's error queue can hold: the ICMP error types (RFC 792, RFC 4443 §3).
+        byte[] types = socket.Family.IsV4 ? [3, 11, 12] : [1, 2, 3, 4];
+        var error = new HostIcmpError(types[type % types.Length], (byte)(code % 16), Elsewhere(socket.Family, type).Address, destination, info, sequence);
         network.OnHost(now => socket.Events.OnHostIcmpError(error, now));
     }
 

@@ -66,7 +66,8 @@ internal sealed unsafe class DatagramListener : IPollHandler, IDisposable
         {
             throw Errno.Exception("socket");
         }
-        if (address.Bind(fd) < 0)
+        // As a stream socket's: only its owner may send frames to it, from the start.
+        if (OwnerOnlyFiles.Create(() => address.Bind(fd)) < 0)
         {
             int errno = Errno.Last;
             Libc.Close(fd);

@@ -169,11 +169,35 @@ internal sealed partial class NetworkStack : ISwitchPort
         };
     }
 
+    public bool IsOwnAddress(IpAddress address) => Options.IsOwnAddress(address);
+
+    public bool IsLanAddress(IpAddress address) => Options.IsLanAddress(address);
+
+    /// <summary>
+    /// The link a guest is behind, for a flow the host opens towards it (a published port): where
+    /// it last spoke from, else where its address is bound, else the only link; null when it
+    /// cannot be told.
+    /// </summary>
+    public FrameLink? LinkOf(IpAddress guest)
+    {
+        if (Neighbours.TryGet(guest, out var neighbour))
+        {
+            return neighbour.Link;
+        }
+        if (_transmitter.LinkOf(guest) is { } bound)
+        {
+            return bound;
+        }
+        var links = _transmitter.Links;
+        return links.Count == 1 ? links[0] : null;
+    }
+
     /// <summary>The counters, and how full the tables are, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
         Counters.WriteJson(writer);
         writer.WriteNumber("neighbours", Neighbours.Count);
+        writer.WriteNumber("neighboursRefused", Neighbours.Refused);
         writer.WriteNumber("pendingReassemblies", Reassembler.PendingCount);
         writer.WriteNumber("pendingReassemblies6", PendingReassemblies6);
         writer.WriteNumber("awaitingResolution", PendingResolution.DestinationCount);

@@ -68,7 +68,7 @@ internal sealed class TcpTransport : IIpTransport
             return;
         }
         Counters.SegmentsIn++;
-        var key = new TcpFlowKey(new IpEndpoint(packet.Source, segment.SourcePort), new IpEndpoint(packet.Destination, segment.DestinationPort));
+        var key = new TcpFlowKey(new IpEndpoint(packet.Source, segment.SourcePort), new IpEndpoint(packet.Destination, segment.DestinationPort), packet.LinkId);
         bool isSyn = (segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn;
         if (isSyn && (segment.Flags & TcpFlags.Fin) != 0)
         {
@@ -123,14 +123,19 @@ internal sealed class TcpTransport : IIpTransport
     /// <summary>
     /// Opens a connection into the guest for a host client a published port accepted: the
     /// guest sees a SYN from <paramref name="remote"/> to <paramref name="guest"/>. Returns null
-    /// (and the caller closes the client) when the inbound connection limit is reached or the
-    /// same connection already exists. Inbound connections have a budget of their own
-    /// (<see cref="TcpOptions.MaxInboundConnections"/>): clients of a published port can never
-    /// use up the guests' (<see cref="TcpOptions.MaxConnections"/>), nor the guests theirs.
+    /// (and the caller closes the client) when the inbound connection limit is reached, the
+    /// same connection already exists, or no link can be told for the guest. Inbound
+    /// connections have a budget of their own (<see cref="TcpOptions.MaxInboundConnections"/>):
+    /// clients of a published port can never use up the guests'
+    /// (<see cref="TcpOptions.MaxConnections"/>), nor the guests theirs.
     /// </summary>
     public TcpConnection? OpenToGuest(IpEndpoint guest, IpEndpoint remote, Func<ITcpHostEvents, ITcpHostSocket> attachHost, Instant now)
     {
-        var key = new TcpFlowKey(guest, remote);
+        if (_stack.LinkOf(guest.Address) is not { } link)
+        {
+            return null;
+        }
+        var key = new TcpFlowKey(guest, remote, link.Id);
         if (_inbound >= Options.MaxInboundConnections)
         {
             Counters.InboundLimitReached++;
@@ -148,7 +153,8 @@ internal sealed class TcpTransport : IIpTransport
     }
 
     /// <summary>Whether a connection with these endpoints exists (published ports avoid reusing one).</summary>
-    public bool Exists(IpEndpoint guest, IpEndpoint remote) => _flows.ContainsKey(new TcpFlowKey(guest, remote));
+    public bool Exists(IpEndpoint guest, IpEndpoint remote) =>
+        _stack.LinkOf(guest.Address) is { } link && _flows.ContainsKey(new TcpFlowKey(guest, remote, link.Id));
 
     /// <summary>
     /// Where the host socket connects, by <see cref="EgressRule"/>: the gateway means Usernet's

@@ -105,6 +105,13 @@ public sealed class UdpPortListenerTests : IDisposable
         }
     }
 
+    /// <summary>Nothing comes to <paramref name="client"/> within a fifth of a second.</summary>
+    private static void AssertNothingArrives(Socket client)
+    {
+        client.ReceiveTimeout = 200;
+        Assert.Null(Received(client));
+    }
+
     private void RunTimers(Instant at) => _loop.Timers.RunDue(at);
 
     [Fact]
@@ -142,8 +149,7 @@ public sealed class UdpPortListenerTests : IDisposable
         GuestReplies(seenB, Start + TimeSpan.FromSeconds(5), "to b");
         GuestReplies(seenA, Start + TimeSpan.FromSeconds(5), "to a");
         Assert.Equal("to a", Received(a));
-        b.ReceiveTimeout = 200;
-        Assert.Null(Received(b));
+        AssertNothingArrives(b);
     }
 
     [Fact]
@@ -197,8 +203,7 @@ public sealed class UdpPortListenerTests : IDisposable
         // Expired: the guest's late reply goes nowhere near the client.
         GuestReplies(seen, Start + TimeSpan.FromSeconds(30), "late");
         Assert.Equal("pong", Received(client));
-        client.ReceiveTimeout = 200;
-        Assert.Null(Received(client));
+        AssertNothingArrives(client);
     }
 
     [Fact]
@@ -211,8 +216,7 @@ public sealed class UdpPortListenerTests : IDisposable
         _closed = true;
 
         GuestReplies(seen, Start + TimeSpan.FromSeconds(1));
-        client.ReceiveTimeout = 200;
-        Assert.Null(Received(client));
+        AssertNothingArrives(client);
         Assert.Equal(0, _listener.Clients);
     }
 }

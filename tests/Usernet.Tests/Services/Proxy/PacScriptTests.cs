@@ -160,6 +160,24 @@ public sealed class PacScriptTests
     }
 
     [Fact]
+    public async Task WorkersStartOnlyWhenCallsFindNoneIdle()
+    {
+        // A script that is replaced before it is used (a reload, each fuzz input) costs one engine and no thread.
+        using var script = PacScript.Compile("function FindProxyForURL(url, host) { if (host != 'a.test') { while (true) {} } return 'DIRECT'; }", new FixedHost());
+        Assert.Equal(0, script.WorkersStarted);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("DIRECT", await script.FindProxyAsync("http://a.test/", "a.test").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        }
+        Assert.Equal(1, script.WorkersStarted);
+
+        // Hosts that hold their workers make more start, up to the limit.
+        var stuck = Enumerable.Range(0, PacScript.Workers + 1).Select(i => script.FindProxyAsync("http://loop.test/", $"loop{i}.test")).ToList();
+        Assert.Equal(PacScript.Workers, script.WorkersStarted);
+        await Task.WhenAll(stuck.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+    }
+
+    [Fact]
     public async Task AnEvaluationWaitingForASlowLookupEndsWithinItsTime()
     {
         var host = new SlowHost();

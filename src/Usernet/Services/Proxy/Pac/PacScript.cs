@@ -10,6 +10,9 @@ namespace Usernet.Services.Proxy.Pac;
 /// or resolves slowly holds at most one worker, however many requests for it a guest sends,
 /// and requests for other hosts go on at once. Each call is bounded in time
 /// (<see cref="CallTimeout"/>), and host lookups are shared and kept (<see cref="PacLookups"/>).
+/// Compiling makes one engine, to say at once what is wrong with the script; the workers start
+/// as calls find none idle, each with its own engine, so that a script replaced before it is
+/// much used (a reload, a fuzz input) costs one engine and one thread, not four.
 /// </summary>
 internal sealed class PacScript : IDisposable
 {
@@ -31,15 +34,34 @@ internal sealed class PacScript : IDisposable
     /// <summary>Hosts with calls waiting and none running, in the order they are to be served.</summary>
     private readonly Queue<string> _ready = new();
 
+    private readonly string _source;
+    private readonly IPacHost _host;
+
+    /// <summary>The engine compiling made, for the first worker.</summary>
+    private PacEvaluator? _first;
+
     private int _waiting;
+    private int _workers;
+    private int _idle;
     private bool _disposed;
 
-    private PacScript(PacEvaluator[] evaluators, PacLookups lookups)
+    private PacScript(string source, IPacHost host, PacEvaluator first, PacLookups lookups)
     {
+        _source = source;
+        _host = host;
+        _first = first;
         Lookups = lookups;
-        foreach (var (evaluator, index) in evaluators.Select((e, i) => (e, i)))
+    }
+
+    /// <summary>Worker threads started so far.</summary>
+    public int WorkersStarted
+    {
+        get
         {
-            new Thread(() => Run(evaluator)) { IsBackground = true, Name = $"pac-{index}" }.Start();
+            lock (_gate)
+            {
+                return _workers;
+            }
         }
     }
 
@@ -50,12 +72,7 @@ internal sealed class PacScript : IDisposable
     public static PacScript Compile(string source, IPacHost host, Func<Instant>? clock = null)
     {
         var lookups = new PacLookups(host, clock ?? Libc.MonotonicNow);
-        var evaluators = new PacEvaluator[Workers];
-        for (int i = 0; i < evaluators.Length; i++)
-        {
-            evaluators[i] = PacEvaluator.Create(source, host, lookups);
-        }
-        return new PacScript(evaluators, lookups);
+        return new PacScript(source, host, PacEvaluator.Create(source, host, lookups), lookups);
     }
 
     /// <summary>FindProxyForURL's result; a <see cref="PacException"/> when the script fails or does not return a string.</summary>
@@ -85,11 +102,50 @@ internal sealed class PacScript : IDisposable
                     lane.Enqueue(call);
                     _lanes.Add(host, lane);
                     _ready.Enqueue(host);
-                    Monitor.Pulse(_gate);
+                    WakeWorker();
                 }
             }
         }
         return call.Result.Task;
+    }
+
+    /// <summary>Under the gate: an idle worker takes the ready host, or a new one starts while there are fewer than <see cref="Workers"/>.</summary>
+    private void WakeWorker()
+    {
+        if (_idle > 0)
+        {
+            // Counted off here, not by the worker when it wakes: a second call before it has
+            // the gate again must not count on the same worker.
+            _idle--;
+            Monitor.Pulse(_gate);
+        }
+        else if (_workers < Workers)
+        {
+            var evaluator = _first;
+            _first = null;
+            int index = _workers++;
+            new Thread(() => Start(evaluator)) { IsBackground = true, Name = $"pac-{index}" }.Start();
+        }
+        // Else every worker is busy, and each looks for ready hosts before it waits again.
+    }
+
+    /// <summary>A new worker's thread: its engine (the script compiled once already, so this fails only short of memory), then its calls.</summary>
+    private void Start(PacEvaluator? evaluator)
+    {
+        try
+        {
+            evaluator ??= PacEvaluator.Create(_source, _host, Lookups);
+        }
+        catch (PacException)
+        {
+            lock (_gate)
+            {
+                // The workers that exist take the calls.
+                _workers--;
+            }
+            return;
+        }
+        Run(evaluator);
     }
 
     /// <summary>A worker: takes the next ready host's oldest call, runs it, and puts the host back in line if more wait.</summary>
@@ -107,6 +163,7 @@ internal sealed class PacScript : IDisposable
                     {
                         return;
                     }
+                    _idle++;
                     Monitor.Wait(_gate);
                 }
                 host = _ready.Dequeue();
@@ -126,7 +183,7 @@ internal sealed class PacScript : IDisposable
                 if (_lanes[host].Count > 0)
                 {
                     _ready.Enqueue(host);
-                    Monitor.Pulse(_gate);
+                    WakeWorker();
                 }
                 else
                 {
@@ -142,6 +199,7 @@ internal sealed class PacScript : IDisposable
         lock (_gate)
         {
             _disposed = true;
+            _idle = 0;
             Monitor.PulseAll(_gate);
         }
     }

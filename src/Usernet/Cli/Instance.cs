@@ -10,6 +10,7 @@ using Usernet.Services.Forwarding;
 using Usernet.Services.Proxy;
 using Usernet.Services.Proxy.Pac;
 using Usernet.Services.Proxy.Upstream;
+using Usernet.Services.Socks;
 using Usernet.Stack;
 using Usernet.Stack.Icmp;
 using Usernet.Stack.Tcp;
@@ -58,7 +59,10 @@ internal sealed class Instance : IAsyncDisposable
         Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
         ProxyServer = new HttpProxyServer(() => Proxy.Policy, new UpstreamConnector(proxyResolver, MapDirect, options.Tcp.ConnectTimeout), ResolvedNames, Proxy.Counters);
         Publisher = new PortPublisher(Loop, Stack, Tcp, Udp, options.Publish);
-        Stats = new InstanceStats(Name, options.Mode, Loop, Switch, Stack, Dhcp, Dhcp6, Tcp, Udp, Ping, datagrams.PingMode, Dns, ProxyServer, Publisher);
+        Destinations = new SocksDestinations(network, Stack.Routes);
+        Destinations.AddNames(new LocalRecordNames(Dns.Resolver.Local));
+        Socks = options.Socks is { } socks ? new SocksServer(Loop, Publisher, Destinations, socks) : null;
+        Stats = new InstanceStats(Name, options.Mode, Loop, Switch, Stack, Dhcp, Dhcp6, Tcp, Udp, Ping, datagrams.PingMode, Dns, ProxyServer, Publisher, Socks);
         ServeOnTheGateway();
 
         // ACKs gathered in a batch go out before the links flush what the batch produced.
@@ -102,6 +106,12 @@ internal sealed class Instance : IAsyncDisposable
 
     public PortPublisher Publisher { get; }
 
+    /// <summary>What the guests' networks are, and the names in them, for the SOCKS server.</summary>
+    public SocksDestinations Destinations { get; }
+
+    /// <summary>The SOCKS5 server into the guests' networks (socks.listen); null when off.</summary>
+    public SocksServer? Socks { get; }
+
     /// <summary>What <c>usernet stats</c> prints.</summary>
     public InstanceStats Stats { get; }
 
@@ -143,13 +153,26 @@ internal sealed class Instance : IAsyncDisposable
     public void AddListener(IDisposable listener) => _listeners.Add(listener);
 
     /// <summary>
-    /// Publishes the ports of the settings and the command line, printing where each listens.
+    /// Publishes the ports of the settings and the command line, and opens the SOCKS server's
+    /// listener, printing where each listens: during set-up, before the process is confined.
     /// Throws <see cref="PublishException"/> (nothing stays published) when one cannot be.
     /// </summary>
     public void PublishAtStart()
     {
         try
         {
+            if (Socks is { } socks)
+            {
+                try
+                {
+                    socks.Listen();
+                }
+                catch (PublishException e)
+                {
+                    throw new PublishException($"socks.listen {socks.Options.Listen}: {e.Message}");
+                }
+                Console.Error.WriteLine($"usernet: SOCKS5 on {socks.Endpoint} into the guests' networks{(socks.Options.Credentials is null ? "" : ", with a user and password")}");
+            }
             foreach (string text in _options.PublishSpecs)
             {
                 foreach (var publish in Publisher.Add(PublishSpec.Parse(text)))
@@ -160,6 +183,7 @@ internal sealed class Instance : IAsyncDisposable
         }
         catch
         {
+            Socks?.Dispose();
             Publisher.CloseAll();
             throw;
         }
@@ -226,6 +250,7 @@ internal sealed class Instance : IAsyncDisposable
         {
             listener.Dispose();
         }
+        Socks?.Dispose();
         Publisher.CloseAll();
         Proxy.Dispose();
         Dns.Dispose();

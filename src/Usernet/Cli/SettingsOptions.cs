@@ -4,6 +4,7 @@ using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
 using Usernet.Services.Dns;
 using Usernet.Services.Forwarding;
+using Usernet.Services.Socks;
 using Usernet.Stack;
 using Usernet.Stack.Tcp;
 using Usernet.Stack.Udp;
@@ -19,6 +20,7 @@ internal static class SettingsOptions
     [
         ("--subnet", "vpnkitCIDR", "CIDR", "the guests' IPv4 subnet (vpnkitCIDR, default 192.168.65.0/24)"),
         ("--mtu", "network.mtu", "N", "MTU towards the guests (default 65520 on TAP, 1500 on VM links)"),
+        ("--socks", "socks.listen", "ADDR", "serve SOCKS5 into the guests' networks on ADDR, such as 127.0.0.1:1080 (socks.listen)"),
     ];
 
     public static CommandLine AddTo(CommandLine line)
@@ -194,6 +196,20 @@ internal static class SettingsOptions
                 MaxFlows = settings.Udp.MaxFlows,
                 IdleTimeout = settings.Udp.IdleTimeout,
             },
+            Socks = SocksFrom(settings),
+        };
+    }
+
+    private static SocksOptions? SocksFrom(Settings settings)
+    {
+        var socks = settings.Socks;
+        return socks.Listen is not { } listen ? null : new SocksOptions
+        {
+            Listen = listen,
+            Credentials = socks.User.Length == 0 ? null : new SocksCredentials(socks.User, socks.Password),
+            MaxConnections = socks.MaxConnections,
+            HandshakeTimeout = socks.HandshakeTimeout,
+            ConnectTimeout = settings.Tcp.ConnectTimeout,
         };
     }
 

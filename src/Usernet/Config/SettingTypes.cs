@@ -80,6 +80,32 @@ internal static class SettingTypes
         (string text, [MaybeNullWhen(false)] out PortSet value, [NotNullWhen(false)] out string? error) =>
             PortSet.TryParse(text, out value, out error));
 
+    /// <summary>An address and port to listen on (IP:PORT or [IPv6]:PORT), or "" for none (held as null).</summary>
+    public static readonly SettingType<IpEndpoint?> ListenAddressOrNone = new TextSettingType<IpEndpoint?>("an address and port such as 127.0.0.1:1080, or \"\"",
+        (string text, out IpEndpoint? value, [NotNullWhen(false)] out string? error) =>
+        {
+            value = null;
+            error = null;
+            if (text.Length == 0)
+            {
+                return true;
+            }
+            bool parsed = HostPort.TryParse(text, HostPortOptions.AddressOnly, out var listen, out string? problem);
+            value = parsed ? listen.ToEndpoint() : null;
+            return Check(parsed, text, $"is not an address and port such as 127.0.0.1:1080 or [::1]:1080: {problem}", out error);
+        },
+        value => value?.ToString() ?? "");
+
+    /// <summary>A password: any string, shown masked wherever settings are shown.</summary>
+    public static readonly SettingType<string> Secret = new TextSettingType<string>("a string",
+        (string text, [MaybeNullWhen(false)] out string value, [NotNullWhen(false)] out string? error) =>
+        {
+            value = text;
+            error = null;
+            return true;
+        },
+        value => value.Length == 0 ? "" : Redaction.Mask);
+
     public static SettingType<int> Integer(int minimum, int maximum) =>
         new NumberSettingType<int>(minimum, maximum, wholeOnly: true, number => (int)number, value => value);
 

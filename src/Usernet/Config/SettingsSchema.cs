@@ -126,6 +126,23 @@ internal static class SettingsSchema
     public static readonly SettingDefinition<Platform.SeccompMode> SecuritySeccomp = Define("security.seccomp",
         SettingTypes.Choice(("on", Platform.SeccompMode.On), ("log", Platform.SeccompMode.Log), ("off", Platform.SeccompMode.Off)), Platform.SeccompMode.On);
 
+    /// <summary>Where the SOCKS5 server into the guests' networks listens; null (written "") for nowhere, the default.</summary>
+    public static readonly SettingDefinition<IpEndpoint?> SocksListen = Define("socks.listen",
+        SettingTypes.ListenAddressOrNone, (IpEndpoint?)null, [SocksRules.LoopbackUnlessAllowed]);
+
+    /// <summary>The explicit consent to listen beyond loopback; the admin can lock it off.</summary>
+    public static readonly SettingDefinition<bool> SocksAllowNonLoopback = Define("socks.allowNonLoopback", SettingTypes.Bool, false);
+
+    /// <summary>RFC 1929: with a user, clients must give it and the password; "" for no authentication.</summary>
+    public static readonly SettingDefinition<string> SocksUser = Define("socks.user", SettingTypes.AnyString, "", [SocksRules.CredentialLength]);
+
+    public static readonly SettingDefinition<string> SocksPassword = Define("socks.password", SettingTypes.Secret, "",
+        [SocksRules.CredentialLength, SocksRules.PasswordNeedsUser]);
+
+    public static readonly SettingDefinition<int> SocksMaxConnections = Define("socks.maxConnections", SettingTypes.Integer(1, 65536), 256);
+
+    public static readonly SettingDefinition<TimeSpan> SocksHandshakeTimeout = Define("socks.handshakeTimeoutSeconds", SettingTypes.Seconds(0.1, 300), TimeSpan.FromSeconds(10));
+
     // After the definitions: these read the registry they filled.
     private static readonly Dictionary<string, SettingDefinition> ByKey = Registry.ToDictionary(d => d.Key, StringComparer.Ordinal);
 
@@ -139,6 +156,9 @@ internal static class SettingsSchema
     public static SettingDefinition? Find(string key) => ByKey.GetValueOrDefault(key);
 
     public static bool IsSection(string key) => Sections.Contains(key);
+
+    /// <summary>Whether the key holds a password, which is masked wherever settings are shown.</summary>
+    public static bool IsSecret(string key) => Find(key) is SettingDefinition<string> definition && definition.Type == SettingTypes.Secret;
 
     /// <summary>The keys under a section, for a lock on the whole section.</summary>
     public static IEnumerable<SettingDefinition> Under(string section) =>

@@ -67,6 +67,9 @@ internal sealed partial class NetworkStack : ISwitchPort
 
     public NeighbourTable Neighbours { get; } = new();
 
+    /// <summary>The subnets behind guests (network.guestRoutes; Docker's networks).</summary>
+    public GuestRouteTable Routes { get; } = new();
+
     public MacAddress Mac => Options.Mac;
 
     /// <summary>

@@ -137,6 +137,9 @@ internal static class SettingsOptions
             Mtu = network.Mtu,
             Fragments = new ReassemblyLimits(settings.Fragments.MaxDatagrams, 256, settings.Fragments.Timeout),
             HostLoopback = network.HostLoopback,
+            GuestRoutes = [.. network.GuestRoutes.Select(route => Ipv4Cidr.TryParse(route.Key, out var v4)
+                ? GuestRoute.V4(v4, route.Value[0].V4)
+                : GuestRoute.V6(Ipv6Cidr.Parse(route.Key), route.Value[0].V6))],
             DnsSearchList = DnsSearchList.Encode(search),
         };
         var dhcp = new DhcpServerOptions

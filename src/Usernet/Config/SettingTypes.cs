@@ -122,6 +122,10 @@ internal static class SettingTypes
     public static SettingType<IReadOnlyDictionary<string, IReadOnlyList<T>>> DomainMap<T>(SettingType<T> element) =>
         new MapSettingType<T>("domain names", TryParseDomain, element);
 
+    /// <summary>Subnets (IPv4 or IPv6 CIDRs, written as networks) to lists: routes into guests.</summary>
+    public static SettingType<IReadOnlyDictionary<string, IReadOnlyList<T>>> SubnetMap<T>(SettingType<T> element) =>
+        new MapSettingType<T>("subnets", TryParseSubnet, element);
+
     public static SettingType<Ipv4Cidr> Ipv4Network(int minimumPrefix, int maximumPrefix) => new TextSettingType<Ipv4Cidr>(
         $"an IPv4 CIDR with a prefix of {minimumPrefix}..{maximumPrefix}",
         (string text, out Ipv4Cidr value, [NotNullWhen(false)] out string? error) =>
@@ -154,6 +158,25 @@ internal static class SettingTypes
                 return Check(index >= 0, text, $"is not one of {names}", out error);
             },
             value => choices.First(c => EqualityComparer<TEnum>.Default.Equals(c.Value, value)).Name);
+    }
+
+    /// <summary>An IPv4 or IPv6 network in CIDR form, held as its canonical text.</summary>
+    private static bool TryParseSubnet(string text, [NotNullWhen(true)] out string? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        if (Ipv4Cidr.TryParse(text, out var v4, out int prefix))
+        {
+            var network = new Ipv4Cidr(v4, prefix);
+            value = network.ToString();
+            return Check(network.Network == v4, text, $"has host bits set; the network is {network}", out error);
+        }
+        if (Ipv6Cidr.TryParse(text, out var v6, out prefix))
+        {
+            var network = new Ipv6Cidr(v6, prefix);
+            value = network.ToString();
+            return Check(network.Network == v6, text, $"has host bits set; the network is {network}", out error);
+        }
+        return Check(false, text, "is not an IPv4 or IPv6 subnet in CIDR form, such as 172.17.0.0/16", out error);
     }
 
     private static bool TryParseDomain(string text, [NotNullWhen(true)] out string? value, [NotNullWhen(false)] out string? error)

@@ -51,6 +51,10 @@ internal static class SettingsSchema
 
     public static readonly SettingDefinition<bool> HostLoopback = Define("network.hostLoopback", SettingTypes.Bool, true);
 
+    /// <summary>Subnets that lie behind a guest, as {"172.17.0.0/16": "192.168.65.3"}: frames for them go to that guest's MAC.</summary>
+    public static readonly SettingDefinition<IReadOnlyDictionary<string, IReadOnlyList<IpAddress>>> GuestRoutes = Define("network.guestRoutes",
+        SettingTypes.SubnetMap(SettingTypes.Ip), Empty<IpAddress>(), [NetworkRules.RoutesIntoGuests]);
+
     public static readonly SettingDefinition<DnsInhibition> DnsInhibition = Define("dnsInhibition",
         SettingTypes.Choice(("auto", Inhibition.Auto), ("ipv4", Inhibition.Ipv4), ("ipv6", Inhibition.Ipv6), ("none", Inhibition.None)),
         Inhibition.Auto, section: SettingsSection.Dns);

@@ -23,12 +23,15 @@ public sealed class SocksTests : IDisposable
 
     public void Dispose() => Directory.Delete(_web, recursive: true);
 
-    /// <summary>usernet run with the SOCKS server on <paramref name="port"/> and nginx in the guest on port 80 of every address.</summary>
-    private GuestSession StartWithNginx(int port, params string[] options)
+    /// <summary>
+    /// usernet run with the SOCKS server on <paramref name="port"/> and nginx in the guest on
+    /// port 80 of every address, after <paramref name="setup"/> (a shell command) in the guest.
+    /// </summary>
+    private GuestSession StartWithNginx(int port, string[] options, string setup = "true")
     {
         string config = Nginx.WriteConfig(_web, _web, "0.0.0.0:80");
         File.WriteAllText(config, File.ReadAllText(config).Replace("listen 0.0.0.0:80 backlog=4096;", "listen 0.0.0.0:80; listen [::]:80 ipv6only=on;"));
-        var session = GuestSession.StartRunning(["--socks", $"127.0.0.1:{port}", .. options], "nginx", "-c", config, "-p", _web);
+        var session = GuestSession.StartRunning(["--socks", $"127.0.0.1:{port}", .. options], "sh", "-c", $"{setup} && exec nginx -c {config} -p {_web}");
         try
         {
             Assert.Contains($"SOCKS5 on 127.0.0.1:{port}", session.Stderr);
@@ -51,7 +54,7 @@ public sealed class SocksTests : IDisposable
         int port = Ports.Free();
         using var blob = new Blob(64L << 20);
         File.CreateSymbolicLink(Path.Combine(_web, "blob"), blob.Path);
-        using var session = StartWithNginx(port);
+        using var session = StartWithNginx(port, []);
 
         Assert.Equal("served from the guest\n", Curl(port, "http://192.168.65.3/").Stdout);
         ProcessRunner.Check(Curl(port, "http://192.168.65.3/blob", $"-o {blob.ReceivedPath}"));
@@ -75,10 +78,27 @@ public sealed class SocksTests : IDisposable
     }
 
     [RootFact]
+    public void SubnetsRoutedIntoTheGuestAreReachedThroughIt()
+    {
+        int port = Ports.Free();
+        // The guest holds addresses of two subnets of its own, as Docker's bridges hold theirs.
+        using var session = StartWithNginx(port,
+            ["--set", "network.guestRoutes=172.30.0.0/24=192.168.65.3;fd00:30::/64=fdc4:f303:9324::3"],
+            "ip addr add 172.30.0.1/32 dev lo && ip addr add fd00:30::1/128 dev lo");
+        Assert.Equal("served from the guest\n", Curl(port, "http://172.30.0.1/").Stdout);
+        Assert.Equal("served from the guest\n", Curl(port, "http://[fd00:30::1]/").Stdout);
+        // A subnet no route names stays outside.
+        Assert.Contains("(2)", Curl(port, "http://172.31.0.1/").Stderr);
+        var drops = session.Stats().GetProperty("stack").GetProperty("drops");
+        Assert.False(drops.TryGetProperty("ipv4BadSource", out _), drops.ToString());
+        Assert.False(drops.TryGetProperty("ipv6BadSource", out _), drops.ToString());
+    }
+
+    [RootFact]
     public void RefusalsGetTheirReplyCodesAndTheServerGoesOnServing()
     {
         int port = Ports.Free();
-        using var session = StartWithNginx(port, "--set", "socks.handshakeTimeoutSeconds=1");
+        using var session = StartWithNginx(port, ["--set", "socks.handshakeTimeoutSeconds=1"]);
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
 
         // Outside Usernet's networks: a test host's address, the host's loopback, Usernet's own host address.
@@ -147,7 +167,7 @@ public sealed class SocksTests : IDisposable
     public void CredentialsAreRequiredWhenSetAndNeverShown()
     {
         int port = Ports.Free();
-        using var session = StartWithNginx(port, "--set", "socks.user=alice", "--set", "socks.password=s3cret-pw");
+        using var session = StartWithNginx(port, ["--set", "socks.user=alice", "--set", "socks.password=s3cret-pw"]);
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
 
         Assert.Contains("curl: (97)", Curl(port, "http://192.168.65.3/").Stderr);

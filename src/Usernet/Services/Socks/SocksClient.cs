@@ -28,13 +28,13 @@ internal sealed unsafe class SocksClient : IPollHandler
     private int _fd;
     private PollRegistration _registration;
 
-    public SocksClient(SocksServer server, EventLoop loop, int fd, IpEndpoint peer, Instant now)
+    public SocksClient(SocksServer server, EventLoop loop, int fd, IpEndpoint peer)
     {
         _server = server;
         _loop = loop;
         _fd = fd;
         _peer = peer;
-        _handshake = new Socks5Handshake(server.Options.Credentials, now + server.Options.HandshakeTimeout);
+        _handshake = new Socks5Handshake(server.Options.Credentials, loop.Now + server.Options.HandshakeTimeout);
         _timer = loop.CreateTimer(OnDeadline);
     }
 

@@ -52,29 +52,22 @@ internal sealed class SocksServer : IPollHandler, IDisposable
         _registration = _loop.Register(_fd, PollEvents.Readable, this);
     }
 
-    public void OnPoll(PollEvents events, Instant now)
+    public void OnPoll(PollEvents events, Instant now) => HostListenSocket.AcceptWaiting(_fd, Accept);
+
+    private void Accept(int fd, IpEndpoint peer)
     {
-        for (int i = 0; i < 64; i++)
+        Counters.Accepted++;
+        if (Active >= Options.MaxConnections)
         {
-            var peer = new NativeSocketAddress();
-            int fd = peer.Accept(_fd, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
-            if (fd < 0)
-            {
-                return;
-            }
-            Counters.Accepted++;
-            if (Active >= Options.MaxConnections)
-            {
-                // Nothing can be said before the greeting: the client sees the connection close.
-                Counters.Refuse(SocksRefusal.LimitReached);
-                Log.WarnLimited("socks-limit", $"SOCKS: {Options.MaxConnections} connections open (socks.maxConnections): refusing more");
-                Libc.Close(fd);
-                continue;
-            }
-            var client = new SocksClient(this, _loop, fd, peer.ToEndpoint(), now);
-            _clients.Add(client);
-            client.Start();
+            // Nothing can be said before the greeting: the client sees the connection close.
+            Counters.Refuse(SocksRefusal.LimitReached);
+            Log.WarnLimited("socks-limit", $"SOCKS: {Options.MaxConnections} connections open (socks.maxConnections): refusing more");
+            Libc.Close(fd);
+            return;
         }
+        var client = new SocksClient(this, _loop, fd, peer);
+        _clients.Add(client);
+        client.Start();
     }
 
     /// <summary>A client's handshake is over: refused and closed, or handed to its tunnel.</summary>

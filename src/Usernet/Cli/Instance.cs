@@ -64,6 +64,7 @@ internal sealed class Instance : IAsyncDisposable
         Destinations = new SocksDestinations(network, Stack.Routes);
         Destinations.AddNames(new LocalRecordNames(Dns.Resolver.Local));
         Socks = options.Socks is { } socks ? new SocksServer(Loop, Publisher, Destinations, socks) : null;
+        Pinger = new GuestPinger(Loop.Timers, Stack);
         Stats = new InstanceStats(Name, options.Mode, Loop, Switch, Stack, Dhcp, Dhcp6, Tcp, Udp, Ping, datagrams.PingMode, Dns, ProxyServer, Publisher, Socks);
         ServeOnTheGateway();
 
@@ -110,6 +111,9 @@ internal sealed class Instance : IAsyncDisposable
 
     /// <summary>What the guests' networks are, and the names in them, for the SOCKS server.</summary>
     public SocksDestinations Destinations { get; }
+
+    /// <summary>Echo requests from the gateway into the guests' networks: <c>usernet ping</c>.</summary>
+    public GuestPinger Pinger { get; }
 
     /// <summary>The SOCKS5 server into the guests' networks (socks.listen); null when off.</summary>
     public SocksServer? Socks { get; }
@@ -199,6 +203,7 @@ internal sealed class Instance : IAsyncDisposable
         StatsRoutes.Map(_control, Loop, Stats);
         InfoRoutes.Map(_control, Loop, Name, _options.Stack, Dhcp.Pool, Tcp);
         DnsRecordRoutes.Map(_control, Loop, Dns.Resolver.Local);
+        PingRoutes.Map(_control, Loop, Pinger, Destinations);
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);
         _control.Start();

@@ -89,6 +89,20 @@ public sealed class SocksTests : IDisposable
         Assert.Equal("served from the guest\n", Curl(port, "http://[fd00:30::1]/").Stdout);
         // A subnet no route names stays outside.
         Assert.Contains("(2)", Curl(port, "http://172.31.0.1/").Stderr);
+        // usernet ping: the guest, an address behind it, a name; and what is outside is refused.
+        foreach (string target in new[] { "192.168.65.3", "fdc4:f303:9324::3", "172.30.0.1", "fd00:30::1" })
+        {
+            var ping = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["ping", "-c", "2", target, "--instance", session.Instance], TimeSpan.FromSeconds(30));
+            Assert.True(ping.ExitCode == 0, ping.ToString());
+            Assert.Contains("2 packets transmitted, 2 received, 0% packet loss", ping.Stdout);
+        }
+        var silent = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["ping", "-c", "1", "192.168.65.99", "--instance", session.Instance], TimeSpan.FromSeconds(30));
+        Assert.Equal(1, silent.ExitCode);
+        Assert.Contains("1 packets transmitted, 0 received, 100% packet loss", silent.Stdout);
+        var outside = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["ping", "198.18.0.2", "--instance", session.Instance], TimeSpan.FromSeconds(30));
+        Assert.Equal(1, outside.ExitCode);
+        Assert.Contains("not in the guests' networks", outside.Stderr);
+
         var drops = session.Stats().GetProperty("stack").GetProperty("drops");
         Assert.False(drops.TryGetProperty("ipv4BadSource", out _), drops.ToString());
         Assert.False(drops.TryGetProperty("ipv6BadSource", out _), drops.ToString());

@@ -137,7 +137,7 @@ internal sealed unsafe class SocksClient : IPollHandler
         }, now);
         if (connection is null)
         {
-            Refuse(tcp.Count >= tcp.Options.MaxConnections ? SocksRefusal.LimitReached : SocksRefusal.GuestUnreachable);
+            Refuse(tcp.InboundCount >= tcp.Options.MaxInboundConnections ? SocksRefusal.LimitReached : SocksRefusal.GuestUnreachable);
             return;
         }
         _server.Counters.ActiveConnections++;

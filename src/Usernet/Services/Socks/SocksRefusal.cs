@@ -35,6 +35,6 @@ internal enum SocksRefusal
     /// <summary>The guest did not answer within the connect timeout, or no link leads to it (04).</summary>
     GuestUnreachable,
 
-    /// <summary>The server's connection cap or the TCP table's limit (01).</summary>
+    /// <summary>The server's connection cap, or the TCP budget of connections into the guests (01).</summary>
     LimitReached,
 }

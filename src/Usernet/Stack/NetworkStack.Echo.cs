@@ -5,10 +5,11 @@ namespace Usernet.Stack;
 internal sealed partial class NetworkStack
 {
     /// <summary>
-    /// An echo reply addressed to the stack's own address (the answer to <see cref="SendEchoRequest"/>):
-    /// from, identifier, sequence number.
+    /// Takes an echo reply addressed to the stack's own address (the answer to
+    /// <see cref="SendEchoRequest"/>): from, identifier, sequence number; false for one that
+    /// answers no request of ours, which is dropped and counted as any other stray ICMP.
     /// </summary>
-    public event Action<IpAddress, ushort, ushort, Instant>? EchoReplyReceived;
+    public Func<IpAddress, ushort, ushort, Instant, bool>? EchoReplyReceived { get; set; }
 
     /// <summary>
     /// Sends an echo request (RFC 792, RFC 4443 §4.1) from the gateway to <paramref name="destination"/>:
@@ -35,7 +36,11 @@ internal sealed partial class NetworkStack
 
     private void OnEchoReply(IpAddress from, ushort identifier, ushort sequence, Instant now)
     {
+        if (EchoReplyReceived?.Invoke(from, identifier, sequence, now) != true)
+        {
+            Counters.Drop(DropReason.IcmpUnsupported);
+            return;
+        }
         Counters.EchoRepliesReceived++;
-        EchoReplyReceived?.Invoke(from, identifier, sequence, now);
     }
 }

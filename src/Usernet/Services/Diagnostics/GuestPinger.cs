@@ -25,7 +25,7 @@ internal sealed class GuestPinger
     {
         _timers = timers;
         _stack = stack;
-        stack.EchoReplyReceived += OnReply;
+        stack.EchoReplyReceived = OnReply;
     }
 
     /// <summary>Starts a run; null when <see cref="MaxRuns"/> are under way.</summary>
@@ -45,12 +45,13 @@ internal sealed class GuestPinger
         return run.Completion.Task;
     }
 
-    private void OnReply(IpAddress from, ushort identifier, ushort sequence, Instant now)
+    private bool OnReply(IpAddress from, ushort identifier, ushort sequence, Instant now)
     {
-        if (_runs.TryGetValue(identifier, out var run) && from == run.Destination)
+        if (!_runs.TryGetValue(identifier, out var run) || from != run.Destination)
         {
-            run.OnReply(sequence, now);
+            return false;
         }
+        return run.OnReply(sequence, now);
     }
 
     /// <summary>One run: Sending -> Waiting -> done.</summary>
@@ -96,17 +97,19 @@ internal sealed class GuestPinger
             _timer.Schedule(now + (_sent == _count ? _wait : _interval));
         }
 
-        public void OnReply(ushort sequence, Instant now)
+        /// <summary>False for a sequence number not sent, or answered already.</summary>
+        public bool OnReply(ushort sequence, Instant now)
         {
             if (sequence == 0 || sequence > _sent || _replies.Exists(r => r.Sequence == sequence))
             {
-                return;
+                return false;
             }
             _replies.Add(new PingReply(sequence, now - _sentAt[sequence - 1]));
             if (_replies.Count == _count)
             {
                 Finish();
             }
+            return true;
         }
 
         private void Finish()

@@ -64,9 +64,13 @@ public sealed class GuestPingerTests
         var container = Ipv4Address.Parse("172.17.0.2");
         var run = pinger.Start(container, 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), T0)!;
         StackHarness.AssertIpv4(Assert.Single(harness.Sent.Take()), TestFrames.GuestMac, TestFrames.Gateway, container);
-        // A reply from another address, or for another run, is not this run's.
+        // A reply from another address, for another run, is not this run's: dropped as stray ICMP.
         var stray = TestFrames.IcmpEcho(TestFrames.GuestMac, TestFrames.Guest, TestFrames.Gateway, 9, 1);
-        harness.Answer(stray);
+        var message = Echo(stray);
+        message.Type = IcmpV4Type.EchoReply;
+        message.FillChecksum();
+        Assert.Empty(harness.Answer(stray));
+        Assert.Equal(1, harness.Counters.Dropped(DropReason.IcmpUnsupported));
         harness.Timers.RunDue(T0 + TimeSpan.FromSeconds(1.9));
         Assert.False(run.IsCompleted);
         harness.Timers.RunDue(T0 + TimeSpan.FromSeconds(2));

@@ -99,6 +99,10 @@ internal sealed class FakeTcpSocket(ITcpHostEvents events) : ITcpHostSocket
 
     public int WritableSpace => SendBufferSize - _unread;
 
+    public void OnGuestAccepted(Instant now)
+    {
+    }
+
     public void ShutdownWrite()
     {
         PropertyException.Check(!Closed, "shutdown of a closed host socket");

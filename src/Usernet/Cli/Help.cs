@@ -15,6 +15,7 @@ internal static class Help
               usernet stats [--instance NAME]            counters of a running instance
               usernet port add|rm|ls [--instance NAME]   published ports of a running instance
               usernet dns add|rm|ls [--instance NAME]    the DNS server's own names of a running instance
+              usernet ping ADDRESS-OR-NAME [-c N]        ping a guest, or an address behind one, through the stack
               usernet proxy reload|show [--instance NAME] reload the settings now, or show the proxy policy in force
               usernet version                            print the version
 

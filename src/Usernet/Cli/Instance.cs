@@ -10,6 +10,7 @@ using Usernet.Services.Forwarding;
 using Usernet.Services.Proxy;
 using Usernet.Services.Proxy.Pac;
 using Usernet.Services.Proxy.Upstream;
+using Usernet.Services.Socks;
 using Usernet.Stack;
 using Usernet.Stack.Icmp;
 using Usernet.Stack.Tcp;
@@ -60,7 +61,11 @@ internal sealed class Instance : IAsyncDisposable
         var upstreams = new UpstreamConnector(proxyResolver, MapDirect, options.Tcp.ConnectTimeout, proxyLimits.UpstreamAnswer);
         ProxyServer = new HttpProxyServer(() => Proxy.Policy, upstreams, ResolvedNames, Proxy.Counters, proxyLimits);
         Publisher = new PortPublisher(Loop, Stack, Tcp, Udp, options.Publish);
-        Stats = new InstanceStats(Name, options.Mode, Loop, Switch, Stack, Dhcp, Dhcp6, Tcp, Udp, Ping, datagrams.PingMode, Dns, ProxyServer, Publisher);
+        Destinations = new SocksDestinations(network, Stack.Routes);
+        Destinations.AddNames(new LocalRecordNames(Dns.Resolver.Local));
+        Socks = options.Socks is { } socks ? new SocksServer(Loop, Publisher, Destinations, socks) : null;
+        Pinger = new GuestPinger(Loop.Timers, Stack);
+        Stats = new InstanceStats(Name, options.Mode, Loop, Switch, Stack, Dhcp, Dhcp6, Tcp, Udp, Ping, datagrams.PingMode, Dns, ProxyServer, Publisher, Socks);
         ServeOnTheGateway();
 
         // ACKs gathered in a batch go out before the links flush what the batch produced.
@@ -104,6 +109,15 @@ internal sealed class Instance : IAsyncDisposable
 
     public PortPublisher Publisher { get; }
 
+    /// <summary>What the guests' networks are, and the names in them, for the SOCKS server.</summary>
+    public SocksDestinations Destinations { get; }
+
+    /// <summary>Echo requests from the gateway into the guests' networks: <c>usernet ping</c>.</summary>
+    public GuestPinger Pinger { get; }
+
+    /// <summary>The SOCKS5 server into the guests' networks (socks.listen); null when off.</summary>
+    public SocksServer? Socks { get; }
+
     /// <summary>What <c>usernet stats</c> prints.</summary>
     public InstanceStats Stats { get; }
 
@@ -145,13 +159,26 @@ internal sealed class Instance : IAsyncDisposable
     public void AddListener(IDisposable listener) => _listeners.Add(listener);
 
     /// <summary>
-    /// Publishes the ports of the settings and the command line, printing where each listens.
+    /// Publishes the ports of the settings and the command line, and opens the SOCKS server's
+    /// listener, printing where each listens: during set-up, before the process is confined.
     /// Throws <see cref="PublishException"/> (nothing stays published) when one cannot be.
     /// </summary>
     public void PublishAtStart()
     {
         try
         {
+            if (Socks is { } socks)
+            {
+                try
+                {
+                    socks.Listen();
+                }
+                catch (PublishException e)
+                {
+                    throw new PublishException($"socks.listen {socks.Options.Listen}: {e.Message}");
+                }
+                Console.Error.WriteLine($"usernet: SOCKS5 on {socks.Endpoint} into the guests' networks{(socks.Options.Credentials is null ? "" : ", with a user and password")}");
+            }
             foreach (string text in _options.PublishSpecs)
             {
                 foreach (var publish in Publisher.Add(PublishSpec.Parse(text)))
@@ -162,6 +189,7 @@ internal sealed class Instance : IAsyncDisposable
         }
         catch
         {
+            Socks?.Dispose();
             Publisher.CloseAll();
             throw;
         }
@@ -175,6 +203,7 @@ internal sealed class Instance : IAsyncDisposable
         StatsRoutes.Map(_control, Loop, Stats);
         InfoRoutes.Map(_control, Loop, Name, _options.Stack, Dhcp.Pool, Tcp);
         DnsRecordRoutes.Map(_control, Loop, Dns.Resolver.Local);
+        PingRoutes.Map(_control, Loop, Pinger, Destinations);
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);
         _control.Start();
@@ -228,6 +257,7 @@ internal sealed class Instance : IAsyncDisposable
         {
             listener.Dispose();
         }
+        Socks?.Dispose();
         Publisher.CloseAll();
         Proxy.Dispose();
         Dns.Dispose();

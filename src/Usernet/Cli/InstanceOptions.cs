@@ -36,6 +36,9 @@ internal sealed record InstanceOptions
 
     public Stack.Udp.UdpOptions Udp { get; init; } = new();
 
+    /// <summary>The SOCKS5 server into the guests' networks; null: none (socks.listen is "").</summary>
+    public Services.Socks.SocksOptions? Socks { get; init; }
+
     public string? PcapPath { get; init; }
 
     /// <summary>The most bytes the capture may take (--pcap-limit); null: no limit.</summary>

@@ -21,6 +21,7 @@ internal static class Program
                 "config" => ConfigCommand.Execute(args[1..]),
                 "port" => PortCommand.Execute(args[1..]),
                 "dns" => DnsCommand.Execute(args[1..]),
+                "ping" => PingCommand.Execute(args[1..]),
                 "proxy" => ProxyCommand.Execute(args[1..]),
                 "version" or "--version" => PrintVersion(),
                 "help" or "--help" or "-h" => PrintHelp(),

@@ -4,6 +4,7 @@ using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
 using Usernet.Services.Dns;
 using Usernet.Services.Forwarding;
+using Usernet.Services.Socks;
 using Usernet.Stack;
 using Usernet.Stack.Tcp;
 using Usernet.Stack.Udp;
@@ -19,6 +20,7 @@ internal static class SettingsOptions
     [
         ("--subnet", "vpnkitCIDR", "CIDR", "the guests' IPv4 subnet (vpnkitCIDR, default 192.168.65.0/24)"),
         ("--mtu", "network.mtu", "N", "MTU towards the guests (default 65520 on TAP, 1500 on VM links)"),
+        ("--socks", "socks.listen", "ADDR", "serve SOCKS5 into the guests' networks on ADDR, such as 127.0.0.1:1080 (socks.listen)"),
     ];
 
     public static CommandLine AddTo(CommandLine line)
@@ -135,6 +137,9 @@ internal static class SettingsOptions
             Mtu = network.Mtu,
             Fragments = new ReassemblyLimits(settings.Fragments.MaxDatagrams, 256, settings.Fragments.Timeout),
             HostLoopback = network.HostLoopback,
+            GuestRoutes = [.. network.GuestRoutes.Select(route => Ipv4Cidr.TryParse(route.Key, out var v4)
+                ? GuestRoute.V4(v4, route.Value[0].V4)
+                : GuestRoute.V6(Ipv6Cidr.Parse(route.Key), route.Value[0].V6))],
             DnsSearchList = DnsSearchList.Encode(search),
         };
         var dhcp = new DhcpServerOptions
@@ -196,6 +201,20 @@ internal static class SettingsOptions
                 MaxFlows = settings.Udp.MaxFlows,
                 IdleTimeout = settings.Udp.IdleTimeout,
             },
+            Socks = SocksFrom(settings),
+        };
+    }
+
+    private static SocksOptions? SocksFrom(Settings settings)
+    {
+        var socks = settings.Socks;
+        return socks.Listen is not { } listen ? null : new SocksOptions
+        {
+            Listen = listen,
+            Credentials = socks.User.Length == 0 ? null : new SocksCredentials(socks.User, socks.Password),
+            MaxConnections = socks.MaxConnections,
+            HandshakeTimeout = socks.HandshakeTimeout,
+            ConnectTimeout = settings.Tcp.ConnectTimeout,
         };
     }
 

@@ -44,6 +44,59 @@ internal static class NetworkRules
             ? $"{mtu} is below {Ipv6MinimumMtu}, the least IPv6 allows (RFC 8200 §5), and defaultNetworkingMode {DefaultNetworkingModeName(values)} enables IPv6"
             : null;
 
+    /// <summary>
+    /// Each routed subnet names one guest of its family on the guests' network, and lies outside
+    /// that network (a guest's own subnet needs no route).
+    /// </summary>
+    public static string? RoutesIntoGuests(SettingValues values, IReadOnlyDictionary<string, IReadOnlyList<IpAddress>> routes)
+    {
+        var subnet = values.Get(SettingsSchema.VpnkitCidr);
+        var prefix = values.Get(SettingsSchema.Ipv6Prefix);
+        foreach (var (network, via) in routes)
+        {
+            if (via.Count != 1)
+            {
+                return $"{network} must lie behind exactly one guest, not {via.Count} addresses";
+            }
+            var guest = via[0];
+            if (Ipv4Cidr.TryParse(network, out var v4))
+            {
+                if (!guest.IsV4)
+                {
+                    return $"{network} is IPv4, and {guest} is not";
+                }
+                if (v4.Overlaps(subnet))
+                {
+                    return $"{network} overlaps vpnkitCIDR {subnet}, where the guests are already";
+                }
+                if ((InSubnet(values, guest.V4) ?? Own(guest, values.Get(SettingsSchema.GatewayIp), values.Get(SettingsSchema.HostIp))) is { } problem)
+                {
+                    return $"{network}: the guest {problem}";
+                }
+            }
+            else
+            {
+                var v6 = Ipv6Cidr.Parse(network);
+                if (guest.IsV4)
+                {
+                    return $"{network} is IPv6, and {guest} is not";
+                }
+                if (v6.Overlaps(prefix))
+                {
+                    return $"{network} overlaps network.ipv6Prefix {prefix}, where the guests are already";
+                }
+                if ((InPrefix(values, guest.V6) ?? Own(guest, values.Get(SettingsSchema.GatewayIpv6), values.Get(SettingsSchema.HostIpv6))) is { } problem)
+                {
+                    return $"{network}: the guest {problem}";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static string? Own(IpAddress guest, IpAddress gateway, IpAddress host) =>
+        guest == gateway || guest == host ? $"{guest} is Usernet's own address (the gateway or the host), not a guest's" : null;
+
     /// <summary>How many guests DHCP can serve: first guest to the last address, less gateway and host.</summary>
     public static int GuestPoolSize(SettingValues values)
     {

@@ -31,4 +31,7 @@ internal sealed class NetworkSettings(SettingValues values)
     public NetworkingMode Mode { get; } = values.Get(SettingsSchema.DefaultNetworkingMode);
 
     public bool HostLoopback { get; } = values.Get(SettingsSchema.HostLoopback);
+
+    /// <summary>network.guestRoutes: subnet (canonical CIDR text) to the one guest it lies behind.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<IpAddress>> GuestRoutes { get; } = values.Get(SettingsSchema.GuestRoutes);
 }

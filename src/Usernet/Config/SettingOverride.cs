@@ -11,12 +11,19 @@ internal sealed record SettingOverride(string Key, string Value, string Flag)
     public static bool TryParseAssignment(string argument, out SettingOverride setting)
     {
         int equals = argument.IndexOf('=');
-        setting = equals > 0
-            ? new SettingOverride(argument[..equals].Trim(), argument[(equals + 1)..], $"--set {argument}")
-            : new SettingOverride("", "", $"--set {argument}");
-        return equals > 0;
+        if (equals <= 0)
+        {
+            setting = new SettingOverride("", "", $"--set {argument}");
+            return false;
+        }
+        string key = argument[..equals].Trim();
+        // A password is never shown, not even as the flag that set it.
+        string flag = SettingsSchema.IsSecret(key) ? $"--set {key}={Redaction.Mask}" : $"--set {argument}";
+        setting = new SettingOverride(key, argument[(equals + 1)..], flag);
+        return true;
     }
 
-    /// <summary>The flag as typed, masked: the value may be a proxy URL with a password.</summary>
-    public override string ToString() => Redaction.Redact($"{Flag} ({Key}={Value})");
+    /// <summary>The flag as typed, masked: the value may be a proxy URL with a password, or a password.</summary>
+    public override string ToString() =>
+        SettingsSchema.IsSecret(Key) ? $"{Flag} ({Key}={Redaction.Mask})" : Redaction.Redact($"{Flag} ({Key}={Value})");
 }

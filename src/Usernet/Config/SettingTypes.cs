@@ -80,6 +80,32 @@ internal static class SettingTypes
         (string text, [MaybeNullWhen(false)] out PortSet value, [NotNullWhen(false)] out string? error) =>
             PortSet.TryParse(text, out value, out error));
 
+    /// <summary>An address and port to listen on (IP:PORT or [IPv6]:PORT), or "" for none (held as null).</summary>
+    public static readonly SettingType<IpEndpoint?> ListenAddressOrNone = new TextSettingType<IpEndpoint?>("an address and port such as 127.0.0.1:1080, or \"\"",
+        (string text, out IpEndpoint? value, [NotNullWhen(false)] out string? error) =>
+        {
+            value = null;
+            error = null;
+            if (text.Length == 0)
+            {
+                return true;
+            }
+            bool parsed = HostPort.TryParse(text, HostPortOptions.AddressOnly, out var listen, out string? problem);
+            value = parsed ? listen.ToEndpoint() : null;
+            return Check(parsed, text, $"is not an address and port such as 127.0.0.1:1080 or [::1]:1080: {problem}", out error);
+        },
+        value => value?.ToString() ?? "");
+
+    /// <summary>A password: any string, shown masked wherever settings are shown.</summary>
+    public static readonly SettingType<string> Secret = new TextSettingType<string>("a string",
+        (string text, [MaybeNullWhen(false)] out string value, [NotNullWhen(false)] out string? error) =>
+        {
+            value = text;
+            error = null;
+            return true;
+        },
+        value => value.Length == 0 ? "" : Redaction.Mask);
+
     public static SettingType<int> Integer(int minimum, int maximum) =>
         new NumberSettingType<int>(minimum, maximum, wholeOnly: true, number => (int)number, value => value);
 
@@ -95,6 +121,10 @@ internal static class SettingTypes
     /// <summary>Domain names to lists: DNS routes and static records.</summary>
     public static SettingType<IReadOnlyDictionary<string, IReadOnlyList<T>>> DomainMap<T>(SettingType<T> element) =>
         new MapSettingType<T>("domain names", TryParseDomain, element);
+
+    /// <summary>Subnets (IPv4 or IPv6 CIDRs, written as networks) to lists: routes into guests.</summary>
+    public static SettingType<IReadOnlyDictionary<string, IReadOnlyList<T>>> SubnetMap<T>(SettingType<T> element) =>
+        new MapSettingType<T>("subnets", TryParseSubnet, element);
 
     public static SettingType<Ipv4Cidr> Ipv4Network(int minimumPrefix, int maximumPrefix) => new TextSettingType<Ipv4Cidr>(
         $"an IPv4 CIDR with a prefix of {minimumPrefix}..{maximumPrefix}",
@@ -128,6 +158,25 @@ internal static class SettingTypes
                 return Check(index >= 0, text, $"is not one of {names}", out error);
             },
             value => choices.First(c => EqualityComparer<TEnum>.Default.Equals(c.Value, value)).Name);
+    }
+
+    /// <summary>An IPv4 or IPv6 network in CIDR form, held as its canonical text.</summary>
+    private static bool TryParseSubnet(string text, [NotNullWhen(true)] out string? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        if (Ipv4Cidr.TryParse(text, out var v4, out int prefix))
+        {
+            var network = new Ipv4Cidr(v4, prefix);
+            value = network.ToString();
+            return Check(network.Network == v4, text, $"has host bits set; the network is {network}", out error);
+        }
+        if (Ipv6Cidr.TryParse(text, out var v6, out prefix))
+        {
+            var network = new Ipv6Cidr(v6, prefix);
+            value = network.ToString();
+            return Check(network.Network == v6, text, $"has host bits set; the network is {network}", out error);
+        }
+        return Check(false, text, "is not an IPv4 or IPv6 subnet in CIDR form, such as 172.17.0.0/16", out error);
     }
 
     private static bool TryParseDomain(string text, [NotNullWhen(true)] out string? value, [NotNullWhen(false)] out string? error)

@@ -23,6 +23,7 @@ internal sealed class Settings
         Fragments = new FragmentsSettings(values);
         Dhcp = new DhcpSettings(values);
         Security = new SecuritySettings(values);
+        Socks = new SocksSettings(values);
         Entries = SettingsSchema.All.Select(d => new SettingEntry(d, values.Raw(d), values.SourceOf(d))).ToArray();
     }
 
@@ -45,6 +46,8 @@ internal sealed class Settings
     public DhcpSettings Dhcp { get; }
 
     public SecuritySettings Security { get; }
+
+    public SocksSettings Socks { get; }
 
     /// <summary>Every key in schema order, with its value and source.</summary>
     public IReadOnlyList<SettingEntry> Entries { get; }

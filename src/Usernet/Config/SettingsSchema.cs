@@ -51,6 +51,10 @@ internal static class SettingsSchema
 
     public static readonly SettingDefinition<bool> HostLoopback = Define("network.hostLoopback", SettingTypes.Bool, true);
 
+    /// <summary>Subnets that lie behind a guest, as {"172.17.0.0/16": "192.168.65.3"}: frames for them go to that guest's MAC.</summary>
+    public static readonly SettingDefinition<IReadOnlyDictionary<string, IReadOnlyList<IpAddress>>> GuestRoutes = Define("network.guestRoutes",
+        SettingTypes.SubnetMap(SettingTypes.Ip), Empty<IpAddress>(), [NetworkRules.RoutesIntoGuests]);
+
     public static readonly SettingDefinition<DnsInhibition> DnsInhibition = Define("dnsInhibition",
         SettingTypes.Choice(("auto", Inhibition.Auto), ("ipv4", Inhibition.Ipv4), ("ipv6", Inhibition.Ipv6), ("none", Inhibition.None)),
         Inhibition.Auto, section: SettingsSection.Dns);
@@ -129,6 +133,23 @@ internal static class SettingsSchema
     public static readonly SettingDefinition<Platform.SeccompMode> SecuritySeccomp = Define("security.seccomp",
         SettingTypes.Choice(("on", Platform.SeccompMode.On), ("log", Platform.SeccompMode.Log), ("off", Platform.SeccompMode.Off)), Platform.SeccompMode.On);
 
+    /// <summary>Where the SOCKS5 server into the guests' networks listens; null (written "") for nowhere, the default.</summary>
+    public static readonly SettingDefinition<IpEndpoint?> SocksListen = Define("socks.listen",
+        SettingTypes.ListenAddressOrNone, (IpEndpoint?)null, [SocksRules.LoopbackUnlessAllowed]);
+
+    /// <summary>The explicit consent to listen beyond loopback; the admin can lock it off.</summary>
+    public static readonly SettingDefinition<bool> SocksAllowNonLoopback = Define("socks.allowNonLoopback", SettingTypes.Bool, false);
+
+    /// <summary>RFC 1929: with a user, clients must give it and the password; "" for no authentication.</summary>
+    public static readonly SettingDefinition<string> SocksUser = Define("socks.user", SettingTypes.AnyString, "", [SocksRules.CredentialLength]);
+
+    public static readonly SettingDefinition<string> SocksPassword = Define("socks.password", SettingTypes.Secret, "",
+        [SocksRules.CredentialLength, SocksRules.PasswordNeedsUser]);
+
+    public static readonly SettingDefinition<int> SocksMaxConnections = Define("socks.maxConnections", SettingTypes.Integer(1, 65536), 256);
+
+    public static readonly SettingDefinition<TimeSpan> SocksHandshakeTimeout = Define("socks.handshakeTimeoutSeconds", SettingTypes.Seconds(0.1, 300), TimeSpan.FromSeconds(10));
+
     // After the definitions: these read the registry they filled.
     private static readonly Dictionary<string, SettingDefinition> ByKey = Registry.ToDictionary(d => d.Key, StringComparer.Ordinal);
 
@@ -142,6 +163,9 @@ internal static class SettingsSchema
     public static SettingDefinition? Find(string key) => ByKey.GetValueOrDefault(key);
 
     public static bool IsSection(string key) => Sections.Contains(key);
+
+    /// <summary>Whether the key holds a password, which is masked wherever settings are shown.</summary>
+    public static bool IsSecret(string key) => Find(key) is SettingDefinition<string> definition && definition.Type == SettingTypes.Secret;
 
     /// <summary>The keys under a section, for a lock on the whole section.</summary>
     public static IEnumerable<SettingDefinition> Under(string section) =>

@@ -16,4 +16,5 @@ internal enum SettingsSection
     Fragments,
     Dhcp,
     Security,
+    Socks,
 }

@@ -7,6 +7,7 @@ using Usernet.Services.Dhcp6;
 using Usernet.Services.Dns;
 using Usernet.Services.Forwarding;
 using Usernet.Services.Proxy;
+using Usernet.Services.Socks;
 using Usernet.Stack;
 using Usernet.Stack.Icmp;
 using Usernet.Stack.Tcp;
@@ -22,7 +23,7 @@ namespace Usernet.Control;
 internal sealed class InstanceStats(
     string name, NetworkingMode mode, EventLoop loop, VirtualSwitch network, NetworkStack stack,
     DhcpServer dhcp, Dhcpv6Server dhcp6, TcpTransport tcp, UdpNat udp, IcmpEchoNat ping, string pingMode,
-    DnsServer dns, HttpProxyServer proxy, PortPublisher ports)
+    DnsServer dns, HttpProxyServer proxy, PortPublisher ports, SocksServer? socks)
 {
     public string Write() => JsonText.Build(w =>
     {
@@ -50,6 +51,10 @@ internal sealed class InstanceStats(
         Section(w, "dns", dns.WriteJson);
         Section(w, "proxy", proxy.WriteJson);
         Section(w, "ports", ports.WriteJson);
+        if (socks is not null)
+        {
+            Section(w, "socks", socks.WriteJson);
+        }
         if (network.Capture is { } capture)
         {
             Section(w, "capture", capture.WriteJson);

@@ -327,6 +327,11 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         }
     }
 
+    /// <summary>A published port's client is connected already: nothing to tell it.</summary>
+    public void OnGuestAccepted(Instant now)
+    {
+    }
+
     public void ShutdownWrite()
     {
         if (_fd >= 0)

@@ -43,6 +43,11 @@ internal sealed partial class NetworkStack
             IcmpNat.Receive(new IpPacketView(ip) { LinkId = from.Id }, now);
             return;
         }
+        if (icmp.Type == IcmpV4Type.EchoReply)
+        {
+            OnEchoReply(ip.Source, icmp.Identifier, icmp.SequenceNumber, now);
+            return;
+        }
         if (icmp.Type != IcmpV4Type.EchoRequest || ip.Source.IsUnspecified)
         {
             // A host with no address yet cannot be answered (RFC 1122 §3.2.1.3).

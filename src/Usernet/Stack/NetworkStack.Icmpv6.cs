@@ -32,6 +32,9 @@ internal sealed partial class NetworkStack
                     ReplyToEcho(ip, payload);
                 }
                 return;
+            case Icmpv6Type.EchoReply when toStack:
+                OnEchoReply(ip.Source, message.Identifier, message.SequenceNumber, now);
+                return;
             case Icmpv6Type.EchoRequest when !multicast:
                 if (IcmpNat6 is null)
                 {

@@ -52,13 +52,22 @@ internal sealed partial class NetworkStack
         Ipv4Address source = ip.Source;
         if (!source.IsUnspecified)
         {
-            // A guest speaks only from its subnet, and never as the gateway or host.
-            if (!Options.InSubnet(source) || IsOwnAddress(source) || source == Options.Network || source == Options.SubnetBroadcast)
+            // A guest speaks only from its subnet, and never as the gateway or host; or from a
+            // subnet routed into it.
+            if (!Options.InSubnet(source))
+            {
+                if (!ComesThroughRoute(source, ethernet.Source, from))
+                {
+                    Counters.Drop(DropReason.Ipv4BadSource);
+                    return;
+                }
+            }
+            else if (IsOwnAddress(source) || source == Options.Network || source == Options.SubnetBroadcast)
             {
                 Counters.Drop(DropReason.Ipv4BadSource);
                 return;
             }
-            if (ethernet.Source.IsUnicast)
+            else if (ethernet.Source.IsUnicast)
             {
                 Neighbours.Learn(source, ethernet.Source, from);
             }
@@ -161,7 +170,7 @@ internal sealed partial class NetworkStack
         {
             mac = MacAddress.Broadcast;
         }
-        else if (Neighbours.TryGet(destination, out var neighbour))
+        else if (Neighbours.TryGet(NextHop(destination), out var neighbour))
         {
             mac = neighbour.Mac;
         }
@@ -190,8 +199,9 @@ internal sealed partial class NetworkStack
         if (mac == MacAddress.Zero)
         {
             Counters.Drop(DropReason.NeighbourUnknown);
-            PendingResolution.Hold(destination, frame[..(EthernetFrame.HeaderLength + packetLength)]);
-            SendArpRequest(destination);
+            var hop = NextHop(destination).V4;
+            PendingResolution.Hold(hop, frame[..(EthernetFrame.HeaderLength + packetLength)]);
+            SendArpRequest(hop);
             return false;
         }
         Transmit(EthernetFrame.HeaderLength + packetLength);

@@ -47,13 +47,22 @@ internal sealed partial class NetworkStack
         Ipv6Address source = ip.Source;
         if (!source.IsUnspecified)
         {
-            // A guest speaks from its link-local address or the prefix, never as the stack.
-            if (source.IsMulticast || !(source.IsLinkLocal || Options.Ipv6Prefix.Contains(source)) || Options.IsOwnAddress(source))
+            // A guest speaks from its link-local address or the prefix, never as the stack; or
+            // from a subnet routed into it.
+            if (source.IsMulticast || Options.IsOwnAddress(source))
             {
                 Counters.Drop(DropReason.Ipv6BadSource);
                 return;
             }
-            if (ethernet.Source.IsUnicast)
+            if (!(source.IsLinkLocal || Options.Ipv6Prefix.Contains(source)))
+            {
+                if (!ComesThroughRoute(source, ethernet.Source, from))
+                {
+                    Counters.Drop(DropReason.Ipv6BadSource);
+                    return;
+                }
+            }
+            else if (ethernet.Source.IsUnicast)
             {
                 Neighbours.Learn(source, ethernet.Source, from);
             }
@@ -141,7 +150,7 @@ internal sealed partial class NetworkStack
         {
             mac = MacAddress.ForIpv6Multicast(destination);
         }
-        else if (Neighbours.TryGet(destination, out var neighbour))
+        else if (Neighbours.TryGet(NextHop(destination), out var neighbour))
         {
             mac = neighbour.Mac;
             link ??= neighbour.Link;
@@ -168,8 +177,9 @@ internal sealed partial class NetworkStack
         if (mac == MacAddress.Zero)
         {
             Counters.Drop(DropReason.NeighbourUnknown);
-            PendingResolution.Hold(destination, frame[..(EthernetFrame.HeaderLength + packetLength)]);
-            SendNeighborSolicitation(destination);
+            var hop = NextHop(destination).V6;
+            PendingResolution.Hold(hop, frame[..(EthernetFrame.HeaderLength + packetLength)]);
+            SendNeighborSolicitation(hop);
             return false;
         }
         if (link is not null)

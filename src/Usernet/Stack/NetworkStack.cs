@@ -37,6 +37,10 @@ internal sealed partial class NetworkStack : ISwitchPort
         _advertisementTimer = timers.Create(AdvertiseOnEveryLink);
         _icmpErrorBudget = new TokenBucket(IcmpErrorsPerSecond, IcmpErrorBurst);
         Neighbours.Learned += SendHeldFrames;
+        foreach (var route in options.GuestRoutes)
+        {
+            Routes.Add(route);
+        }
         if (options.Ipv6Enabled)
         {
             _advertisementTimer.Schedule(Instant.Zero);
@@ -66,6 +70,9 @@ internal sealed partial class NetworkStack : ISwitchPort
     public StackCounters Counters { get; } = new();
 
     public NeighbourTable Neighbours { get; } = new();
+
+    /// <summary>The subnets behind guests (network.guestRoutes; Docker's networks).</summary>
+    public GuestRouteTable Routes { get; } = new();
 
     public MacAddress Mac => Options.Mac;
 
@@ -180,6 +187,7 @@ internal sealed partial class NetworkStack : ISwitchPort
     /// </summary>
     public FrameLink? LinkOf(IpAddress guest)
     {
+        guest = NextHop(guest);
         if (Neighbours.TryGet(guest, out var neighbour))
         {
             return neighbour.Link;
@@ -191,6 +199,21 @@ internal sealed partial class NetworkStack : ISwitchPort
         var links = _transmitter.Links;
         return links.Count == 1 ? links[0] : null;
     }
+
+    /// <summary>
+    /// Where a packet for <paramref name="destination"/> goes on the LAN: to the guest a route
+    /// names for it (network.guestRoutes), as to a router, unless it is itself a neighbour.
+    /// </summary>
+    public IpAddress NextHop(IpAddress destination) =>
+        Routes.Routes.Count != 0 && !Neighbours.TryGet(destination, out _) && Routes.TryFind(destination, out var via) ? via : destination;
+
+    /// <summary>
+    /// Whether a packet from <paramref name="source"/>, outside the guests' subnet, comes from a
+    /// subnet routed into a guest, through that guest: from its MAC, on its link. Such a source
+    /// is not learned as a neighbour; its packets go back through the guest.
+    /// </summary>
+    private bool ComesThroughRoute(IpAddress source, MacAddress mac, FrameLink from) =>
+        Routes.TryFind(source, out var via) && Neighbours.TryGet(via, out var guest) && guest.Mac == mac && guest.Link == from;
 
     /// <summary>The counters, and how full the tables are, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
@@ -210,7 +233,7 @@ internal sealed partial class NetworkStack : ISwitchPort
     /// </summary>
     public int MtuTowards(IpAddress guest)
     {
-        if (Neighbours.TryGet(guest, out var neighbour))
+        if (Neighbours.TryGet(guest, out var neighbour) || Neighbours.TryGet(NextHop(guest), out neighbour))
         {
             return Options.MtuFor(neighbour.Link);
         }

@@ -14,6 +14,7 @@ internal sealed class StackCounters
     public long FramesOut;
     public long ArpRepliesSent;
     public long EchoRepliesSent;
+    public long EchoRepliesReceived;
     public long IcmpErrorsSent;
     public long FragmentsSentToGuest;
 
@@ -30,6 +31,7 @@ internal sealed class StackCounters
         writer.WriteNumber("framesOut", FramesOut);
         writer.WriteNumber("arpReplies", ArpRepliesSent);
         writer.WriteNumber("echoReplies", EchoRepliesSent);
+        writer.WriteNumber("echoRepliesReceived", EchoRepliesReceived);
         writer.WriteNumber("icmpErrors", IcmpErrorsSent);
         writer.WriteNumber("fragmentsToGuest", FragmentsSentToGuest);
         writer.WriteNumber("dropped", TotalDropped);

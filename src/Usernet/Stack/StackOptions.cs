@@ -54,6 +54,9 @@ internal sealed record StackOptions
     /// </summary>
     public bool HostLoopback { get; init; } = true;
 
+    /// <summary>Subnets that lie behind guests (network.guestRoutes); more can be added at run time to <see cref="NetworkStack.Routes"/>.</summary>
+    public IReadOnlyList<GuestRoute> GuestRoutes { get; init; } = [];
+
     /// <summary>Search domains for router advertisements (DNSSL, RFC 8106), in DNS wire format.</summary>
     public byte[] DnsSearchList { get; init; } = [];
 

@@ -63,6 +63,24 @@ public sealed class RedactionTests : IDisposable
         Assert.Equal(Secret, settings.ContainersProxy.Https!.Password);
     }
 
+    [Fact]
+    public void TheSocksPasswordIsShownNowhere()
+    {
+        _files.User($$$"""{"socks": {"user": "alice", "password": "{{{Secret}}}"}}""");
+        var fromFile = _files.Settings();
+        Assert.True(SettingOverride.TryParseAssignment($"socks.password={Secret}", out var flag));
+        var fromFlag = _files.Settings(flag);
+        foreach (var settings in new[] { fromFile, fromFlag })
+        {
+            Assert.DoesNotContain(Secret, SettingsPrinter.ToText(settings));
+            Assert.DoesNotContain(Secret, SettingsPrinter.ToJson(settings));
+            Assert.Equal(Secret, settings.Socks.Password);
+        }
+        Assert.Contains("socks.password = ***    (flag --set socks.password=***)\n", SettingsPrinter.ToText(fromFlag));
+        Assert.DoesNotContain(Secret, flag.ToString());
+        Assert.DoesNotContain(Secret, new SettingsInput { Flags = [flag] }.ToString());
+    }
+
     [Theory]
     [InlineData($"http://alice:{Secret}@proxy.corp:99999")]
     [InlineData($"ftp://alice:{Secret}@proxy.corp")]

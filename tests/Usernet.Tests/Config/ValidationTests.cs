@@ -229,4 +229,44 @@ public sealed class ValidationTests : IDisposable
         Assert.Equal("http://wpad.corp/wpad.dat", settings.Proxy.Pac);
         Assert.Equal("/etc/proxy.pac", settings.ContainersProxy.Pac);
     }
+
+    [Theory]
+    [InlineData("172.17.0.0/16=192.168.65.3;fd00:d0c::/64=fdc4:f303:9324::3")]
+    [InlineData("10.0.0.0/8=192.168.65.200")]
+    public void GuestRoutesNameOneGuestOfTheirFamily(string routes)
+    {
+        var settings = _files.Settings(Set("network.guestRoutes", routes));
+        Assert.NotEmpty(settings.Network.GuestRoutes);
+    }
+
+    [Theory]
+    [InlineData("172.17.0.1/16=192.168.65.3", "\"172.17.0.1/16\" has host bits set; the network is 172.17.0.0/16")]
+    [InlineData("172.17.0.0/16=fdc4:f303:9324::3", "172.17.0.0/16 is IPv4, and fdc4:f303:9324::3 is not")]
+    [InlineData("fd00:d0c::/64=192.168.65.3", "fd00:d0c::/64 is IPv6, and 192.168.65.3 is not")]
+    [InlineData("172.17.0.0/16=192.168.65.3,192.168.65.4", "172.17.0.0/16 must lie behind exactly one guest, not 2 addresses")]
+    [InlineData("192.168.0.0/16=192.168.65.3", "192.168.0.0/16 overlaps vpnkitCIDR 192.168.65.0/24, where the guests are already")]
+    [InlineData("172.17.0.0/16=10.0.0.3", "172.17.0.0/16: the guest 10.0.0.3 is outside vpnkitCIDR 192.168.65.0/24")]
+    [InlineData("172.17.0.0/16=192.168.65.254", "172.17.0.0/16: the guest 192.168.65.254 is Usernet's own address (the gateway or the host), not a guest's")]
+    [InlineData("not-a-subnet=192.168.65.3", "\"not-a-subnet\" is not an IPv4 or IPv6 subnet in CIDR form, such as 172.17.0.0/16")]
+    public void BadGuestRoutesAreRefusedSayingWhy(string routes, string problem) =>
+        Assert.Equal($"--set network.guestRoutes={routes}: network.guestRoutes: {problem}", Error(Set("network.guestRoutes", routes)));
+
+    [Theory]
+    [InlineData("socks.listen=0.0.0.0:1080", "socks.listen: 0.0.0.0:1080 is not a loopback address: listening there lets other hosts into the guests' networks, and needs socks.allowNonLoopback=true")]
+    [InlineData("socks.listen=127.0.0.1", "socks.listen: \"127.0.0.1\" is not an address and port such as 127.0.0.1:1080 or [::1]:1080: ")]
+    [InlineData("socks.password=pw", "socks.password: is set, but socks.user is not: set both, or neither")]
+    public void BadSocksSettingsAreRefusedSayingWhy(string assignment, string problem)
+    {
+        Assert.True(SettingOverride.TryParseAssignment(assignment, out var flag));
+        Assert.StartsWith($"{flag.Flag}: {problem}", Error(flag));
+    }
+
+    [Fact]
+    public void SocksListensWhereItIsToldWithTheExplicitSetting()
+    {
+        var settings = _files.Settings(Set("socks.listen", "[::1]:1080"));
+        Assert.Equal(new Usernet.Wire.IpEndpoint(Usernet.Wire.IpAddress.Parse("::1"), 1080), settings.Socks.Listen);
+        Assert.Null(_files.Settings().Socks.Listen);
+        Assert.Equal(1080, _files.Settings(Set("socks.listen", "0.0.0.0:1080"), Set("socks.allowNonLoopback", "true")).Socks.Listen!.Value.Port);
+    }
 }

@@ -106,6 +106,16 @@ internal sealed class FakeTcpHostSocket(ITcpHostEvents events) : ITcpHostSocket
 
     public int WritableSpace => Math.Max(0, SendBufferSize - Unread);
 
+    /// <summary>How often the engine said the guest accepted a connection opened into it.</summary>
+    public int GuestAccepts { get; private set; }
+
+    public void OnGuestAccepted(Instant now)
+    {
+        Assert.False(IsClosed, "accepted on a closed socket");
+        Assert.True(_written.Count == 0 && Unread == 0, "accepted after data was written");
+        GuestAccepts++;
+    }
+
     public void ShutdownWrite()
     {
         Assert.False(IsClosed, "shutdown of a closed socket");

@@ -36,6 +36,24 @@ internal static class HostListenSocket
         return fd;
     }
 
+    /// <summary>
+    /// Accepts the clients waiting on <paramref name="listenFd"/>, at most 64 a wake-up so that
+    /// a flood of them does not hold the loop, each non-blocking and close-on-exec.
+    /// </summary>
+    public static void AcceptWaiting(int listenFd, Action<int, IpEndpoint> accepted)
+    {
+        for (int i = 0; i < 64; i++)
+        {
+            var peer = new NativeSocketAddress();
+            int fd = peer.Accept(listenFd, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+            if (fd < 0)
+            {
+                return;
+            }
+            accepted(fd, peer.ToEndpoint());
+        }
+    }
+
     private static string Explain(int errno, IpEndpoint endpoint, PublishProtocol protocol)
     {
         string what = $"port {endpoint.Port}{(protocol == PublishProtocol.Udp ? "/udp" : "")}";

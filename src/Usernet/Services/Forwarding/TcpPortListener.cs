@@ -28,31 +28,23 @@ internal sealed class TcpPortListener : IPollHandler, IDisposable
         _registration = loop.Register(fd, PollEvents.Readable, this);
     }
 
-    public void OnPoll(PollEvents events, Instant now)
+    public void OnPoll(PollEvents events, Instant now) => HostListenSocket.AcceptWaiting(_fd, (fd, client) => Accept(fd, client, now));
+
+    private void Accept(int fd, IpEndpoint client, Instant now)
     {
-        for (int i = 0; i < 64; i++)
+        var remote = _publisher.RemoteFor(client, _publish.Guest.Address, PublishProtocol.Tcp, _publish.Guest);
+        HostTcpConnector.ConfigureSocket(fd, _publisher.Tcp.Options);
+        var counters = _publish.Counters;
+        var connection = _publisher.Tcp.OpenToGuest(_publish.Guest, remote,
+            events => new HostTcpSocket(_loop, fd, events, connecting: false) { Counters = counters }, now);
+        if (connection is null)
         {
-            var peer = new NativeSocketAddress();
-            int fd = peer.Accept(_fd, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
-            if (fd < 0)
-            {
-                return;
-            }
-            var client = peer.ToEndpoint();
-            var remote = _publisher.RemoteFor(client, _publish.Guest.Address, PublishProtocol.Tcp, _publish.Guest);
-            HostTcpConnector.ConfigureSocket(fd, _publisher.Tcp.Options);
-            var counters = _publish.Counters;
-            var connection = _publisher.Tcp.OpenToGuest(_publish.Guest, remote,
-                events => new HostTcpSocket(_loop, fd, events, connecting: false) { Counters = counters }, now);
-            if (connection is null)
-            {
-                counters.Refused++;
-                Libc.Close(fd);
-                continue;
-            }
-            counters.Connections++;
-            counters.ActiveConnections++;
+            counters.Refused++;
+            Libc.Close(fd);
+            return;
         }
+        counters.Connections++;
+        counters.ActiveConnections++;
     }
 
     public void Dispose()

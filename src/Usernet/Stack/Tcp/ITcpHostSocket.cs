@@ -44,6 +44,13 @@ internal interface ITcpHostSocket
     /// <summary>Why the socket failed, once it has.</summary>
     TcpHostError Error { get; }
 
+    /// <summary>
+    /// The guest answered with SYN-ACK the SYN of a connection opened into it (a published
+    /// port, the SOCKS server): before anything of the connection is peeked or written, so a
+    /// socket can first tell its client that the connection is open.
+    /// </summary>
+    void OnGuestAccepted(Instant now);
+
     /// <summary>Sends FIN to the host peer: the guest will write no more.</summary>
     void ShutdownWrite();
 

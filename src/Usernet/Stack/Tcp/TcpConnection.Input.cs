@@ -383,6 +383,7 @@ internal sealed partial class TcpConnection
         _sndWnd = segment.Window;
         _sndUna = _iss + 1;
         State = TcpState.Established;
+        _host!.OnGuestAccepted(now);
         _rtoDeadline = Instant.Never;
         _retransmits = 0;
         SampleRtt(_iss + 1, now);

@@ -243,4 +243,34 @@ public sealed class TcpOpenToGuestTests
         Assert.Equal(1, harness.Counters.InboundLimitReached);
         harness.AssertNothingSent();
     }
+
+    [Fact]
+    public void TheHostSocketIsToldOnceWhenTheGuestAcceptsBeforeAnyDataMoves()
+    {
+        var harness = new TcpHarness();
+        var guest = Server(harness);
+        guest.AcceptFromStack();
+        Assert.Equal(0, guest.Host.GuestAccepts);
+
+        // The SYN-ACK carries no data, and the guest's first data follows it: the fake asserts
+        // nothing was written before it was told.
+        guest.SynAck();
+        Assert.Equal(1, guest.Host.GuestAccepts);
+        guest.Data(TcpHarness.Bytes(10));
+        Assert.Equal(TcpHarness.Bytes(10), guest.Host.Written);
+        guest.SynAck();
+        Assert.Equal(1, guest.Host.GuestAccepts);
+    }
+
+    [Fact]
+    public void AGuestThatRefusesIsNeverSaidToHaveAccepted()
+    {
+        var harness = new TcpHarness();
+        var guest = Server(harness);
+        guest.AcceptFromStack();
+        guest.Send(TcpFlags.Rst | TcpFlags.Ack, seq: 0, ack: guest.StackIsn + 1);
+        Assert.Equal(0, guest.Host.GuestAccepts);
+        Assert.True(guest.Host.IsClosed);
+        Assert.Equal(0, harness.Tcp.Count);
+    }
 }

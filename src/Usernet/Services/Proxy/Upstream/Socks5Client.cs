@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Usernet.Config;
+using Usernet.Wire;
 
 namespace Usernet.Services.Proxy.Upstream;
 
@@ -41,7 +42,8 @@ internal static class Socks5Client
                 throw ProxyException.Upstream($"the upstream SOCKS5 proxy {proxy} chose authentication method {reply[1]}, which was not offered",
                     $"chose SOCKS5 authentication method {reply[1]}, which was not offered");
         }
-        await stream.WriteAsync(Socks5Messages.Connect(host, port), cancel).ConfigureAwait(false);
+        byte[] connect = Socks5Messages.Connect(host, port) ?? throw new ProxyException(502, $"the name {host} is too long for SOCKS5");
+        await stream.WriteAsync(connect, cancel).ConfigureAwait(false);
         await ReadExactlyAsync(stream, reply.AsMemory(0, 5), proxy, cancel).ConfigureAwait(false);
         int length = Socks5Messages.ReplyLength(reply);
         if (length < 0)

@@ -4,41 +4,8 @@ using Usernet.Services.Proxy.Upstream;
 
 namespace Usernet.Tests.Services.Proxy;
 
-public sealed class Socks5MessagesTests
+public sealed class Socks5ClientTests
 {
-    [Fact]
-    public void TheGreetingOffersUsernamePasswordOnlyWithCredentials()
-    {
-        Assert.Equal(new byte[] { 5, 1, 0 }, Socks5Messages.Greeting(false));
-        Assert.Equal(new byte[] { 5, 2, 0, 2 }, Socks5Messages.Greeting(true));
-    }
-
-    [Fact]
-    public void Rfc1929RequestCarriesLengths() =>
-        Assert.Equal(new byte[] { 1, 5, (byte)'a', (byte)'l', (byte)'i', (byte)'c', (byte)'e', 2, (byte)'p', (byte)'w' }, Socks5Messages.UsernamePasswordRequest("alice", "pw"));
-
-    [Fact]
-    public void OverlongCredentialsAreRefused() => Assert.Null(Socks5Messages.UsernamePasswordRequest(new string('a', 256), "p"));
-
-    [Fact]
-    public void ConnectToANameSendsTheName() =>
-        Assert.Equal((byte[])[5, 1, 0, 3, 8, .. "web.test"u8, 0x01, 0xBB], Socks5Messages.Connect("web.test", 443));
-
-    [Fact]
-    public void ConnectToAnAddressSendsTheAddress()
-    {
-        Assert.Equal(new byte[] { 5, 1, 0, 1, 198, 18, 0, 2, 0, 80 }, Socks5Messages.Connect("198.18.0.2", 80));
-        Assert.Equal(22, Socks5Messages.Connect("[2001:2::2]", 80).Length);
-    }
-
-    [Theory]
-    [InlineData(new byte[] { 5, 0, 0, 1, 127 }, 10)]
-    [InlineData(new byte[] { 5, 0, 0, 4, 0 }, 22)]
-    [InlineData(new byte[] { 5, 0, 0, 3, 9 }, 16)]
-    [InlineData(new byte[] { 4, 0, 0, 1, 0 }, -1)]
-    [InlineData(new byte[] { 5, 0, 0, 9, 0 }, -1)]
-    public void ReplyLengthsFollowTheAddressType(byte[] start, int length) => Assert.Equal(length, Socks5Messages.ReplyLength(start));
-
     /// <summary>The handshake against a scripted proxy, over a memory stream pair.</summary>
     [Fact]
     public async Task AHandshakeWithCredentialsSucceeds()

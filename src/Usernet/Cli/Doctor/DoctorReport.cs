@@ -35,7 +35,7 @@ internal sealed class DoctorReport(IReadOnlyList<DoctorCheck> checks)
                 CheckStatus.Fail => "FAIL",
                 _ => "skip",
             };
-            string time = check.Elapsed is { } elapsed ? $"{elapsed.TotalMilliseconds,7:0.0} ms  " : "";
+            string time = check.Group != "host" && check.Elapsed is { } elapsed ? $"{elapsed.TotalMilliseconds,7:0.0} ms  " : "";
             text.Append("  ").Append(status.PadRight(6)).Append(check.Name.PadRight(NameWidth)).Append(time).Append(check.Found).Append('\n');
             string indent = new(' ', 8 + NameWidth);
             text.Append(indent).Append("enables: ").Append(check.Enables).Append('\n');

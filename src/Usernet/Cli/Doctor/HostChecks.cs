@@ -216,7 +216,7 @@ internal static class HostChecks
     {
         string[] status = File.ReadAllLines("/proc/self/status");
         string? gid = status.FirstOrDefault(l => l.StartsWith("Gid:", StringComparison.Ordinal))?.Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(2);
-        string[] groups = status.FirstOrDefault(l => l.StartsWith("Groups:", StringComparison.Ordinal))?[7..].Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        string[] groups = status.FirstOrDefault(l => l.StartsWith("Groups:", StringComparison.Ordinal))?[7..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) ?? [];
         return (gid is null ? groups : groups.Prepend(gid)).Distinct().Select(g => $"gid {g}");
     }
 

@@ -49,8 +49,8 @@ internal static class ResolverCheck
             return DoctorCheck.Warn(Name, $"{where}: {error}", Enables, fix) with { Elapsed = elapsed };
         }
         return rcode == DnsResponseCode.NoError
-            ? DoctorCheck.Ok(Name, $"{where} answers", Enables) with { Elapsed = elapsed }
-            : DoctorCheck.Warn(Name, $"{where} answers the root SOA with rcode {rcode}", Enables, fix) with { Elapsed = elapsed };
+            ? DoctorCheck.Ok(Name, $"{where} answers ({elapsed.TotalMilliseconds:0.0} ms)", Enables) with { Elapsed = elapsed }
+            : DoctorCheck.Warn(Name, $"{where} answers the root zone's SOA with {RcodeName(rcode)}: forwarded queries may fail", Enables, fix) with { Elapsed = elapsed };
     }
 
     /// <summary>One UDP query; the rcode of the matching answer, or why there is none.</summary>
@@ -96,6 +96,16 @@ internal static class ResolverCheck
             return (0, Since(start), e.Message);
         }
     }
+
+    private static string RcodeName(int rcode) => rcode switch
+    {
+        DnsResponseCode.FormatError => "FORMERR",
+        DnsResponseCode.ServerFailure => "SERVFAIL",
+        DnsResponseCode.NameError => "NXDOMAIN",
+        DnsResponseCode.NotImplemented => "NOTIMP",
+        DnsResponseCode.Refused => "REFUSED",
+        _ => $"rcode {rcode}",
+    };
 
     private static TimeSpan Since(long start) => TimeSpan.FromMilliseconds(Environment.TickCount64 - start);
 }

@@ -18,7 +18,7 @@ public sealed class DoctorTests
         "IPv6 default route", "GSSAPI", "settings", "resolver",
     ];
 
-    private static readonly string[] Steps = ["namespace", "dhcp", "arp", "ping gateway", "ping host", "dns", "tcp"];
+    private static readonly string[] Steps = ["namespace", "confine", "dhcp", "arp", "ping gateway", "ping host", "dns", "tcp"];
 
     private const string AsNobody = "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp XDG_RUNTIME_DIR=";
 

@@ -25,6 +25,7 @@ internal static unsafe class SelfTest
     private static readonly (string Name, string Enables)[] Steps =
     [
         ("namespace", "usernet run: network, mount and PID namespaces with tap0 on Usernet"),
+        ("confine", "Usernet giving up what it no longer needs once set up: capabilities, no_new_privs, seccomp (security.*)"),
         ("dhcp", "guests that configure themselves by DHCP (VMs, --addressing dhcp)"),
         ("arp", "the gateway on the guest's link"),
         ("ping gateway", "ICMP to the gateway"),
@@ -96,15 +97,46 @@ internal static unsafe class SelfTest
         {
             instance.Attach(new TapLink(guest.TapFd, setup.TapName));
             using var exitWatcher = new ChildExitWatcher(instance.Loop, guest.InitPid, _ => instance.Stop());
-            using var deadline = new Timer(_ => Libc.Kill(guest.InitPid, Libc.SIGKILL), null, Deadline, Timeout.InfiniteTimeSpan);
+            // Through the init, as run relays signals: once confined, the channel is what this process may use.
+            using var deadline = new Timer(_ => guest.Signal(Libc.SIGKILL), null, Deadline, Timeout.InfiniteTimeSpan);
             guest.Go();
-            instance.Run();
+            if (Confine(instance, results))
+            {
+                instance.Run();
+            }
+            else
+            {
+                guest.Signal(Libc.SIGKILL);
+            }
         }
         instance.DisposeAsync().AsTask().Wait();
         reader.Join(TimeSpan.FromSeconds(2));
         lock (results)
         {
             return Complete(results, "not run: an earlier step failed");
+        }
+    }
+
+    /// <summary>What `usernet run` does once the guest is set up, timed; false (and reported) when it fails.</summary>
+    private static bool Confine(Instance instance, Dictionary<string, DoctorCheck> results)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            instance.Confine();
+            lock (results)
+            {
+                results["confine"] = Step("confine", CheckStatus.Ok, "as usernet run: capabilities, no_new_privs and seccomp as the settings say", watch.Elapsed);
+            }
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or SystemCallException)
+        {
+            lock (results)
+            {
+                results["confine"] = Step("confine", CheckStatus.Fail, e.Message, watch.Elapsed);
+            }
+            return false;
         }
     }
 

@@ -58,21 +58,8 @@ internal static unsafe class SelfTest
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the usernet binary");
         var command = new List<string> { self };
         command.AddRange(GuestProbe.Arguments(pipe[1], mac, stack.Gateway, stack.Host, listener?.Port ?? 0));
-        var setup = new GuestSetup
-        {
-            Mac = mac,
-            Mtu = stack.Mtu ?? TapLink.TapMtu,
-            Addressing = GuestAddressing.None,
-            Ipv4 = stack.Ipv4Enabled,
-            Ipv6 = stack.Ipv6Enabled,
-            Address = stack.FirstGuest,
-            PrefixLength = stack.PrefixLength,
-            Gateway = stack.Gateway,
-            Address6 = stack.FirstGuestV6,
-            PrefixLength6 = stack.Ipv6Prefix.PrefixLength,
-            Gateway6 = stack.GatewayLinkLocal,
-            PrivateResolvConf = false,
-        };
+        // The probe asks for its address by DHCP: the init only brings tap0 up, and leaves resolv.conf alone.
+        var setup = RunCommand.GuestSetupFor(options, mac, GuestAddressing.None) with { PrivateResolvConf = false };
 
         var instance = new Instance(options);
         GuestNamespace guest;

@@ -38,6 +38,9 @@ public sealed partial class ReadmeTests
             {
                 ["PATH"] = FreshPath,
                 ["XDG_CONFIG_HOME"] = settings,
+                // The network rule: the restore takes the packages from the machine's NuGet cache, and
+                // must not ask nuget.org for vulnerability data (with the test's resolver it could not).
+                ["NuGetAudit"] = "false",
                 // The build's compiler and MSBuild servers would outlive the test.
                 ["MSBUILDDISABLENODEREUSE"] = "1",
                 ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",

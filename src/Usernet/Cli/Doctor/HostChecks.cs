@@ -205,7 +205,7 @@ internal static class HostChecks
         }
         NativeLibrary.Free(handle);
         bool ntlm = Directory.Exists("/etc/gss/mech.d") && Directory.EnumerateFiles("/etc/gss/mech.d")
-            .Any(f => File.ReadAllText(f).Contains("ntlmssp", StringComparison.OrdinalIgnoreCase));
+            .Any(f => ReadAll(f).Contains("ntlmssp", StringComparison.OrdinalIgnoreCase));
         return ntlm
             ? DoctorCheck.Ok(name, "libgssapi_krb5.so.2 and gss-ntlmssp", enables)
             : DoctorCheck.Warn(name, "libgssapi_krb5.so.2, but no NTLM mechanism (gss-ntlmssp)", enables, "apt-get install gss-ntlmssp (as root; only NTLM needs it)");
@@ -268,6 +268,18 @@ internal static class HostChecks
         catch (System.ComponentModel.Win32Exception)
         {
             return null;
+        }
+    }
+
+    private static string ReadAll(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
         }
     }
 

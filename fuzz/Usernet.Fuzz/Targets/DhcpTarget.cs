@@ -1,3 +1,5 @@
+using Usernet.Fuzz.Fakes;
+using Usernet.Link;
 using Usernet.Services.Dhcp;
 using Usernet.Wire;
 
@@ -12,6 +14,10 @@ namespace Usernet.Fuzz.Targets;
 internal sealed class DhcpTarget : IFuzzTarget
 {
     private static readonly MacAddress[] Macs = [new(0x02_00_00_00_00_03), new(0x02_00_00_00_00_04), MacAddress.Broadcast];
+
+    // The first two clients share a link, as two containers bridged onto one VM's NIC do.
+    private static readonly FrameLink SharedLink = new MemoryLink("guest A");
+    private static readonly FrameLink[] Links = [SharedLink, SharedLink, new MemoryLink("guest B")];
 
     private readonly byte[] _request = new byte[1500];
     private readonly byte[] _reply = new byte[1024];
@@ -32,7 +38,8 @@ internal sealed class DhcpTarget : IFuzzTarget
             block.CopyTo(request);
             uint transaction = request.Length >= 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(request[4..]) : 0;
             int mtu = (choice & 0x80) != 0 ? 576 + input.UInt16() : 1500;
-            int length = server.Handle(request, Macs[(choice & 3) % Macs.Length], mtu, now, _reply, out _);
+            int client = (choice & 3) % Macs.Length;
+            int length = server.Handle(request, Macs[client], Links[client], mtu, now, _reply, out _);
             PropertyException.Check(length <= _reply.Length, $"a DHCP reply of {length} bytes");
             if (length > 0)
             {

@@ -1,3 +1,5 @@
+using Usernet.Fuzz.Fakes;
+using Usernet.Link;
 using Usernet.Services.Dhcp6;
 using Usernet.Wire;
 
@@ -10,6 +12,10 @@ namespace Usernet.Fuzz.Targets;
 /// </summary>
 internal sealed class Dhcpv6Target : IFuzzTarget
 {
+    private static readonly MacAddress Stranger = new(0x02_00_00_00_0e_0e);
+    private static readonly FrameLink ClientLink = new MemoryLink("client");
+    private static readonly FrameLink StrangerLink = new MemoryLink("stranger");
+
     private readonly byte[] _request = new byte[1500];
     private readonly byte[] _reply = new byte[1500];
 
@@ -17,12 +23,18 @@ internal sealed class Dhcpv6Target : IFuzzTarget
     {
         var server = new Dhcpv6Server(FuzzNetwork.Dhcpv6Options, stack: null);
         var input = new FuzzInput(data);
+        var now = FuzzNetwork.Start;
         for (int messages = 0; !input.IsEmpty && messages < 64; messages++)
         {
+            now += TimeSpan.FromSeconds(messages * 7);
             var block = input.Block(_request.Length);
             var request = _request.AsSpan(0, block.Length);
             block.CopyTo(request);
-            int length = server.Handle(request, _reply);
+            // From the MAC its DUID names, or, by the transaction ID's low bit, from a stranger
+            // that copied the DUID: the seeds' layout stays as it was.
+            bool fromStranger = request.Length > 3 && (request[3] & 1) != 0;
+            var mac = fromStranger ? Stranger : MacOfDuid(request);
+            int length = server.Handle(request, _reply, now, mac, fromStranger ? StrangerLink : ClientLink);
             PropertyException.Check(length <= _reply.Length, $"a DHCPv6 reply of {length} bytes");
             if (length > 0)
             {
@@ -31,5 +43,16 @@ internal sealed class Dhcpv6Target : IFuzzTarget
             }
             PropertyException.Check(server.LeaseCount <= FuzzNetwork.MaxLeases, $"{server.LeaseCount} DHCPv6 leases, cap {FuzzNetwork.MaxLeases}");
         }
+    }
+
+    /// <summary>The MAC a DUID-LL or DUID-LLT ends with, as a client's kernel takes it from its NIC; a fixed one otherwise.</summary>
+    private static MacAddress MacOfDuid(Span<byte> request)
+    {
+        if (Dhcpv6Message.TryParse(request, out var message) && message.TryGetOption(Dhcpv6Option.ClientId, out var duid)
+            && duid.Length >= 10 && System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(duid) is 1 or 3)
+        {
+            return MacAddress.Read(duid[^6..]);
+        }
+        return new MacAddress(0x02_00_00_00_00_03);
     }
 }

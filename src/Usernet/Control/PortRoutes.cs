@@ -133,14 +133,7 @@ internal static class PortRoutes
             w.WriteEndArray();
             w.WriteString("guest", publish.Guest.ToString());
             w.WriteString("protocol", publish.Spec.Protocol == PublishProtocol.Tcp ? "tcp" : "udp");
-            var counters = publish.Counters;
-            w.WriteNumber("connections", counters.Connections);
-            w.WriteNumber("activeConnections", counters.ActiveConnections);
-            w.WriteNumber("refused", counters.Refused);
-            w.WriteNumber("bytesToGuest", counters.BytesToGuest);
-            w.WriteNumber("bytesFromGuest", counters.BytesFromGuest);
-            w.WriteNumber("datagramsToGuest", counters.DatagramsToGuest);
-            w.WriteNumber("datagramsFromGuest", counters.DatagramsFromGuest);
+            publish.Counters.WriteJson(w);
             w.WriteEndObject();
         }
     });

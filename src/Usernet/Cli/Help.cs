@@ -9,6 +9,7 @@ internal static class Help
             usernet: user-space networking for containers and VMs
 
             Usage:
+              usernet doctor [--json]                    check this machine for what Usernet needs, and test it live
               usernet run [OPTIONS] [-- CMD [ARGS...]]   run CMD (default: a shell) in its own network namespace
               usernet serve [OPTIONS]                    serve VMs on QEMU stream/datagram sockets or TAP devices
               usernet config [OPTIONS]                   print the effective settings and where each came from
@@ -50,5 +51,20 @@ internal static class Help
         Console.WriteLine("that can reach its address, can connect to it and so join the LAN as a guest: reach the");
         Console.WriteLine("other guests, and the host's network through Usernet. unix: and unixgram: sockets are mode");
         Console.WriteLine("0600, for their owner alone: use them where the VM runs on this host.");
+    }
+
+    public static void PrintDoctor()
+    {
+        Console.WriteLine("Usage: usernet doctor [OPTIONS]\n");
+        Console.WriteLine("Checks this machine for everything Usernet can use (each with what it enables and the command");
+        Console.WriteLine("that fixes it), then runs a live self-test that sends nothing beyond this machine: a guest");
+        Console.WriteLine("namespace, DHCP, ARP, ping, DNS and TCP through an in-process Usernet. The only query that");
+        Console.WriteLine("may leave is one for the root zone's SOA, to the first nameserver Usernet would forward to.");
+        Console.WriteLine("Exits 0 when Usernet can run here, 1 when a check failed.\n");
+        Console.WriteLine("Options:");
+        foreach (string line in DoctorCommand.Options().HelpLines())
+        {
+            Console.WriteLine(line);
+        }
     }
 }

@@ -23,9 +23,11 @@ internal static class Program
                 "dns" => DnsCommand.Execute(args[1..]),
                 "ping" => PingCommand.Execute(args[1..]),
                 "proxy" => ProxyCommand.Execute(args[1..]),
+                "doctor" => DoctorCommand.Execute(args[1..]),
                 "version" or "--version" => PrintVersion(),
                 "help" or "--help" or "-h" => PrintHelp(),
                 GuestInit.CommandName => GuestInit.Run(args),
+                Doctor.GuestProbe.CommandName => Doctor.GuestProbe.Run(args),
                 _ => throw new UsageException($"unknown command '{args[0]}' (see 'usernet --help')"),
             };
         }

@@ -38,22 +38,7 @@ internal static class RunCommand
         var options = SettingsOptions.Resolve(line, $"run-{Environment.ProcessId}");
         var stack = options.Stack;
         var mac = MacAddress.NewLocal();
-        var setup = new GuestSetup
-        {
-            Mac = mac,
-            Mtu = stack.Mtu ?? TapLink.TapMtu,
-            Addressing = addressing,
-            Address = stack.FirstGuest,
-            PrefixLength = stack.PrefixLength,
-            Gateway = stack.Gateway,
-            Ipv4 = stack.Ipv4Enabled,
-            Ipv6 = stack.Ipv6Enabled,
-            Address6 = stack.FirstGuestV6,
-            PrefixLength6 = stack.Ipv6Prefix.PrefixLength,
-            Gateway6 = stack.GatewayLinkLocal,
-            Nameservers = Nameservers(stack),
-            SearchDomains = options.Dhcp.SearchDomains,
-        };
+        var setup = GuestSetupFor(options, mac, addressing);
 
         foreach (string spec in options.PublishSpecs)
         {
@@ -131,6 +116,28 @@ internal static class RunCommand
         }
         instance.DisposeAsync().AsTask().Wait();
         return exitCode;
+    }
+
+    /// <summary>What the init configures tap0 with: the instance's first guest, its gateway, its DNS.</summary>
+    internal static GuestSetup GuestSetupFor(InstanceOptions options, MacAddress mac, GuestAddressing addressing)
+    {
+        var stack = options.Stack;
+        return new GuestSetup
+        {
+            Mac = mac,
+            Mtu = stack.Mtu ?? TapLink.TapMtu,
+            Addressing = addressing,
+            Address = stack.FirstGuest,
+            PrefixLength = stack.PrefixLength,
+            Gateway = stack.Gateway,
+            Ipv4 = stack.Ipv4Enabled,
+            Ipv6 = stack.Ipv6Enabled,
+            Address6 = stack.FirstGuestV6,
+            PrefixLength6 = stack.Ipv6Prefix.PrefixLength,
+            Gateway6 = stack.GatewayLinkLocal,
+            Nameservers = Nameservers(stack),
+            SearchDomains = options.Dhcp.SearchDomains,
+        };
     }
 
     /// <summary>A publish spec that does not parse is a usage error, found before anything starts.</summary>

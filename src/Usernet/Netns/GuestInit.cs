@@ -56,7 +56,8 @@ internal static class GuestInit
         }
         catch (ProcessLauncher.ExecFailedException e)
         {
-            Console.Error.WriteLine($"usernet: {e.Message}");
+            string hint = e.ExitCode == 127 ? CommandPackages.Hint(command[0]) : "";
+            Console.Error.WriteLine($"usernet: {e.Message}{hint}");
             return e.ExitCode;
         }
         var relay = new Thread(() => RelaySignals(channel, pid)) { IsBackground = true, Name = "signal relay" };

@@ -42,6 +42,16 @@ public sealed class RunCommandTests
     }
 
     [RootFact]
+    public void AMissingUsualToolNamesItsPackage()
+    {
+        // A PATH without ping is a machine without iputils-ping, as a minimal one is.
+        var result = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["run", "--", "ping", "-c", "1", "192.168.65.1"], TimeSpan.FromSeconds(60),
+            environment: new Dictionary<string, string> { ["PATH"] = "/nonexistent" });
+        Assert.Equal(127, result.ExitCode);
+        Assert.Contains("usernet: ping: command not found (it is in the package iputils-ping: apt-get install iputils-ping)", result.Stderr);
+    }
+
+    [RootFact]
     public void SigtermToUsernetReachesTheCommand()
     {
         using var process = ManagedProcess.Start(TestEnvironment.UsernetBinary,

@@ -11,6 +11,7 @@ internal static class Help
             Usage:
               usernet run [OPTIONS] [-- CMD [ARGS...]]   run CMD (default: a shell) in its own network namespace
               usernet serve [OPTIONS]                    serve VMs on QEMU stream/datagram sockets or TAP devices
+              usernet docker [OPTIONS]                   run dockerd in a Usernet guest and serve the Docker API on the host
               usernet config [OPTIONS]                   print the effective settings and where each came from
               usernet stats [--instance NAME]            counters of a running instance
               usernet port add|rm|ls [--instance NAME]   published ports of a running instance
@@ -41,6 +42,19 @@ internal static class Help
         Console.WriteLine("or --tap device is a guest on the same virtual LAN.\n");
         Console.WriteLine("Options:");
         foreach (string line in ServeCommand.Options().HelpLines())
+        {
+            Console.WriteLine(line);
+        }
+    }
+
+    public static void PrintDocker()
+    {
+        Console.WriteLine("Usage: usernet docker [OPTIONS]\n");
+        Console.WriteLine("Runs dockerd in a Usernet guest (network, mount, PID and cgroup namespaces) and serves the");
+        Console.WriteLine("Docker API on a host socket, publishing containers' ports (-p, -P) on the host. Prints");
+        Console.WriteLine("export DOCKER_HOST=... once dockerd answers; runs until SIGINT or SIGTERM. Needs root.\n");
+        Console.WriteLine("Options:");
+        foreach (string line in DockerCommand.Options().HelpLines())
         {
             Console.WriteLine(line);
         }

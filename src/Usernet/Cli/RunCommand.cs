@@ -34,24 +34,7 @@ internal static class RunCommand
         var command = line.Command is { Count: > 0 } given ? given : DefaultShell();
         var addressing = ParseAddressing(line.Value("--addressing"));
         var options = SettingsOptions.Resolve(line, $"run-{Environment.ProcessId}");
-        var stack = options.Stack;
-        var mac = MacAddress.NewLocal();
-        var setup = new GuestSetup
-        {
-            Mac = mac,
-            Mtu = stack.Mtu ?? TapLink.TapMtu,
-            Addressing = addressing,
-            Address = stack.FirstGuest,
-            PrefixLength = stack.PrefixLength,
-            Gateway = stack.Gateway,
-            Ipv4 = stack.Ipv4Enabled,
-            Ipv6 = stack.Ipv6Enabled,
-            Address6 = stack.FirstGuestV6,
-            PrefixLength6 = stack.Ipv6Prefix.PrefixLength,
-            Gateway6 = stack.GatewayLinkLocal,
-            Nameservers = Nameservers(stack),
-            SearchDomains = options.Dhcp.SearchDomains,
-        };
+        var setup = GuestSetupFor(options, addressing);
 
         foreach (string spec in options.PublishSpecs)
         {
@@ -83,10 +66,7 @@ internal static class RunCommand
         int exitCode = GuestInit.SetupFailed;
         using (guest)
         {
-            // The guest keeps the address it is configured with, also when it asks by DHCP.
-            instance.Dhcp.Pool.Reserve(mac, stack.FirstGuest);
-            instance.Dhcp6.Reserve(stack.FirstGuestV6);
-            instance.Attach(new TapLink(guest.TapFd, setup.TapName));
+            AttachGuest(instance, guest, setup);
             using var exitWatcher = new ChildExitWatcher(instance.Loop, guest.InitPid, code =>
             {
                 exitCode = code;
@@ -96,8 +76,7 @@ internal static class RunCommand
             var auto = line.Values("--publish").Contains("auto") ? new AutoPublisher(instance.Loop, instance.Publisher, guest.InitPid) : null;
             using var signals = new SignalRelay(guest.Signal, () => instance.Proxy.Reload("SIGHUP"));
             guest.Go();
-            var reporter = new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" };
-            reporter.Start();
+            ReportSetupErrors(guest);
             instance.Run();
             instance.DeliverPending(TimeSpan.FromSeconds(10));
         }
@@ -117,6 +96,41 @@ internal static class RunCommand
             throw new UsageException($"--publish: {e.Message}");
         }
     }
+
+    /// <summary>What the init is told: the first guest's addresses, routes and DNS, on tap0 with a new MAC.</summary>
+    internal static GuestSetup GuestSetupFor(InstanceOptions options, GuestAddressing addressing)
+    {
+        var stack = options.Stack;
+        return new GuestSetup
+        {
+            Mac = MacAddress.NewLocal(),
+            Mtu = stack.Mtu ?? TapLink.TapMtu,
+            Addressing = addressing,
+            Address = stack.FirstGuest,
+            PrefixLength = stack.PrefixLength,
+            Gateway = stack.Gateway,
+            Ipv4 = stack.Ipv4Enabled,
+            Ipv6 = stack.Ipv6Enabled,
+            Address6 = stack.FirstGuestV6,
+            PrefixLength6 = stack.Ipv6Prefix.PrefixLength,
+            Gateway6 = stack.GatewayLinkLocal,
+            Nameservers = Nameservers(stack),
+            SearchDomains = options.Dhcp.SearchDomains,
+        };
+    }
+
+    /// <summary>Puts the guest's TAP on the instance's switch; the guest keeps its configured address, also when it asks by DHCP.</summary>
+    internal static void AttachGuest(Instance instance, GuestNamespace guest, GuestSetup setup)
+    {
+        var stack = instance.Stack.Options;
+        instance.Dhcp.Pool.Reserve(setup.Mac, stack.FirstGuest);
+        instance.Dhcp6.Reserve(stack.FirstGuestV6);
+        instance.Attach(new TapLink(guest.TapFd, setup.TapName));
+    }
+
+    /// <summary>Prints what the init reports going wrong after "go" (addresses, DHCP, resolv.conf), from a thread of its own.</summary>
+    internal static void ReportSetupErrors(GuestNamespace guest) =>
+        new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" }.Start();
 
     /// <summary>The gateway's addresses, of each family the guest has.</summary>
     private static List<string> Nameservers(Stack.StackOptions stack)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Usernet.Http;
+using Usernet.Platform;
 using Usernet.Platform.Interop;
 
 namespace Usernet.Control;
@@ -34,19 +35,7 @@ internal sealed class ControlServer : IAsyncDisposable
         {
             File.Delete(path);
         }
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        // Created under a 0077 umask so the socket is never, even briefly, open to others.
-        int previous = Libc.Umask(0x3F);
-        try
-        {
-            _listener.Bind(new UnixDomainSocketEndPoint(path));
-        }
-        finally
-        {
-            Libc.Umask(previous);
-        }
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        _listener.Listen(64);
+        _listener = PrivateUnixSocket.Listen(path, 64);
     }
 
     public string SocketPath => _path;

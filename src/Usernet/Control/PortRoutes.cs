@@ -133,6 +133,10 @@ internal static class PortRoutes
             w.WriteEndArray();
             w.WriteString("guest", publish.Guest.ToString());
             w.WriteString("protocol", publish.Spec.Protocol == PublishProtocol.Tcp ? "tcp" : "udp");
+            if (publish.Owner is { } owner)
+            {
+                w.WriteString("container", owner);
+            }
             var counters = publish.Counters;
             w.WriteNumber("connections", counters.Connections);
             w.WriteNumber("activeConnections", counters.ActiveConnections);

@@ -1,0 +1,37 @@
+using System.Net.Sockets;
+using Usernet.Platform.Interop;
+
+namespace Usernet.Platform;
+
+/// <summary>A listening unix socket that only its owner may connect to (mode 0600).</summary>
+internal static class PrivateUnixSocket
+{
+    /// <summary>
+    /// Binds and listens at <paramref name="path"/>. The socket is created under a 0077 umask,
+    /// so that it is never, even between bind and chmod, open to others.
+    /// </summary>
+    public static Socket Listen(string path, int backlog)
+    {
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            int previous = Libc.Umask(0x3F);
+            try
+            {
+                listener.Bind(new UnixDomainSocketEndPoint(path));
+            }
+            finally
+            {
+                Libc.Umask(previous);
+            }
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(backlog);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+}

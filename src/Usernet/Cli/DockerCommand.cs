@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Usernet.Control;
 using Usernet.Netns;
 using Usernet.Platform;

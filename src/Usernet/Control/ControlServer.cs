@@ -27,15 +27,8 @@ internal sealed class ControlServer : IAsyncDisposable
     public ControlServer(string path)
     {
         _path = path;
-        if (InstanceDirectory.IsLive(path))
-        {
-            throw new InvalidOperationException($"an instance is already running with control socket {path}; choose another --instance name");
-        }
-        if (File.Exists(path))
-        {
-            File.Delete(path);
-        }
-        _listener = PrivateUnixSocket.Listen(path, 64);
+        _listener = PrivateUnixSocket.ListenUnlessLive(path, 64)
+            ?? throw new InvalidOperationException($"an instance is already running with control socket {path}; choose another --instance name");
     }
 
     public string SocketPath => _path;

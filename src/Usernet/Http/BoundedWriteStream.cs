@@ -1,21 +1,9 @@
 namespace Usernet.Http;
 
-/// <summary>A write-only stream that refuses to take more than its limit.</summary>
-internal sealed class BoundedWriteStream(Stream inner, long limit) : Stream
+/// <summary>Writes on to <paramref name="inner"/>, and refuses to take more than <paramref name="limit"/> bytes in all.</summary>
+internal sealed class BoundedWriteStream(Stream inner, long limit) : WriteOnlyStream
 {
     private long _written;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -37,12 +25,4 @@ internal sealed class BoundedWriteStream(Stream inner, long limit) : Stream
             throw new HttpFormatException($"the answer's body is larger than {limit / (1024 * 1024)} MiB");
         }
     }
-
-    public override void Flush() => inner.Flush();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -25,15 +25,8 @@ internal sealed class DockerApiProxy : IAsyncDisposable
         _path = path;
         _daemonSocket = daemonSocket;
         _ports = ports;
-        if (IsLive(path))
-        {
-            throw new InvalidOperationException($"something already serves {path}: another usernet docker, or a dockerd; choose another --docker-socket");
-        }
-        if (File.Exists(path))
-        {
-            File.Delete(path);
-        }
-        _listener = PrivateUnixSocket.Listen(path, 128);
+        _listener = PrivateUnixSocket.ListenUnlessLive(path, 128)
+            ?? throw new InvalidOperationException($"something already serves {path}: another usernet docker, or a dockerd; choose another --docker-socket");
     }
 
     public string SocketPath => _path;
@@ -95,24 +88,6 @@ internal sealed class DockerApiProxy : IAsyncDisposable
         }
         catch (SocketException)
         {
-        }
-    }
-
-    private static bool IsLive(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return false;
-        }
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

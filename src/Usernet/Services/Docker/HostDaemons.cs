@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Usernet.Platform;
 
 namespace Usernet.Services.Docker;
 
@@ -14,12 +15,8 @@ internal static class HostDaemons
     public static string? UsingDataRoot(string dataRoot)
     {
         string wanted = Normalize(dataRoot);
-        foreach (string directory in SafeDirectories("/proc"))
+        foreach (var (pid, directory) in ProcFs.Processes())
         {
-            if (!int.TryParse(Path.GetFileName(directory), out int pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
             string[]? arguments = CommandLine(directory);
             if (arguments is not { Length: > 0 } || Path.GetFileName(arguments[0]) != "dockerd")
             {
@@ -107,18 +104,6 @@ internal static class HostDaemons
         catch (ArgumentException)
         {
             return path;
-        }
-    }
-
-    private static IEnumerable<string> SafeDirectories(string path)
-    {
-        try
-        {
-            return Directory.GetDirectories(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
         }
     }
 }

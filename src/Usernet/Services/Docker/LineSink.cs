@@ -1,4 +1,5 @@
 using System.Text;
+using Usernet.Http;
 
 namespace Usernet.Services.Docker;
 
@@ -7,23 +8,11 @@ namespace Usernet.Services.Docker;
 /// to a callback: a stream of JSON lines (Docker's events) read as it comes. A line longer than
 /// the limit is an error rather than memory.
 /// </summary>
-internal sealed class LineSink(Action<string> onLine, int maxLine = LineSink.DefaultMaxLine) : Stream
+internal sealed class LineSink(Action<string> onLine, int maxLine = LineSink.DefaultMaxLine) : WriteOnlyStream
 {
     public const int DefaultMaxLine = 1024 * 1024;
 
     private readonly MemoryStream _line = new();
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -52,14 +41,4 @@ internal sealed class LineSink(Action<string> onLine, int maxLine = LineSink.Def
         Write(buffer.Span);
         return ValueTask.CompletedTask;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

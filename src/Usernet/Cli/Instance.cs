@@ -124,25 +124,13 @@ internal sealed class Instance : IAsyncDisposable
     }
 
     /// <summary>
-    /// Where the proxy's direct connections go: Usernet's host address is the host's loopback
-    /// (when network.hostLoopback allows, as for the guest's own connections), and the gateway
-    /// and loopback are refused otherwise (null).
+    /// Where the proxy's direct connections go: as the guest's own connections would
+    /// (<see cref="EgressRule"/>); null for the gateway and what the rule refuses.
     /// </summary>
-    private System.Net.IPAddress? MapDirect(System.Net.IPAddress address)
-    {
-        var stack = _options.Stack;
-        var ours = IpAddress.FromIPAddress(address);
-        bool loopbackAllowed = _options.Tcp.HostLoopback;
-        if (ours == stack.Host || ours == stack.HostV6)
-        {
-            return loopbackAllowed ? (ours.IsV4 ? System.Net.IPAddress.Loopback : System.Net.IPAddress.IPv6Loopback) : null;
-        }
-        if (ours == stack.Gateway || ours == stack.GatewayV6)
-        {
-            return null;
-        }
-        return ours.IsLoopback && !loopbackAllowed ? null : address;
-    }
+    private System.Net.IPAddress? MapDirect(System.Net.IPAddress address) =>
+        EgressRule.Decide(_options.Stack, address.ToIpAddress(), out var target) is EgressVerdict.Direct or EgressVerdict.HostLoopback
+            ? target.ToIPAddress()
+            : null;
 
     /// <summary>Adds a guest link. Call on the loop thread, or before <see cref="Run"/>.</summary>
     public void Attach(FrameLink link) => Switch.Attach(link);

@@ -107,6 +107,7 @@ internal static class SettingsOptions
             FirstGuestV6 = network.FirstGuestIpv6,
             Mtu = network.Mtu,
             Fragments = new ReassemblyLimits(settings.Fragments.MaxDatagrams, 256, settings.Fragments.Timeout),
+            HostLoopback = network.HostLoopback,
             DnsSearchList = DnsSearchList.Encode(search),
         };
         var dhcp = new DhcpServerOptions
@@ -158,13 +159,11 @@ internal static class SettingsOptions
                 KeepaliveIdle = settings.Tcp.KeepaliveIdle,
                 KeepaliveInterval = settings.Tcp.KeepaliveInterval,
                 KeepaliveCount = settings.Tcp.KeepaliveCount,
-                HostLoopback = network.HostLoopback,
             },
             Udp = new UdpOptions
             {
                 MaxFlows = settings.Udp.MaxFlows,
                 IdleTimeout = settings.Udp.IdleTimeout,
-                HostLoopback = network.HostLoopback,
             },
         };
     }

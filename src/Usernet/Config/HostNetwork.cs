@@ -1,5 +1,6 @@
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using Usernet.Platform;
 using Usernet.Wire;
 
 namespace Usernet.Config;
@@ -23,7 +24,7 @@ internal sealed record HostNetwork(string Interface, Ipv4Cidr Network)
                 {
                     if (unicast.Address.AddressFamily == AddressFamily.InterNetwork)
                     {
-                        var address = IpAddress.FromIPAddress(unicast.Address).V4;
+                        var address = unicast.Address.ToIpAddress().V4;
                         networks.Add(new HostNetwork(nic.Name, new Ipv4Cidr(address, unicast.PrefixLength)));
                     }
                 }

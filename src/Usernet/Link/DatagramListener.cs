@@ -1,5 +1,6 @@
 using Usernet.Platform;
 using Usernet.Platform.Interop;
+using Usernet.Wire;
 
 namespace Usernet.Link;
 
@@ -156,7 +157,7 @@ internal sealed class DatagramPeerLink : FrameLink
     private readonly NativeSocketAddress _address;
 
     public DatagramPeerLink(DatagramListener listener, NativeSocketAddress address, string description)
-        : base(description, StreamLink.VmMtu)
+        : base(description, EthernetFrame.StandardMtu)
     {
         _listener = listener;
         _address = address;

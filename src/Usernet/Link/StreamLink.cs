@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Usernet.Platform;
 using Usernet.Platform.Interop;
+using Usernet.Wire;
 
 namespace Usernet.Link;
 
@@ -13,7 +14,6 @@ namespace Usernet.Link;
 /// </summary>
 internal sealed unsafe class StreamLink : FrameLink, IPollHandler
 {
-    public const int VmMtu = 1500;
     private const int LengthPrefix = 4;
     private const int ReceiveCapacity = 256 * 1024;
 
@@ -31,7 +31,7 @@ internal sealed unsafe class StreamLink : FrameLink, IPollHandler
     private IFrameReceiver? _receiver;
     private PollRegistration _registration = PollRegistration.None;
 
-    public StreamLink(int fd, string description) : base(description, VmMtu)
+    public StreamLink(int fd, string description) : base(description, EthernetFrame.StandardMtu)
     {
         _fd = fd;
         Libc.SetNonBlocking(fd);

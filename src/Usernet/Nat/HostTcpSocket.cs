@@ -1,6 +1,5 @@
 using Usernet.Platform;
 using Usernet.Platform.Interop;
-using Usernet.Services.Forwarding;
 using Usernet.Stack.Tcp;
 
 namespace Usernet.Nat;
@@ -45,7 +44,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     public TcpHostError Error { get; private set; }
 
     /// <summary>Bytes read from and written to the host side, for a published port's counters.</summary>
-    public PublishCounters? Counters { get; set; }
+    public HostTrafficCounters? Counters { get; set; }
 
     public void OnPoll(PollEvents events, Instant now)
     {

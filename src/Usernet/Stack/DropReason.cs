@@ -46,4 +46,7 @@ internal enum DropReason
     NdpMalformed,
     Icmpv6Malformed,
     Icmpv6BadChecksum,
+
+    /// <summary>A new UDP or echo flow to an address the guest may not reach (see EgressRule).</summary>
+    EgressRefused,
 }

@@ -13,6 +13,12 @@ internal sealed partial class NetworkStack
 
     private readonly TokenBucket _icmpErrorBudget;
 
+    /// <summary>Where a quote of a packet no longer at hand is rebuilt: an IPv6 (or IPv4) header and 8 bytes.</summary>
+    private readonly byte[] _rebuiltQuote = new byte[Ipv6Packet.HeaderLength + RebuiltTransportLength];
+
+    /// <summary>What RFC 792 asks an error to quote after the IP header: the first 64 bits of the datagram.</summary>
+    private const int RebuiltTransportLength = 8;
+
     private void ReceiveIcmpV4(Ipv4Packet ip, bool toStack, Instant now)
     {
         if (!IcmpV4Message.TryParse(ip.Payload, out var icmp, out bool checksumValid))
@@ -43,6 +49,10 @@ internal sealed partial class NetworkStack
             Counters.Drop(DropReason.IcmpUnsupported);
             return;
         }
+        if (RefusesEcho(new IpPacketView(ip), now))
+        {
+            return;
+        }
         int length = ip.Payload.Length;
         Span<byte> reply = Ipv4Payload[..length];
         ip.Payload.CopyTo(reply);
@@ -57,11 +67,83 @@ internal sealed partial class NetworkStack
     }
 
     /// <summary>
+    /// The stack answers echo for the host address itself (the host's loopback would answer
+    /// the same, with no socket needed), but only while the address stands for the loopback:
+    /// with hostLoopback off nothing is behind it, and <see cref="EgressRule"/> refuses it.
+    /// </summary>
+    private bool RefusesEcho(IpPacketView request, Instant now)
+    {
+        if (EgressRule.Decide(Options, request.Destination, out _) != EgressVerdict.Refused)
+        {
+            return false;
+        }
+        Counters.Drop(DropReason.EgressRefused);
+        SendIcmpError(IcmpError.Prohibited(request.Source), request, Options.GatewayOf(request.Source), now);
+        return true;
+    }
+
+    /// <summary>
+    /// Sends the guest an ICMP or ICMPv6 error, from <paramref name="from"/>, about a packet it
+    /// sent that is still at hand: the error quotes as much of it as fits in 576 bytes for IPv4
+    /// (RFC 1812 §4.3.2.3) or the minimum MTU of 1280 for IPv6 (RFC 4443 §2.4(c)). The rules
+    /// on what never gets an error, and the rate limit, are those of the family.
+    /// </summary>
+    public void SendIcmpError(IcmpError error, IpPacketView offending, IpAddress from, Instant now)
+    {
+        if (from.IsV4 != offending.IsV4)
+        {
+            return;
+        }
+        if (offending.IsV4)
+        {
+            SendIcmpV4Error(error.Type, error.Code, NextHopMtu(error), new Ipv4Packet(offending.Packet), from.V4, now);
+        }
+        else
+        {
+            SendIcmpv6Error(error.Type, error.Code, Icmpv6Word(error), offending.Packet, from.V6, now);
+        }
+    }
+
+    /// <summary>
+    /// Sends the guest an error about a packet of one of its flows that is no longer at hand
+    /// (the host reported the error later, or it concerns the SYN that opened a connection).
+    /// The quote is rebuilt from the flow's addresses and <paramref name="transportHead"/>, the
+    /// first 8 bytes of the transport header: what RFC 792 asks for at least, and all the
+    /// guest's stack needs to find the socket (ports, TCP sequence, echo identifier).
+    /// </summary>
+    public void SendIcmpError(
+        IcmpError error, IpAddress guest, IpAddress destination, byte protocol, ReadOnlySpan<byte> transportHead,
+        IpAddress from, Instant now)
+    {
+        if (from.IsV4 != guest.IsV4 || destination.IsV4 != guest.IsV4 || transportHead.Length != RebuiltTransportLength)
+        {
+            return;
+        }
+        Span<byte> quote = _rebuiltQuote;
+        if (guest.IsV4)
+        {
+            Ipv4Packet.WriteHeader(quote, guest.V4, destination.V4, protocol, RebuiltTransportLength, 0);
+            transportHead.CopyTo(quote[Ipv4Packet.MinHeaderLength..]);
+            var packet = new Ipv4Packet(quote[..(Ipv4Packet.MinHeaderLength + RebuiltTransportLength)]);
+            SendIcmpV4Error(error.Type, error.Code, NextHopMtu(error), packet, from.V4, now);
+            return;
+        }
+        Ipv6Packet.WriteHeader(quote, guest.V6, destination.V6, protocol, RebuiltTransportLength, 64);
+        transportHead.CopyTo(quote[Ipv6Packet.HeaderLength..]);
+        SendIcmpv6Error(error.Type, error.Code, Icmpv6Word(error), quote, from.V6, now);
+    }
+
+    private static ushort NextHopMtu(IcmpError error) =>
+        error is { Type: IcmpV4Type.DestinationUnreachable, Code: IcmpV4Code.FragmentationNeeded } ? (ushort)error.Info : (ushort)0;
+
+    private static uint Icmpv6Word(IcmpError error) => error.Type == Icmpv6Type.PacketTooBig ? error.Info : 0;
+
+    /// <summary>
     /// Sends an ICMP error about <paramref name="offending"/> back to its source, from
     /// <paramref name="from"/>. Never about an ICMP error, a fragment other than the first, or a
     /// broadcast (RFC 1122 §3.2.2), and rate limited.
     /// </summary>
-    public void SendIcmpV4Error(byte type, byte code, ushort nextHopMtu, Ipv4Packet offending, Ipv4Address from, Instant now)
+    private void SendIcmpV4Error(byte type, byte code, ushort nextHopMtu, Ipv4Packet offending, Ipv4Address from, Instant now)
     {
         if (offending.FragmentOffset != 0 || offending.Destination.IsBroadcast || offending.Destination.IsMulticast
             || offending.Source.IsUnspecified)

@@ -27,7 +27,10 @@ internal sealed partial class NetworkStack
                 ReceiveNdp(ip, message, from);
                 return;
             case Icmpv6Type.EchoRequest when toStack:
-                ReplyToEcho(ip, payload);
+                if (!RefusesEcho(new IpPacketView(ip.Source, ip.Destination, IpProtocol.Icmpv6, ip.HopLimit, payload, ip.Buffer), now))
+                {
+                    ReplyToEcho(ip, payload);
+                }
                 return;
             case Icmpv6Type.EchoRequest when !multicast:
                 if (IcmpNat6 is null)
@@ -65,7 +68,7 @@ internal sealed partial class NetworkStack
     /// source: never about an ICMPv6 error, a multicast destination or an unspecified source
     /// (RFC 4443 §2.4(e)), quoting as much as fits in the minimum MTU, rate limited.
     /// </summary>
-    public void SendIcmpv6Error(byte type, byte code, uint word, ReadOnlySpan<byte> offending, Ipv6Address from, Instant now)
+    private void SendIcmpv6Error(byte type, byte code, uint word, ReadOnlySpan<byte> offending, Ipv6Address from, Instant now)
     {
         if (offending.Length < Ipv6Packet.HeaderLength)
         {

@@ -69,7 +69,13 @@ internal sealed partial class NetworkStack
                 return true;
             }
             case Icmpv6Type.RouterSolicitation:
-                if (linkLayer is { } sender && !source.IsUnspecified)
+                if (source.IsUnspecified && linkLayer is not null)
+                {
+                    // RFC 4861 §6.1.1: from the unspecified address, no source link-layer address.
+                    Counters.Drop(DropReason.NdpMalformed);
+                    return true;
+                }
+                if (linkLayer is { } sender)
                 {
                     Neighbours.Learn(source, sender, from);
                 }

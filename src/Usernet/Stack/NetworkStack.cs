@@ -142,7 +142,7 @@ internal sealed partial class NetworkStack : ISwitchPort
             return Options.MtuFor(neighbour.Link);
         }
         var links = _transmitter.Links;
-        return links.Count == 1 ? Options.MtuFor(links[0]) : Options.Mtu ?? StreamLink.VmMtu;
+        return links.Count == 1 ? Options.MtuFor(links[0]) : Options.Mtu ?? EthernetFrame.StandardMtu;
     }
 
     /// <summary>Sends a frame already built in <see cref="_tx"/>.</summary>

@@ -48,6 +48,12 @@ internal sealed record StackOptions
 
     public ReassemblyLimits Fragments { get; init; } = new(64, 256, TimeSpan.FromSeconds(30));
 
+    /// <summary>
+    /// Whether the host address stands for the host's loopback (network.hostLoopback;
+    /// slirp4netns' --disable-host-loopback turns it off). See <see cref="EgressRule"/>.
+    /// </summary>
+    public bool HostLoopback { get; init; } = true;
+
     /// <summary>Search domains for router advertisements (DNSSL, RFC 8106), in DNS wire format.</summary>
     public byte[] DnsSearchList { get; init; } = [];
 

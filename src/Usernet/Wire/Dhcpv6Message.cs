@@ -166,7 +166,11 @@ internal ref struct Dhcpv6OptionReader
     }
 }
 
-/// <summary>Appends DHCPv6 options; nested options are written by opening and closing a container.</summary>
+/// <summary>
+/// Appends DHCPv6 options; nested options are written by opening and closing a container.
+/// Bounded: a write that does not fit writes nothing and sets <see cref="Overflowed"/>, and
+/// every write after it is skipped, so the caller checks once at the end and sends nothing.
+/// </summary>
 internal ref struct Dhcpv6OptionWriter
 {
     private readonly Span<byte> _buffer;
@@ -175,12 +179,20 @@ internal ref struct Dhcpv6OptionWriter
     {
         _buffer = buffer;
         Length = 0;
+        Overflowed = false;
     }
 
     public int Length { get; private set; }
 
+    /// <summary>Whether something did not fit: the options written are incomplete.</summary>
+    public bool Overflowed { get; private set; }
+
     public void Write(ushort code, scoped ReadOnlySpan<byte> data)
     {
+        if (!Fits(4 + data.Length))
+        {
+            return;
+        }
         BinaryPrimitives.WriteUInt16BigEndian(_buffer[Length..], code);
         BinaryPrimitives.WriteUInt16BigEndian(_buffer[(Length + 2)..], (ushort)data.Length);
         data.CopyTo(_buffer[(Length + 4)..]);
@@ -191,32 +203,58 @@ internal ref struct Dhcpv6OptionWriter
     public int Open(ushort code)
     {
         int start = Length;
-        BinaryPrimitives.WriteUInt16BigEndian(_buffer[Length..], code);
-        Length += 4;
+        if (Fits(4))
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(_buffer[Length..], code);
+            Length += 4;
+        }
         return start;
     }
 
     public void WriteRaw(scoped ReadOnlySpan<byte> data)
     {
-        data.CopyTo(_buffer[Length..]);
-        Length += data.Length;
+        if (Fits(data.Length))
+        {
+            data.CopyTo(_buffer[Length..]);
+            Length += data.Length;
+        }
     }
 
     public void WriteUInt32(uint value)
     {
-        BinaryPrimitives.WriteUInt32BigEndian(_buffer[Length..], value);
-        Length += 4;
+        if (Fits(4))
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(_buffer[Length..], value);
+            Length += 4;
+        }
     }
 
-    public void Close(int start) =>
-        BinaryPrimitives.WriteUInt16BigEndian(_buffer[(start + 2)..], (ushort)(Length - start - 4));
+    public void Close(int start)
+    {
+        if (!Overflowed)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(_buffer[(start + 2)..], (ushort)(Length - start - 4));
+        }
+    }
 
     public void WriteStatus(ushort status, string message)
     {
         int start = Open(Dhcpv6Option.StatusCode);
-        BinaryPrimitives.WriteUInt16BigEndian(_buffer[Length..], status);
-        Length += 2;
+        if (Fits(2))
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(_buffer[Length..], status);
+            Length += 2;
+        }
         WriteRaw(System.Text.Encoding.ASCII.GetBytes(message));
         Close(start);
+    }
+
+    private bool Fits(int length)
+    {
+        if (!Overflowed && Length + length > _buffer.Length)
+        {
+            Overflowed = true;
+        }
+        return !Overflowed;
     }
 }

@@ -36,6 +36,9 @@ internal readonly ref struct EthernetFrame
 
     public const int HeaderLength = 14;
 
+    /// <summary>The payload an Ethernet II frame carries without jumbo frames (RFC 894): a VM NIC's MTU unless told otherwise.</summary>
+    public const int StandardMtu = 1500;
+
     private readonly Span<byte> _buffer;
 
     /// <summary>Wraps a buffer known to hold at least a header (for frames being built).</summary>

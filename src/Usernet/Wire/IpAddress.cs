@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Usernet.Wire;
 
 /// <summary>
@@ -47,19 +45,6 @@ internal readonly record struct IpAddress(UInt128 Value)
 
     public static IpAddress Parse(string text) =>
         TryParse(text, out var address) ? address : throw new FormatException($"'{text}' is not an IP address");
-
-    public static IpAddress FromIPAddress(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out int written);
-        return written == 4 ? Ipv4Address.Read(bytes) : Ipv6Address.Read(bytes);
-    }
-
-    public IPAddress ToIPAddress() => IsV4 ? V4.ToIPAddress() : V6.ToIPAddress();
 
     public override string ToString() => IsV4 ? V4.ToString() : V6.ToString();
 }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Net;
 
 namespace Usernet.Wire;
 
@@ -34,7 +33,7 @@ internal readonly record struct Ipv4Address(uint Value) : IComparable<Ipv4Addres
     public static Ipv4Address FromNetworkOrder(uint value) => new(BinaryPrimitives.ReverseEndianness(value));
 
     /// <summary>
-    /// Parses the dotted quad only. IPAddress.TryParse follows inet_aton and would read "10.1" as
+    /// Parses the dotted quad only. System.Net's IPAddress.TryParse follows inet_aton and would read "10.1" as
     /// 10.0.0.1, "0x0a.0.0.1" as hex and "010.0.0.1" as octal 8.0.0.1; a leading zero is refused
     /// because a reader cannot tell which of the two was meant.
     /// </summary>
@@ -64,13 +63,6 @@ internal readonly record struct Ipv4Address(uint Value) : IComparable<Ipv4Addres
 
     public static Ipv4Address Parse(string text) =>
         TryParse(text, out var address) ? address : throw new FormatException($"'{text}' is not an IPv4 address");
-
-    public IPAddress ToIPAddress()
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        Write(bytes);
-        return new IPAddress(bytes);
-    }
 
     public Ipv4Address Offset(int delta) => new((uint)(Value + delta));
 

@@ -77,6 +77,12 @@ internal readonly ref struct Ipv6Packet
 
     public Span<byte> Buffer => _buffer;
 
+    /// <summary>Differentiated services and ECN (RFC 8200 §7).</summary>
+    public byte TrafficClass => (byte)(BinaryPrimitives.ReadUInt32BigEndian(_buffer) >> 20);
+
+    /// <summary>The 20-bit flow label (RFC 8200 §6; RFC 6437), which Linux sets from a hash of the flow.</summary>
+    public uint FlowLabel => BinaryPrimitives.ReadUInt32BigEndian(_buffer) & 0xF_FFFF;
+
     public int PayloadLength
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.PayloadLength..]);
@@ -163,10 +169,12 @@ internal readonly ref struct Ipv6Packet
     public ulong PseudoHeaderSum(byte nextHeader, int length) =>
         InternetChecksum.PseudoHeaderV6(Source, Destination, nextHeader, length);
 
-    /// <summary>Writes a 40-byte header (traffic class and flow label zero).</summary>
-    public static void WriteHeader(Span<byte> buffer, Ipv6Address source, Ipv6Address destination, byte nextHeader, int payloadLength, byte hopLimit)
+    /// <summary>Writes a 40-byte header; traffic class and flow label are zero unless given.</summary>
+    public static void WriteHeader(
+        Span<byte> buffer, Ipv6Address source, Ipv6Address destination, byte nextHeader, int payloadLength, byte hopLimit,
+        byte trafficClass = 0, uint flowLabel = 0)
     {
-        BinaryPrimitives.WriteUInt32BigEndian(buffer, 0x6000_0000);
+        BinaryPrimitives.WriteUInt32BigEndian(buffer, 0x6000_0000 | ((uint)trafficClass << 20) | (flowLabel & 0xF_FFFF));
         BinaryPrimitives.WriteUInt16BigEndian(buffer[Field.PayloadLength..], (ushort)payloadLength);
         buffer[Field.NextHeader] = nextHeader;
         buffer[Field.HopLimit] = hopLimit;

@@ -15,7 +15,7 @@ public sealed class Ipv4AddressTests
         var address = Ipv4Address.Parse(text);
         Assert.Equal(value, address.Value);
         Assert.Equal(text, address.ToString());
-        Assert.Equal(IPAddress.Parse(text), address.ToIPAddress());
+        Assert.Equal(IPAddress.Parse(text).GetAddressBytes(), Bytes(address));
     }
 
     [Theory]
@@ -85,5 +85,12 @@ public sealed class Ipv4AddressTests
         var same = Ipv4Address.Parse("192.168.65.1");
         Assert.True(gateway <= same && gateway >= same);
         Assert.True(gateway.CompareTo(Ipv4Address.Parse("10.0.0.1")) > 0);
+    }
+
+    private static byte[] Bytes(Ipv4Address address)
+    {
+        byte[] bytes = new byte[Ipv4Address.Length];
+        address.Write(bytes);
+        return bytes;
     }
 }

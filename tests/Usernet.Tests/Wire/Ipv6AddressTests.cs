@@ -12,12 +12,35 @@ public sealed class Ipv6AddressTests
     [InlineData("::1", "::1")]
     [InlineData("fe80::1", "fe80::1")]
     [InlineData("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1")]
+    // RFC 5952 §4.2.3: the longest run of zeros is shortened, the first of two equal runs.
+    [InlineData("1:0:0:1:0:0:0:1", "1:0:0:1::1")]
+    [InlineData("1:0:0:2:0:0:3:4", "1::2:0:0:3:4")]
+    // §4.2.2: never "::" for one zero group; §4.1: no leading zeros.
+    [InlineData("1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0")]
+    [InlineData("::2:3:4:5:6:7:8", "0:2:3:4:5:6:7:8")]
+    [InlineData("1:2:3:4:5:6:7::", "1:2:3:4:5:6:7:0")]
+    [InlineData("0001:00a0:0b00:c000::", "1:a0:b00:c000::")]
+    [InlineData("0:0:0:0:0:0:0:0", "::")]
+    [InlineData("1::", "1::")]
+    // §5: an IPv4-mapped address ends in its dotted quad; RFC 4291 §2.2 allows one anywhere it fits.
+    [InlineData("::ffff:198.18.5.1", "::ffff:198.18.5.1")]
+    [InlineData("::FFFF:c612:501", "::ffff:198.18.5.1")]
+    [InlineData("64:ff9b::192.0.2.33", "64:ff9b::c000:221")]
+    [InlineData("1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:102:304")]
     public void ParsesAndFormats(string text, string formatted)
     {
         var address = Ipv6Address.Parse(text);
         Assert.Equal(formatted, address.ToString());
         Assert.Equal(address, Ipv6Address.Parse(address.ToString()));
-        Assert.Equal(IPAddress.Parse(text), address.ToIPAddress());
+        // The same 16 bytes as the platform's own parser reads.
+        Assert.Equal(IPAddress.Parse(text).GetAddressBytes(), Bytes(address));
+    }
+
+    private static byte[] Bytes(Ipv6Address address)
+    {
+        byte[] bytes = new byte[Ipv6Address.Length];
+        address.Write(bytes);
+        return bytes;
     }
 
     [Theory]
@@ -31,6 +54,21 @@ public sealed class Ipv6AddressTests
     [InlineData("fe80::1%eth0")]
     [InlineData("fe80::1%2")]
     [InlineData(" ::1")]
+    [InlineData("::1 ")]
+    [InlineData(":::")]
+    [InlineData("1::2::3")]
+    [InlineData(":1::2")]
+    [InlineData("1::2:")]
+    [InlineData("1:2:3:4:5:6:7")]
+    [InlineData("1:2:3:4:5:6:7::8")]
+    [InlineData("12345::1")]
+    [InlineData("::1.2.3")]
+    [InlineData("::01.2.3.4")]
+    [InlineData("1.2.3.4::")]
+    [InlineData("::1.2.3.4:5")]
+    [InlineData("1:2:3:4:5:6:7:1.2.3.4")]
+    [InlineData("0x1::")]
+    [InlineData("+1::")]
     public void RejectsMalformedText(string text)
     {
         Assert.False(Ipv6Address.TryParse(text, out _));

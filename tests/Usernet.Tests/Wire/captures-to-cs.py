@@ -4,20 +4,9 @@
 Usage: captures-to-cs.py ipv4.pcap dhcp.pcap > Captures.cs
 The names below follow the order in which capture.sh makes the programs talk.
 """
-import struct
 import sys
 
-
-def frames(path):
-    """The frames of a classic little-endian pcap file, in order."""
-    d = open(path,'rb').read()
-    magic = struct.unpack('<I', d[:4])[0]
-    assert magic == 0xa1b2c3d4, hex(magic)
-    off = 24; out = []
-    while off < len(d):
-        ts, tu, incl, orig = struct.unpack('<IIII', d[off:off+16]); off += 16
-        out.append(d[off:off+incl]); off += incl
-    return out
+from pcap import emit, frames
 
 
 v4 = frames(sys.argv[1]); dh = frames(sys.argv[2])
@@ -60,14 +49,6 @@ namespace Usernet.Tests.Wire;
 /// </summary>
 internal static class Captures
 {''')
-def emit(name, comment, b):
-    print(f"    /// <summary>{comment.replace('&','&amp;').replace('<','&lt;')}</summary>")
-    print(f"    public static byte[] {name} => Hex(\"\"\"")
-    h = b.hex()
-    for i in range(0, len(h), 96):
-        print("        " + h[i:i+96])
-    print("        \"\"\");")
-    print()
 for (n,c),b in zip(names4, v4): emit(n,c,b)
 for (n,c),b in zip(namesd, dh): emit(n,c,b)
 print('''    private static byte[] Hex(string text) =>

@@ -37,6 +37,12 @@ internal sealed class Dhcpv6Counters
     public long Ignored;
     public long Exhausted;
 
+    /// <summary>IA_NA options past <see cref="Dhcpv6Server.MaxIasPerMessage"/> in one message, left unanswered.</summary>
+    public long IasIgnored;
+
+    /// <summary>Replies that did not fit their buffer and were not sent.</summary>
+    public long TooLarge;
+
     /// <summary>Writes the counters reported into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
@@ -44,6 +50,8 @@ internal sealed class Dhcpv6Counters
         writer.WriteNumber("replies", Replies);
         writer.WriteNumber("malformed", Malformed);
         writer.WriteNumber("exhausted", Exhausted);
+        writer.WriteNumber("iasIgnored", IasIgnored);
+        writer.WriteNumber("tooLarge", TooLarge);
     }
 }
 
@@ -55,12 +63,23 @@ internal sealed class Dhcpv6Counters
 /// </summary>
 internal sealed class Dhcpv6Server : IUdpService
 {
+    /// <summary>
+    /// IA_NA options answered per message. A client has one per interface, rarely more; each
+    /// takes an address and 44 bytes of the reply, so a message with hundreds must neither
+    /// drain the pool nor outgrow the reply.
+    /// </summary>
+    public const int MaxIasPerMessage = 8;
+
     private readonly Dhcpv6ServerOptions _options;
     private readonly NetworkStack? _stack;
     private readonly byte[] _serverId;
     private readonly byte[] _searchList;
     private readonly Dictionary<string, Ipv6Address> _leases = new();
     private readonly HashSet<Ipv6Address> _taken = new();
+
+    // Addresses clients declined as in use by someone else, oldest first: held out of the pool,
+    // as many as there may be leases, so that a guest declining over and over grows nothing.
+    private readonly Queue<Ipv6Address> _declined = new();
     private readonly byte[] _reply = new byte[1500];
     private ulong _next;
 
@@ -81,6 +100,8 @@ internal sealed class Dhcpv6Server : IUdpService
     public Dhcpv6Counters Counters { get; } = new();
 
     public int LeaseCount => _leases.Count;
+
+    public int DeclinedCount => _declined.Count;
 
     /// <summary>The counters and the leases held, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
@@ -160,6 +181,17 @@ internal sealed class Dhcpv6Server : IUdpService
             WriteAddresses(ref writer, clientId, request.Options);
         }
         WriteDns(ref writer);
+        return Finish(writer);
+    }
+
+    /// <summary>The reply's length, or 0 (nothing sent) when it did not fit: settings with a long search list, say.</summary>
+    private int Finish(in Dhcpv6OptionWriter writer)
+    {
+        if (writer.Overflowed)
+        {
+            Counters.TooLarge++;
+            return 0;
+        }
         Counters.Replies++;
         return Dhcpv6Message.HeaderLength + writer.Length;
     }
@@ -170,12 +202,19 @@ internal sealed class Dhcpv6Server : IUdpService
         var reader = new Dhcpv6OptionReader(options);
         uint seconds = (uint)_options.LeaseTime.TotalSeconds;
         Span<byte> bytes = stackalloc byte[16];
+        int answered = 0;
         while (reader.MoveNext())
         {
             if (reader.Code != Dhcpv6Option.IaNa || reader.Data.Length < 12)
             {
                 continue;
             }
+            if (answered == MaxIasPerMessage)
+            {
+                Counters.IasIgnored++;
+                continue;
+            }
+            answered++;
             uint iaid = BinaryPrimitives.ReadUInt32BigEndian(reader.Data);
             int ia = writer.Open(Dhcpv6Option.IaNa);
             writer.WriteUInt32(iaid);
@@ -253,11 +292,21 @@ internal sealed class Dhcpv6Server : IUdpService
             if (reader.Code == Dhcpv6Option.IaNa && reader.Data.Length >= 12)
             {
                 string key = Convert.ToHexString(clientId) + "/" + BinaryPrimitives.ReadUInt32BigEndian(reader.Data);
-                if (_leases.Remove(key, out var address) && !declined)
+                if (!_leases.Remove(key, out var address))
                 {
-                    // A declined address stays taken: someone else uses it (RFC 8415 §18.3.8).
-                    _taken.Remove(address);
+                    continue;
                 }
+                if (!declined)
+                {
+                    _taken.Remove(address);
+                    continue;
+                }
+                // A declined address stays taken: someone else uses it (RFC 8415 §18.3.8).
+                if (_declined.Count >= _options.MaxLeases)
+                {
+                    _taken.Remove(_declined.Dequeue());
+                }
+                _declined.Enqueue(address);
             }
         }
     }
@@ -292,7 +341,6 @@ internal sealed class Dhcpv6Server : IUdpService
         writer.Write(Dhcpv6Option.ServerId, _serverId);
         writer.Write(Dhcpv6Option.ClientId, clientId);
         writer.WriteStatus(status, message);
-        Counters.Replies++;
-        return Dhcpv6Message.HeaderLength + writer.Length;
+        return Finish(writer);
     }
 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Usernet.Platform;
 using Usernet.Wire;
 
 namespace Usernet.Services.Dns;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Usernet.Platform;
 using Usernet.Wire;
 
 namespace Usernet.Services.Dns;
@@ -50,7 +51,7 @@ internal sealed class HostNameResolver
             var found = await _lookup(name, family, cancel).ConfigureAwait(false);
             var addresses = found
                 .Where(a => a.AddressFamily == family)
-                .Select(IpAddress.FromIPAddress)
+                .Select(IpAddressConversions.ToIpAddress)
                 .Distinct()
                 .ToList();
             return addresses.Count > 0 ? new HostLookupResult(HostLookupStatus.Found, addresses) : HostLookupResult.Of(HostLookupStatus.NoData);

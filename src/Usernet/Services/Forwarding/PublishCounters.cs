@@ -1,13 +1,12 @@
+using Usernet.Nat;
+
 namespace Usernet.Services.Forwarding;
 
 /// <summary>What went through one published port, for <c>usernet port ls</c>.</summary>
-internal sealed class PublishCounters
+internal sealed class PublishCounters : HostTrafficCounters
 {
     public long Connections;
-    public long ActiveConnections;
     public long Refused;
-    public long BytesToGuest;
-    public long BytesFromGuest;
     public long DatagramsToGuest;
     public long DatagramsFromGuest;
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
+using Usernet.Platform;
 using Usernet.Wire;
 
 namespace Usernet.Services.Proxy;
@@ -70,8 +71,8 @@ internal sealed class NoProxyList
     /// <summary>ADDRESS/PREFIX of either family; host bits may be set, as Go's ParseCIDR allows.</summary>
     private static bool TryParseNetwork(string entry, [NotNullWhen(true)] out IPAddress? network, out int prefix)
     {
-        network = Ipv4Cidr.TryParse(entry, out var v4, out prefix) ? v4.ToIPAddress()
-            : Ipv6Cidr.TryParse(entry, out var v6, out prefix) ? v6.ToIPAddress()
+        network = Ipv4Cidr.TryParse(entry, out var v4, out prefix) ? ((IpAddress)v4).ToIPAddress()
+            : Ipv6Cidr.TryParse(entry, out var v6, out prefix) ? ((IpAddress)v6).ToIPAddress()
             : null;
         return network is not null;
     }

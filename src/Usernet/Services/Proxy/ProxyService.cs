@@ -1,5 +1,6 @@
 using System.Net;
 using Usernet.Config;
+using Usernet.Platform;
 using Usernet.Services.Proxy.Pac;
 using Usernet.Wire;
 

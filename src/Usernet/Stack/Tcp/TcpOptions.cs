@@ -33,7 +33,4 @@ internal sealed record TcpOptions
 
     /// <summary>Largest receive window offered to the guest.</summary>
     public int MaxReceiveWindow { get; init; } = 4 * 1024 * 1024;
-
-    /// <summary>Whether the host IP maps to the host's loopback (slirp4netns' --disable-host-loopback turns it off).</summary>
-    public bool HostLoopback { get; init; } = true;
 }

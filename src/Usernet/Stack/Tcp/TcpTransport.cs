@@ -17,7 +17,6 @@ internal sealed class TcpTransport : IIpTransport
     private readonly TimerQueue _timers;
     private readonly Dictionary<TcpFlowKey, TcpConnection> _flows = new();
     private readonly List<TcpConnection> _ackQueue = new();
-    private readonly byte[] _quote = new byte[Ipv4Packet.MinHeaderLength + 8];
 
     public TcpTransport(NetworkStack stack, TimerQueue timers, ITcpHostConnector connector, TcpOptions options)
     {
@@ -140,28 +139,16 @@ internal sealed class TcpTransport : IIpTransport
     public bool Exists(IpEndpoint guest, IpEndpoint remote) => _flows.ContainsKey(new TcpFlowKey(guest, remote));
 
     /// <summary>
-    /// Where the host socket connects: the host IP means the host's own loopback (unless that
-    /// is turned off); the gateway means Usernet's own service on that port, if any; anything
-    /// else is itself.
+    /// Where the host socket connects, by <see cref="EgressRule"/>: the gateway means Usernet's
+    /// own service on that port, if any; null (the SYN gets RST) for what the rule refuses.
     /// </summary>
-    private IpEndpoint? Route(IpEndpoint remote)
-    {
-        var options = _stack.Options;
-        var address = remote.Address;
-        if (address == options.GatewayOf(address) || (!address.IsV4 && address.V6 == options.GatewayLinkLocal))
+    private IpEndpoint? Route(IpEndpoint remote) =>
+        EgressRule.Decide(_stack.Options, remote.Address, out var target) switch
         {
-            return Connector.ServesGatewayPort(remote.Port) ? remote : null;
-        }
-        if (address == options.HostOf(address))
-        {
-            if (!Options.HostLoopback)
-            {
-                return null;
-            }
-            return new IpEndpoint(StackOptions.LoopbackOf(address), remote.Port);
-        }
-        return remote;
-    }
+            EgressVerdict.Gateway => Connector.ServesGatewayPort(remote.Port) ? remote : null,
+            EgressVerdict.Direct or EgressVerdict.HostLoopback => new IpEndpoint(target, remote.Port),
+            _ => null,
+        };
 
     /// <summary>A segment for no connection gets RST, unless it is a RST itself (RFC 9293 §3.10.7.1).</summary>
     private void RefuseStray(TcpFlowKey key, TcpSegment segment)
@@ -243,37 +230,18 @@ internal sealed class TcpTransport : IIpTransport
 
     /// <summary>
     /// ICMP unreachable for a connection the host could not open, quoting what the guest's SYN
-    /// would have looked like (its header and first 8 bytes: ports and sequence).
+    /// looked like: its ports and sequence number, the first 8 bytes of its header.
     /// </summary>
     public void SendUnreachable(TcpConnection connection, TcpHostError error, Instant now)
     {
         var key = connection.Key;
-        if (!key.Guest.Address.IsV4)
-        {
-            SendUnreachableV6(connection, error, now);
-            return;
-        }
-        Span<byte> quote = _quote;
-        Ipv4Packet.WriteHeader(quote, key.Guest.Address.V4, key.Remote.Address.V4, IpProtocol.Tcp, 8, 0);
-        var tcp = quote[Ipv4Packet.MinHeaderLength..];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp, key.Guest.Port);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], key.Remote.Port);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], connection.GuestInitialSequence.Value);
-        byte code = error == TcpHostError.NetUnreachable ? IcmpV4Code.NetUnreachable : IcmpV4Code.HostUnreachable;
-        _stack.SendIcmpV4Error(IcmpV4Type.DestinationUnreachable, code, 0, new Ipv4Packet(quote), _stack.Options.Gateway, now);
-    }
-
-    private void SendUnreachableV6(TcpConnection connection, TcpHostError error, Instant now)
-    {
-        var key = connection.Key;
-        Span<byte> quote = stackalloc byte[Ipv6Packet.HeaderLength + 8];
-        Ipv6Packet.WriteHeader(quote, key.Guest.Address.V6, key.Remote.Address.V6, IpProtocol.Tcp, 8, 64);
-        var tcp = quote[Ipv6Packet.HeaderLength..];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp, key.Guest.Port);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], key.Remote.Port);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], connection.GuestInitialSequence.Value);
-        byte code = error == TcpHostError.NetUnreachable ? Icmpv6Code.NoRoute : Icmpv6Code.AddressUnreachable;
-        _stack.SendIcmpv6Error(Icmpv6Type.DestinationUnreachable, code, 0, quote, _stack.Options.GatewayV6, now);
+        var family = key.Guest.Address;
+        Span<byte> head = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(head, key.Guest.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(head[2..], key.Remote.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(head[4..], connection.GuestInitialSequence.Value);
+        var icmp = error == TcpHostError.NetUnreachable ? IcmpError.NetUnreachable(family) : IcmpError.HostUnreachable(family);
+        _stack.SendIcmpError(icmp, key.Guest.Address, key.Remote.Address, IpProtocol.Tcp, head, _stack.Options.GatewayOf(family), now);
     }
 
     /// <summary>

@@ -15,24 +15,17 @@ internal sealed class UdpFlow : IHostDatagramEvents
     {
         _nat = nat;
         Guest = guest;
-        Node = new LinkedListNode<UdpFlow>(this);
     }
 
     public IpEndpoint Guest { get; }
 
     public IHostDatagramSocket? Socket { get; set; }
 
-    public Instant LastActivity { get; set; }
-
-    /// <summary>Its place in the table's least-recently-used order.</summary>
-    public LinkedListNode<UdpFlow> Node { get; }
-
     public Span<byte> ReceiveBuffer => _nat.ReceiveBuffer(this);
 
     public void OnHostDatagram(IpEndpoint source, int length, Instant now)
     {
-        LastActivity = now;
-        _nat.Touch(this);
+        _nat.Touch(this, now);
         _nat.DeliverToGuest(this, source, length);
     }
 

@@ -5,25 +5,22 @@ using Usernet.Wire;
 namespace Usernet.Stack.Udp;
 
 /// <summary>
-/// UDP from guests to anywhere, through host sockets. Flows are kept in least-recently-used
-/// order: one idle past the timeout is closed, and when the table is full the oldest is
-/// evicted (and counted), so bursts of DNS or NTP from fresh source ports never exhaust fds.
+/// UDP from guests to anywhere, through host sockets: one per guest (address, port), in a
+/// <see cref="FlowTable{TKey, TFlow}"/> that closes the idle and, when full, the least
+/// recently used, counting both.
 /// </summary>
 internal sealed class UdpNat : IIpTransport
 {
     private readonly NetworkStack _stack;
     private readonly IHostDatagramFactory _factory;
-    private readonly Dictionary<IpEndpoint, UdpFlow> _flows = new();
-    private readonly LinkedList<UdpFlow> _byAge = new();
-    private readonly LoopTimer _expiry;
-    private readonly byte[] _quote = new byte[Ipv4Packet.MinHeaderLength + UdpDatagram.HeaderLength];
+    private readonly FlowTable<IpEndpoint, UdpFlow> _flows;
 
     public UdpNat(NetworkStack stack, TimerQueue timers, IHostDatagramFactory factory, UdpOptions options)
     {
         _stack = stack;
         _factory = factory;
         Options = options;
-        _expiry = timers.Create(Expire);
+        _flows = new FlowTable<IpEndpoint, UdpFlow>(options.MaxFlows, options.IdleTimeout, timers, OnFlowEnded);
         stack.GuestGone += CloseGuest;
     }
 
@@ -61,19 +58,20 @@ internal sealed class UdpNat : IIpTransport
             published.Port.SendToClient(published.Client, udp.Payload, now);
             return;
         }
-        if (Route(destination) is not { } target)
+        var verdict = EgressRule.Decide(_stack.Options, destination.Address, out var address);
+        if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback))
         {
-            _stack.Counters.Drop(DropReason.UdpNoService);
-            SendError(new IpEndpoint(packet.Source, udp.SourcePort), destination, ErrorKind.PortUnreachable, packet.Destination, 0, now);
+            // Refused (see EgressRule), or the gateway, whose ports the stack's services own.
+            _stack.Counters.Drop(DropReason.EgressRefused);
+            _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
             return;
         }
+        var target = new IpEndpoint(address, destination.Port);
         var flow = FlowFor(new IpEndpoint(packet.Source, udp.SourcePort), now);
         if (flow?.Socket is null)
         {
             return;
         }
-        flow.LastActivity = now;
-        Touch(flow);
         Counters.DatagramsFromGuest++;
         Counters.BytesFromGuest += udp.Payload.Length;
         // We are a router: the guest's TTL arrives here one less (RFC 1812 §5.3.1).
@@ -86,10 +84,10 @@ internal sealed class UdpNat : IIpTransport
         {
             case HostSendResult.TooBig:
                 Counters.TooBig++;
-                SendError(flow.Guest, destination, ErrorKind.TooBig, gateway, (uint)mtu, now);
+                _stack.SendIcmpError(IcmpError.TooBig(gateway, mtu), packet, gateway, now);
                 break;
             case HostSendResult.Unreachable:
-                SendError(flow.Guest, destination, ErrorKind.HostUnreachable, gateway, 0, now);
+                _stack.SendIcmpError(IcmpError.HostUnreachable(gateway), packet, gateway, now);
                 break;
             case HostSendResult.Dropped:
                 Counters.SendDropped++;
@@ -97,75 +95,36 @@ internal sealed class UdpNat : IIpTransport
         }
     }
 
-    /// <summary>The host IP stands for the host's loopback; anything else is itself.</summary>
-    private IpEndpoint? Route(IpEndpoint destination)
-    {
-        var address = destination.Address;
-        if (address == _stack.Options.HostOf(address))
-        {
-            if (!Options.HostLoopback)
-            {
-                return null;
-            }
-            return new IpEndpoint(StackOptions.LoopbackOf(address), destination.Port);
-        }
-        return destination;
-    }
-
     private UdpFlow? FlowFor(IpEndpoint guest, Instant now)
     {
-        if (_flows.TryGetValue(guest, out var flow))
+        if (_flows.TryGet(guest, now, out var flow))
         {
             return flow;
         }
-        if (_flows.Count >= Options.MaxFlows)
-        {
-            Counters.FlowsEvicted++;
-            Close(_byAge.First!.Value);
-        }
-        flow = new UdpFlow(this, guest) { LastActivity = now };
+        flow = new UdpFlow(this, guest);
         flow.Socket = _factory.OpenUdp(guest.Address, flow);
         if (flow.Socket is null)
         {
             Counters.SocketFailures++;
             return null;
         }
-        _flows[guest] = flow;
-        _byAge.AddLast(flow.Node);
+        _flows.Add(guest, flow, now);
         Counters.FlowsOpened++;
-        _expiry.ScheduleNoLaterThan(now + Options.IdleTimeout);
         return flow;
     }
 
-    /// <summary>Moves a flow to the young end of the age order.</summary>
-    public void Touch(UdpFlow flow)
-    {
-        if (flow.Node.List is not null && flow.Node != _byAge.Last)
-        {
-            _byAge.Remove(flow.Node);
-            _byAge.AddLast(flow.Node);
-        }
-    }
+    /// <summary>Counts a use of the flow (a reply from the host) for its idle timeout.</summary>
+    public void Touch(UdpFlow flow, Instant now) => _flows.Touch(flow.Guest, now);
 
-    private void Expire(Instant now)
+    private void OnFlowEnded(UdpFlow flow, FlowEnd end)
     {
-        while (_byAge.First is { } oldest && oldest.Value.LastActivity + Options.IdleTimeout <= now)
+        if (end == FlowEnd.Evicted)
+        {
+            Counters.FlowsEvicted++;
+        }
+        else if (end == FlowEnd.Expired)
         {
             Counters.FlowsExpired++;
-            Close(oldest.Value);
-        }
-        if (_byAge.First is { } next)
-        {
-            _expiry.Schedule(next.Value.LastActivity + Options.IdleTimeout);
-        }
-    }
-
-    private void Close(UdpFlow flow)
-    {
-        _flows.Remove(flow.Guest);
-        if (flow.Node.List is not null)
-        {
-            _byAge.Remove(flow.Node);
         }
         flow.Socket?.Close();
         flow.Socket = null;
@@ -187,7 +146,10 @@ internal sealed class UdpNat : IIpTransport
         _stack.FinishUdp(from, flow.Guest, length);
     }
 
-    /// <summary>An ICMP error the host got about one of the flow's datagrams, passed on to the guest.</summary>
+    /// <summary>
+    /// An ICMP error the host got about one of the flow's datagrams, passed on to the guest,
+    /// quoting the UDP header it sent (all traceroute needs to match it).
+    /// </summary>
     public void RelayIcmpError(UdpFlow flow, in HostIcmpError error, Instant now)
     {
         var original = error.OriginalDestination;
@@ -198,76 +160,11 @@ internal sealed class UdpNat : IIpTransport
             return;
         }
         Counters.IcmpErrorsRelayed++;
-        if (flow.Guest.Address.IsV4)
-        {
-            SendErrorV4(flow.Guest, destination, error.Type, error.Code, offender.V4, error.Info, now);
-        }
-        else
-        {
-            SendErrorV6(flow.Guest, destination, error.Type, error.Code, offender.V6, error.Info, now);
-        }
-    }
-
-    private enum ErrorKind
-    {
-        PortUnreachable,
-        HostUnreachable,
-        TooBig,
-    }
-
-    /// <summary>An error the NAT itself raises, in the guest's family.</summary>
-    private void SendError(IpEndpoint guest, IpEndpoint destination, ErrorKind kind, IpAddress from, uint info, Instant now)
-    {
-        if (guest.Address.IsV4)
-        {
-            var (type, code) = kind switch
-            {
-                ErrorKind.PortUnreachable => (IcmpV4Type.DestinationUnreachable, IcmpV4Code.PortUnreachable),
-                ErrorKind.HostUnreachable => (IcmpV4Type.DestinationUnreachable, IcmpV4Code.HostUnreachable),
-                _ => (IcmpV4Type.DestinationUnreachable, IcmpV4Code.FragmentationNeeded),
-            };
-            SendErrorV4(guest, destination, type, code, from.V4, info, now);
-        }
-        else
-        {
-            var (type, code) = kind switch
-            {
-                ErrorKind.PortUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Code.PortUnreachable),
-                ErrorKind.HostUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Code.AddressUnreachable),
-                _ => (Icmpv6Type.PacketTooBig, (byte)0),
-            };
-            SendErrorV6(guest, destination, type, code, from.V6, info, now);
-        }
-    }
-
-    /// <summary>
-    /// Sends the guest an ICMP error about its datagram from <paramref name="guest"/> to
-    /// <paramref name="destination"/>, quoting the headers it sent (all traceroute needs to match it).
-    /// </summary>
-    private void SendErrorV4(IpEndpoint guest, IpEndpoint destination, byte type, byte code, Ipv4Address from, uint info, Instant now)
-    {
-        Span<byte> quote = _quote;
-        Ipv4Packet.WriteHeader(quote, guest.Address.V4, destination.Address.V4, IpProtocol.Udp, UdpDatagram.HeaderLength, 0);
-        UdpDatagram.WriteHeader(quote[Ipv4Packet.MinHeaderLength..], guest.Port, destination.Port, 0);
-        ushort mtu = type == IcmpV4Type.DestinationUnreachable && code == IcmpV4Code.FragmentationNeeded ? (ushort)info : (ushort)0;
-        _stack.SendIcmpV4Error(type, code, mtu, new Ipv4Packet(quote), from, now);
-    }
-
-    private void SendErrorV6(IpEndpoint guest, IpEndpoint destination, byte type, byte code, Ipv6Address from, uint info, Instant now)
-    {
-        Span<byte> quote = stackalloc byte[Ipv6Packet.HeaderLength + UdpDatagram.HeaderLength];
-        Ipv6Packet.WriteHeader(quote, guest.Address.V6, destination.Address.V6, IpProtocol.Udp, UdpDatagram.HeaderLength, 64);
-        UdpDatagram.WriteHeader(quote[Ipv6Packet.HeaderLength..], guest.Port, destination.Port, 0);
-        uint word = type == Icmpv6Type.PacketTooBig ? info : 0;
-        _stack.SendIcmpv6Error(type, code, word, quote, from, now);
+        Span<byte> head = stackalloc byte[UdpDatagram.HeaderLength];
+        UdpDatagram.WriteHeader(head, flow.Guest.Port, destination.Port, 0);
+        _stack.SendIcmpError(new IcmpError(error.Type, error.Code, error.Info), flow.Guest.Address, destination.Address, IpProtocol.Udp, head, offender, now);
     }
 
     /// <summary>Closes every flow of a guest that went away.</summary>
-    public void CloseGuest(IpAddress guest)
-    {
-        foreach (var flow in _flows.Values.Where(f => f.Guest.Address == guest).ToList())
-        {
-            Close(flow);
-        }
-    }
+    public void CloseGuest(IpAddress guest) => _flows.CloseWhere(flow => flow.Address == guest);
 }

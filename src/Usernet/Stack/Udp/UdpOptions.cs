@@ -7,6 +7,4 @@ internal sealed record UdpOptions
 
     /// <summary>A flow with no datagram either way for this long is closed.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
-
-    public bool HostLoopback { get; init; } = true;
 }

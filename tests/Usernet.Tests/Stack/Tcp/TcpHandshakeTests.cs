@@ -414,8 +414,26 @@ public sealed class TcpHandshakeTests
     [Fact]
     public void ASynToTheHostAddressIsRefusedWhenHostLoopbackIsOff()
     {
-        var harness = new TcpHarness(new TcpOptions { HostLoopback = false });
+        var harness = new TcpHarness(stackOptions: new StackOptions { HostLoopback = false });
         var guest = new TcpGuest(harness, TcpGuest.DefaultLocal, new IpEndpoint(TestFrames.Host, 8080));
+        guest.Syn();
+
+        Assert.Empty(harness.Connector.Attempts);
+        Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, harness.TakeOne().Flags);
+        Assert.Equal(1, harness.StackCounters.Dropped(DropReason.TcpRefused));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.53")]
+    [InlineData("0.1.2.3")]
+    [InlineData("::1")]
+    public void ASynToTheHostsLoopbackNamedDirectlyIsRefused(string loopback)
+    {
+        // Forged: a guest's own loopback never leaves it. Only the host address leads there.
+        var remote = new IpEndpoint(IpAddress.Parse(loopback), 8080);
+        var harness = new TcpHarness();
+        var guest = new TcpGuest(harness, remote.Address.IsV4 ? TcpGuest.DefaultLocal : TcpGuest.DefaultLocalV6, remote);
         guest.Syn();
 
         Assert.Empty(harness.Connector.Attempts);

@@ -1,0 +1,33 @@
+using Usernet.Stack.Udp;
+using Usernet.Wire;
+
+namespace Usernet.Stack.Icmp;
+
+/// <summary>One guest (address, echo identifier) and its host ICMP socket.</summary>
+internal sealed class EchoFlow : IHostDatagramEvents
+{
+    private readonly IcmpEchoNat _nat;
+
+    public EchoFlow(IcmpEchoNat nat, IpAddress guest, ushort id)
+    {
+        _nat = nat;
+        Guest = guest;
+        Id = id;
+    }
+
+    public IpAddress Guest { get; }
+
+    public ushort Id { get; }
+
+    public IHostDatagramSocket? Socket { get; set; }
+
+    public Span<byte> ReceiveBuffer => _nat.ReceiveBuffer(this);
+
+    public void OnHostDatagram(IpEndpoint source, int length, Instant now)
+    {
+        _nat.Touch(this, now);
+        _nat.DeliverReply(this, source.Address, length);
+    }
+
+    public void OnHostIcmpError(in HostIcmpError error, Instant now) => _nat.RelayError(this, error, now);
+}

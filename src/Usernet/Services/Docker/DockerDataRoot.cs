@@ -153,6 +153,21 @@ internal sealed unsafe class DockerDataRoot : IDisposable
         File.Move(temporary, UserlandProxy, overwrite: true);
     }
 
+    /// <summary>Whether daemon.json sets <paramref name="key"/> (then a flag for it would make dockerd refuse to start).</summary>
+    public bool Configures(string key)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(DaemonJson));
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && document.RootElement.TryGetProperty(key, out _);
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        {
+            // dockerd says what is wrong with the file itself.
+            return false;
+        }
+    }
+
     /// <summary>Keeps the previous run's log as dockerd.log.1 and starts an empty one.</summary>
     public void RotateLog()
     {

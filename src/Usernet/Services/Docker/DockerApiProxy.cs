@@ -11,6 +11,9 @@ namespace Usernet.Services.Docker;
 /// </summary>
 internal sealed class DockerApiProxy : IAsyncDisposable
 {
+    /// <summary>Connections carried at once; each holds two buffers of <see cref="DockerApiConnection.MaxHead"/>.</summary>
+    public const int MaxConnections = 1024;
+
     private readonly string _path;
     private readonly string _daemonSocket;
     private readonly ContainerPorts _ports;
@@ -56,6 +59,11 @@ internal sealed class DockerApiProxy : IAsyncDisposable
 
     private async Task Serve(Socket client)
     {
+        if (_connections.Count >= MaxConnections)
+        {
+            await Refuse(client, 503, $"the Docker API proxy carries {MaxConnections} connections at most; close some").ConfigureAwait(false);
+            return;
+        }
         var daemon = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -64,7 +72,7 @@ internal sealed class DockerApiProxy : IAsyncDisposable
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             daemon.Dispose();
-            await Refuse(client, $"the Docker daemon in the Usernet guest does not answer ({e.Message})").ConfigureAwait(false);
+            await Refuse(client, 500, $"the Docker daemon in the Usernet guest does not answer ({e.Message})").ConfigureAwait(false);
             return;
         }
         var connection = new DockerApiConnection(client, daemon, _ports);
@@ -79,12 +87,12 @@ internal sealed class DockerApiProxy : IAsyncDisposable
         }
     }
 
-    private static async Task Refuse(Socket client, string message)
+    private static async Task Refuse(Socket client, int status, string message)
     {
         using var _ = client;
         try
         {
-            await client.SendAsync(DockerErrorResponse.Format(500, message, close: true)).ConfigureAwait(false);
+            await client.SendAsync(DockerErrorResponse.Format(status, message, close: true)).ConfigureAwait(false);
         }
         catch (SocketException)
         {

@@ -42,6 +42,11 @@ internal static class ControlCli
             Console.Error.WriteLine($"usernet: the instance's answer is not well-formed HTTP: {e.Message}");
             return 1;
         }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            Console.Error.WriteLine($"usernet: the instance at {socket} did not answer: {e.Message}");
+            return 1;
+        }
         if (status >= 400)
         {
             Console.Error.WriteLine($"usernet: {ExtractError(response) ?? response.Trim()}");

@@ -48,8 +48,17 @@ internal static class UnixHttpClient
             }
             headers.Add("Content-Length", content.Length.ToString(CultureInfo.InvariantCulture));
             headers.Add("Connection", "close");
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(new HttpRequestHead(method, target, "HTTP/1.1", headers).Format()), cancel).ConfigureAwait(false);
-            await stream.WriteAsync(content, cancel).ConfigureAwait(false);
+            byte[] request = [.. Encoding.ASCII.GetBytes(new HttpRequestHead(method, target, "HTTP/1.1", headers).Format()), .. content];
+            try
+            {
+                // One write: the server may answer (a 400, say) and close as soon as it has read
+                // the head, and a second write would then fail with EPIPE before the answer is read.
+                await stream.WriteAsync(request, cancel).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The answer the server sent before closing is still in the receive queue; read it.
+            }
             var reader = new HttpReader(stream);
             HttpResponseHead response;
             do

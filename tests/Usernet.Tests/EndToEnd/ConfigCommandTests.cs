@@ -1,3 +1,5 @@
+using Usernet.Tests.EndToEnd.Fixtures;
+
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>`usernet config` and settings errors, through the real binary and real files.</summary>
@@ -20,10 +22,9 @@ public sealed class ConfigCommandTests : IDisposable
                 ["XDG_CONFIG_HOME"] = _directory,
             });
 
-    [Fact]
+    [RootFact]
     public void ConfigShowsEachValueWithItsSource()
     {
-        TestEnvironment.RequireRoot();
         string settings = Write("settings.json", """{ "network": { "mtu": 9000 }, "udp": { "maxFlows": 100 } }""");
         string admin = Write("admin.json", """{ "tcp": { "maxConnections": { "locked": true, "value": 500 } } }""");
         var result = Usernet(admin, "config", "--settings", settings, "--set", "udp.maxFlows=200");
@@ -34,10 +35,9 @@ public sealed class ConfigCommandTests : IDisposable
         Assert.Contains("vpnkitCIDR = 192.168.65.0/24    (default)", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void AFlagCannotChangeALockedKey()
     {
-        TestEnvironment.RequireRoot();
         string admin = Write("admin.json", """{ "network": { "mtu": { "locked": true, "value": 1400 } } }""");
         var result = Usernet(admin, "run", "--mtu", "9000", "--", "true");
         Assert.Equal(2, result.ExitCode);
@@ -47,10 +47,9 @@ public sealed class ConfigCommandTests : IDisposable
         Assert.Equal("1400", locked.Stdout.Trim());
     }
 
-    [Fact]
+    [RootFact]
     public void InvalidSettingsNameTheFileTheKeyAndTheProblem()
     {
-        TestEnvironment.RequireRoot();
         string settings = Write("settings.json", """{ "vpnkitCIDR": "192.168.65.0/33", "network": { "mtu": 70000 } }""");
         var result = Usernet(null, "run", "--settings", settings, "--", "true");
         Assert.Equal(2, result.ExitCode);
@@ -62,10 +61,9 @@ public sealed class ConfigCommandTests : IDisposable
         Assert.Contains("network.mtu", unknown.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public void GatewayEqualToHostIsRefused()
     {
-        TestEnvironment.RequireRoot();
         var result = Usernet(null, "config", "--set", "network.gatewayIP=192.168.65.254");
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("network.gatewayIP", result.Stderr);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Usernet.Tests.EndToEnd.Fixtures;
 
 namespace Usernet.Tests.EndToEnd;
 
@@ -7,10 +8,9 @@ public sealed class ControlApiTests
 {
     private static string SocketOf(GuestSession session) => Path.Combine("/run/usernet", session.Instance + ".sock");
 
-    [Fact]
+    [RootFact]
     public void TheSocketIsPrivateToItsUser()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         string socket = SocketOf(session);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
@@ -32,10 +32,9 @@ public sealed class ControlApiTests
         }
     }
 
-    [Fact]
+    [RootFact]
     public void MalformedAndUnknownRequestsGetClearErrors()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         string socket = SocketOf(session);
         var malformed = ProcessRunner.Shell($"printf 'NONSENSE\\r\\n\\r\\n' | socat -t 5 - UNIX-CONNECT:{socket}");
@@ -47,10 +46,9 @@ public sealed class ControlApiTests
         Assert.Equal(session.Instance, document.RootElement.GetProperty("instance").GetString());
     }
 
-    [Fact]
+    [RootFact]
     public void TwoInstancesCannotShareAName()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         var second = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["run", "--instance", session.Instance, "--", "true"], TimeSpan.FromSeconds(30));
         Assert.NotEqual(0, second.ExitCode);

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.EndToEnd;
 
@@ -26,10 +28,9 @@ public sealed class DnsTests
         return result;
     }
 
-    [Fact]
+    [RootFact]
     public void BuiltInNamesResolveForDigGetentAndCurl()
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start();
         using var resolver = new IsolatedResolver("");
         // An IPv4-only guest: dnsInhibition auto withholds AAAA from it.
@@ -64,10 +65,9 @@ public sealed class DnsTests
         Assert.Equal("fdc4:f303:9324::254\n192.168.65.254\n", dual.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void NamesOfTheHostsResolverAndOfTheUpstreamResolveInTheGuest()
     {
-        TestEnvironment.RequireRoot();
         using var upstream = Dnsmasq.Start(
             "--mx-host=mail.test,mx1.test,10", "--txt-record=info.test,v=usernet test",
             "--srv-host=_http._tcp.svc.test,web.test,8080,0,5", "--host-record=viadns.test,198.18.88.1");
@@ -94,10 +94,9 @@ public sealed class DnsTests
         Assert.Matches(@"^198\.18\.88\.1\s+STREAM viadns\.test$", lines[11]);
     }
 
-    [Fact]
+    [RootFact]
     public void ALargeAnswerIsTruncatedOverUdpAndWholeOverTcp()
     {
-        TestEnvironment.RequireRoot();
         // 3,000 bytes of TXT: twelve strings of 250.
         string strings = string.Join(",", Enumerable.Range(0, 12).Select(i => "\"" + new string((char)('a' + i), 250) + "\""));
         using var upstream = Dnsmasq.Start($"--txt-record=big.test,{strings}");
@@ -113,25 +112,23 @@ public sealed class DnsTests
         Assert.True(int.Parse(lines[4].Trim()) > 3000, lines[4]);
     }
 
-    [Fact]
+    [RootFact]
     public void AChangedResolvConfTakesEffectWithoutARestart()
     {
-        TestEnvironment.RequireRoot();
         using var first = Dnsmasq.Start("--txt-record=which.test,one");
         using var second = Dnsmasq.Start("--txt-record=which.test,two");
         using var resolver = new IsolatedResolver("", first.Address);
         using var session = resolver.Start();
         Assert.Equal("\"one\"", Check(session.Shell("dig +short TXT which.test")).Stdout.Trim());
         resolver.SetNameservers(second.Address);
-        Assert.True(RunCommandTests.WaitUntil(() => session.Shell("dig +short TXT which.test").Stdout.Trim() == "\"two\"", 10),
+        Assert.True(Wait.Until(() => session.Shell("dig +short TXT which.test").Stdout.Trim() == "\"two\"", 10),
             session.Shell("dig TXT which.test").ToString());
         Assert.True(session.Stats().GetProperty("dns").GetProperty("resolvConfReloads").GetInt64() >= 1);
     }
 
-    [Fact]
+    [RootFact]
     public void EachInhibitionModeWithholdsItsFamily()
     {
-        TestEnvironment.RequireRoot();
         using var resolver = new IsolatedResolver(Hosts);
         // A local record and a name of the host's resolver, both with A and AAAA.
         string script = "for n in local.test dual.test; do for t in A AAAA; do printf '%s ' $n/$t; dig +short $t $n | head -1; echo; done; done";
@@ -158,10 +155,9 @@ public sealed class DnsTests
         Assert.Equal("status: NOERROR", nodata.Stdout.Trim());
     }
 
-    [Fact]
+    [RootFact]
     public void ADeadUpstreamIsServfailWithinTheTimeout()
     {
-        TestEnvironment.RequireRoot();
         // A nameserver that takes queries and never answers.
         string address = Dnsmasq.UniqueLoopbackAddress();
         using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -182,10 +178,9 @@ public sealed class DnsTests
         }
     }
 
-    [Fact]
+    [RootFact]
     public void FuzzedQueriesLeaveTheServerAnswering()
     {
-        TestEnvironment.RequireRoot();
         using var resolver = new IsolatedResolver("");
         using var session = resolver.Start();
         // 3,000 datagrams: random bytes, captured queries with bytes changed or cut, and
@@ -224,10 +219,9 @@ public sealed class DnsTests
         Assert.Equal(0, stats.GetProperty("loopFaults").GetInt64());
     }
 
-    [Fact]
+    [RootFact]
     public void RecordsAddedWithTheCliResolveAndGoAway()
     {
-        TestEnvironment.RequireRoot();
         using var resolver = new IsolatedResolver("");
         using var session = resolver.Start();
         ProcessResult Cli(params string[] arguments) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Usernet.Tests.EndToEnd.Fixtures;
 using Usernet.Tests.Support;
 using Usernet.Wire;
 
@@ -18,13 +19,6 @@ public sealed class HostLoopbackTests
     private const string HostV6 = "fdc4:f303:9324::254";
     private static readonly IpEndpoint GuestV4 = new(TestFrames.Guest, 40123);
     private static readonly IpEndpoint GuestV6 = new(Ipv6Address.Parse("fdc4:f303:9324::3"), 40123);
-
-    private static MacAddress GuestMac(GuestSession session)
-    {
-        string link = ProcessRunner.Check(session.Exec(["cat", "/sys/class/net/tap0/address"])).Trim();
-        Assert.True(MacAddress.TryParse(link, out var mac), link);
-        return mac;
-    }
 
     /// <summary>The first frame on the guest's link within <paramref name="timeout"/> that <paramref name="match"/> accepts, or null.</summary>
     private static byte[]? AwaitFrame(GuestPacketSocket socket, Func<byte[], bool> match, TimeSpan timeout)
@@ -50,18 +44,17 @@ public sealed class HostLoopbackTests
 
     private static int PortOf(TcpListener listener) => ((IPEndPoint)listener.LocalEndpoint).Port;
 
-    [Theory]
+    [RootTheory]
     [InlineData("127.0.0.1", "127.0.0.1")]
     [InlineData("127.0.0.1", "::ffff:127.0.0.1")]
     [InlineData("::1", "::1")]
     public void ASynToTheHostsLoopbackForgedOntoTheLinkGetsRstAndReachesNothing(string listenOn, string destination)
     {
-        TestEnvironment.RequireRoot();
         using var witness = ListenOnLoopback(IPAddress.Parse(listenOn));
         var remote = new IpEndpoint(IpAddress.Parse(destination), (ushort)PortOf(witness));
         // The guest's own kernel never sends to a loopback address over tap0: only a forged frame does.
         using var session = GuestSession.Start();
-        var mac = GuestMac(session);
+        var mac = session.GuestMac();
         using var socket = session.OpenPacketSocket();
         var guest = destination.Contains(':') ? GuestV6 : GuestV4;
 
@@ -77,16 +70,15 @@ public sealed class HostLoopbackTests
         Assert.True(GuestSession.Drop(session.Stats(), "tcpRefused") >= 1);
     }
 
-    [Theory]
+    [RootTheory]
     [InlineData("127.0.0.1", "127.0.0.1")]
     [InlineData("::1", "::1")]
     public void AUdpDatagramToTheHostsLoopbackForgedOntoTheLinkIsRefusedAndReachesNothing(string listenOn, string destination)
     {
-        TestEnvironment.RequireRoot();
         using var witness = new UdpClient(new IPEndPoint(IPAddress.Parse(listenOn), 0));
         int port = ((IPEndPoint)witness.Client.LocalEndPoint!).Port;
         using var session = GuestSession.Start();
-        var mac = GuestMac(session);
+        var mac = session.GuestMac();
         using var socket = session.OpenPacketSocket();
         var to = new IpEndpoint(IpAddress.Parse(destination), (ushort)port);
 
@@ -114,7 +106,7 @@ public sealed class HostLoopbackTests
             && ip6.NextHeader == IpProtocol.Icmpv6 && ip6.Payload.Length > 0 && ip6.Payload[0] == Icmpv6Type.DestinationUnreachable;
     }
 
-    [Theory]
+    [RootTheory]
     // `curl -x http://192.168.65.1:3128 http://0.0.0.0:PORT/` reached the host's 127.0.0.1 with
     // hostLoopback off: the proxy refused 127/8 and ::1 but not 0.0.0.0 or ::.
     [InlineData(false, "127.0.0.1", "0.0.0.0")]
@@ -128,7 +120,6 @@ public sealed class HostLoopbackTests
     [InlineData(true, "127.0.0.1", "[::ffff:127.0.0.1]")]
     public void TheProxyRefusesTheHostsLoopbackNamedDirectly(bool hostLoopback, string listenOn, string host)
     {
-        TestEnvironment.RequireRoot();
         using var witness = ListenOnLoopback(IPAddress.Parse(listenOn));
         using var session = GuestSession.Start("--set", $"network.hostLoopback={(hostLoopback ? "true" : "false")}");
 
@@ -138,12 +129,11 @@ public sealed class HostLoopbackTests
         Assert.Equal("502", result.Stdout.Trim());
     }
 
-    [Theory]
+    [RootTheory]
     [InlineData(true, "200")]
     [InlineData(false, "502")]
     public void TheProxyReachesTheHostLoopbackAsTheHostAddressOnlyWhileHostLoopbackIsOn(bool hostLoopback, string status)
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start();
         using var session = GuestSession.Start("--set", $"network.hostLoopback={(hostLoopback ? "true" : "false")}");
 
@@ -152,12 +142,11 @@ public sealed class HostLoopbackTests
         Assert.Equal(status, result.Stdout.Trim());
     }
 
-    [Theory]
+    [RootTheory]
     [InlineData(HostV4)]
     [InlineData(HostV6)]
     public void PingToTheHostAddressIsFilteredWithHostLoopbackOff(string host)
     {
-        TestEnvironment.RequireRoot();
         using var on = GuestSession.Start();
         var answered = on.Exec(["ping", "-c", "1", "-W", "3", host]);
         Assert.True(answered.ExitCode == 0, answered.ToString());
@@ -170,12 +159,11 @@ public sealed class HostLoopbackTests
         Assert.True(GuestSession.Drop(off.Stats(), "egressRefused") >= 1, refused.ToString());
     }
 
-    [Theory]
+    [RootTheory]
     [InlineData("127.0.0.1", HostV4)]
     [InlineData("::1", HostV6)]
     public void UdpToTheHostAddressWithHostLoopbackOffReachesNothing(string listenOn, string host)
     {
-        TestEnvironment.RequireRoot();
         using var witness = new UdpClient(new IPEndPoint(IPAddress.Parse(listenOn), 0));
         int port = ((IPEndPoint)witness.Client.LocalEndPoint!).Port;
         using var session = GuestSession.Start("--set", "network.hostLoopback=false");

@@ -1,3 +1,4 @@
+using Usernet.Tests.EndToEnd.Fixtures;
 using Usernet.Tests.Support;
 using Usernet.Wire;
 
@@ -9,13 +10,6 @@ namespace Usernet.Tests.EndToEnd;
 /// </summary>
 public sealed class HostileInputTests
 {
-    private static MacAddress GuestMac(GuestSession session)
-    {
-        string link = ProcessRunner.Check(session.Exec(["cat", "/sys/class/net/tap0/address"])).Trim();
-        Assert.True(MacAddress.TryParse(link, out var mac), link);
-        return mac;
-    }
-
     private static void AssertStillAnswersPing(GuestSession session)
     {
         var ping = session.Exec(["ping", "-c", "3", "-i", "0.2", "-W", "2", "192.168.65.1"]);
@@ -23,12 +17,11 @@ public sealed class HostileInputTests
         Assert.Contains("3 received", ping.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void MalformedFramesAreDroppedAndCounted()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start("--mtu", "1500");
-        var mac = GuestMac(session);
+        var mac = session.GuestMac();
         using var socket = session.OpenPacketSocket();
         var guest = TestFrames.Guest;
         var gateway = TestFrames.Gateway;
@@ -111,12 +104,11 @@ public sealed class HostileInputTests
         Assert.Equal(0, stats.GetProperty("loopFaults").GetInt64());
     }
 
-    [Fact]
+    [RootFact]
     public void OverlappingAndEndlessFragmentsStayWithinLimits()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start("--mtu", "1500");
-        var mac = GuestMac(session);
+        var mac = session.GuestMac();
         using var socket = session.OpenPacketSocket();
         var guest = TestFrames.Guest;
         var gateway = TestFrames.Gateway;
@@ -145,10 +137,9 @@ public sealed class HostileInputTests
         Assert.Contains("4008 bytes from 192.168.65.1", big.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void ADhcpFloodFromRandomMacsCannotTakeTheGuestsAddress()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         using var socket = session.OpenPacketSocket();
         for (uint i = 0; i < 3000; i++)

@@ -1,3 +1,4 @@
+using Usernet.Tests.EndToEnd.Fixtures;
 using Usernet.Tests.Support;
 using Usernet.Wire;
 
@@ -9,10 +10,9 @@ public sealed class Ipv6Tests
     private static ProcessResult Run(params string[] arguments) =>
         ProcessRunner.Run(TestEnvironment.UsernetBinary, ["run", .. arguments], TimeSpan.FromSeconds(90));
 
-    [Fact]
+    [RootFact]
     public void TheGuestGetsASlaacAddressAndTheAdvertisedDns()
     {
-        TestEnvironment.RequireRoot();
         var result = Run("--addressing", "none", "--", "sh", "-c", "sleep 1; ip -6 -o addr show dev tap0 scope global; rdisc6 -1 -w 2000 tap0");
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Matches(@"inet6 fdc4:f303:9324:0:[0-9a-f:]+/64 scope global dynamic", result.Stdout);
@@ -21,10 +21,9 @@ public sealed class Ipv6Tests
         Assert.Contains("MTU                      :        65520 bytes", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void ADhcpv6ClientGetsItsLeaseAndDns()
     {
-        TestEnvironment.RequireRoot();
         var result = Run("--addressing", "none", "--", "sh", "-c",
             "timeout 10 dhclient -6 -1 -lf /dev/stdout -pf /dev/null -sf /bin/true tap0 2>/dev/null");
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -32,20 +31,18 @@ public sealed class Ipv6Tests
         Assert.Contains("option dhcp6.name-servers fdc4:f303:9324::1;", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void CurlOverIpv6ReachesNginxOnTheHostsIpv6Loopback()
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start("::1");
         var result = Run("--", "curl", "-6", "-sS", "-m", "10", $"http://[fdc4:f303:9324::254]:{nginx.Port}/");
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("hello from nginx\n", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void Ping6ReachesTheGatewayTheHostAndATestHost()
     {
-        TestEnvironment.RequireRoot();
         using var host = TestHost.Create();
         var result = Run("--", "sh", "-c",
             $"ping -6 -c 1 -W 2 fdc4:f303:9324::1 && ping -6 -c 1 -W 2 fdc4:f303:9324::254 && ping -6 -c 2 -i 0.2 -W 2 {host.Address6}");
@@ -53,42 +50,30 @@ public sealed class Ipv6Tests
         Assert.Contains($"from {host.Address6}", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void TcpOverIpv6ToATestHostIsIntactBothWays()
     {
-        TestEnvironment.RequireRoot();
         using var host = TestHost.Create();
-        string blob = $"/dev/shm/usernet-test-v6-{Guid.NewGuid():N}";
-        string received = blob + ".received";
-        try
-        {
-            ProcessRunner.Check(ProcessRunner.Shell($"head -c {256 << 20} /dev/urandom > {blob}", TimeSpan.FromSeconds(60)));
-            string expected = Blob.Sha256Of(blob);
-            using var session = GuestSession.Start();
+        using var blob = new Blob(256L << 20);
+        string received = blob.ReceivedPath;
+        using var session = GuestSession.Start();
 
-            using var receiver = host.Start("socat", "-u", "TCP6-LISTEN:9001,reuseaddr", $"CREATE:{received}");
-            Assert.True(RunCommandTests.WaitUntil(() => host.Exec("ss", "-Hltn").Contains(":9001"), 5));
-            ProcessRunner.Check(session.Shell($"socat -u FILE:{blob} TCP6:[{host.Address6}]:9001", TimeSpan.FromMinutes(2)));
-            Assert.True(receiver.WaitForExit(TimeSpan.FromSeconds(30)));
-            Assert.Equal(expected, Blob.Sha256Of(received));
-            File.Delete(received);
+        using var receiver = host.Start("socat", "-u", "TCP6-LISTEN:9001,reuseaddr", $"CREATE:{received}");
+        Assert.True(Wait.Until(() => host.Exec("ss", "-Hltn").Contains(":9001"), 5));
+        ProcessRunner.Check(session.Shell($"socat -u FILE:{blob.Path} TCP6:[{host.Address6}]:9001", TimeSpan.FromMinutes(2)));
+        Assert.True(receiver.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
+        File.Delete(received);
 
-            using var sender = host.Start("socat", "-u", $"FILE:{blob}", "TCP6-LISTEN:9002,reuseaddr");
-            Assert.True(RunCommandTests.WaitUntil(() => host.Exec("ss", "-Hltn").Contains(":9002"), 5));
-            ProcessRunner.Check(session.Shell($"socat -u TCP6:[{host.Address6}]:9002 CREATE:{received}", TimeSpan.FromMinutes(2)));
-            Assert.Equal(expected, Blob.Sha256Of(received));
-        }
-        finally
-        {
-            File.Delete(blob);
-            File.Delete(received);
-        }
+        using var sender = host.Start("socat", "-u", $"FILE:{blob.Path}", "TCP6-LISTEN:9002,reuseaddr");
+        Assert.True(Wait.Until(() => host.Exec("ss", "-Hltn").Contains(":9002"), 5));
+        ProcessRunner.Check(session.Shell($"socat -u TCP6:[{host.Address6}]:9002 CREATE:{received}", TimeSpan.FromMinutes(2)));
+        Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
     }
 
-    [Fact]
+    [RootFact]
     public void AGuestUsesBothFamiliesAtOnce()
     {
-        TestEnvironment.RequireRoot();
         using var host = TestHost.Create();
         using var nginx = Nginx.Start("0.0.0.0", host);
         var result = Run("--", "sh", "-c",
@@ -97,10 +82,9 @@ public sealed class Ipv6Tests
         Assert.Equal(2, result.Stdout.Split("hello from nginx").Length - 1);
     }
 
-    [Fact]
+    [RootFact]
     public void Ipv4OnlyOffersNoIpv6AndRefusesIt()
     {
-        TestEnvironment.RequireRoot();
         var result = Run("--set", "defaultNetworkingMode=ipv4only", "--", "sh", "-c",
             "ip -6 -o addr show dev tap0 | wc -l; ip -4 -o addr show dev tap0; curl -6 -sS -m 3 http://[fdc4:f303:9324::254]:80/; echo \"v6 exit $?\"");
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -112,44 +96,39 @@ public sealed class Ipv6Tests
         // A VM that sends IPv6 anyway is not answered: its frames are dropped and counted.
         using var session = GuestSession.Start("--set", "defaultNetworkingMode=ipv4only");
         using var socket = session.OpenPacketSocket();
-        string mac = ProcessRunner.Check(session.Exec(["cat", "/sys/class/net/tap0/address"])).Trim();
-        Assert.True(MacAddress.TryParse(mac, out var guestMac));
+        var guestMac = session.GuestMac();
         byte[] frame = new byte[EthernetFrame.HeaderLength + Ipv6Packet.HeaderLength + 8];
         EthernetFrame.WriteHeader(frame, TestFrames.StackMac, guestMac, EtherType.Ipv6);
         Ipv6Packet.WriteHeader(frame.AsSpan(EthernetFrame.HeaderLength), Ipv6Address.Parse("fe80::1"), Ipv6Address.Parse("fdc4:f303:9324::1"),
             IpProtocol.Icmpv6, 8, 64);
         socket.Send(frame);
-        Assert.True(RunCommandTests.WaitUntil(() => GuestSession.Drop(session.Stats(), "ipv6Disabled") >= 1, 5));
+        Assert.True(Wait.Until(() => GuestSession.Drop(session.Stats(), "ipv6Disabled") >= 1, 5));
     }
 
-    [Fact]
+    [RootFact]
     public void Ipv6OnlyGivesNoIpv4Lease()
     {
-        TestEnvironment.RequireRoot();
         var result = Run("--set", "defaultNetworkingMode=ipv6only", "--addressing", "none", "--", "sh", "-c",
             "busybox udhcpc -i tap0 -q -n -t 2 -T 1 -s /bin/true; echo \"udhcpc exit $?\"; sleep 1; ip -6 -o addr show dev tap0 scope global | wc -l");
         Assert.Contains("udhcpc exit 1", result.Stdout);
         Assert.EndsWith("1\n", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void AutoFollowsTheHostsOwnIpv6()
     {
-        TestEnvironment.RequireRoot();
         bool hostHasIpv6 = ProcessRunner.Run("ip", "-6", "route", "show", "default").Stdout.Contains("via");
         var result = Run("--set", "defaultNetworkingMode=auto", "--", "sh", "-c", "ip -6 -o addr show dev tap0 scope global | wc -l");
         int addresses = int.Parse(result.Stdout.Trim());
         Assert.True(hostHasIpv6 ? addresses >= 1 : addresses == 0, $"host IPv6: {hostHasIpv6}, guest addresses: {addresses}");
     }
 
-    [Fact]
+    [RootFact]
     public void HostileNdpAndFragmentFloodsAreDroppedAndCounted()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         using var socket = session.OpenPacketSocket();
-        string mac = ProcessRunner.Check(session.Exec(["cat", "/sys/class/net/tap0/address"])).Trim();
-        Assert.True(MacAddress.TryParse(mac, out var guestMac));
+        var guestMac = session.GuestMac();
         var source = Ipv6Address.Parse("fe80::1:2");
         var gateway = Ipv6Address.Parse("fdc4:f303:9324::1");
         for (int i = 0; i < 50; i++)

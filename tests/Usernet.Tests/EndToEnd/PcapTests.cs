@@ -1,11 +1,13 @@
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
+
 namespace Usernet.Tests.EndToEnd;
 
 public sealed class PcapTests
 {
-    [Fact]
+    [RootFact]
     public void PcapRecordsTheFramesOnTheLinkReadablyForTcpdump()
     {
-        TestEnvironment.RequireRoot();
         string file = Path.Combine(Path.GetTempPath(), $"usernet-test-{Guid.NewGuid():N}.pcap");
         try
         {
@@ -23,18 +25,17 @@ public sealed class PcapTests
         }
     }
 
-    [Fact]
+    [RootFact]
     public void ClosingAndReusingAPortSendsTheGuestNoStraySegments()
     {
-        TestEnvironment.RequireRoot();
         string file = Path.Combine(Path.GetTempPath(), $"usernet-test-{Guid.NewGuid():N}.pcap");
         int port = Ports.Free();
         // The host side closes first, so Usernet's side of each connection ends in TIME-WAIT
         // and the guest, the passive closer, may reuse its port at once.
-        using var server = ProcessRunner.Start("socat", [$"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork", "SYSTEM:echo hi"]);
+        using var server = ManagedProcess.Start("socat", [$"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork", "SYSTEM:echo hi"]);
         try
         {
-            Assert.True(RunCommandTests.WaitUntil(() => ProcessRunner.Run("ss", "-Hltn", $"sport = :{port}").Stdout.Contains($":{port}"), 5));
+            Assert.True(Wait.Until(() => ProcessRunner.Run("ss", "-Hltn", $"sport = :{port}").Stdout.Contains($":{port}"), 5));
             string connect = $"socat -u TCP:192.168.65.254:{port},sourceport=40123,reuseaddr -";
             var run = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["run", "--pcap", file, "--", "sh", "-c", $"{connect} && {connect}"],
                 TimeSpan.FromSeconds(30));
@@ -64,7 +65,6 @@ public sealed class PcapTests
         }
         finally
         {
-            ProcessRunner.Stop(server);
             File.Delete(file);
         }
     }

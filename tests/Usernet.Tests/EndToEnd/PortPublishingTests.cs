@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.EndToEnd;
 
@@ -25,12 +27,11 @@ public sealed class PortPublishingTests : IDisposable
         ProcessRunner.Run(TestEnvironment.UsernetBinary, ["port", .. arguments, "--instance", session.Instance], TimeSpan.FromSeconds(10));
 
     private static bool Answers(string url, string expected) =>
-        RunCommandTests.WaitUntil(() => Curl(url).Contains(expected), 5);
+        Wait.Until(() => Curl(url).Contains(expected), 5);
 
-    [Fact]
+    [RootFact]
     public void PublishedPortsAnswerOnTheAddressesTheyWereBoundTo()
     {
-        TestEnvironment.RequireRoot();
         int any = Ports.Free(), local = Ports.Free(), v6 = Ports.Free();
         using var host = TestHost.Create();
         using var session = GuestSession.StartRunning(
@@ -45,27 +46,25 @@ public sealed class PortPublishingTests : IDisposable
         Assert.Contains($"published 127.0.0.1:{local} -> 192.168.65.3:80", session.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public void ARandomHostPortIsChosenAndPrinted()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.StartRunning(["-p", "127.0.0.1::80"], "busybox", "httpd", "-f", "-p", "80", "-h", _web);
         var match = System.Text.RegularExpressions.Regex.Match(session.Stderr, @"published 127\.0\.0\.1:(\d+) -> 192\.168\.65\.3:80");
         Assert.True(match.Success, session.Stderr);
         Assert.True(Answers($"http://127.0.0.1:{match.Groups[1].Value}/", "served from the guest"));
     }
 
-    [Fact]
+    [RootFact]
     public async Task PortsComeAndGoWhileRunningAndEstablishedConnectionsStay()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var session = GuestSession.StartRunning([], "socat", "TCP-LISTEN:9000,fork,reuseaddr", "EXEC:cat");
         var added = Port(session, "add", $"{port}:9000");
         Assert.True(added.ExitCode == 0, added.ToString());
         Assert.Contains($"published 0.0.0.0:{port}", added.Stdout);
         using var client = new TcpClient();
-        Assert.True(RunCommandTests.WaitUntil(() => TryConnect(client, port), 5));
+        Assert.True(Wait.Until(() => TryConnect(client, port), 5));
         var stream = client.GetStream();
         await Echo(stream, "before\n");
 
@@ -100,10 +99,9 @@ public sealed class PortPublishingTests : IDisposable
         Assert.Equal(line, Encoding.ASCII.GetString(back));
     }
 
-    [Fact]
+    [RootFact]
     public void APortHeldByAnotherProcessIsReportedWithItsHolder()
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start("0.0.0.0");
         int other = Ports.Free();
         using var session = GuestSession.StartRunning(["-p", $"{other}:80"], "busybox", "httpd", "-f", "-p", "80", "-h", _web);
@@ -121,42 +119,39 @@ public sealed class PortPublishingTests : IDisposable
         Assert.Contains($"port {nginx.Port} is already in use by nginx", start.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public void TheGuestSeesTheRealClientAddress()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var host = TestHost.Create();
         using var session = GuestSession.StartRunning(["-p", $"{port}:80"], "socat", "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:echo $SOCAT_PEERADDR");
-        Assert.True(RunCommandTests.WaitUntil(() => ProcessRunner.Shell($"socat -T 2 - TCP:127.0.0.1:{port} </dev/null").Stdout.Trim() == "192.168.65.254", 5),
+        Assert.True(Wait.Until(() => ProcessRunner.Shell($"socat -T 2 - TCP:127.0.0.1:{port} </dev/null").Stdout.Trim() == "192.168.65.254", 5),
             ProcessRunner.Shell($"socat -T 2 - TCP:127.0.0.1:{port} </dev/null").ToString());
         string remote = host.Exec("socat", "-T", "2", "-", $"TCP:{host.HostSideAddress}:{port}").Trim();
         Assert.Equal(host.Address, remote);
     }
 
-    [Fact]
+    [RootFact]
     public void WithoutPreservationEveryClientIsTheGateway()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var host = TestHost.Create();
         using var session = GuestSession.StartRunning(["--set", "ports.preserveClientAddress=false", "-p", $"{port}:80"],
             "socat", "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:echo $SOCAT_PEERADDR");
-        Assert.True(RunCommandTests.WaitUntil(() => ProcessRunner.Shell($"socat -T 2 - TCP:127.0.0.1:{port} </dev/null").Stdout.Trim() == "192.168.65.1", 5));
+        Assert.True(Wait.Until(() => ProcessRunner.Shell($"socat -T 2 - TCP:127.0.0.1:{port} </dev/null").Stdout.Trim() == "192.168.65.1", 5));
         Assert.Equal("192.168.65.1", host.Exec("socat", "-T", "2", "-", $"TCP:{host.HostSideAddress}:{port}").Trim());
     }
 
-    [Fact]
+    [RootFact]
     public void AUdpServerInTheGuestAnswersThroughAPublishedPort()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var session = GuestSession.StartRunning(["-p", $"{port}:53/udp"], "socat", "UDP-RECVFROM:53,fork", "SYSTEM:cat");
         using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         client.Client.ReceiveTimeout = 1000;
         string? answer = null;
         IPEndPoint? from = null;
-        RunCommandTests.WaitUntil(() =>
+        Wait.Until(() =>
         {
             client.Send("ping over udp"u8.ToArray(), new IPEndPoint(IPAddress.Loopback, port));
             try
@@ -175,46 +170,34 @@ public sealed class PortPublishingTests : IDisposable
         Assert.Equal(port, from!.Port);
     }
 
-    [Fact]
+    [RootFact]
     public void OneGibibyteEachWayAndTwoHundredClientsThroughAPublish()
     {
-        TestEnvironment.RequireRoot();
-        string blob = $"/dev/shm/usernet-test-publish-{Guid.NewGuid():N}";
-        string received = blob + ".received";
-        try
-        {
-            ProcessRunner.Check(ProcessRunner.Shell($"head -c {1L << 30} /dev/urandom > {blob}", TimeSpan.FromSeconds(60)));
-            string expected = Blob.Sha256Of(blob);
-            int up = Ports.Free(), down = Ports.Free(), web = Ports.Free();
-            // nginx in the guest: busybox httpd's listen backlog of 9 cannot take 200 clients at once.
-            string config = Nginx.WriteConfig(_web, _web, "0.0.0.0:80", workerConnections: 1024);
-            using var session = GuestSession.StartRunning(["-p", $"127.0.0.1:{up}:7001", "-p", $"127.0.0.1:{down}:7002", "-p", $"127.0.0.1:{web}:80"],
-                "sh", "-c", $"socat -u TCP-LISTEN:7001 CREATE:{received} & socat -u FILE:{blob} TCP-LISTEN:7002 & nginx -c {config} -p {_web}");
-            // Host to guest.
-            Assert.True(RunCommandTests.WaitUntil(() => session.Exec(["ss", "-Hltn"]).Stdout.Contains(":7001"), 5));
-            ProcessRunner.Check(ProcessRunner.Run("socat", ["-u", $"FILE:{blob}", $"TCP:127.0.0.1:{up}"], TimeSpan.FromMinutes(2)));
-            Assert.True(RunCommandTests.WaitUntil(() => new FileInfo(received).Length == 1L << 30, 30));
-            Assert.Equal(expected, Blob.Sha256Of(received));
-            File.Delete(received);
-            // Guest to host.
-            ProcessRunner.Check(ProcessRunner.Run("socat", ["-u", $"TCP:127.0.0.1:{down}", $"CREATE:{received}"], TimeSpan.FromMinutes(2)));
-            Assert.Equal(expected, Blob.Sha256Of(received));
-            // 200 clients at once.
-            var ab = ProcessRunner.Run("ab", ["-q", "-n", "2000", "-c", "200", "-s", "30", $"http://127.0.0.1:{web}/"], TimeSpan.FromMinutes(2));
-            Assert.Contains("Complete requests:      2000", ab.Stdout);
-            Assert.Contains("Failed requests:        0", ab.Stdout);
-        }
-        finally
-        {
-            File.Delete(blob);
-            File.Delete(received);
-        }
+        using var blob = new Blob(1L << 30);
+        string received = blob.ReceivedPath;
+        int up = Ports.Free(), down = Ports.Free(), web = Ports.Free();
+        // nginx in the guest: busybox httpd's listen backlog of 9 cannot take 200 clients at once.
+        string config = Nginx.WriteConfig(_web, _web, "0.0.0.0:80", workerConnections: 1024);
+        using var session = GuestSession.StartRunning(["-p", $"127.0.0.1:{up}:7001", "-p", $"127.0.0.1:{down}:7002", "-p", $"127.0.0.1:{web}:80"],
+            "sh", "-c", $"socat -u TCP-LISTEN:7001 CREATE:{received} & socat -u FILE:{blob.Path} TCP-LISTEN:7002 & nginx -c {config} -p {_web}");
+        // Host to guest.
+        Assert.True(Wait.Until(() => session.Exec(["ss", "-Hltn"]).Stdout.Contains(":7001"), 5));
+        ProcessRunner.Check(ProcessRunner.Run("socat", ["-u", $"FILE:{blob.Path}", $"TCP:127.0.0.1:{up}"], TimeSpan.FromMinutes(2)));
+        Assert.True(Wait.Until(() => new FileInfo(received).Length == 1L << 30, 30));
+        Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
+        File.Delete(received);
+        // Guest to host.
+        ProcessRunner.Check(ProcessRunner.Run("socat", ["-u", $"TCP:127.0.0.1:{down}", $"CREATE:{received}"], TimeSpan.FromMinutes(2)));
+        Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
+        // 200 clients at once.
+        var ab = ProcessRunner.Run("ab", ["-q", "-n", "2000", "-c", "200", "-s", "30", $"http://127.0.0.1:{web}/"], TimeSpan.FromMinutes(2));
+        Assert.Contains("Complete requests:      2000", ab.Stdout);
+        Assert.Contains("Failed requests:        0", ab.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void TheApiRefusesMalformedRequestsAndSpeaksGvproxy()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var session = GuestSession.StartRunning([], "busybox", "httpd", "-f", "-p", "80", "-h", _web);
         string socket = Path.Combine("/run/usernet", session.Instance + ".sock");
@@ -240,10 +223,9 @@ public sealed class PortPublishingTests : IDisposable
         Assert.Contains("Couldn't connect", Curl($"http://127.0.0.1:{port}/"));
     }
 
-    [Fact]
+    [RootFact]
     public void PortBindingBehaviorDecidesTheDefaultAndCanForbidAnythingButLoopback()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var local = GuestSession.StartRunning(["--set", "portBindingBehavior=default-local-port-binding", "-p", $"{port}:80"],
             "busybox", "httpd", "-f", "-p", "80", "-h", _web);
@@ -271,14 +253,13 @@ public sealed class PortPublishingTests : IDisposable
         }
     }
 
-    [Fact]
+    [RootFact]
     public void ListeningPortsArePublishedAutomatically()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var session = GuestSession.StartRunning(["-p", "auto"], "sh", "-c",
             $"sleep 1; busybox httpd -f -p {port} -h {_web} & pid=$!; sleep 4; kill $pid; sleep 600");
         Assert.True(Answers($"http://127.0.0.1:{port}/", "served from the guest"), session.Stderr);
-        Assert.True(RunCommandTests.WaitUntil(() => Curl($"http://127.0.0.1:{port}/").Contains("Couldn't connect"), 10));
+        Assert.True(Wait.Until(() => Curl($"http://127.0.0.1:{port}/").Contains("Couldn't connect"), 10));
     }
 }

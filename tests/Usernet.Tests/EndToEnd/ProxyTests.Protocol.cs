@@ -1,3 +1,6 @@
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
+
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>HTTP details through the proxy: upgrades, HTTP/1.0 clients, and a PAC script fetched over HTTP.</summary>
@@ -7,10 +10,9 @@ public sealed partial class ProxyTests
     /// A WebSocket handshake through the proxy, then bytes both ways on the upgraded
     /// connection: the server's greeting first, then each message echoed, then a clean end.
     /// </summary>
-    [Fact]
+    [RootFact]
     public void AWebSocketUpgradeBecomesATwoWayConnection()
     {
-        TestEnvironment.RequireRoot();
         var guest = StartGuest("");
         string output = RunPython(guest, $$"""
             import base64, hashlib, os, socket
@@ -51,10 +53,9 @@ public sealed partial class ProxyTests
     /// request on the same connection: the proxy must read the rest of the body rather than
     /// close (a close with it unread is a reset), and then serve the next request.
     /// </summary>
-    [Fact]
+    [RootFact]
     public void AnAnswerBeforeTheRequestBodyLeavesTheConnectionUsable()
     {
-        TestEnvironment.RequireRoot();
         var guest = StartGuest("");
         string output = RunPython(guest, """
             import socket
@@ -81,10 +82,9 @@ public sealed partial class ProxyTests
     /// An HTTP/1.0 client cannot read chunked framing (RFC 9112 §6.1): a chunked response
     /// reaches it decoded, ended by the close. An HTTP/1.1 client still gets it chunked.
     /// </summary>
-    [Fact]
+    [RootFact]
     public void AChunkedResponseReachesAnHttp10ClientDecoded()
     {
-        TestEnvironment.RequireRoot();
         var guest = StartGuest("");
         // In base64, so that the answer's CRs survive the trip through the shell's output.
         string Raw(string request) => System.Text.Encoding.Latin1.GetString(Convert.FromBase64String(
@@ -106,10 +106,9 @@ public sealed partial class ProxyTests
     /// A PAC script fetched from nginx over http://, whose answer lists a dead proxy before
     /// squid: the routes are tried in order. A PAC URL that gives 404 blocks, and says so.
     /// </summary>
-    [Fact]
+    [RootFact]
     public void APacScriptFetchedOverHttpIsFollowedInOrder()
     {
-        TestEnvironment.RequireRoot();
         var squid = StartSquid();
         int dead = Ports.Free();
         string name = $"{TestEnvironment.UniqueName("pac")}.pac";

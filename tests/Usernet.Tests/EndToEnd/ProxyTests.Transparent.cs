@@ -1,3 +1,6 @@
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
+
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>How transparent and tunnelled connections end when they cannot be carried or are cut.</summary>
@@ -9,10 +12,9 @@ public sealed partial class ProxyTests
     /// only reads, as the client of a server-speaks-first protocol does, so the guest has sent
     /// nothing that could have turned a close into a reset by itself.
     /// </summary>
-    [Fact]
+    [RootFact]
     public void ABlockedOrFailedTransparentConnectionIsResetEvenBeforeTheGuestSendsAByte()
     {
-        TestEnvironment.RequireRoot();
         string pcap = Path.Combine(_settingsDirectory, "guest.pcap");
         int dead = Ports.Free();
         WriteSettings($$"""
@@ -52,10 +54,9 @@ public sealed partial class ProxyTests
     }
 
     /// <summary>A tunnel whose far end is reset halfway is reset towards the guest too, not ended as if complete.</summary>
-    [Fact]
+    [RootFact]
     public void ATunnelCutByAResetIsResetTowardsTheGuest()
     {
-        TestEnvironment.RequireRoot();
         var guest = StartGuest("");
         var cut = guest.Shell($"curl -sS --max-time 20 -p {ViaProxy} -o /dev/null http://web.test:{ScriptedOrigin.Port}/cut 2>&1; echo exit $?", TimeSpan.FromSeconds(40)).Stdout;
         // 56 is curl's "failure receiving": here a reset; a FIN would have been 18, a partial file.

@@ -1,13 +1,15 @@
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
+
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>The other kinds of upstream (https://, socks5://), and reloads that move to a new one.</summary>
 public sealed partial class ProxyTests
 {
     /// <summary>squid taking TLS itself (https_port), with a certificate from a CA only Usernet is told to trust.</summary>
-    [Fact]
+    [RootFact]
     public void ThroughSquidOverTlsAsAnHttpsUpstream()
     {
-        TestEnvironment.RequireRoot();
         var tls = Own(new TestCertificates("127.0.0.1"));
         var squid = Own(Squid.Start(world.Nameserver, "alice", Password, tls));
         string url = $"https://alice:{Password}@127.0.0.1:{squid.Port}";
@@ -32,10 +34,9 @@ public sealed partial class ProxyTests
     /// socks5:// (no h): Usernet resolves the name and hands dante an address. Dante's own
     /// resolver is told web.test is 127.0.0.1, so only a name resolved by Usernet reaches nginx.
     /// </summary>
-    [Fact]
+    [RootFact]
     public void ThroughDanteAsSocks5WithNamesResolvedByUsernet()
     {
-        TestEnvironment.RequireRoot();
         var dante = Own(Dante.Start(world.Nameserver, Password, world.Host.HostSideAddress, hosts: "127.0.0.1 web.test\n"));
         string url = $"socks5://{dante.User}:{Password}@127.0.0.1:{dante.Port}";
         var guest = StartGuest(Manual(url, url));
@@ -52,10 +53,9 @@ public sealed partial class ProxyTests
     /// the file watcher cannot see, so only the signal can apply them. Then a plain rewrite is
     /// found by the watcher. Each time the next request goes to the new upstream.
     /// </summary>
-    [Fact]
+    [RootFact]
     public void SighupAndTheFileWatcherEachMoveTheNextRequestToTheNewUpstream()
     {
-        TestEnvironment.RequireRoot();
         var first = StartSquid();
         var second = StartSquid();
         string Upstream(Squid squid) => Manual($"http://alice:{Password}@127.0.0.1:{squid.Port}", $"http://alice:{Password}@127.0.0.1:{squid.Port}");
@@ -76,13 +76,13 @@ public sealed partial class ProxyTests
         Assert.Equal(size, new FileInfo(replacement).Length);
         File.Move(replacement, SettingsPath, overwrite: true);
         Usernet.Platform.Interop.Libc.Kill(guest.UsernetPid, Usernet.Platform.Interop.Libc.SIGHUP);
-        Assert.True(RunCommandTests.WaitUntil(() => guest.Stats().GetProperty("proxy").GetProperty("reloads").GetInt64() == 1, 10));
+        Assert.True(Wait.Until(() => guest.Stats().GetProperty("proxy").GetProperty("reloads").GetInt64() == 1, 10));
         Assert.Equal(Hello, Curl(guest, $"{ViaProxy} http://web.test/"));
         Assert.Contains(Request, second.AccessLog);
         Assert.Contains("settings reloaded (SIGHUP)", guest.Stderr);
 
         WriteSettings(Upstream(first));
-        Assert.True(RunCommandTests.WaitUntil(() => guest.Stats().GetProperty("proxy").GetProperty("reloads").GetInt64() == 2, 10));
+        Assert.True(Wait.Until(() => guest.Stats().GetProperty("proxy").GetProperty("reloads").GetInt64() == 2, 10));
         Assert.Equal(Hello, Curl(guest, $"{ViaProxy} http://web.test/"));
         Assert.Equal(2, Occurrences(first.AccessLog, Request));
         Assert.Equal(1, Occurrences(second.AccessLog, Request));

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.EndToEnd;
 
@@ -73,10 +75,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         return guest.Shell($"python3 {path} {arguments} 2>&1", TimeSpan.FromSeconds(40)).Stdout;
     }
 
-    [Fact]
+    [RootFact]
     public void DirectThenThroughSquidWithBasicAuthentication()
     {
-        TestEnvironment.RequireRoot();
         var direct = StartGuest("");
         Assert.Equal("hello from the test host\n", Curl(direct, $"{ViaProxy} http://web.test/"));
         Assert.Equal("hello from the test host\n", Curl(direct, $"{ViaProxy} https://web.test/"));
@@ -95,10 +96,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         Assert.DoesNotContain(Password, shown);
     }
 
-    [Fact]
+    [RootFact]
     public void ThroughDanteAsSocks5hWithAUserAndPassword()
     {
-        TestEnvironment.RequireRoot();
         var dante = Own(Dante.Start(world.Nameserver, Password, world.Host.HostSideAddress));
         string url = $"socks5h://{dante.User}:{Password}@127.0.0.1:{dante.Port}";
         var guest = StartGuest(Manual(url, url));
@@ -109,10 +109,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         Assert.Contains($"{world.Host.Address}.443", dante.Log);
     }
 
-    [Fact]
+    [RootFact]
     public void TransparentPortsGoThroughSquidWithoutAnySettingInTheGuest()
     {
-        TestEnvironment.RequireRoot();
         var squid = StartSquid();
         string url = $"http://alice:{Password}@127.0.0.1:{squid.Port}";
         var guest = StartGuest($$"""
@@ -130,10 +129,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         Assert.Contains($"GET http://{world.Host.Address}/ alice", squid.AccessLog);
     }
 
-    [Fact]
+    [RootFact]
     public void PacSendsBlockedCorpAndOtherNamesThreeWays()
     {
-        TestEnvironment.RequireRoot();
         var squid = StartSquid();
         string pac = Path.Combine(_settingsDirectory, "proxy.pac");
         File.WriteAllText(pac, $$"""
@@ -159,10 +157,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         Assert.DoesNotContain("blocked.test", log);
     }
 
-    [Fact]
+    [RootFact]
     public void AnUnusablePacBlocksAndSaysWhy()
     {
-        TestEnvironment.RequireRoot();
         var guest = StartGuest("""
             "proxy": { "mode": "manual", "pac": "/nonexistent/usernet-test.pac" }
             """);
@@ -172,10 +169,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         Assert.Contains("PAC", guest.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public async Task ChangingTheUpstreamDuringA1GiBTunnelDownloadKeepsItAndMovesTheNextRequest()
     {
-        TestEnvironment.RequireRoot();
         string big = Path.Combine(world.Root, "one-gib");
         if (!File.Exists(big))
         {
@@ -190,9 +186,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         var download = Task.Run(() => guest.Shell(
             $"curl -sS --max-time 280 -p {ViaProxy} http://web.test:8080/one-gib | sha256sum", TimeSpan.FromSeconds(300)));
         // Wait until bytes flow, then move the upstream under it.
-        Assert.True(RunCommandTests.WaitUntil(() => guest.Stats().GetProperty("tcp").GetProperty("bytesToGuest").GetInt64() > 50_000_000, 60));
+        Assert.True(Wait.Until(() => guest.Stats().GetProperty("tcp").GetProperty("bytesToGuest").GetInt64() > 50_000_000, 60));
         WriteSettings(Manual(secondUrl, secondUrl));
-        Assert.True(RunCommandTests.WaitUntil(() => guest.Stats().GetProperty("proxy").GetProperty("reloads").GetInt64() >= 1, 10));
+        Assert.True(Wait.Until(() => guest.Stats().GetProperty("proxy").GetProperty("reloads").GetInt64() >= 1, 10));
         Assert.False(download.IsCompleted);
         var result = await download;
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -203,10 +199,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         Assert.DoesNotContain("GET http://web.test/", first.AccessLog);
     }
 
-    [Fact]
+    [RootFact]
     public void InvalidNewSettingsAreRefusedWithTheReasonAndTheOldStay()
     {
-        TestEnvironment.RequireRoot();
         var squid = StartSquid();
         string url = $"http://alice:{Password}@127.0.0.1:{squid.Port}";
         var guest = StartGuest(Manual(url, url));
@@ -218,10 +213,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         Assert.Contains("GET http://web.test/ alice", squid.AccessLog);
     }
 
-    [Fact]
+    [RootFact]
     public void WrongCredentialsDeadUpstreamAndUnknownHostsGive502WithTheReason()
     {
-        TestEnvironment.RequireRoot();
         var squid = StartSquid();
         string wrong = $"http://alice:wrong-pw@127.0.0.1:{squid.Port}";
         var guest = StartGuest(Manual(wrong, wrong));
@@ -255,10 +249,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
     /// and the test shows that both a tunnel and a plain request take up the exchange and say
     /// clearly that the host's GSSAPI could not do it.
     /// </summary>
-    [Fact]
+    [RootFact]
     public async Task NegotiateWithoutUsableGssapiGivesAClearErrorForTunnelsAndPlainRequests()
     {
-        TestEnvironment.RequireRoot();
         using var fake = new TcpListener(IPAddress.Loopback, 0);
         fake.Start();
         int port = ((IPEndPoint)fake.LocalEndpoint).Port;
@@ -291,10 +284,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         Assert.Contains("GET http://web.test/ HTTP/1.1", requests);
     }
 
-    [Fact]
+    [RootFact]
     public void TwoHundredConcurrentTunnelsStayIntact()
     {
-        TestEnvironment.RequireRoot();
         var guest = StartGuest("");
         string expected = ProcessRunner.Check(ProcessRunner.Shell($"sha256sum < {world.Root}/one-mib")).Split(' ')[0];
         var result = guest.Shell(
@@ -305,10 +297,9 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
         Assert.True(guest.Stats().GetProperty("proxy").GetProperty("tunnels").GetInt64() >= 200);
     }
 
-    [Fact]
+    [RootFact]
     public void MalformedRequestsGet400AndTheProxyGoesOn()
     {
-        TestEnvironment.RequireRoot();
         var guest = StartGuest("");
         string Raw(string request) =>
             guest.Shell($"printf '{request}' | timeout 10 busybox nc 192.168.65.1 3128", TimeSpan.FromSeconds(20)).Stdout;

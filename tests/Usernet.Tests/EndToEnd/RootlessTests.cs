@@ -1,3 +1,6 @@
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
+
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>
@@ -15,20 +18,18 @@ public sealed class RootlessTests
             $"{binary} run -- ping -c 1 -W 2 192.168.65.1", TimeSpan.FromSeconds(30));
     }
 
-    [Fact]
+    [RootFact]
     public void AnUnprivilegedUserCanRunAndPing()
     {
-        TestEnvironment.RequireRoot();
         using var _ = TunDeviceMode.DistributionDefault();
         var result = RunAsNobody();
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("1 received", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void WithoutAccessToTheTunDeviceItSaysWhy()
     {
-        TestEnvironment.RequireRoot();
         using var _ = TunDeviceMode.Set(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var result = RunAsNobody();
         Assert.Equal(125, result.ExitCode);
@@ -36,10 +37,9 @@ public sealed class RootlessTests
         Assert.Contains("0666", result.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public void WhereTheKernelForbidsUserNamespacesItSaysWhy()
     {
-        TestEnvironment.RequireRoot();
         using var _ = TunDeviceMode.DistributionDefault();
         // Inside a user namespace of our own, the limit can be set to 0 without touching the
         // host. The shell waits until the test has written its uid map (root maps 65536 ids),
@@ -49,35 +49,14 @@ public sealed class RootlessTests
             "exec setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp XDG_RUNTIME_DIR= " +
             $"{TestEnvironment.UsernetBinary} run -- true";
         string script = $"while ! grep -q 65536 /proc/self/uid_map; do sleep 0.02; done; exec sh -c '{inner}'";
-        using var process = ProcessRunner.Start("unshare", ["--user", "--", "sh", "-c", script]);
+        using var process = ManagedProcess.Start("unshare", ["--user", "--", "sh", "-c", script]);
         string ours = new FileInfo("/proc/self/ns/user").LinkTarget!;
-        Assert.True(RunCommandTests.WaitUntil(() => new FileInfo($"/proc/{process.Id}/ns/user").LinkTarget != ours), "unshare did not create a user namespace");
+        Assert.True(Wait.Until(() => new FileInfo($"/proc/{process.Id}/ns/user").LinkTarget != ours), "unshare did not create a user namespace");
         File.WriteAllText($"/proc/{process.Id}/uid_map", "0 0 65536");
         File.WriteAllText($"/proc/{process.Id}/gid_map", "0 0 65536");
-        string stderr = process.StandardError.ReadToEnd();
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)));
         Assert.Equal(125, process.ExitCode);
-        Assert.Contains("cannot create a user namespace", stderr);
-        Assert.Contains("user.max_user_namespaces is 0", stderr);
+        Assert.Contains("cannot create a user namespace", process.Stderr);
+        Assert.Contains("user.max_user_namespaces is 0", process.Stderr);
     }
-}
-
-/// <summary>Tests that change /dev/net/tun's mode run one at a time and put it back.</summary>
-[CollectionDefinition(nameof(TunDeviceMode), DisableParallelization = true)]
-public sealed class TunDeviceMode : IDisposable
-{
-    private readonly UnixFileMode _original = File.GetUnixFileMode("/dev/net/tun");
-
-    public static TunDeviceMode DistributionDefault() => Set(
-        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite |
-        UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
-
-    public static TunDeviceMode Set(UnixFileMode mode)
-    {
-        var change = new TunDeviceMode();
-        File.SetUnixFileMode("/dev/net/tun", mode);
-        return change;
-    }
-
-    public void Dispose() => File.SetUnixFileMode("/dev/net/tun", _original);
 }

@@ -1,3 +1,6 @@
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
+
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>
@@ -7,22 +10,17 @@ namespace Usernet.Tests.EndToEnd;
 [Collection(nameof(RunsAlone))]
 public sealed class RunCleanupTests
 {
-    [Fact]
+    [RootFact]
     public void NothingIsLeftBehindAfterARun()
     {
-        TestEnvironment.RequireRoot();
         string linksBefore = ProcessRunner.Check(ProcessRunner.Run("ip", "-o", "link"));
         // The command leaves an orphan behind in its namespace; it must not outlive the run.
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["run", "--", "sh", "-c", "readlink /proc/self/ns/net; sleep 300 & echo $!"], TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 0, result.ToString());
         string netns = result.Stdout.Split('\n')[0].Trim();
         Assert.StartsWith("net:[", netns);
-        Assert.True(RunCommandTests.WaitUntil(() => RunCommandTests.ProcessesIn(netns).Count == 0), $"processes left in {netns}: {string.Join(',', RunCommandTests.ProcessesIn(netns))}");
+        Assert.True(Wait.Until(() => NetworkNamespace.ProcessesIn(netns).Count == 0), $"processes left in {netns}: {string.Join(',', NetworkNamespace.ProcessesIn(netns))}");
         Assert.Equal(linksBefore, ProcessRunner.Check(ProcessRunner.Run("ip", "-o", "link")));
         Assert.Empty(Directory.GetFiles("/dev/shm", "usernet-resolv-*"));
     }
 }
-
-/// <summary>Tests that look at the whole machine, run with no other test beside them.</summary>
-[CollectionDefinition(nameof(RunsAlone), DisableParallelization = true)]
-public sealed class RunsAlone;

@@ -1,3 +1,6 @@
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
+
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>`usernet run` against the real kernel of a network namespace.</summary>
@@ -6,10 +9,9 @@ public sealed class RunCommandTests
     private static ProcessResult Run(params string[] arguments) =>
         ProcessRunner.Run(TestEnvironment.UsernetBinary, ["run", .. arguments], TimeSpan.FromSeconds(60));
 
-    [Fact]
+    [RootFact]
     public void PingReachesTheGatewayAndTheHost()
     {
-        TestEnvironment.RequireRoot();
         var gateway = Run("--", "ping", "-c", "3", "-i", "0.2", "-W", "2", "192.168.65.1");
         Assert.True(gateway.ExitCode == 0, gateway.ToString());
         Assert.Contains("3 received", gateway.Stdout);
@@ -18,57 +20,52 @@ public sealed class RunCommandTests
         Assert.Contains("1 received", host.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void ExitsWithTheCommandsStatus()
     {
-        TestEnvironment.RequireRoot();
         Assert.Equal(7, Run("--", "sh", "-c", "exit 7").ExitCode);
         Assert.Equal(0, Run("--", "true").ExitCode);
     }
 
-    [Fact]
+    [RootFact]
     public void ACommandKilledBySignalExitsWith128PlusTheSignal()
     {
-        TestEnvironment.RequireRoot();
         Assert.Equal(143, Run("--", "sh", "-c", "kill -TERM $$").ExitCode);
     }
 
-    [Fact]
+    [RootFact]
     public void AMissingCommandIsReportedWith127()
     {
-        TestEnvironment.RequireRoot();
         var result = Run("--", "no-such-command-here");
         Assert.Equal(127, result.ExitCode);
         Assert.Contains("no-such-command-here: command not found", result.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public void SigtermToUsernetReachesTheCommand()
     {
-        TestEnvironment.RequireRoot();
-        using var process = ProcessRunner.Start(TestEnvironment.UsernetBinary,
+        using var process = ManagedProcess.Start(TestEnvironment.UsernetBinary,
             ["run", "--", "sh", "-c", "trap 'exit 42' TERM; echo started; while true; do sleep 0.05; done"]);
-        Assert.Equal("started", process.StandardOutput.ReadLine());
+        Assert.Equal("started", process.ReadLine(TimeSpan.FromSeconds(30)));
         Usernet.Platform.Interop.Libc.Kill(process.Id, Usernet.Platform.Interop.Libc.SIGTERM);
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)));
         Assert.Equal(42, process.ExitCode);
     }
 
-    [Fact]
+    [RootFact]
     public void KillingUsernetEndsTheGuest()
     {
-        TestEnvironment.RequireRoot();
-        var session = GuestSession.Start();
+        using var session = GuestSession.Start();
         string netns = ProcessRunner.Check(session.Exec(["readlink", "/proc/self/ns/net"])).Trim();
         Usernet.Platform.Interop.Libc.Kill(session.UsernetPid, Usernet.Platform.Interop.Libc.SIGKILL);
+        // Reaps it; nothing is left to stop.
         session.Dispose();
-        Assert.True(WaitUntil(() => ProcessesIn(netns).Count == 0), $"processes left in {netns}");
+        Assert.True(Wait.Until(() => NetworkNamespace.ProcessesIn(netns).Count == 0), $"processes left in {netns}");
     }
 
-    [Fact]
+    [RootFact]
     public void DhcpAddressingConfiguresTheGuestFromOurServer()
     {
-        TestEnvironment.RequireRoot();
         var result = Run("--addressing", "dhcp", "--mtu", "1500", "--", "sh", "-c", "ip -4 -o addr show tap0; ip route; ip -o link show tap0");
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("inet 192.168.65.3/24", result.Stdout);
@@ -76,10 +73,9 @@ public sealed class RunCommandTests
         Assert.Contains("mtu 1500", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void UdhcpcInTheGuestGetsTheLeaseWithAllOptions()
     {
-        TestEnvironment.RequireRoot();
         string directory = Directory.CreateTempSubdirectory("usernet-test-").FullName;
         try
         {
@@ -96,10 +92,9 @@ public sealed class RunCommandTests
         }
     }
 
-    [Fact]
+    [RootFact]
     public void TheGuestGetsItsOwnResolvConfAndTheHostsIsUntouched()
     {
-        TestEnvironment.RequireRoot();
         string hostBefore = File.ReadAllText("/etc/resolv.conf");
         var result = Run("--", "cat", "/etc/resolv.conf");
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -107,10 +102,9 @@ public sealed class RunCommandTests
         Assert.Equal(hostBefore, File.ReadAllText("/etc/resolv.conf"));
     }
 
-    [Fact]
+    [RootFact]
     public void WithoutACommandItRunsAShell()
     {
-        TestEnvironment.RequireRoot();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["run"], TimeSpan.FromSeconds(30),
             stdin: "ip -4 -o addr show tap0\nexit 3\n", environment: new Dictionary<string, string> { ["SHELL"] = "/bin/sh" });
         Assert.Equal(3, result.ExitCode);
@@ -126,44 +120,5 @@ public sealed class RunCommandTests
         var badMode = ProcessRunner.Run(TestEnvironment.UsernetBinary, "run", "--addressing", "magic", "--", "true");
         Assert.Equal(2, badMode.ExitCode);
         Assert.Contains("--addressing", badMode.Stderr);
-    }
-
-    /// <summary>PIDs of processes whose network namespace is <paramref name="netns"/> (as readlink shows it).</summary>
-    internal static List<int> ProcessesIn(string netns)
-    {
-        var pids = new List<int>();
-        foreach (string directory in Directory.GetDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out int pid))
-            {
-                continue;
-            }
-            try
-            {
-                var target = new FileInfo(Path.Combine(directory, "ns", "net")).LinkTarget;
-                if (target == netns)
-                {
-                    pids.Add(pid);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-        return pids;
-    }
-
-    internal static bool WaitUntil(Func<bool> condition, double seconds = 10)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (condition())
-            {
-                return true;
-            }
-            Thread.Sleep(50);
-        }
-        return condition();
     }
 }

@@ -1,44 +1,35 @@
-using System.Diagnostics;
-using Usernet.Platform.Interop;
+using Usernet.Tests.EndToEnd.Fixtures;
 
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>`usernet serve` with guests that are real kernels.</summary>
 public sealed class ServeCommandTests
 {
-    [Fact]
+    [RootFact]
     public void AnExistingTapInAnotherNamespaceGetsALeaseAndAnswersPing()
     {
-        TestEnvironment.RequireRoot();
         string tap = TestEnvironment.UniqueName("utap");
-        string netns = TestEnvironment.UniqueName("uns");
-        Process? serve = null;
+        ServeInstance? serve = null;
+        NetworkNamespace? guest = null;
         try
         {
-            ProcessRunner.Check(ProcessRunner.Run("ip", "tuntap", "add", "dev", tap, "mode", "tap"));
-            serve = ProcessRunner.Start(TestEnvironment.UsernetBinary, ["serve", "--tap", tap, "--instance", netns]);
-            Assert.True(RunCommandTests.WaitUntil(() => ProcessRunner.Run(TestEnvironment.UsernetBinary, "stats", "--instance", netns).ExitCode == 0),
-                "serve did not start");
+            NetworkNamespace.Ip("tuntap", "add", "dev", tap, "mode", "tap");
+            serve = ServeInstance.Start("--tap", tap);
             // The device keeps its open fd in usernet while it moves into the guest's namespace.
-            ProcessRunner.Check(ProcessRunner.Run("ip", "netns", "add", netns));
-            ProcessRunner.Check(ProcessRunner.Run("ip", "link", "set", tap, "netns", netns));
+            guest = NetworkNamespace.Create("uns");
+            NetworkNamespace.Ip("link", "set", tap, "netns", guest.Name);
             string script = $"ip link set lo up; ip link set {tap} up; " +
                 $"busybox udhcpc -i {tap} -q -n -f -t 5 -s /bin/true 2>&1; " +
                 $"ip addr add 192.168.65.3/24 dev {tap}; ping -c 2 -i 0.2 -W 2 192.168.65.1";
-            var result = ProcessRunner.Run("ip", ["netns", "exec", netns, "sh", "-c", script], TimeSpan.FromSeconds(30));
+            var result = ProcessRunner.Run("ip", ["netns", "exec", guest.Name, "sh", "-c", script], TimeSpan.FromSeconds(30));
             Assert.True(result.ExitCode == 0, result.ToString());
             Assert.Contains("lease of 192.168.65.3 obtained", result.Stdout);
             Assert.Contains("2 received", result.Stdout);
         }
         finally
         {
-            if (serve is not null)
-            {
-                Libc.Kill(serve.Id, Libc.SIGTERM);
-                serve.WaitForExit(TimeSpan.FromSeconds(10));
-                serve.Dispose();
-            }
-            ProcessRunner.Run("ip", "netns", "del", netns);
+            serve?.Dispose();
+            guest?.Dispose();
             ProcessRunner.Run("ip", "link", "del", tap);
         }
     }

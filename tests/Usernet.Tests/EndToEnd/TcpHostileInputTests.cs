@@ -1,6 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 using Usernet.Wire;
 
 namespace Usernet.Tests.EndToEnd;
@@ -13,10 +13,9 @@ public sealed class TcpHostileInputTests
 
     private static long Tcp(GuestSession session, string counter) => session.Stats().GetProperty("tcp").GetProperty(counter).GetInt64();
 
-    [Fact]
+    [RootFact]
     public void ASegmentForNoConnectionGetsAReset()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         using var peer = new PhantomTcpPeer(session, Phantom);
         peer.Send(Host, 40000, 9, 1000, 5000, TcpFlags.Ack | TcpFlags.Psh, "stray"u8);
@@ -27,10 +26,9 @@ public sealed class TcpHostileInputTests
         Assert.True(GuestSession.Drop(session.Stats(), "tcpNoFlow") >= 1);
     }
 
-    [Fact]
+    [RootFact]
     public void ASynWithBrokenOptionsIsDropped()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         using var peer = new PhantomTcpPeer(session, Phantom);
         // MSS option claiming 40 bytes in an 8-byte option area.
@@ -40,18 +38,15 @@ public sealed class TcpHostileInputTests
         Assert.True(GuestSession.Drop(session.Stats(), "tcpMalformed") >= 1);
     }
 
-    [Fact]
+    [RootFact]
     public async Task ASynFloodPastTheLimitIsRefusedAndHarmsNoEstablishedConnection()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start("--set", "tcp.maxConnections=20");
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start(1024);
+        using var listener = new LoopbackListener(backlog: 1024);
+        int port = listener.Port;
         // An established guest connection that must keep working through the flood.
-        var echo = Task.Run(async () =>
+        var echo = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             var stream = client.GetStream();
             byte[] buffer = new byte[64];
             int n;
@@ -59,10 +54,10 @@ public sealed class TcpHostileInputTests
             {
                 await stream.WriteAsync(buffer.AsMemory(0, n), TestContext.Current.CancellationToken);
             }
-        }, TestContext.Current.CancellationToken);
-        using var established = ProcessRunner.Start("nsenter", [$"--net={session.NetnsPath}", "--", "socat", "-", $"TCP:192.168.65.254:{port}"], redirectInput: true);
+        });
+        using var established = ManagedProcess.Start("nsenter", [$"--net={session.NetnsPath}", "--", "socat", "-", $"TCP:192.168.65.254:{port}"], redirectInput: true);
         established.StandardInput.WriteLine("before");
-        Assert.Equal("before", established.StandardOutput.ReadLine());
+        Assert.Equal("before", established.ReadLine(TimeSpan.FromSeconds(30)));
 
         using var peer = new PhantomTcpPeer(session, Phantom);
         for (ushort i = 0; i < 100; i++)
@@ -73,27 +68,24 @@ public sealed class TcpHostileInputTests
         Assert.True(Tcp(session, "limitReached") >= 80, session.Stats().GetProperty("tcp").ToString());
 
         established.StandardInput.WriteLine("after");
-        Assert.Equal("after", established.StandardOutput.ReadLine());
+        Assert.Equal("after", established.ReadLine(TimeSpan.FromSeconds(30)));
         established.StandardInput.Close();
         Assert.True(established.WaitForExit(TimeSpan.FromSeconds(10)));
         await echo.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 
-    [Fact]
+    [RootFact]
     public async Task DataBeyondTheWindowAndAWrongResetChangeNothing()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             byte[] buffer = new byte[4];
             await client.GetStream().ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
             return Encoding.ASCII.GetString(buffer);
-        }, TestContext.Current.CancellationToken);
+        });
         using var peer = new PhantomTcpPeer(session, Phantom);
         const uint isn = 90000;
         uint theirs = peer.Connect(Host, (ushort)port, 42000, isn);

@@ -1,61 +1,48 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text.Json;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>Integrity, concurrency, flow control and resource return of guest TCP.</summary>
 public sealed class TcpStressTests
 {
-    [Fact]
+    [RootFact]
     public void OneGibibyteEachWayArrivesIntact()
     {
-        TestEnvironment.RequireRoot();
         using var blob = new Blob(1L << 30);
         using var session = GuestSession.Start();
 
         // Guest to host. Hashing happens after the transfer, not in its path, so that it does
         // not compete for the two cores while the data moves.
-        string received = $"/dev/shm/usernet-test-received-{Guid.NewGuid():N}";
-        try
-        {
-            int up = Ports.Free();
-            using var receiver = ProcessRunner.Start("socat", ["-u", $"TCP-LISTEN:{up},bind=127.0.0.1,reuseaddr", $"CREATE:{received}"]);
-            WaitForListener(up);
-            ProcessRunner.Check(session.Shell($"socat -u FILE:{blob.Path} TCP:192.168.65.254:{up}", TimeSpan.FromMinutes(3)));
-            Assert.True(receiver.WaitForExit(TimeSpan.FromMinutes(1)));
-            Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
-            File.Delete(received);
+        string received = blob.ReceivedPath;
+        int up = Ports.Free();
+        using var receiver = ManagedProcess.Start("socat", ["-u", $"TCP-LISTEN:{up},bind=127.0.0.1,reuseaddr", $"CREATE:{received}"]);
+        WaitForListener(up);
+        ProcessRunner.Check(session.Shell($"socat -u FILE:{blob.Path} TCP:192.168.65.254:{up}", TimeSpan.FromMinutes(3)));
+        Assert.True(receiver.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
+        File.Delete(received);
 
-            // Host to guest.
-            int down = Ports.Free();
-            using var sender = ProcessRunner.Start("socat", ["-u", $"FILE:{blob.Path}", $"TCP-LISTEN:{down},bind=127.0.0.1,reuseaddr"]);
-            WaitForListener(down);
-            ProcessRunner.Check(session.Shell($"socat -u TCP:192.168.65.254:{down} CREATE:{received}", TimeSpan.FromMinutes(3)));
-            Assert.True(sender.WaitForExit(TimeSpan.FromSeconds(30)));
-            Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
-        }
-        finally
-        {
-            File.Delete(received);
-        }
+        // Host to guest.
+        int down = Ports.Free();
+        using var sender = ManagedProcess.Start("socat", ["-u", $"FILE:{blob.Path}", $"TCP-LISTEN:{down},bind=127.0.0.1,reuseaddr"]);
+        WaitForListener(down);
+        ProcessRunner.Check(session.Shell($"socat -u TCP:192.168.65.254:{down} CREATE:{received}", TimeSpan.FromMinutes(3)));
+        Assert.True(sender.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(blob.Sha256, Blob.Sha256Of(received));
     }
 
-    [Fact]
+    [RootFact]
     public async Task DataSentJustBeforeTheCommandExitsStillArrives()
     {
-        TestEnvironment.RequireRoot();
         using var blob = new Blob(64L << 20);
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
         // A reader slower than the guest's sender: when the command exits, Usernet still holds
         // data the guest saw acknowledged, and must deliver it before it stops.
-        var reader = Task.Run(async () =>
+        var reader = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var stream = client.GetStream();
             byte[] buffer = new byte[64 * 1024];
@@ -66,17 +53,16 @@ public sealed class TcpStressTests
                 await Task.Delay(1, TestContext.Current.CancellationToken);
             }
             return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
-        }, TestContext.Current.CancellationToken);
+        });
         var run = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "socat", "-u", $"FILE:{blob.Path}", $"TCP:192.168.65.254:{port}"], TimeSpan.FromMinutes(2));
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(blob.Sha256, await reader.WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken));
     }
 
-    [Fact]
+    [RootFact]
     public void ThirtyTwoParallelStreamsArriveIntact()
     {
-        TestEnvironment.RequireRoot();
         using var blob = new Blob(32L << 20);
         using var session = GuestSession.Start();
         string results = Directory.CreateTempSubdirectory("usernet-streams-").FullName;
@@ -85,16 +71,15 @@ public sealed class TcpStressTests
         {
             int port = Ports.Free();
             // One hashing child per connection, each writing its own file.
-            using var server = ProcessRunner.Start("socat",
+            using var server = ManagedProcess.Start("socat",
                 [$"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=64", $"SYSTEM:cat > {results}/$$$$"]);
             WaitForListener(port);
             string clients = string.Join(" & ", Enumerable.Range(0, 32).Select(_ => $"socat -u FILE:{blob.Path} TCP:192.168.65.254:{port}"));
             ProcessRunner.Check(session.Shell($"{clients} & wait", TimeSpan.FromMinutes(3)));
-            Assert.True(RunCommandTests.WaitUntil(() => Directory.GetFiles(results).Count(f => new FileInfo(f).Length == 32L << 20) == 32, 30));
+            Assert.True(Wait.Until(() => Directory.GetFiles(results).Count(f => new FileInfo(f).Length == 32L << 20) == 32, 30));
             var hashes = Directory.GetFiles(results).Select(Blob.Sha256Of).ToList();
             Assert.Equal(32, hashes.Count);
             Assert.All(hashes, hash => Assert.Equal(blob.Sha256, hash));
-            Usernet.Platform.Interop.Libc.Kill(server.Id, Usernet.Platform.Interop.Libc.SIGTERM);
         }
         finally
         {
@@ -102,19 +87,16 @@ public sealed class TcpStressTests
         }
     }
 
-    [Fact]
+    [RootFact]
     public async Task ASlowHostReaderThrottlesTheGuestWithoutGrowingMemory()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         long read = 0;
-        var slowReader = Task.Run(async () =>
+        var slowReader = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(stop.Token);
             client.ReceiveBufferSize = 4096;
             var stream = client.GetStream();
             byte[] buffer = new byte[1024];
@@ -128,16 +110,16 @@ public sealed class TcpStressTests
                 Interlocked.Add(ref read, n);
                 await Task.Delay(1000, stop.Token);
             }
-        }, stop.Token);
+        });
         long rssBefore = RssKiB(session.UsernetPid);
-        using var sender = ProcessRunner.Start("nsenter",
+        using var sender = ManagedProcess.Start("nsenter",
             [$"--net=/proc/{session.InitPid}/ns/net", "--", "sh", "-c", $"head -c 1000000000 /dev/zero | socat -u - TCP:192.168.65.254:{port}"]);
         await Task.Delay(5000, TestContext.Current.CancellationToken);
         var tcp = session.Stats().GetProperty("tcp");
         long fromGuest = tcp.GetProperty("bytesFromGuest").GetInt64();
         long rssAfter = RssKiB(session.UsernetPid);
         bool senderWasRunning = !sender.HasExited;
-        Usernet.Platform.Interop.Libc.Kill(sender.Id, Usernet.Platform.Interop.Libc.SIGKILL);
+        sender.Kill();
         await stop.CancelAsync();
         // The connection carried data and the sender was still held back, not finished or failed.
         Assert.True(senderWasRunning, "the guest's sender had ended");
@@ -148,10 +130,9 @@ public sealed class TcpStressTests
         Assert.True(rssAfter - rssBefore < 16 * 1024, $"RSS grew from {rssBefore} KiB to {rssAfter} KiB");
     }
 
-    [Fact]
+    [RootFact]
     public void TwoThousandConcurrentConnectionsOpenExchangeAndClose()
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start(workerConnections: 4096);
         using var session = GuestSession.Start();
         int fdsBefore = FdCount(session.UsernetPid);
@@ -160,32 +141,29 @@ public sealed class TcpStressTests
         Assert.Contains("Complete requests:      4000", ab.Stdout);
         Assert.Contains("Failed requests:        0", ab.Stdout);
         // Closed connections give back their sockets (TIME-WAIT is short).
-        Assert.True(RunCommandTests.WaitUntil(() => session.Stats().GetProperty("tcp").GetProperty("connections").GetInt32() == 0, 15),
+        Assert.True(Wait.Until(() => session.Stats().GetProperty("tcp").GetProperty("connections").GetInt32() == 0, 15),
             session.Stats().GetProperty("tcp").ToString());
         Assert.Equal(fdsBefore, FdCount(session.UsernetPid));
     }
 
-    [Fact]
+    [RootFact]
     public async Task AnIdleConnectionOutlivesEveryTimer()
     {
-        TestEnvironment.RequireRoot();
         // Every timer short: keepalive after 1 s, probes each second.
         using var session = GuestSession.Start(
             "--set", "tcp.keepaliveIdleSeconds=1", "--set", "tcp.keepaliveIntervalSeconds=1", "--set", "tcp.keepaliveCount=2",
             "--set", "tcp.connectTimeoutSeconds=1");
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             var stream = client.GetStream();
             await Task.Delay(6000, TestContext.Current.CancellationToken);
             await stream.WriteAsync("ping\n"u8.ToArray(), TestContext.Current.CancellationToken);
             byte[] buffer = new byte[5];
             await stream.ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
             return System.Text.Encoding.ASCII.GetString(buffer);
-        }, TestContext.Current.CancellationToken);
+        });
         // The guest says nothing for 6 s, then answers the host's ping.
         var guest = session.Shell($"(sleep 6.5; echo pong) | socat -t 5 - TCP:192.168.65.254:{port}", TimeSpan.FromSeconds(30));
         Assert.True(guest.ExitCode == 0, guest.ToString());
@@ -198,7 +176,7 @@ public sealed class TcpStressTests
 
     /// <summary>Waits for a listener without connecting to it (a probe would use up a one-shot server).</summary>
     private static void WaitForListener(int port) =>
-        Assert.True(RunCommandTests.WaitUntil(() => ProcessRunner.Run("ss", "-Hltn", $"sport = :{port}").Stdout.Contains($":{port}"), 5),
+        Assert.True(Wait.Until(() => ProcessRunner.Run("ss", "-Hltn", $"sport = :{port}").Stdout.Contains($":{port}"), 5),
             $"nothing listens on {port}");
 
     private static long RssKiB(int pid) =>

@@ -1,16 +1,16 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.EndToEnd;
 
 /// <summary>Guest TCP through host sockets, with real programs on both sides.</summary>
 public sealed class TcpTests
 {
-    [Fact]
+    [RootFact]
     public void CurlFetchesFromNginxOnHostLoopbackThroughTheHostIp()
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "10", $"http://192.168.65.254:{nginx.Port}/"], TimeSpan.FromSeconds(30));
@@ -18,10 +18,9 @@ public sealed class TcpTests
         Assert.Equal("hello from nginx\n", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void AClosedHostPortIsRefusedAtOnce()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "10", "-w", "code=%{exitcode} seconds=%{time_total}", $"http://192.168.65.254:{port}/"],
@@ -33,10 +32,9 @@ public sealed class TcpTests
         Assert.True(ms < 100, $"refusal took {ms:0} ms");
     }
 
-    [Fact]
+    [RootFact]
     public void ATestHostInItsOwnNamespaceIsReached()
     {
-        TestEnvironment.RequireRoot();
         using var host = TestHost.Create();
         using var nginx = Nginx.Start("0.0.0.0", host);
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
@@ -45,10 +43,9 @@ public sealed class TcpTests
         Assert.Equal("hello from nginx\n", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void AnUnreachableHostIsReportedNotWaitedFor()
     {
-        TestEnvironment.RequireRoot();
         using var host = TestHost.Create();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "20", $"http://{host.Vacant}:80/"], TimeSpan.FromSeconds(40));
@@ -56,10 +53,9 @@ public sealed class TcpTests
         Assert.Contains("Couldn't connect to server", result.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public void WithoutHostLoopbackTheHostIpRefuses()
     {
-        TestEnvironment.RequireRoot();
         using var nginx = Nginx.Start();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--set", "network.hostLoopback=false", "--", "curl", "-sS", "-m", "10", $"http://192.168.65.254:{nginx.Port}/"],
@@ -67,26 +63,22 @@ public sealed class TcpTests
         Assert.Equal(7, result.ExitCode);
     }
 
-    [Fact]
+    [RootFact]
     public void AGatewayPortWithoutAServiceRefuses()
     {
-        TestEnvironment.RequireRoot();
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "10", "http://192.168.65.1:80/"], TimeSpan.FromSeconds(30));
         Assert.Equal(7, result.ExitCode);
     }
 
-    [Fact]
+    [RootFact]
     public async Task HalfCloseIsPreserved()
     {
-        TestEnvironment.RequireRoot();
         // The host answers only after it has seen the guest's end of stream.
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             var stream = client.GetStream();
             var received = new MemoryStream();
             await stream.CopyToAsync(received, TestContext.Current.CancellationToken);
@@ -102,22 +94,19 @@ public sealed class TcpTests
         Assert.Equal("the request", await server.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
     }
 
-    [Fact]
+    [RootFact]
     public async Task AHostResetReachesTheGuestAsAReset()
     {
-        TestEnvironment.RequireRoot();
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             byte[] buffer = new byte[5];
             await client.GetStream().ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
             // Zero linger: close sends RST.
             client.Client.LingerState = new LingerOption(true, 0);
             client.Client.Close();
-        }, TestContext.Current.CancellationToken);
+        });
         var result = ProcessRunner.Run(TestEnvironment.UsernetBinary,
             ["run", "--", "curl", "-sS", "-m", "10", $"http://192.168.65.254:{port}/"], TimeSpan.FromSeconds(30));
         await server.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
@@ -125,16 +114,13 @@ public sealed class TcpTests
         Assert.Contains("Connection reset by peer", result.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public async Task AGuestResetReachesTheHostAsAReset()
     {
-        TestEnvironment.RequireRoot();
-        int port = Ports.Free();
-        using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        var server = Task.Run(async () =>
+        using var listener = new LoopbackListener();
+        int port = listener.Port;
+        var server = listener.ServeOne(async client =>
         {
-            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
             var stream = client.GetStream();
             byte[] buffer = new byte[64];
             await stream.ReadExactlyAsync(buffer.AsMemory(0, 5), TestContext.Current.CancellationToken);

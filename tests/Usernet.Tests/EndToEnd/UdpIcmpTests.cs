@@ -1,4 +1,5 @@
-using System.Text.Json;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.EndToEnd;
 
@@ -32,36 +33,27 @@ public sealed class UdpIcmpTests
     private static ProcessResult Run(params string[] arguments) =>
         ProcessRunner.Run(TestEnvironment.UsernetBinary, ["run", .. arguments], TimeSpan.FromSeconds(60));
 
-    private static System.Diagnostics.Process StartEchoServer(string address, int port, TestHost? inside = null)
+    private static ManagedProcess StartEchoServer(string address, int port, TestHost? inside = null)
     {
         string[] command = ["python3", "-c", UdpServer, address, port.ToString()];
-        var server = inside is null ? ProcessRunner.Start(command[0], command[1..]) : inside.Start(command);
-        Assert.Equal("ready", server.StandardOutput.ReadLine());
+        var server = inside is null ? ManagedProcess.Start(command[0], command[1..]) : inside.Start(command);
+        server.WaitUntilReady(() => server.Stdout.Split('\n').Contains("ready"));
         return server;
     }
 
-    [Fact]
+    [RootFact]
     public void AUdpEchoOnHostLoopbackAnswersFromTheHostIpAndPort()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var server = StartEchoServer("127.0.0.1", port);
-        try
-        {
-            var result = Run("--", "python3", "-c", UdpClient, "192.168.65.254", port.ToString(), "100");
-            Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.Contains($"from 192.168.65.254:{port} intact=True size=100", result.Stdout);
-        }
-        finally
-        {
-            server.Kill();
-        }
+        var result = Run("--", "python3", "-c", UdpClient, "192.168.65.254", port.ToString(), "100");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"from 192.168.65.254:{port} intact=True size=100", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void AUdpEchoOnATestHostAnswersFromItsOwnAddress()
     {
-        TestEnvironment.RequireRoot();
         using var host = TestHost.Create();
         using var server = StartEchoServer(host.Address, 7000, host);
         var result = Run("--", "python3", "-c", UdpClient, host.Address, "7000", "100");
@@ -69,104 +61,84 @@ public sealed class UdpIcmpTests
         Assert.Contains($"from {host.Address}:7000 intact=True size=100", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void SixtyThousandByteDatagramsArriveIntactBothWays()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var server = StartEchoServer("127.0.0.1", port);
-        try
-        {
-            // 1500-byte guest MTU: the guest's datagram arrives in fragments, and the reply leaves in them.
-            var result = Run("--mtu", "1500", "--addressing", "dhcp", "--", "python3", "-c", UdpClient, "192.168.65.254", port.ToString(), "60000");
-            Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.Contains("intact=True size=60000", result.Stdout);
-        }
-        finally
-        {
-            server.Kill();
-        }
+        // 1500-byte guest MTU: the guest's datagram arrives in fragments, and the reply leaves in them.
+        var result = Run("--mtu", "1500", "--addressing", "dhcp", "--", "python3", "-c", UdpClient, "192.168.65.254", port.ToString(), "60000");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("intact=True size=60000", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void DigQueriesADnsServerOnHostLoopback()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         string hosts = Path.GetTempFileName();
         File.WriteAllText(hosts, "198.18.77.77 only-in-test-dns.example\n");
-        using var dnsmasq = ProcessRunner.Start("dnsmasq",
-            ["--no-daemon", "--no-resolv", "--no-hosts", $"--addn-hosts={hosts}", "--listen-address=127.0.0.1", $"--port={port}",
-             "--bind-interfaces", "--user=root"]);
         try
         {
-            Assert.True(RunCommandTests.WaitUntil(() => ProcessRunner.Run("ss", "-Hlun", $"sport = :{port}").Stdout.Contains($":{port}"), 5));
+            using var dnsmasq = ManagedProcess.Start("dnsmasq",
+                ["--no-daemon", "--no-resolv", "--no-hosts", $"--addn-hosts={hosts}", "--listen-address=127.0.0.1", $"--port={port}",
+                 "--bind-interfaces", "--user=root"]);
+            Assert.True(Wait.Until(() => ProcessRunner.Run("ss", "-Hlun", $"sport = :{port}").Stdout.Contains($":{port}"), 5));
             var result = Run("--", "dig", "+short", "+timeout=3", "+tries=1", "@192.168.65.254", "-p", port.ToString(), "only-in-test-dns.example");
             Assert.True(result.ExitCode == 0, result.ToString());
             Assert.Equal("198.18.77.77", result.Stdout.Trim());
         }
         finally
         {
-            dnsmasq.Kill();
             File.Delete(hosts);
         }
     }
 
-    [Fact]
+    [RootFact]
     public void AClosedPortAnswersPortUnreachable()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         var result = Run("--", "sh", "-c", $"echo x | socat -T 2 - UDP:192.168.65.254:{port}");
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("Connection refused", result.Stderr);
     }
 
-    [Fact]
+    [RootFact]
     public void FiveThousandFlowsStayWithinTheLimit()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         using var server = StartEchoServer("127.0.0.1", port);
         using var session = GuestSession.Start("--set", "udp.maxFlows=500");
-        try
-        {
-            int fdsBefore = Directory.GetFiles($"/proc/{session.UsernetPid}/fd").Length;
-            // Each flow waits for its echo, so that all 5000 really existed (a blast would
-            // overflow the guest's own interface queue first).
-            const string burst = """
-                import socket, sys
-                answered = 0
-                for i in range(5000):
-                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                    s.settimeout(2)
-                    s.sendto(b"x", ("192.168.65.254", int(sys.argv[1])))
-                    try:
-                        s.recvfrom(16)
-                        answered += 1
-                    except socket.timeout:
-                        pass
-                    s.close()
-                print("answered", answered)
-                """;
-            var result = session.Exec(["python3", "-c", burst, port.ToString()], TimeSpan.FromSeconds(120));
-            Assert.Contains("answered 5000", result.Stdout);
-            var udp = session.Stats().GetProperty("udp");
-            Assert.True(udp.GetProperty("flows").GetInt32() <= 500, udp.ToString());
-            Assert.True(udp.GetProperty("flowsEvicted").GetInt64() >= 4000, udp.ToString());
-            int fdsAfter = Directory.GetFiles($"/proc/{session.UsernetPid}/fd").Length;
-            Assert.True(fdsAfter <= fdsBefore + 500, $"fds {fdsBefore} -> {fdsAfter}");
-        }
-        finally
-        {
-            server.Kill();
-        }
+        int fdsBefore = Directory.GetFiles($"/proc/{session.UsernetPid}/fd").Length;
+        // Each flow waits for its echo, so that all 5000 really existed (a blast would
+        // overflow the guest's own interface queue first).
+        const string burst = """
+            import socket, sys
+            answered = 0
+            for i in range(5000):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.settimeout(2)
+                s.sendto(b"x", ("192.168.65.254", int(sys.argv[1])))
+                try:
+                    s.recvfrom(16)
+                    answered += 1
+                except socket.timeout:
+                    pass
+                s.close()
+            print("answered", answered)
+            """;
+        var result = session.Exec(["python3", "-c", burst, port.ToString()], TimeSpan.FromSeconds(120));
+        Assert.Contains("answered 5000", result.Stdout);
+        var udp = session.Stats().GetProperty("udp");
+        Assert.True(udp.GetProperty("flows").GetInt32() <= 500, udp.ToString());
+        Assert.True(udp.GetProperty("flowsEvicted").GetInt64() >= 4000, udp.ToString());
+        int fdsAfter = Directory.GetFiles($"/proc/{session.UsernetPid}/fd").Length;
+        Assert.True(fdsAfter <= fdsBefore + 500, $"fds {fdsBefore} -> {fdsAfter}");
     }
 
-    [Fact]
+    [RootFact]
     public void PingReachesTheGatewayTheHostAndATestHost()
     {
-        TestEnvironment.RequireRoot();
         using var host = TestHost.Create();
         var result = Run("--", "sh", "-c",
             $"ping -c 1 -W 2 192.168.65.1 && ping -c 1 -W 2 192.168.65.254 && ping -c 2 -i 0.2 -W 2 {host.Address} && ping -c 1 -W 2 -s 3000 {host.Address}");
@@ -174,10 +146,9 @@ public sealed class UdpIcmpTests
         Assert.Contains($"3008 bytes from {host.Address}", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void TracerouteShowsTheHopBehindTheHost()
     {
-        TestEnvironment.RequireRoot();
         using var routed = RoutedTestHost.Create();
         var udp = Run("--", "traceroute", "-n", "-q", "1", "-w", "2", "-m", "5", routed.FarAddress);
         Assert.True(udp.ExitCode == 0, udp.ToString());
@@ -191,10 +162,9 @@ public sealed class UdpIcmpTests
         Assert.Contains($"3  {routed.FarAddress} ", icmp.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public void UdpToEveryPortAndBogusIcmpLeaveTheStackAnswering()
     {
-        TestEnvironment.RequireRoot();
         using var session = GuestSession.Start();
         // Every port of the host IP: closed ports answer port unreachable, rate limited.
         const string sweep = """
@@ -209,8 +179,7 @@ public sealed class UdpIcmpTests
         ProcessRunner.Check(session.Exec(["python3", "-c", sweep], TimeSpan.FromSeconds(120)));
         // ICMP errors and unknown types from the guest, with garbage inside, towards the outside.
         using var socket = session.OpenPacketSocket();
-        string mac = ProcessRunner.Check(session.Exec(["cat", "/sys/class/net/tap0/address"])).Trim();
-        Assert.True(Usernet.Wire.MacAddress.TryParse(mac, out var guestMac));
+        var guestMac = session.GuestMac();
         var random = new Random(7);
         for (int i = 0; i < 500; i++)
         {

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Usernet.Tests.EndToEnd.Fixtures;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.EndToEnd;
 
@@ -28,29 +30,26 @@ public sealed class VmTests : IClassFixture<VmImage>, IDisposable
         _image = image;
     }
 
-    [Fact]
+    [RootFact]
     public void AVmOnAUnixStreamSocketGetsALeaseAndPingsTheGatewayAndTheHost()
     {
-        TestEnvironment.RequireRoot();
         string socket = PathFor("usernet.sock");
         var serve = BootOneVm(["--listen-qemu", $"unix:{socket}"], StreamNetdev(socket), $"qemu unix:{socket} #1");
         AssertLinkClosed(serve);
     }
 
-    [Fact]
+    [RootFact]
     public void AVmOnTheTcpSocketNetdevGetsALeaseAndPingsTheGatewayAndTheHost()
     {
-        TestEnvironment.RequireRoot();
         int port = Ports.Free();
         var serve = BootOneVm(["--listen-qemu", $"tcp:127.0.0.1:{port}"], $"socket,id=net0,connect=127.0.0.1:{port}",
             $"qemu tcp:127.0.0.1:{port} #1 from 127.0.0.1:");
         AssertLinkClosed(serve);
     }
 
-    [Fact]
+    [RootFact]
     public void AVmOnAUnixDatagramSocketGetsALeaseAndPingsTheGatewayAndTheHost()
     {
-        TestEnvironment.RequireRoot();
         string socket = PathFor("usernet-dgram.sock");
         string local = PathFor("qemu-dgram.sock");
         // A datagram peer never says goodbye: its link stays listed after the VM is gone.
@@ -58,12 +57,11 @@ public sealed class VmTests : IClassFixture<VmImage>, IDisposable
     }
 
     /// <summary>The largest MTU Usernet offers: a full-size frame is a 64 KiB stream record or datagram.</summary>
-    [Theory]
+    [RootTheory]
     [InlineData("stream")]
     [InlineData("dgram")]
     public void AVmCarriesFullSizeFramesOfTheLargestMtu(string kind)
     {
-        TestEnvironment.RequireRoot();
         const int Mtu = 65520;
         string socket = PathFor("usernet.sock");
         var serve = kind == "stream"
@@ -79,12 +77,11 @@ public sealed class VmTests : IClassFixture<VmImage>, IDisposable
     }
 
     /// <summary>The switch forwards between guests, also between a stream link and a datagram link.</summary>
-    [Theory]
+    [RootTheory]
     [InlineData("stream", "stream")]
     [InlineData("stream", "dgram")]
     public void TwoVmsOnOneServeGetTheirOwnAddressesAndPingEachOther(string firstKind, string secondKind)
     {
-        TestEnvironment.RequireRoot();
         string stream = PathFor("usernet.sock");
         string dgram = PathFor("usernet-dgram.sock");
         var serve = StartServe("--listen-qemu", $"unix:{stream}", "--listen-dgram", $"unixgram:{dgram}");
@@ -201,7 +198,7 @@ public sealed class VmTests : IClassFixture<VmImage>, IDisposable
     private static void AssertLinkClosed(ServeInstance serve)
     {
         JsonElement stats = default;
-        bool closed = RunCommandTests.WaitUntil(() =>
+        bool closed = Wait.Until(() =>
         {
             stats = serve.Stats();
             return stats.GetProperty("links").GetArrayLength() == 0;

@@ -57,7 +57,7 @@ public sealed class DnsTcpServerTests
         Assert.Equal([1, 2], new[] { (int)first.Id, second.Id }.Order());
         Assert.Equal(1, server.Connections);
         client.Shutdown(SocketShutdown.Send);
-        Assert.True(RunCommandTestsWait(() => server.Connections == 0));
+        Assert.True(Wait.Until(() => server.Connections == 0, 5));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class DnsTcpServerTests
         byte[] slow = DnsTestMessages.Query("big.test", DnsType.Txt, id: 7);
         await client.SendAsync(Framed(slow, DnsTestMessages.Query("host.docker.internal", DnsType.A, id: 8)), SocketFlags.None);
         Assert.Equal(8, (await Receive(client)).Id);
-        Assert.True(RunCommandTestsWait(() => dns.Source.Forwarded.Count == 1));
+        Assert.True(Wait.Until(() => dns.Source.Forwarded.Count == 1, 5));
         lock (gate)
         {
             dns.Resolver.CompleteForward(dns.Source.Forwarded[0],
@@ -81,6 +81,4 @@ public sealed class DnsTcpServerTests
         Assert.False(late.Truncated);
         Assert.Equal(5000 + 20, Assert.Single(late.Answers).Data.Length);
     }
-
-    private static bool RunCommandTestsWait(Func<bool> condition) => EndToEnd.RunCommandTests.WaitUntil(condition, 5);
 }

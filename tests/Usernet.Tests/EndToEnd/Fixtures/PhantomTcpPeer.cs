@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using Usernet.Tests.Support;
 using Usernet.Wire;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// A TCP end the test drives by hand, to send what no well-behaved kernel would. It speaks
@@ -19,8 +19,7 @@ internal sealed class PhantomTcpPeer : IDisposable
     {
         _socket = session.OpenPacketSocket();
         _socket.SetReceiveTimeout(TimeSpan.FromMilliseconds(200));
-        string text = ProcessRunner.Check(session.Exec(["cat", "/sys/class/net/tap0/address"])).Trim();
-        Assert.True(MacAddress.TryParse(text, out _mac), text);
+        _mac = session.GuestMac();
         Address = address;
     }
 

@@ -1,4 +1,4 @@
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// A small origin server written here in Python's standard library, for the answers nginx
@@ -76,26 +76,12 @@ internal static class ScriptedOrigin
             threading.Thread(target=serve, args=(conn,), daemon=True).start()
         """;
 
-    /// <summary>Starts it on <paramref name="host"/> (which stops it) from <paramref name="directory"/>, and waits until it listens.</summary>
+    /// <summary>Starts it on <paramref name="host"/> (which kills it) from <paramref name="directory"/>, and waits until it listens.</summary>
     public static void Start(TestHost host, string directory)
     {
         string path = Path.Combine(directory, "origin.py");
         File.WriteAllText(path, Script);
         var process = host.Start("python3", path, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var listening = new TaskCompletionSource();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data == "listening")
-            {
-                listening.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!listening.Task.Wait(TimeSpan.FromSeconds(15)))
-        {
-            throw new InvalidOperationException("the scripted origin did not start on the test host");
-        }
+        process.WaitUntilReady(() => process.Stdout.Split('\n').Contains("listening"), TimeSpan.FromSeconds(15));
     }
 }

@@ -1,19 +1,18 @@
-using System.Diagnostics;
-using Usernet.Platform.Interop;
+using Usernet.Tests.Support;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// A real squid on a loopback port with basic authentication (basic_ncsa_auth over an
 /// htpasswd file), no cache, names resolved only by the test nameserver, and an access log
 /// that names the authenticated user; given a certificate, it takes TLS on that port
-/// (https_port: an https:// proxy). Stopped by PID.
+/// (https_port: an https:// proxy). Killed by PID, with its helpers.
 /// </summary>
 internal sealed class Squid : IDisposable
 {
-    private readonly Process _process;
+    private readonly ManagedProcess _process;
 
-    private Squid(Process process, string directory, int port)
+    private Squid(ManagedProcess process, string directory, int port)
     {
         _process = process;
         Directory = directory;
@@ -31,6 +30,19 @@ internal sealed class Squid : IDisposable
     public static Squid Start(string nameserver, string user, string password, TestCertificates? tls = null)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("usernet-squid-").FullName;
+        try
+        {
+            return Start(directory, nameserver, user, password, tls);
+        }
+        catch
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    private static Squid Start(string directory, string nameserver, string user, string password, TestCertificates? tls)
+    {
         // Squid drops to its own user (proxy), which must write its logs here.
         File.SetUnixFileMode(directory, (UnixFileMode)0x1FF);
         string passwords = Path.Combine(directory, "passwd");
@@ -61,33 +73,19 @@ internal sealed class Squid : IDisposable
             logfile_rotate 0
             buffered_logs off
             """);
-        var process = ProcessRunner.Start("squid", ["-N", "-f", config]);
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var squid = new Squid(process, directory, port);
+        var process = ManagedProcess.Start("squid", ["-N", "-f", config]);
         string[] proxy = tls is null ? ["-x", $"http://127.0.0.1:{port}"] : ["--proxy-cacert", tls.CaPath, "-x", $"https://127.0.0.1:{port}"];
-        bool up = RunCommandTests.WaitUntil(() => process.HasExited
-            || ProcessRunner.Run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", .. proxy, "http://127.0.0.1:9/"]).Stdout.Trim() == "407");
-        if (!up || process.HasExited)
-        {
-            string log = File.Exists(Path.Combine(directory, "cache.log")) ? File.ReadAllText(Path.Combine(directory, "cache.log")) : "";
-            squid.Dispose();
-            throw new InvalidOperationException($"squid did not start: {log}");
-        }
-        return squid;
+        string cacheLog = Path.Combine(directory, "cache.log");
+        process.WaitUntilReady(
+            () => ProcessRunner.Run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", .. proxy, "http://127.0.0.1:9/"]).Stdout.Trim() == "407",
+            log: () => File.Exists(cacheLog) ? File.ReadAllText(cacheLog) : "");
+        return new Squid(process, directory, port);
     }
 
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            Libc.Kill(_process.Id, Libc.SIGKILL);
-            _process.WaitForExit(5000);
-        }
+        // Its helpers (basic_ncsa_auth) are its children: the kill takes them too.
         _process.Dispose();
-        // Its helper (basic_ncsa_auth) exits when squid's end of the pipe closes.
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 }

@@ -1,4 +1,4 @@
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// What the host resolver of a usernet under test sees: a test /etc/hosts and /etc/resolv.conf,

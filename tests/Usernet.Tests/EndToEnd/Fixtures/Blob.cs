@@ -1,8 +1,11 @@
 using System.Security.Cryptography;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
-/// <summary>A file of random bytes in /dev/shm (shared with the guest's mount namespace), and its hash.</summary>
+/// <summary>
+/// A file of random bytes in /dev/shm (shared with the guest's mount namespace), its hash, and a
+/// path beside it for the copy a transfer writes; both are removed with it.
+/// </summary>
 internal sealed class Blob : IDisposable
 {
     public Blob(long size)
@@ -16,6 +19,9 @@ internal sealed class Blob : IDisposable
 
     public string Sha256 { get; }
 
+    /// <summary>Where a test has the blob's copy written.</summary>
+    public string ReceivedPath => Path + ".received";
+
     /// <summary>The SHA-256 of a file, in lower-case hex as sha256sum prints it.</summary>
     public static string Sha256Of(string path)
     {
@@ -23,5 +29,9 @@ internal sealed class Blob : IDisposable
         return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
 
-    public void Dispose() => File.Delete(Path);
+    public void Dispose()
+    {
+        File.Delete(Path);
+        File.Delete(ReceivedPath);
+    }
 }

@@ -1,7 +1,6 @@
-using System.Diagnostics;
-using Usernet.Platform.Interop;
+using Usernet.Tests.Support;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// A real dante (danted) SOCKS5 server on a loopback port that requires a user and password
@@ -9,14 +8,14 @@ namespace Usernet.Tests.EndToEnd;
 /// unique name is made for it and removed again. It runs in a private mount namespace whose
 /// /etc/resolv.conf and /etc/hosts are test files (<c>hosts</c>, then the test nameserver), so
 /// the names it resolves (socks5h) reach only those. It connects out from <c>external</c>, the host's address towards
-/// the test host. Stopped by PID.
+/// the test host. Stopped by PID (SIGTERM, on which it ends its children), killed with them if it lingers.
 /// </summary>
 internal sealed class Dante : IDisposable
 {
-    private readonly Process _process;
+    private readonly ManagedProcess _process;
     private readonly IsolatedResolver _resolver;
 
-    private Dante(Process process, string directory, int port, string user, IsolatedResolver resolver)
+    private Dante(ManagedProcess process, string directory, int port, string user, IsolatedResolver resolver)
     {
         _process = process;
         Directory = directory;
@@ -60,43 +59,25 @@ internal sealed class Dante : IDisposable
                     log: connect error
                 }
                 """);
+            // The wrapper execs danted, so this PID is danted's.
             string[] wrapped = [.. resolver.Wrapper, "danted", "-f", config, "-N", "1"];
-            var process = ProcessRunner.Start(wrapped[0], wrapped[1..]);
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var dante = new Dante(process, directory, port, user, resolver);
-            bool up = RunCommandTests.WaitUntil(() => process.HasExited
-                || ProcessRunner.Run("bash", ["-c", $"exec 3<>/dev/tcp/127.0.0.1/{port}"]).ExitCode == 0);
-            if (!up || process.HasExited)
-            {
-                string log = dante.Log;
-                dante.Dispose();
-                throw new InvalidOperationException($"danted did not start: {log}");
-            }
-            return dante;
+            var process = ManagedProcess.Start(wrapped[0], wrapped[1..], gracePeriod: TimeSpan.FromSeconds(5));
+            string log = Path.Combine(directory, "danted.log");
+            process.WaitUntilReady(() => ProcessRunner.Run("bash", ["-c", $"exec 3<>/dev/tcp/127.0.0.1/{port}"]).ExitCode == 0,
+                log: () => File.Exists(log) ? File.ReadAllText(log) : "");
+            return new Dante(process, directory, port, user, resolver);
         }
-        catch (Exception e) when (e is not InvalidOperationException)
+        catch
         {
             ProcessRunner.Run("userdel", [user]);
             resolver.Dispose();
+            System.IO.Directory.Delete(directory, recursive: true);
             throw;
         }
     }
 
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            // The wrapper exec'd danted, so this PID is danted's; its children follow it.
-            Libc.Kill(_process.Id, Libc.SIGTERM);
-            if (!_process.WaitForExit(5000))
-            {
-                Libc.Kill(_process.Id, Libc.SIGKILL);
-                _process.WaitForExit(5000);
-            }
-        }
         _process.Dispose();
         ProcessRunner.Run("userdel", [User]);
         _resolver.Dispose();

@@ -1,9 +1,6 @@
-using System.ComponentModel;
-using System.Diagnostics;
-using System.Text;
-using Usernet.Platform.Interop;
+using Usernet.Tests.Support;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// A QEMU VM (software emulation) that boots the test image and reports on its serial console,
@@ -15,45 +12,19 @@ internal sealed class QemuVm : IDisposable
 {
     private const string ResultPrefix = "VM-RESULT ";
 
-    private readonly Process _process;
-    private readonly StringBuilder _console = new();
-    private readonly List<string> _results = new();
+    private readonly ManagedProcess _process;
 
-    private QemuVm(Process process, string commandLine)
-    {
-        _process = process;
-        CommandLine = commandLine;
-        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
-
-    public string CommandLine { get; }
+    private QemuVm(ManagedProcess process) => _process = process;
 
     /// <summary>Everything the VM and QEMU printed so far.</summary>
-    public string Console
-    {
-        get
-        {
-            lock (_console)
-            {
-                return _console.ToString();
-            }
-        }
-    }
+    public string Console => _process.Stdout + _process.Stderr;
 
     /// <summary>The VM's result lines so far, without their prefix.</summary>
-    public IReadOnlyList<string> Results
-    {
-        get
-        {
-            lock (_console)
-            {
-                return _results.ToList();
-            }
-        }
-    }
+    public IReadOnlyList<string> Results =>
+        _process.Stdout.Split('\n')
+            .Select(line => line.IndexOf(ResultPrefix, StringComparison.Ordinal) is int start and >= 0 ? line[(start + ResultPrefix.Length)..].TrimEnd() : null)
+            .OfType<string>()
+            .ToList();
 
     /// <param name="netdev">QEMU's -netdev argument; its id must be net0.</param>
     /// <param name="mac">The NIC's MAC; VMs on one LAN need their own (QEMU's default is the same for all).</param>
@@ -77,35 +48,8 @@ internal sealed class QemuVm : IDisposable
             // romfile= skips the iPXE option ROM: the VM boots its kernel, never from the network.
             "-device", $"virtio-net-pci,netdev=net0,mac={mac},romfile=",
         ];
-        string commandLine = "qemu-system-x86_64 " + string.Join(' ', arguments.Select(a => a.Contains(' ') ? $"'{a}'" : a));
-        Process process;
-        try
-        {
-            // stdin stays open: a line written to it reaches the guest's console and releases the hold.
-            process = ProcessRunner.Start("qemu-system-x86_64", arguments, redirectInput: true);
-        }
-        catch (Win32Exception e)
-        {
-            throw new InvalidOperationException($"cannot run qemu-system-x86_64 ({e.Message}): tests/run installs qemu-system-x86", e);
-        }
-        return new QemuVm(process, commandLine);
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_console)
-        {
-            _console.AppendLine(line);
-            int start = line.IndexOf(ResultPrefix, StringComparison.Ordinal);
-            if (start >= 0)
-            {
-                _results.Add(line[(start + ResultPrefix.Length)..].TrimEnd());
-            }
-        }
+        // stdin stays open: a line written to it reaches the guest's console and releases the hold.
+        return new QemuVm(ManagedProcess.Start("qemu-system-x86_64", arguments, redirectInput: true));
     }
 
     /// <summary>The VM reported "done at UPTIME s": every check has its result.</summary>
@@ -113,7 +57,7 @@ internal sealed class QemuVm : IDisposable
 
     /// <summary>Waits until the VM is done (or QEMU ends); false on timeout.</summary>
     public bool WaitUntilDone(TimeSpan timeout) =>
-        RunCommandTests.WaitUntil(() => IsDone || _process.HasExited, timeout.TotalSeconds) && IsDone;
+        Wait.Until(() => IsDone || _process.HasExited, timeout.TotalSeconds) && IsDone;
 
     /// <summary>Releases the hold: the guest powers off and QEMU exits. Returns QEMU's exit code.</summary>
     public int PowerOff(TimeSpan timeout)
@@ -126,20 +70,11 @@ internal sealed class QemuVm : IDisposable
         {
             throw new TimeoutException($"the VM did not power off within {timeout.TotalSeconds} s\n{Console}");
         }
-        _process.WaitForExit();
         return _process.ExitCode;
     }
 
     /// <summary>What a failed assertion shows: the command line and the console.</summary>
-    public override string ToString() => $"{CommandLine}\n--- console\n{Console}";
+    public override string ToString() => $"{_process.CommandLine}\n--- console\n{Console}";
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            Libc.Kill(_process.Id, Libc.SIGKILL);
-        }
-        _process.WaitForExit();
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 }

@@ -1,4 +1,4 @@
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>A test CA and a server certificate it signed for the given names (or IP addresses), made with openssl in a temporary directory.</summary>
 internal sealed class TestCertificates : IDisposable

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Usernet.Platform.Interop;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// An AF_PACKET socket bound to an interface inside another network namespace. The socket is

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>A running instance's counters, as `usernet stats --instance NAME` prints them.</summary>
 internal static class UsernetStats

@@ -1,6 +1,6 @@
 using Usernet.Platform.Interop;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>Where the binary under test is, and what a test may assume about the machine.</summary>
 internal static class TestEnvironment
@@ -40,16 +40,11 @@ internal static class TestEnvironment
         }
     }
 
+    /// <summary>End-to-end tests create namespaces and devices: they need root, as CI has (see <see cref="RootFactAttribute"/>).</summary>
     public static bool IsRoot => Libc.GetEUid() == 0;
 
-    /// <summary>End-to-end tests create namespaces and devices: they need root, as CI has.</summary>
-    public static void RequireRoot()
-    {
-        if (!IsRoot)
-        {
-            Assert.Skip("end-to-end tests need root (CI runs tests/run as root)");
-        }
-    }
+    /// <summary>Why a test that needs root was skipped.</summary>
+    public const string NeedsRoot = "end-to-end tests need root (CI runs tests/run as root)";
 
     /// <summary>A short name unique to this test run, fit for an interface (at most 15 bytes).</summary>
     public static string UniqueName(string prefix)

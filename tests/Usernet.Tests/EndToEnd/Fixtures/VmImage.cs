@@ -1,4 +1,4 @@
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// The test VM's kernel and initramfs, built by tests/vm/build-image on first use in a test run.

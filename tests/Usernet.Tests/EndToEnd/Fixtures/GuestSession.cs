@@ -1,23 +1,23 @@
-using System.Diagnostics;
 using System.Text.Json;
-using Usernet.Platform.Interop;
+using Usernet.Wire;
 
-namespace Usernet.Tests.EndToEnd;
+namespace Usernet.Tests.EndToEnd.Fixtures;
 
 /// <summary>
 /// A `usernet run` kept alive (its command sleeps) so that a test can act inside the guest
 /// namespace with nsenter, inject frames, and read the instance's counters. Disposing stops it
-/// by PID and waits for it.
+/// as a user would (SIGTERM, by PID), kills it if it lingers, and waits for it.
 /// </summary>
 internal sealed class GuestSession : IDisposable
 {
-    private readonly Process _process;
-    private readonly System.Text.StringBuilder _stderr;
+    /// <summary>How long usernet may take to end after SIGTERM before it is killed.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
-    private GuestSession(Process process, System.Text.StringBuilder stderr, string instance, int initPid)
+    private readonly ManagedProcess _process;
+
+    private GuestSession(ManagedProcess process, string instance, int initPid)
     {
         _process = process;
-        _stderr = stderr;
         Instance = instance;
         InitPid = initPid;
     }
@@ -31,17 +31,8 @@ internal sealed class GuestSession : IDisposable
 
     public string NetnsPath => $"/proc/{InitPid}/ns/net";
 
-    /// <summary>What usernet has written to stderr so far (the whole of it, not only up to readiness).</summary>
-    public string Stderr
-    {
-        get
-        {
-            lock (_stderr)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
+    /// <summary>What usernet has written to stderr so far (the whole of it, not only up to readiness; bounded).</summary>
+    public string Stderr => _process.Stderr;
 
     public static GuestSession Start(params string[] options) => StartWrapped([], options);
 
@@ -62,38 +53,11 @@ internal sealed class GuestSession : IDisposable
         arguments.Add("--");
         arguments.AddRange(command);
         arguments.InsertRange(0, wrapper);
-        var process = ProcessRunner.Start(arguments[0], arguments.Skip(1));
-        var stderr = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var process = ManagedProcess.Start(arguments[0], arguments.Skip(1), gracePeriod: StopGrace);
         int initPid = 0;
-        try
-        {
-            while (DateTime.UtcNow < deadline)
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"usernet run exited with {process.ExitCode}: {stderr}");
-                }
-                // Asked again each time: a wrapper's short-lived children (mount) come first.
-                initPid = FirstChild(process.Id);
-                if (initPid != 0 && IsReady(initPid, instance))
-                {
-                    return new GuestSession(process, stderr, instance, initPid);
-                }
-                Thread.Sleep(20);
-            }
-            throw new TimeoutException($"usernet run did not become ready: {stderr}");
-        }
-        catch
-        {
-            ProcessRunner.Stop(process);
-            process.Dispose();
-            throw;
-        }
+        // Asked again each time: a wrapper's short-lived children (mount) come first.
+        process.WaitUntilReady(() => (initPid = FirstChild(process.Id)) != 0 && IsReady(initPid, instance), TimeSpan.FromSeconds(15));
+        return new GuestSession(process, instance, initPid);
     }
 
     private static bool IsReady(int initPid, string instance)
@@ -143,25 +107,16 @@ internal sealed class GuestSession : IDisposable
     /// <summary>A raw packet socket on the guest's tap0, for injecting frames as a hostile guest would.</summary>
     public GuestPacketSocket OpenPacketSocket() => GuestPacketSocket.Open(NetnsPath, "tap0");
 
-    /// <summary>Stops usernet as a user would (SIGTERM), and returns its exit code.</summary>
-    public int Terminate()
+    /// <summary>The guest's MAC address (its tap0's).</summary>
+    public MacAddress GuestMac()
     {
-        if (!_process.HasExited)
-        {
-            Libc.Kill(_process.Id, Libc.SIGTERM);
-            if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
-            {
-                Libc.Kill(_process.Id, Libc.SIGKILL);
-                _process.WaitForExit();
-            }
-        }
-        _process.WaitForExit();
-        return _process.ExitCode;
+        string text = ProcessRunner.Check(Exec(["cat", "/sys/class/net/tap0/address"])).Trim();
+        Assert.True(MacAddress.TryParse(text, out var mac), text);
+        return mac;
     }
 
-    public void Dispose()
-    {
-        ProcessRunner.Stop(_process);
-        _process.Dispose();
-    }
+    /// <summary>Stops usernet as a user would (SIGTERM), and returns its exit code.</summary>
+    public int Terminate() => _process.Stop(StopGrace);
+
+    public void Dispose() => _process.Dispose();
 }

@@ -4,6 +4,7 @@ using System.Text;
 using Usernet.Cli;
 using Usernet.Config;
 using Usernet.Services.Docker;
+using Usernet.Tests.Support;
 
 namespace Usernet.Tests.Services.Docker;
 
@@ -122,13 +123,13 @@ public sealed class DockerApiProxyTests : IAsyncDisposable
     [Fact]
     public async Task AStartBindsTheContainersPortBeforeTheDaemonSeesIt()
     {
-        int port = FreePort();
+        int port = Ports.Free();
         bool listeningAtStart = false;
         _daemon.Answer = (method, target) => (method, target) switch
         {
             ("GET", "/containers/cap1/json") or ("GET", "/containers/bb34df0353dcbe5d43b3afe137f3621fa14723912153e605f3029dbc0e78eaff/json")
                 => (200, Inspection(port)),
-            ("POST", "/v1.41/containers/cap1/start") => (listeningAtStart = Listening(port)) ? (204, "") : (500, "{\"message\":\"not bound\"}"),
+            ("POST", "/v1.41/containers/cap1/start") => (listeningAtStart = Ports.Accepts(port)) ? (204, "") : (500, "{\"message\":\"not bound\"}"),
             _ => (404, "{\"message\":\"no such thing\"}"),
         };
         string answer = await RequestAsync("POST /v1.41/containers/cap1/start HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n", 204);
@@ -158,7 +159,7 @@ public sealed class DockerApiProxyTests : IAsyncDisposable
     [Fact]
     public async Task AStopUnpublishesBeforeItsAnswerGoesBack()
     {
-        int port = FreePort();
+        int port = Ports.Free();
         bool running = true;
         _daemon.Answer = (method, target) => method == "GET" ? (200, Inspection(port, running)) : (204, "");
         await RequestAsync("POST /containers/cap1/start HTTP/1.1\r\nHost: docker\r\n\r\n", 204);
@@ -173,7 +174,7 @@ public sealed class DockerApiProxyTests : IAsyncDisposable
         };
         await RequestAsync("POST /containers/cap1/stop?t=1 HTTP/1.1\r\nHost: docker\r\n\r\n", 204);
         Assert.Empty(await _instance.Loop.InvokeAsync(_ => _instance.Publisher.Publishes.ToList()));
-        Assert.False(Listening(port));
+        Assert.False(Ports.Accepts(port));
     }
 
     /// <summary>The captured container cap1, on <paramref name="port"/>.</summary>
@@ -230,27 +231,6 @@ public sealed class DockerApiProxyTests : IAsyncDisposable
     }
 
     private static byte[] Concat(byte[] first, byte[] second) => [.. first, .. second];
-
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
-
-    private static bool Listening(int port)
-    {
-        try
-        {
-            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            probe.Connect(new IPEndPoint(IPAddress.Loopback, port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -85,7 +85,17 @@ internal static class DockerCommand
             throw new DockerSetupException($"{other} already uses data root {dataRoot.Path}: two daemons on one data root corrupt it; " +
                 "stop that one, or give usernet docker another --data-root");
         }
-        string runtime = PrepareRuntimeDirectory(options.Name);
+        GuestHostServices services;
+        try
+        {
+            services = GuestHostServices.Create(options.Name);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new DockerSetupException(e.Message);
+        }
+        string runtime = services.RuntimeDirectory;
+        Directory.CreateDirectory(Path.Combine(runtime, "guest"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string socket = Path.GetFullPath(line.Value("--docker-socket") ?? Path.Combine(runtime, "docker.sock"));
         string daemonSocket = Path.Combine(runtime, "guest", GuestDaemonSocket);
         dataRoot.EnsureDaemonJson();
@@ -110,7 +120,7 @@ internal static class DockerCommand
             {
                 CgroupNamespace = true,
                 PrivateRun = true,
-                Binds = GuestBinds(runtime, dataRoot),
+                Binds = GuestBinds(runtime, services, dataRoot),
             };
             guest = GuestNamespace.Start(DockerdCommand(programs, dataRoot, setup.Mtu), setup, cgroup);
         }
@@ -120,7 +130,7 @@ internal static class DockerCommand
             proxy?.DisposeAsync().AsTask().Wait();
             instance.DisposeAsync().AsTask().Wait();
             cgroup?.Remove(TimeSpan.FromSeconds(5));
-            RemoveRuntimeDirectory(runtime);
+            services.DisposeAsync().AsTask().Wait();
             throw new DockerSetupException(e.Message);
         }
 
@@ -141,7 +151,7 @@ internal static class DockerCommand
         {
             Log.Warn($"could not remove the guest's cgroup {cgroup.Path}");
         }
-        RemoveRuntimeDirectory(runtime);
+        services.DisposeAsync().AsTask().Wait();
         return status;
     }
 
@@ -177,57 +187,16 @@ internal static class DockerCommand
 
     /// <summary>
     /// The host directories the guest sees: its daemon's socket directory, /run/host-services
-    /// (where host services put the sockets they offer the guest), and the data root's
+    /// (the SSH agent's socket, which containers may bind), and the data root's
     /// configuration over /etc/docker, where the host has one (it is the host daemon's).
     /// </summary>
-    private static List<GuestBind> GuestBinds(string runtime, DockerDataRoot dataRoot)
+    private static List<GuestBind> GuestBinds(string runtime, GuestHostServices services, DockerDataRoot dataRoot)
     {
-        var binds = new List<GuestBind>
-        {
-            new(Path.Combine(runtime, "guest"), GuestRuntime),
-            new(Path.Combine(runtime, "host-services"), "/run/host-services"),
-        };
+        var binds = new List<GuestBind> { new(Path.Combine(runtime, "guest"), GuestRuntime), services.Bind };
         if (Directory.Exists("/etc/docker"))
         {
             binds.Add(new GuestBind(dataRoot.ConfigDirectory, "/etc/docker"));
         }
         return binds;
-    }
-
-    /// <summary>
-    /// The instance's runtime directory, RUNTIME_DIR/NAME (0700), made afresh: guest/ for the
-    /// daemon's socket and host-services/ (0755, so that containers may bind what it holds).
-    /// </summary>
-    private static string PrepareRuntimeDirectory(string name)
-    {
-        InstanceDirectory.EnsureExists();
-        if (InstanceDirectory.IsLive(InstanceDirectory.SocketPath(name)))
-        {
-            throw new DockerSetupException($"an instance named {name} is already running; give this one another --instance");
-        }
-        string directory = Path.Combine(InstanceDirectory.Path, name);
-        RemoveRuntimeDirectory(directory);
-        var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        Directory.CreateDirectory(directory, owner);
-        Directory.CreateDirectory(Path.Combine(directory, "guest"), owner);
-        string services = Path.Combine(directory, "host-services");
-        Directory.CreateDirectory(services);
-        File.SetUnixFileMode(services, owner | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        return directory;
-    }
-
-    private static void RemoveRuntimeDirectory(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
-        catch (IOException e)
-        {
-            Log.Warn($"could not remove {directory}: {e.Message}");
-        }
     }
 }

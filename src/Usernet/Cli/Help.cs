@@ -27,7 +27,8 @@ internal static class Help
     {
         Console.WriteLine("Usage: usernet run [OPTIONS] [-- CMD [ARGS...]]\n");
         Console.WriteLine("Runs CMD in new network, mount and PID namespaces whose only interface, tap0, is served");
-        Console.WriteLine("by Usernet. Exits with CMD's status (128+N if killed by signal N, 125 if setup failed).\n");
+        Console.WriteLine("by Usernet. Exits with CMD's status (128+N if killed by signal N, 125 if setup failed).");
+        Console.WriteLine("The host's SSH agent ($SSH_AUTH_SOCK) is at /run/host-services/ssh-auth.sock in CMD's namespace.\n");
         Console.WriteLine("Options:");
         foreach (string line in RunCommand.Options().HelpLines())
         {
@@ -52,7 +53,9 @@ internal static class Help
         Console.WriteLine("Usage: usernet docker [OPTIONS]\n");
         Console.WriteLine("Runs dockerd in a Usernet guest (network, mount, PID and cgroup namespaces) and serves the");
         Console.WriteLine("Docker API on a host socket, publishing containers' ports (-p, -P) on the host. Prints");
-        Console.WriteLine("export DOCKER_HOST=... once dockerd answers; runs until SIGINT or SIGTERM. Needs root.\n");
+        Console.WriteLine("export DOCKER_HOST=... once dockerd answers; runs until SIGINT or SIGTERM. Needs root.");
+        Console.WriteLine("The host's SSH agent ($SSH_AUTH_SOCK) is at /run/host-services/ssh-auth.sock in the guest, for");
+        Console.WriteLine("containers to bind (--mount type=bind,src=/run/host-services/ssh-auth.sock,target=...).\n");
         Console.WriteLine("Options:");
         foreach (string line in DockerCommand.Options().HelpLines())
         {

@@ -34,8 +34,6 @@ internal static class RunCommand
         var command = line.Command is { Count: > 0 } given ? given : DefaultShell();
         var addressing = ParseAddressing(line.Value("--addressing"));
         var options = SettingsOptions.Resolve(line, $"run-{Environment.ProcessId}");
-        var setup = GuestSetupFor(options, addressing);
-
         foreach (string spec in options.PublishSpecs)
         {
             ValidateSpec(spec);
@@ -52,13 +50,18 @@ internal static class RunCommand
             Console.Error.WriteLine($"usernet: {e.Message}");
             return GuestInit.SetupFailed;
         }
+        GuestHostServices? services = null;
         GuestNamespace guest;
+        GuestSetup setup;
         try
         {
+            services = GuestHostServices.Create(options.Name);
+            setup = GuestSetupFor(options, addressing) with { Binds = HostServicesBind(services) };
             guest = GuestNamespace.Start(command, setup);
         }
         catch (Exception e) when (e is InvalidOperationException or SystemCallException or IOException)
         {
+            services?.DisposeAsync().AsTask().Wait();
             instance.DisposeAsync().AsTask().Wait();
             Console.Error.WriteLine($"usernet: {e.Message}");
             return GuestInit.SetupFailed;
@@ -81,8 +84,17 @@ internal static class RunCommand
             instance.DeliverPending(TimeSpan.FromSeconds(10));
         }
         instance.DisposeAsync().AsTask().Wait();
+        services.DisposeAsync().AsTask().Wait();
         return exitCode;
     }
+
+    /// <summary>
+    /// /run/host-services in the guest, which shares the host's /run: the bind needs a mount
+    /// point there. Root makes it once (an empty directory that stays, as /run/netns does for
+    /// ip netns); without root the guest gets one only where the host has it.
+    /// </summary>
+    private static List<GuestBind> HostServicesBind(GuestHostServices services) =>
+        !GuestNamespace.IsRootless || Directory.Exists(GuestHostServices.GuestDirectory) ? [services.Bind] : [];
 
     /// <summary>A publish spec that does not parse is a usage error, found before anything starts.</summary>
     internal static void ValidateSpec(string spec)

@@ -58,9 +58,10 @@ internal sealed class UsernetDocker : IDisposable
 
     /// <summary>
     /// Starts one in a new temporary directory, or on <paramref name="dataRoot"/> (kept: a later
-    /// instance may use it again) in <paramref name="directory"/>.
+    /// instance may use it again) in <paramref name="directory"/>; <paramref name="environment"/>
+    /// adds to what it inherits (SSH_AUTH_SOCK, say).
     /// </summary>
-    public static UsernetDocker Start(string? directory = null, string? dataRoot = null, params string[] options)
+    public static UsernetDocker Start(string? directory = null, string? dataRoot = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         bool owns = directory is null;
         directory ??= System.IO.Directory.CreateTempSubdirectory("usernet-docker-").FullName;
@@ -70,10 +71,13 @@ internal sealed class UsernetDocker : IDisposable
         string[] arguments =
         [
             .. resolver.Wrapper[1..], TestEnvironment.UsernetBinary, "docker", "--instance", name, "--data-root", dataRoot,
-            "--docker-socket", Path.Combine(directory, "docker.sock"), .. resolver.Settings(), .. options,
+            "--docker-socket", Path.Combine(directory, "docker.sock"), .. resolver.Settings(),
         ];
-        var environment = new Dictionary<string, string> { ["DOCKER_CONFIG"] = Path.Combine(directory, "docker-config") };
-        var process = ManagedProcess.Start(resolver.Wrapper[0], arguments, environment: environment, gracePeriod: TimeSpan.FromSeconds(60));
+        var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
+        {
+            ["DOCKER_CONFIG"] = Path.Combine(directory, "docker-config"),
+        };
+        var process = ManagedProcess.Start(resolver.Wrapper[0], arguments, environment: variables, gracePeriod: TimeSpan.FromSeconds(60));
         var docker = new UsernetDocker(process, resolver, name, directory, dataRoot, owns);
         try
         {

@@ -31,9 +31,14 @@ internal static class Log
     public static void Error(string message) => Write(LogLevel.Error, message);
 
     /// <summary>A warning that at most <paramref name="perMinute"/> times a minute per key reaches stderr.</summary>
-    public static void WarnLimited(string key, string message, int perMinute = 5)
+    public static void WarnLimited(string key, string message, int perMinute = 5) => Limited(LogLevel.Warning, key, message, perMinute);
+
+    /// <summary>An error that at most <paramref name="perMinute"/> times a minute per key reaches stderr.</summary>
+    public static void ErrorLimited(string key, string message, int perMinute = 5) => Limited(LogLevel.Error, key, message, perMinute);
+
+    private static void Limited(LogLevel level, string key, string message, int perMinute)
     {
-        if (!IsEnabled(LogLevel.Warning))
+        if (!IsEnabled(level))
         {
             return;
         }
@@ -57,7 +62,7 @@ internal static class Log
             Limits[key] = entry;
         }
         string note = suppressed > 0 ? $" ({suppressed} similar messages suppressed)" : "";
-        Write(LogLevel.Warning, message + note);
+        Write(level, message + note);
     }
 
     private static void Write(LogLevel level, string message)

@@ -27,7 +27,7 @@ internal static class DnsCommand
             Console.WriteLine(Usage);
             return 0;
         }
-        string? instance = line.Value("--instance");
+        string? instance = InstanceNameOption.Read(line);
         switch (words.Count > 0 ? words[0] : null)
         {
             case "add" when words.Count == 3:

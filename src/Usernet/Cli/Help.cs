@@ -46,6 +46,11 @@ internal static class Help
         {
             Console.WriteLine(line);
         }
+        Console.WriteLine();
+        Console.WriteLine("Warning: a tcp: or udp: listener has no access control. Any user on this host, and any host");
+        Console.WriteLine("that can reach its address, can connect to it and so join the LAN as a guest: reach the");
+        Console.WriteLine("other guests, and the host's network through Usernet. unix: and unixgram: sockets are mode");
+        Console.WriteLine("0600, for their owner alone: use them where the VM runs on this host.");
     }
 
     public static void PrintDocker()

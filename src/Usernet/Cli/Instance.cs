@@ -4,6 +4,7 @@ using Usernet.Nat;
 using Usernet.Platform;
 using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
+using Usernet.Services.Diagnostics;
 using Usernet.Services.Dns;
 using Usernet.Services.Forwarding;
 using Usernet.Services.Proxy;
@@ -33,7 +34,7 @@ internal sealed class Instance : IAsyncDisposable
         _options = options;
         var network = options.Stack;
         Loop = new EventLoop();
-        Switch = new VirtualSwitch(Loop) { Capture = options.PcapPath is null ? null : new PcapWriter(options.PcapPath) };
+        Switch = new VirtualSwitch(Loop) { Capture = options.PcapPath is null ? null : PcapWriter.Create(options.PcapPath, options.PcapLimit) };
         Connector = new HostTcpConnector(Loop, options.Tcp, network.Gateway, network.GatewayV6, network.GatewayLinkLocal);
         var datagrams = new HostDatagramFactory(Loop);
         var leases = new DhcpLeasePool(network.FirstGuest, network.SubnetBroadcast.Offset(-1), [network.Gateway, network.Host], options.MaxLeases);
@@ -42,9 +43,13 @@ internal sealed class Instance : IAsyncDisposable
         Tcp = stack.Tcp(s => new TcpTransport(s, Loop.Timers, Connector, options.Tcp));
         Udp = stack.Udp(s => new UdpNat(s, Loop.Timers, datagrams, options.Udp));
         Ping = stack.Echo(s => new IcmpEchoNat(s, Loop.Timers, datagrams, options.Udp.IdleTimeout));
-        Dhcp = stack.UdpService(DhcpMessage.ServerPort, s => new DhcpServer(options.Dhcp, leases, s));
-        Dhcp6 = stack.UdpService(Dhcpv6Message.ServerPort, s => new Dhcpv6Server(options.Dhcp6, s));
+        Dhcp = stack.UdpService(DhcpMessage.ServerPort, s => new DhcpServer(options.Dhcp, leases, s, Switch.Addresses));
+        Dhcp6 = stack.UdpService(Dhcpv6Message.ServerPort, s => new Dhcpv6Server(options.Dhcp6, s, Switch.Addresses));
         Dns = stack.UdpService(DnsServer.Port, s => new DnsServer(options.Dns, Loop, (from, to, payload) => s.SendUdp(from, to, payload)));
+        if (ThrowingUdpService.Enabled)
+        {
+            stack.UdpService(ThrowingUdpService.Port, _ => new ThrowingUdpService(Loop.Timers));
+        }
         Stack = stack.Build();
         Switch.AttachStack(Stack);
 
@@ -53,7 +58,7 @@ internal sealed class Instance : IAsyncDisposable
         Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
         ProxyServer = new HttpProxyServer(() => Proxy.Policy, new UpstreamConnector(proxyResolver, MapDirect, options.Tcp.ConnectTimeout), ResolvedNames, Proxy.Counters);
         Publisher = new PortPublisher(Loop, Stack, Tcp, Udp, options.Publish);
-        Stats = new InstanceStats(Name, options.Mode, Loop, Switch, Stack, Dhcp, Dhcp6, Tcp, Udp, Ping, datagrams.PingMode, Dns, ProxyServer);
+        Stats = new InstanceStats(Name, options.Mode, Loop, Switch, Stack, Dhcp, Dhcp6, Tcp, Udp, Ping, datagrams.PingMode, Dns, ProxyServer, Publisher);
         ServeOnTheGateway();
 
         // ACKs gathered in a batch go out before the links flush what the batch produced.
@@ -171,6 +176,20 @@ internal sealed class Instance : IAsyncDisposable
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);
         _control.Start();
+    }
+
+    /// <summary>
+    /// Gives up what the instance no longer needs, once everything privileged is set up:
+    /// every capability but <c>security.capabilities</c> (and <paramref name="alsoKeep"/>, what a
+    /// command needs beyond them), no_new_privs, and the seccomp filter of <c>security.seccomp</c>
+    /// (with <paramref name="moreSyscalls"/>). Throws <see cref="InvalidOperationException"/> when
+    /// a thread would keep what the others dropped.
+    /// </summary>
+    public void Confine(CapabilitySet alsoKeep = default, IReadOnlyList<(string Name, int Number)>? moreSyscalls = null)
+    {
+        var security = _options.Settings.Security;
+        string summary = Confinement.Apply(security.Capabilities.Union(alsoKeep), security.Seccomp, moreSyscalls);
+        Log.Info($"confined: {summary}");
     }
 
     /// <summary>Runs the loop on this thread until <see cref="Stop"/>.</summary>

@@ -37,4 +37,7 @@ internal sealed record InstanceOptions
     public Stack.Udp.UdpOptions Udp { get; init; } = new();
 
     public string? PcapPath { get; init; }
+
+    /// <summary>The most bytes the capture may take (--pcap-limit); null: no limit.</summary>
+    public long? PcapLimit { get; init; }
 }

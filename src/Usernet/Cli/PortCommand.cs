@@ -22,7 +22,7 @@ internal static class PortCommand
             Console.WriteLine("SPEC is Docker's -p syntax: [HOST_IP:][HOST_PORT:]GUEST_PORT[/tcp|/udp], ports may be ranges.");
             return 0;
         }
-        string? instance = line.Value("--instance");
+        string? instance = InstanceNameOption.Read(line);
         var words = line.Positional;
         if (words.Count == 0)
         {

@@ -11,7 +11,7 @@ internal static class ProxyCommand
             .Option("--instance", "NAME", "the instance (default: the only one running)")
             .Flag("--json", "print JSON")
             .Parse(args);
-        string? instance = line.Value("--instance");
+        string? instance = InstanceNameOption.Read(line);
         bool json = line.Has("--json");
         return line.Positional switch
         {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Usernet.Control;
 using Usernet.Link;
 using Usernet.Netns;
 using Usernet.Platform.Interop;
@@ -16,6 +17,7 @@ internal static class RunCommand
     public static CommandLine Options() => SettingsOptions.AddTo(new CommandLine())
         .Option("--addressing", "MODE", "static (default), dhcp, or none: how tap0 gets its address")
         .Option("--pcap", "FILE", "write every frame on the link to FILE (pcap format)")
+        .Option("--pcap-limit", "SIZE", "stop capturing (the links go on) before FILE passes SIZE bytes; K, M, G: KiB, MiB, GiB")
         .Option("--instance", "NAME", "name of this instance for the control API (default run-PID)")
         .Flag("--help", "show this help", alias: "-h");
 
@@ -39,7 +41,19 @@ internal static class RunCommand
             ValidateSpec(spec);
         }
         Libc.RaiseFileLimit();
-        var instance = new Instance(options);
+        Instance instance;
+        try
+        {
+            // Before anything starts: the control socket's directory must be usable.
+            InstanceDirectory.EnsureExists();
+            instance = new Instance(options);
+        }
+        catch (IOException e)
+        {
+            // The control socket's directory, or the capture file.
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return GuestInit.SetupFailed;
+        }
         try
         {
             instance.PublishAtStart();
@@ -76,10 +90,25 @@ internal static class RunCommand
                 instance.Stop();
             });
             instance.StartControl();
-            var auto = line.Values("--publish").Contains("auto") ? new AutoPublisher(instance.Loop, instance.Publisher, guest.InitPid) : null;
+            if (line.Values("--publish").Contains("auto"))
+            {
+                instance.Publisher.Auto = new AutoPublisher(instance.Loop, instance.Publisher, guest.InitPid);
+            }
             using var signals = new SignalRelay(guest.Signal, () => instance.Proxy.Reload("SIGHUP"));
             guest.Go();
             ReportSetupErrors(guest);
+            try
+            {
+                instance.Confine();
+            }
+            catch (Exception e) when (e is InvalidOperationException or SystemCallException)
+            {
+                Console.Error.WriteLine($"usernet: cannot give up the privileges no longer needed: {e.Message}");
+                guest.Signal(Libc.SIGKILL);
+                instance.DisposeAsync().AsTask().Wait();
+                services.DisposeAsync().AsTask().Wait();
+                return GuestInit.SetupFailed;
+            }
             instance.Run();
             instance.DeliverPending(TimeSpan.FromSeconds(10));
         }
@@ -135,8 +164,8 @@ internal static class RunCommand
     internal static void AttachGuest(Instance instance, GuestNamespace guest, GuestSetup setup)
     {
         var stack = instance.Stack.Options;
-        instance.Dhcp.Pool.Reserve(setup.Mac, stack.FirstGuest);
-        instance.Dhcp6.Reserve(stack.FirstGuestV6);
+        instance.Dhcp.Reserve(setup.Mac, stack.FirstGuest);
+        instance.Dhcp6.Reserve(setup.Mac, stack.FirstGuestV6);
         instance.Attach(new TapLink(guest.TapFd, setup.TapName));
     }
 

@@ -15,11 +15,12 @@ namespace Usernet.Cli;
 internal static class ServeCommand
 {
     public static CommandLine Options() => SettingsOptions.AddTo(new CommandLine())
-        .Option("--listen-qemu", "ADDR", "accept QEMU -netdev stream/socket connections on unix:PATH or tcp:IP:PORT", repeatable: true)
-        .Option("--listen-dgram", "ADDR", "exchange one frame per datagram on unixgram:PATH or udp:IP:PORT (QEMU -netdev dgram, vfkit)", repeatable: true)
+        .Option("--listen-qemu", "ADDR", "accept QEMU -netdev stream/socket connections on unix:PATH or tcp:IP:PORT (see below: tcp: is open to all)", repeatable: true)
+        .Option("--listen-dgram", "ADDR", "exchange one frame per datagram on unixgram:PATH or udp:IP:PORT (QEMU -netdev dgram, vfkit; udp: is open to all)", repeatable: true)
         .Option("--tap", "NAME", "attach the existing TAP device NAME", repeatable: true)
         .Option("--fd", "N", "a connected stream socket inherited as fd N, QEMU framing", repeatable: true)
         .Option("--pcap", "FILE", "write every frame on every link to FILE (pcap format)")
+        .Option("--pcap-limit", "SIZE", "stop capturing (the links go on) before FILE passes SIZE bytes; K, M, G: KiB, MiB, GiB")
         .Option("--instance", "NAME", "name of this instance for the control API (default serve-PID)")
         .Option("--ssh-agent-port", "PORT", "relay each guest connection to the gateway's TCP PORT to the host's SSH agent (off by default)")
         .Flag("--help", "show this help", alias: "-h");
@@ -52,10 +53,24 @@ internal static class ServeCommand
         ushort? agentPort = ParseAgentPort(line.Value("--ssh-agent-port"));
         var options = SettingsOptions.Resolve(line, $"serve-{Environment.ProcessId}");
         Libc.RaiseFileLimit();
-        var instance = new Instance(options);
+        Instance instance;
         SshAgentRelay? agent = null;
         try
         {
+            instance = new Instance(options);
+        }
+        catch (IOException e)
+        {
+            // The capture file.
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return 1;
+        }
+        try
+        {
+            foreach (var endpoint in qemu.Concat(dgram).Where(e => e.Kind is LinkEndpointKind.Tcp or LinkEndpointKind.Udp))
+            {
+                Log.Warn($"{endpoint} has no access control: any user on this host, and any host that can reach {endpoint.Endpoint}, can join the guests' LAN through it; prefer a unix socket");
+            }
             foreach (var endpoint in qemu)
             {
                 var listener = StreamListener.Listen(endpoint, instance.Attach);
@@ -101,6 +116,17 @@ internal static class ServeCommand
             return 1;
         }
         using var stop = new StopSignals(instance.Stop, () => instance.Proxy.Reload("SIGHUP"));
+        try
+        {
+            instance.Confine();
+        }
+        catch (Exception e) when (e is InvalidOperationException or SystemCallException)
+        {
+            Console.Error.WriteLine($"usernet: cannot give up the privileges no longer needed: {e.Message}");
+            instance.DisposeAsync().AsTask().Wait();
+            agent?.DisposeAsync().AsTask().Wait();
+            return 1;
+        }
         instance.Run();
         instance.DeliverPending(TimeSpan.FromSeconds(30));
         instance.DisposeAsync().AsTask().Wait();

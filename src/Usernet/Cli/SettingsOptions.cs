@@ -75,14 +75,41 @@ internal static class SettingsOptions
     public static InstanceOptions Resolve(CommandLine line, string defaultName)
     {
         var settings = Load(line, out var paths, out var flags);
-        var options = FromSettings(settings, line.Value("--instance") ?? defaultName);
+        var options = FromSettings(settings, InstanceNameOption.Read(line) ?? defaultName);
         return options with
         {
             SettingsPaths = paths,
             SettingsFlags = flags,
             PublishSpecs = [.. options.PublishSpecs, .. line.Values("--publish").Where(v => v != "auto")],
             PcapPath = line.Value("--pcap"),
+            PcapLimit = ReadPcapLimit(line),
         };
+    }
+
+    /// <summary>--pcap-limit: bytes, or a number of KiB, MiB or GiB (64K, 100M, 2G); at least 1 KiB.</summary>
+    private static long? ReadPcapLimit(CommandLine line)
+    {
+        if (line.Value("--pcap-limit") is not { } text)
+        {
+            return null;
+        }
+        if (!line.Has("--pcap"))
+        {
+            throw new UsageException("--pcap-limit limits the capture of --pcap FILE, which is not given");
+        }
+        int unit = text.Length == 0 ? 0 : char.ToUpperInvariant(text[^1]) switch { 'K' => 10, 'M' => 20, 'G' => 30, _ => 0 };
+        string digits = unit == 0 ? text : text[..^1];
+        if (digits.Length is 0 or > 15 || !digits.All(char.IsAsciiDigit))
+        {
+            throw new UsageException($"--pcap-limit: '{text}' is not a size such as 500000, 64K, 100M or 2G");
+        }
+        long bytes = long.Parse(digits, System.Globalization.CultureInfo.InvariantCulture);
+        if (bytes > long.MaxValue >> unit)
+        {
+            throw new UsageException($"--pcap-limit: '{text}' is too large");
+        }
+        bytes <<= unit;
+        return bytes >= 1024 ? bytes : throw new UsageException($"--pcap-limit: '{text}' is less than 1K");
     }
 
     /// <summary>What an instance named <paramref name="name"/> runs with under <paramref name="settings"/>.</summary>
@@ -137,6 +164,8 @@ internal static class SettingsOptions
             Publish = new PublishOptions
             {
                 BindingBehavior = settings.Ports.BindingBehavior,
+                AutoOnEveryInterface = settings.Ports.BindingBehavior == PortBindingBehavior.DefaultPortBinding
+                    && settings.SourceOf(SettingsSchema.PortBindingBehavior).Kind != SettingSourceKind.Default,
                 PreserveClientAddress = settings.Ports.PreserveClientAddress,
                 UdpIdleTimeout = settings.Udp.IdleTimeout,
             },

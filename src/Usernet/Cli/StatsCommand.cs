@@ -11,7 +11,7 @@ internal static class StatsCommand
         var line = new CommandLine()
             .Option("--instance", "NAME", "the instance to ask (default: the only one running)")
             .Parse(args);
-        return ControlCli.Print(line.Value("--instance"), "GET", "/stats");
+        return ControlCli.Print(InstanceNameOption.Read(line), "GET", "/stats");
     }
 }
 
@@ -26,7 +26,7 @@ internal static class ControlCli
         {
             socket = InstanceDirectory.Resolve(instance);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or IOException)
         {
             Console.Error.WriteLine($"usernet: {e.Message}");
             return 1;

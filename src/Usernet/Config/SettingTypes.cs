@@ -66,6 +66,16 @@ internal static class SettingTypes
         (string text, [MaybeNullWhen(false)] out string value, [NotNullWhen(false)] out string? error) =>
             Check(IsPacLocation(value = text), text, "is not an http://, https:// or file:// URL or an absolute path", out error));
 
+    /// <summary>A capability by the kernel's name, with or without CAP_: NET_BIND_SERVICE.</summary>
+    public static readonly SettingType<Platform.Capability> Capability = new TextSettingType<Platform.Capability>("a capability such as NET_BIND_SERVICE",
+        (string text, out Platform.Capability value, [NotNullWhen(false)] out string? error) =>
+        {
+            bool known = Platform.CapabilitySet.TryParseName(text, out var capability);
+            value = capability ?? default;
+            return Check(known, text, "is not a Linux capability (capabilities(7)), such as NET_BIND_SERVICE", out error);
+        },
+        value => Platform.CapabilitySet.NameOf((int)value));
+
     public static readonly SettingType<PortSet> Ports = new TextSettingType<PortSet>("\"\", \"*\" or a list of ports such as 80,443,8000-8100",
         (string text, [MaybeNullWhen(false)] out PortSet value, [NotNullWhen(false)] out string? error) =>
             PortSet.TryParse(text, out value, out error));

@@ -22,6 +22,7 @@ internal sealed class Settings
         Udp = new UdpSettings(values);
         Fragments = new FragmentsSettings(values);
         Dhcp = new DhcpSettings(values);
+        Security = new SecuritySettings(values);
         Entries = SettingsSchema.All.Select(d => new SettingEntry(d, values.Raw(d), values.SourceOf(d))).ToArray();
     }
 
@@ -42,6 +43,8 @@ internal sealed class Settings
     public FragmentsSettings Fragments { get; }
 
     public DhcpSettings Dhcp { get; }
+
+    public SecuritySettings Security { get; }
 
     /// <summary>Every key in schema order, with its value and source.</summary>
     public IReadOnlyList<SettingEntry> Entries { get; }

@@ -119,6 +119,13 @@ internal static class SettingsSchema
     public static readonly SettingDefinition<int> DhcpMaxLeases = Derive("dhcp.maxLeases", SettingTypes.Integer(1, 65534),
         _ => 250, limit: (v, leases) => Math.Min(leases, NetworkRules.GuestPoolSize(v)));
 
+    /// <summary>What Usernet keeps once set up: publishing a port below 1024 at run time needs NET_BIND_SERVICE.</summary>
+    public static readonly SettingDefinition<IReadOnlyList<Platform.Capability>> SecurityCapabilities = Define("security.capabilities",
+        SettingTypes.List(SettingTypes.Capability), new[] { Platform.Capability.NetBindService });
+
+    public static readonly SettingDefinition<Platform.SeccompMode> SecuritySeccomp = Define("security.seccomp",
+        SettingTypes.Choice(("on", Platform.SeccompMode.On), ("log", Platform.SeccompMode.Log), ("off", Platform.SeccompMode.Off)), Platform.SeccompMode.On);
+
     // After the definitions: these read the registry they filled.
     private static readonly Dictionary<string, SettingDefinition> ByKey = Registry.ToDictionary(d => d.Key, StringComparer.Ordinal);
 

@@ -15,4 +15,5 @@ internal enum SettingsSection
     Udp,
     Fragments,
     Dhcp,
+    Security,
 }

@@ -17,8 +17,8 @@ internal sealed class ControlServer : IAsyncDisposable
     private const int MaxHeadBytes = 16 * 1024;
     private const int MaxBodyBytes = 1024 * 1024;
 
-    private readonly string _path;
-    private readonly Socket _listener;
+    private readonly string? _path;
+    private readonly Socket? _listener;
     private readonly Dictionary<(string Method, string Path), Func<ControlRequest, Task<ControlResponse>>> _routes = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly int _ownerUid = Libc.GetEUid();
@@ -31,7 +31,15 @@ internal sealed class ControlServer : IAsyncDisposable
             ?? throw new InvalidOperationException($"an instance is already running with control socket {path}; choose another --instance name");
     }
 
-    public string SocketPath => _path;
+    /// <summary>
+    /// Routes with no socket: requests come to <see cref="RespondAsync"/> from a stream of the
+    /// caller's (the fuzz target of the control API).
+    /// </summary>
+    internal ControlServer()
+    {
+    }
+
+    public string SocketPath => _path ?? throw new InvalidOperationException("this control server has no socket");
 
     public void Map(string method, string path, Func<ControlRequest, Task<ControlResponse>> handler) =>
         _routes[(method, path)] = handler;
@@ -39,16 +47,20 @@ internal sealed class ControlServer : IAsyncDisposable
     public void Map(string method, string path, Func<ControlRequest, ControlResponse> handler) =>
         _routes[(method, path)] = request => Task.FromResult(handler(request));
 
-    public void Start() => _acceptLoop = Task.Run(AcceptLoop);
+    public void Start()
+    {
+        var listener = _listener ?? throw new InvalidOperationException("this control server has no socket");
+        _acceptLoop = Task.Run(() => AcceptLoop(listener));
+    }
 
-    private async Task AcceptLoop()
+    private async Task AcceptLoop(Socket listener)
     {
         while (!_stop.IsCancellationRequested)
         {
             Socket client;
             try
             {
-                client = await _listener.AcceptAsync(_stop.Token);
+                client = await listener.AcceptAsync(_stop.Token);
             }
             catch (OperationCanceledException)
             {
@@ -72,30 +84,33 @@ internal sealed class ControlServer : IAsyncDisposable
         using var stream = new NetworkStream(client, ownsSocket: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        ControlResponse response;
+        if (await RespondAsync(stream, PeerUid(client), timeout.Token) is { } response)
+        {
+            await WriteResponse(stream, response);
+        }
+    }
+
+    /// <summary>Reads one request from <paramref name="stream"/> and answers it; null when there is no one to answer.</summary>
+    internal async Task<ControlResponse?> RespondAsync(Stream stream, int peerUid, CancellationToken token)
+    {
         try
         {
-            var request = await ReadRequest(stream, PeerUid(client), timeout.Token);
-            if (request is null)
-            {
-                return;
-            }
-            response = await Dispatch(request);
+            var request = await ReadRequest(stream, peerUid, token);
+            return request is null ? null : await Dispatch(request);
         }
         catch (HttpFormatException e)
         {
-            response = ControlResponse.Error(e.Status, e.Message);
+            return ControlResponse.Error(e.Status, e.Message);
         }
         catch (ControlRequestException e)
         {
-            response = ControlResponse.Error(e.Status, e.Message);
+            return ControlResponse.Error(e.Status, e.Message);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
         {
             // The client went away or took too long: there is no one to answer.
-            return;
+            return null;
         }
-        await WriteResponse(stream, response);
     }
 
     private async Task<ControlResponse> Dispatch(ControlRequest request)
@@ -202,6 +217,10 @@ internal sealed class ControlServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
+        if (_listener is null)
+        {
+            return;
+        }
         _listener.Dispose();
         if (_acceptLoop is not null)
         {
@@ -209,7 +228,7 @@ internal sealed class ControlServer : IAsyncDisposable
         }
         try
         {
-            File.Delete(_path);
+            File.Delete(_path!);
         }
         catch (IOException)
         {

@@ -5,6 +5,7 @@ using Usernet.Platform;
 using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
 using Usernet.Services.Dns;
+using Usernet.Services.Forwarding;
 using Usernet.Services.Proxy;
 using Usernet.Stack;
 using Usernet.Stack.Icmp;
@@ -21,14 +22,14 @@ namespace Usernet.Control;
 internal sealed class InstanceStats(
     string name, NetworkingMode mode, EventLoop loop, VirtualSwitch network, NetworkStack stack,
     DhcpServer dhcp, Dhcpv6Server dhcp6, TcpTransport tcp, UdpNat udp, IcmpEchoNat ping, string pingMode,
-    DnsServer dns, HttpProxyServer proxy)
+    DnsServer dns, HttpProxyServer proxy, PortPublisher ports)
 {
     public string Write() => JsonText.Build(w =>
     {
         w.WriteString("instance", name);
         w.WriteString("mode", mode.ToString());
         Section(w, "stack", stack.WriteJson);
-        Section(w, "switch", network.Counters.WriteJson);
+        Section(w, "switch", network.WriteJson);
         w.WriteStartArray("links");
         foreach (var link in network.Links)
         {
@@ -48,7 +49,13 @@ internal sealed class InstanceStats(
         });
         Section(w, "dns", dns.WriteJson);
         Section(w, "proxy", proxy.WriteJson);
-        w.WriteNumber("loopFaults", loop.Faults);
+        Section(w, "ports", ports.WriteJson);
+        if (network.Capture is { } capture)
+        {
+            Section(w, "capture", capture.WriteJson);
+        }
+        w.WriteNumber("loopFaults", loop.Faults.Total);
+        Section(w, "faults", loop.Faults.WriteJson);
         w.WriteNumber("timers", loop.Timers.Count);
     });
 

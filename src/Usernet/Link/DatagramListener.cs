@@ -6,7 +6,10 @@ namespace Usernet.Link;
 
 /// <summary>
 /// One frame per datagram, as QEMU's <c>-netdev dgram</c> and vfkit send them. One socket can
-/// serve several VMs: each sender address is its own guest link.
+/// serve several VMs: each sender address is its own guest link. A peer's link closes when
+/// the peer is gone (its unix socket refuses or no longer exists), when too many peers push it
+/// out, and, every peer at once, when the listener closes: no frame goes out on the socket
+/// after that.
 /// </summary>
 internal sealed unsafe class DatagramListener : IPollHandler, IDisposable
 {
@@ -16,11 +19,11 @@ internal sealed unsafe class DatagramListener : IPollHandler, IDisposable
     /// <summary>vfkit's greeting datagram, which carries no frame.</summary>
     private static ReadOnlySpan<byte> VfkitMagic => "VFKT"u8;
 
-    private readonly int _fd;
     private readonly LinkEndpoint _endpoint;
     private readonly Action<FrameLink> _onNewPeer;
     private readonly Dictionary<NativeSocketAddress, DatagramPeerLink> _peers = new();
     private readonly byte[] _buffer = GC.AllocateArray<byte>(FrameLink.MaxFrameLength, pinned: true);
+    private int _fd;
     private IFrameReceiver? _receiver;
     private EventLoop? _loop;
     private PollRegistration _registration = PollRegistration.None;
@@ -63,7 +66,8 @@ internal sealed unsafe class DatagramListener : IPollHandler, IDisposable
         {
             throw Errno.Exception("socket");
         }
-        if (address.Bind(fd) < 0)
+        // As a stream socket's: only its owner may send frames to it, from the start.
+        if (OwnerOnlyFiles.Create(() => address.Bind(fd)) < 0)
         {
             int errno = Errno.Last;
             Libc.Close(fd);
@@ -122,10 +126,7 @@ internal sealed unsafe class DatagramListener : IPollHandler, IDisposable
         }
         if (_peers.Count >= MaxPeers)
         {
-            var oldest = _peers.Values.MinBy(p => p.LastHeard)!;
-            _peers.Remove(oldest.Address);
-            oldest.Dispose();
-            _receiver!.OnLinkClosed(oldest, "forgotten: too many datagram peers");
+            Close(_peers.Values.MinBy(p => p.LastHeard)!, "forgotten: too many datagram peers");
         }
         string name = from.Length > 2 ? from.ToString() : "unnamed peer";
         peer = new DatagramPeerLink(this, from, $"dgram {_endpoint} from {name}");
@@ -134,15 +135,56 @@ internal sealed unsafe class DatagramListener : IPollHandler, IDisposable
         return peer;
     }
 
-    internal nint SendTo(in NativeSocketAddress to, ReadOnlySpan<byte> frame) =>
-        to.SendTo(_fd, frame, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
+    /// <summary>Sends one frame to <paramref name="peer"/>: true when it went, false when it was dropped.</summary>
+    internal bool SendTo(DatagramPeerLink peer, ReadOnlySpan<byte> frame)
+    {
+        if (_fd < 0)
+        {
+            return false;
+        }
+        nint n = peer.Address.SendTo(_fd, frame, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
+        if (n == frame.Length)
+        {
+            return true;
+        }
+        int errno = Errno.Last;
+        if (n < 0 && errno is (Errno.ECONNREFUSED or Errno.ENOENT) && !peer.Gone)
+        {
+            peer.Gone = true;
+            // The peer's unix socket is closed, or its file gone: the VM has stopped. Closed
+            // after this batch, since the switch may be going through its links now.
+            string reason = $"the peer is gone ({Errno.Describe(errno)})";
+            _loop?.Post(_ => Close(peer, reason));
+        }
+        return false;
+    }
 
     internal void Forget(DatagramPeerLink peer) => _peers.Remove(peer.Address);
 
+    /// <summary>Closes one peer's link and tells the switch, once.</summary>
+    private void Close(DatagramPeerLink peer, string reason)
+    {
+        if (peer.IsClosed)
+        {
+            return;
+        }
+        peer.Dispose();
+        _receiver?.OnLinkClosed(peer, reason);
+    }
+
     public void Dispose()
     {
+        if (_fd < 0)
+        {
+            return;
+        }
+        foreach (var peer in _peers.Values.ToList())
+        {
+            Close(peer, "the datagram listener closed");
+        }
         _loop?.Unregister(_registration);
         Libc.Close(_fd);
+        _fd = -1;
         if (_endpoint.Kind == LinkEndpointKind.UnixDatagram)
         {
             Libc.Unlink(_endpoint.Path!);
@@ -168,6 +210,9 @@ internal sealed class DatagramPeerLink : FrameLink
 
     public Instant LastHeard { get; set; }
 
+    /// <summary>A send found the peer gone; the link closes after the batch.</summary>
+    public bool Gone { get; set; }
+
     public override void Start(EventLoop loop, IFrameReceiver receiver)
     {
         // The listener owns the socket and delivers for every peer.
@@ -179,11 +224,10 @@ internal sealed class DatagramPeerLink : FrameLink
         {
             return;
         }
-        nint n = _listener.SendTo(in _address, frame);
-        if (n == frame.Length)
+        if (_listener.SendTo(this, frame))
         {
             Counters.FramesOut++;
-            Counters.BytesOut += n;
+            Counters.BytesOut += frame.Length;
         }
         else
         {

@@ -31,7 +31,7 @@ internal readonly record struct ReceivedChecksum(ReceivedChecksumState State, in
 /// <summary>Where a link delivers what it reads.</summary>
 internal interface IFrameReceiver
 {
-    /// <summary>A frame from the guest. The span is valid only during the call.</summary>
+    /// <summary>A frame from the guest. The span is valid only during the call. Never throws.</summary>
     void OnFrame(FrameLink link, Span<byte> frame, Instant now, ReceivedChecksum checksum = default);
 
     /// <summary>The link ended (EOF, error or protocol violation); it is already closed.</summary>
@@ -102,7 +102,12 @@ internal abstract class FrameLink : IDisposable
 
     public bool IsClosed { get; private set; }
 
-    /// <summary>Sends one frame, or drops it if the link cannot take it now.</summary>
+    /// <summary>
+    /// Sends one frame, or drops it if the link cannot take it now. Nothing once the link is
+    /// closed: its fd number may already belong to another file. It never closes the link
+    /// itself, as the switch may be going through its links: a link that finds its peer gone
+    /// closes after the batch.
+    /// </summary>
     public abstract void Send(ReadOnlySpan<byte> frame);
 
     /// <summary>Writes out frames batched by <see cref="Send"/>; called after each loop batch.</summary>

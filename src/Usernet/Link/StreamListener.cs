@@ -49,7 +49,8 @@ internal sealed class StreamListener : IPollHandler, IDisposable
         {
             Libc.SetSockOptInt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1);
         }
-        if (address.Bind(fd) < 0 || Libc.Listen(fd, 16) < 0)
+        // A VM socket hands out the guest's whole network: only its owner may connect, from the start.
+        if (OwnerOnlyFiles.Create(() => address.Bind(fd)) < 0 || Libc.Listen(fd, 16) < 0)
         {
             int errno = Errno.Last;
             Libc.Close(fd);
@@ -57,7 +58,6 @@ internal sealed class StreamListener : IPollHandler, IDisposable
         }
         if (endpoint.Kind == LinkEndpointKind.Unix)
         {
-            // A VM socket hands out the guest's whole network: only its owner may connect.
             Libc.Chmod(endpoint.Path!, 0x180);
         }
         return new StreamListener(fd, endpoint, onAccepted);

@@ -17,6 +17,17 @@ internal interface ISwitchPort
 
     /// <summary>A guest link went away; flows and leases bound to it can be released.</summary>
     void OnLinkClosed(FrameLink link);
+
+    /// <summary>
+    /// What the port hands <paramref name="frame"/> to, from its headers alone: the name a fault
+    /// while handling it is counted under. A small, fixed set of names.
+    /// </summary>
+    string HandlerOf(Span<byte> frame);
+    /// <summary>An address the stack answers for (gateway, host): no guest may send from it.</summary>
+    bool IsOwnAddress(IpAddress address);
+
+    /// <summary>An address a guest on this LAN may hold (the subnet, the prefix, link-local), and so bind.</summary>
+    bool IsLanAddress(IpAddress address);
 }
 
 /// <summary>Where the stack sends frames towards the guests.</summary>
@@ -29,6 +40,9 @@ internal interface IFrameTransmitter
 
     /// <summary>The guest links, for what the stack sends to each of them.</summary>
     IReadOnlyList<FrameLink> Links { get; }
+
+    /// <summary>The link behind which <paramref name="guest"/> was last bound, if any.</summary>
+    FrameLink? LinkOf(IpAddress guest);
 }
 
 /// <summary>Counters of the switch.</summary>
@@ -45,6 +59,62 @@ internal sealed class SwitchCounters
     public long LinksOpened;
     public long LinksClosed;
 
+    /// <summary>Frames from a group or all-zero MAC.</summary>
+    public long BadSourceMac;
+
+    /// <summary>Frames from a MAC another link (or the stack) owns, or whose ARP or NDP names another MAC.</summary>
+    public long MacSpoofed;
+
+    /// <summary>Frames from a new MAC while the MAC table was full.</summary>
+    public long MacTableFull;
+
+    /// <summary>Frames from (or advertising) an address another MAC holds, or the gateway's or host's.</summary>
+    public long AddressSpoofed;
+
+    /// <summary>Frames from a free address while the address bindings were full.</summary>
+    public long AddressTableFull;
+
+    /// <summary>Router advertisements and redirects guests sent (RA guard).</summary>
+    public long RouterMessages;
+
+    /// <summary>DHCP and DHCPv6 server messages guests sent.</summary>
+    public long DhcpServerMessages;
+
+    /// <summary>IPv6 frames whose upper-layer header could not be found.</summary>
+    public long Unverifiable;
+
+    /// <summary>Counts a frame the guard refused.</summary>
+    public void Refused(GuardVerdict verdict)
+    {
+        switch (verdict)
+        {
+            case GuardVerdict.BadSourceMac:
+                BadSourceMac++;
+                break;
+            case GuardVerdict.MacSpoofed:
+                MacSpoofed++;
+                break;
+            case GuardVerdict.MacTableFull:
+                MacTableFull++;
+                break;
+            case GuardVerdict.AddressSpoofed:
+                AddressSpoofed++;
+                break;
+            case GuardVerdict.AddressTableFull:
+                AddressTableFull++;
+                break;
+            case GuardVerdict.RouterMessage:
+                RouterMessages++;
+                break;
+            case GuardVerdict.DhcpServerMessage:
+                DhcpServerMessages++;
+                break;
+            case GuardVerdict.Unverifiable:
+                Unverifiable++;
+                break;
+        }
+    }
+
     /// <summary>Writes the counters reported into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
@@ -54,24 +124,39 @@ internal sealed class SwitchCounters
         writer.WriteNumber("flooded", Flooded);
         writer.WriteNumber("linksOpened", LinksOpened);
         writer.WriteNumber("linksClosed", LinksClosed);
+        writer.WriteNumber("badSourceMac", BadSourceMac);
+        writer.WriteNumber("macSpoofed", MacSpoofed);
+        writer.WriteNumber("macTableFull", MacTableFull);
+        writer.WriteNumber("addressSpoofed", AddressSpoofed);
+        writer.WriteNumber("addressTableFull", AddressTableFull);
+        writer.WriteNumber("routerMessages", RouterMessages);
+        writer.WriteNumber("dhcpServerMessages", DhcpServerMessages);
+        writer.WriteNumber("unverifiable", Unverifiable);
     }
 }
 
 /// <summary>
 /// A learning Ethernet switch between the guest links and the stack, so that several VMs
-/// share one virtual LAN (and reach each other) as they would behind a real switch.
+/// share one virtual LAN (and reach each other) as they would behind a real switch. Like a
+/// managed switch it keeps its guests apart: each MAC and address is bound to the guest that
+/// has it, and every frame a guest sends passes the <see cref="SourceGuard"/> first.
 /// </summary>
 internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
 {
-    /// <summary>Learned MACs kept; a guest cannot grow the table past this by forging sources.</summary>
-    private const int MaxLearned = 4096;
-
     private readonly List<FrameLink> _links = new();
-    private readonly Dictionary<MacAddress, FrameLink> _learned = new();
+    private readonly MacTable _macs = new();
+    private readonly SourceGuard _guard;
     private readonly EventLoop _loop;
     private ISwitchPort? _stack;
 
-    public VirtualSwitch(EventLoop loop) => _loop = loop;
+    public VirtualSwitch(EventLoop loop)
+    {
+        _loop = loop;
+        _guard = new SourceGuard(_macs, Addresses);
+    }
+
+    /// <summary>Which MAC may send from each guest address; the DHCP servers record their leases here.</summary>
+    public AddressBindings Addresses { get; } = new();
 
     public SwitchCounters Counters { get; } = new();
 
@@ -84,7 +169,21 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
 
     public event Action<FrameLink, string>? LinkClosed;
 
-    public void AttachStack(ISwitchPort stack) => _stack = stack;
+    public void AttachStack(ISwitchPort stack)
+    {
+        _stack = stack;
+        _guard.Stack = stack;
+    }
+
+    /// <summary>The counters, and how full the tables are, into the object being written.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        Counters.WriteJson(writer);
+        writer.WriteNumber("macs", _macs.Count);
+        writer.WriteNumber("macsEvicted", _guard.MacsEvicted);
+        writer.WriteNumber("addressBindings", Addresses.Count);
+        writer.WriteNumber("addressesEvicted", _guard.AddressesEvicted);
+    }
 
     public void Attach(FrameLink link)
     {
@@ -93,7 +192,24 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
         link.Start(_loop, this);
     }
 
+    /// <summary>
+    /// One frame from a guest. This is the one guard on the frame path: an exception while
+    /// handling the frame (in the switch, the stack or a service) drops that frame alone and
+    /// is counted in the loop's faults; the link it came on, and every other, carries on.
+    /// </summary>
     public void OnFrame(FrameLink link, Span<byte> frame, Instant now, ReceivedChecksum checksum = default)
+    {
+        try
+        {
+            Forward(link, frame, now, checksum);
+        }
+        catch (Exception e)
+        {
+            _loop.Faults.Record("frame " + (_stack?.HandlerOf(frame) ?? "switch"), e);
+        }
+    }
+
+    private void Forward(FrameLink link, Span<byte> frame, Instant now, ReceivedChecksum checksum)
     {
         if (!EthernetFrame.TryParse(frame, out var ethernet))
         {
@@ -110,12 +226,13 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
             }
             Capture.Write(frame);
         }
-        MacAddress source = ethernet.Source;
-        MacAddress destination = ethernet.Destination;
-        if (source.IsUnicast)
+        var verdict = _guard.Check(ethernet, link, now);
+        if (verdict != GuardVerdict.Pass)
         {
-            Learn(source, link);
+            Counters.Refused(verdict);
+            return;
         }
+        MacAddress destination = ethernet.Destination;
         if (destination == _stack?.Mac)
         {
             Counters.ToStack++;
@@ -135,7 +252,7 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
             _stack?.Receive(frame, link, now, checksum.Trusted);
             return;
         }
-        if (_learned.TryGetValue(destination, out var target))
+        if (_macs.TryGetLink(destination, out var target))
         {
             if (target != link && Complete(frame, ref checksum))
             {
@@ -175,7 +292,7 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
     {
         Capture?.Write(frame);
         var destination = MacAddress.Read(frame);
-        if (!destination.IsMulticast && _learned.TryGetValue(destination, out var target))
+        if (!destination.IsMulticast && _macs.TryGetLink(destination, out var target))
         {
             target.Send(frame);
             return;
@@ -197,10 +314,7 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
         }
         Counters.LinksClosed++;
         Log.Info($"{link.Description}: closed ({reason})");
-        foreach (var mac in _learned.Where(e => e.Value == link).Select(e => e.Key).ToList())
-        {
-            _learned.Remove(mac);
-        }
+        Addresses.Forget(link, _macs.Forget(link));
         _stack?.OnLinkClosed(link);
         LinkClosed?.Invoke(link, reason);
         if (_links.Count == 0)
@@ -209,23 +323,13 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
         }
     }
 
-    private void Learn(MacAddress source, FrameLink link)
+    public FrameLink? LinkOf(IpAddress guest)
     {
-        if (_learned.TryGetValue(source, out var known))
+        if (!Addresses.TryGetHolder(guest, out var mac, out var link))
         {
-            if (known != link)
-            {
-                _learned[source] = link;
-            }
-            return;
+            return null;
         }
-        if (_learned.Count >= MaxLearned)
-        {
-            // Forget everything rather than track age: a flood of forged MACs costs the
-            // honest guests only one round of flooding while they are relearned.
-            _learned.Clear();
-        }
-        _learned[source] = link;
+        return link ?? (_macs.TryGetLink(mac, out var owner) ? owner : null);
     }
 
     private void FloodGuests(ReadOnlySpan<byte> frame, FrameLink? except)

@@ -95,7 +95,23 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     /// to be reset (see <see cref="GuestConnection"/>): reported as the peer's reset, which the
     /// connection turns into RST to the guest (or a refused SYN, before the SYN-ACK).
     /// </summary>
-    public void ResetFromService(Instant now)
+    public void ResetFromService(Instant now) => Reset(now);
+
+    /// <summary>
+    /// An event of this socket faulted, and may have left the connection half-updated: it ends
+    /// with a reset both ways, since either side may have missed bytes (an orderly close would
+    /// tell the host peer that it had them all). The other connections go on.
+    /// </summary>
+    public void OnFault(Instant now)
+    {
+        if (_fd >= 0)
+        {
+            SetZeroLinger();
+        }
+        Reset(now);
+    }
+
+    private void Reset(Instant now)
     {
         if (_fd < 0)
         {
@@ -327,9 +343,8 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         }
         if (reset)
         {
-            // Zero linger: close sends RST instead of FIN, as the guest's RST asked.
-            var linger = new Libc.Linger { OnOff = 1, Seconds = 0 };
-            Libc.SetSockOpt(_fd, Libc.SOL_SOCKET, Libc.SO_LINGER, &linger, sizeof(Libc.Linger));
+            // As the guest's RST asked.
+            SetZeroLinger();
         }
         _loop.Unregister(_registration);
         _registration = PollRegistration.None;
@@ -339,6 +354,13 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         {
             Counters.ActiveConnections--;
         }
+    }
+
+    /// <summary>Zero linger: close sends RST instead of FIN.</summary>
+    private void SetZeroLinger()
+    {
+        var linger = new Libc.Linger { OnOff = 1, Seconds = 0 };
+        Libc.SetSockOpt(_fd, Libc.SOL_SOCKET, Libc.SO_LINGER, &linger, sizeof(Libc.Linger));
     }
 
     private int SocketError()

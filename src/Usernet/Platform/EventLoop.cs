@@ -51,15 +51,16 @@ internal sealed unsafe class EventLoop : IDisposable
             throw Errno.Exception("epoll_ctl(eventfd)");
         }
         Now = Libc.MonotonicNow();
+        Timers = new TimerQueue(Faults);
     }
 
-    public TimerQueue Timers { get; } = new();
+    public TimerQueue Timers { get; }
 
     /// <summary>The instant of the current wake-up.</summary>
     public Instant Now { get; private set; }
 
-    /// <summary>Handlers that faulted and were removed.</summary>
-    public long Faults { get; private set; }
+    /// <summary>Exceptions caught on the loop: in frames, socket events, timers and posted work.</summary>
+    public FaultCounters Faults { get; } = new();
 
     public bool IsOnLoopThread => Environment.CurrentManagedThreadId == _ownerThread;
 
@@ -197,7 +198,7 @@ internal sealed unsafe class EventLoop : IDisposable
         Timers.RunDue(now);
         foreach (var hook in _afterDispatch)
         {
-            Guard(hook, now);
+            Guard("after dispatch", hook, now);
         }
     }
 
@@ -245,11 +246,26 @@ internal sealed unsafe class EventLoop : IDisposable
         }
         catch (Exception e)
         {
-            // A bug in one flow must not stop the others: remove the handler and go on.
-            Faults++;
-            Log.Error($"{handler.GetType().Name} failed and was closed: {e}");
-            Unregister(new PollRegistration(slot.Fd, token));
-            (handler as IDisposable)?.Dispose();
+            // This event is lost, not the handler: a link or a listener goes on serving every
+            // guest behind it. A handler that an interrupted call may have left half-changed
+            // ends what it carries in OnFault.
+            Faults.Record("poll " + handler.GetType().Name, e);
+            Recover(handler, new PollRegistration(slot.Fd, token), now);
+        }
+    }
+
+    private void Recover(IPollHandler handler, PollRegistration registration, Instant now)
+    {
+        try
+        {
+            handler.OnFault(now);
+        }
+        catch (Exception e)
+        {
+            // Its own recovery failed too: it gets no more events, so that it cannot fault on
+            // each of them. Its owner still closes its fd.
+            Faults.Record("poll " + handler.GetType().Name, e);
+            Unregister(registration);
         }
     }
 
@@ -258,11 +274,11 @@ internal sealed unsafe class EventLoop : IDisposable
         // Bounded, so that a thread posting in a loop cannot starve the link.
         for (int i = 0; i < 1024 && _posted.TryDequeue(out var action); i++)
         {
-            Guard(action, now);
+            Guard("posted", action, now);
         }
     }
 
-    private void Guard(Action<Instant> action, Instant now)
+    private void Guard(string handler, Action<Instant> action, Instant now)
     {
         try
         {
@@ -270,8 +286,7 @@ internal sealed unsafe class EventLoop : IDisposable
         }
         catch (Exception e)
         {
-            Faults++;
-            Log.Error($"loop task failed: {e}");
+            Faults.Record(handler, e);
         }
     }
 

@@ -54,6 +54,25 @@ internal sealed class LoopTimer
 
     public void Cancel() => Schedule(Instant.Never);
 
+    /// <summary>
+    /// What the timer belongs to, for counting a fault: the type of its callback's target,
+    /// or of the type a lambda was written in. Only asked after a fault.
+    /// </summary>
+    internal string Owner
+    {
+        get
+        {
+            var type = _callback.Target?.GetType();
+            // A lambda's closure is a compiler-made type ("<>c__DisplayClass3_0") nested in its
+            // writer's.
+            while (type is { Name: ['<', ..], DeclaringType: { } outer })
+            {
+                type = outer;
+            }
+            return type?.Name ?? "static";
+        }
+    }
+
     /// <summary>The queue calls this when the live entry comes up.</summary>
     internal void OnDue(Instant now)
     {
@@ -83,10 +102,18 @@ internal sealed class LoopTimer
     }
 }
 
-/// <summary>The loop's deadlines, earliest first.</summary>
-internal sealed class TimerQueue
+/// <summary>
+/// The loop's deadlines, earliest first. A callback that throws is counted in
+/// <see cref="Faults"/> and the timers after it still run: a throw here used to end the process.
+/// </summary>
+internal sealed class TimerQueue(FaultCounters? faults = null)
 {
     private readonly PriorityQueue<(LoopTimer Timer, int Generation), long> _heap = new();
+
+    /// <summary>The timer whose callback is running, to name a fault.</summary>
+    private LoopTimer? _running;
+
+    public FaultCounters Faults { get; } = faults ?? new FaultCounters();
 
     public LoopTimer Create(Action<Instant> callback) => new(this, callback);
 
@@ -120,11 +147,34 @@ internal sealed class TimerQueue
     public void RunDue(Instant now)
     {
         int budget = _heap.Count;
+        // The guard is around the whole run, not each timer: after a fault the run goes on
+        // from the next entry, and the loop that runs them has no try block inside it.
+        while (true)
+        {
+            try
+            {
+                RunDue(now, ref budget);
+                return;
+            }
+            catch (Exception e)
+            {
+                Faults.Record("timer " + (_running?.Owner ?? "queue"), e);
+            }
+            finally
+            {
+                _running = null;
+            }
+        }
+    }
+
+    private void RunDue(Instant now, ref int budget)
+    {
         while (budget-- > 0 && _heap.TryPeek(out var entry, out long due) && due <= now.Nanoseconds)
         {
             _heap.Dequeue();
             if (entry.Generation == entry.Timer.Generation)
             {
+                _running = entry.Timer;
                 entry.Timer.OnDue(now);
             }
         }

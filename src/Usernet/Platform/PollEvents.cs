@@ -17,6 +17,15 @@ internal enum PollEvents : uint
 internal interface IPollHandler
 {
     void OnPoll(PollEvents events, Instant now);
+
+    /// <summary>
+    /// <see cref="OnPoll"/> threw and its event is lost. A handler whose state the interrupted
+    /// call may have left half-changed ends what it carries here (a TCP connection is reset);
+    /// by default nothing ends, and the handler gets its next events as before.
+    /// </summary>
+    void OnFault(Instant now)
+    {
+    }
 }
 
 /// <summary>A file descriptor's place in the loop, good until it is unregistered.</summary>

@@ -43,23 +43,16 @@ internal static class PrivateUnixSocket
     }
 
     /// <summary>
-    /// Binds and listens at <paramref name="path"/>. The socket is created under a 0077 umask,
-    /// so that it is never, even between bind and chmod, open to others.
+    /// Binds and listens at <paramref name="path"/>. The socket is created owner-only
+    /// (<see cref="OwnerOnlyFiles"/>), so that it is never, even between bind and chmod, open to
+    /// others; the chmod only takes off the x bit.
     /// </summary>
     public static Socket Listen(string path, int backlog)
     {
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            int previous = Libc.Umask(0x3F);
-            try
-            {
-                listener.Bind(new UnixDomainSocketEndPoint(path));
-            }
-            finally
-            {
-                Libc.Umask(previous);
-            }
+            OwnerOnlyFiles.Create(() => listener.Bind(new UnixDomainSocketEndPoint(path)));
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             listener.Listen(backlog);
             return listener;

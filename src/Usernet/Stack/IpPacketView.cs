@@ -32,6 +32,12 @@ internal readonly ref struct IpPacketView
 
     public bool IsV4 { get; }
 
+    /// <summary>
+    /// The <see cref="Link.FrameLink.Id"/> of the link the packet came in on: flows are keyed with
+    /// it, so that guests on different links never share one, whatever addresses they use.
+    /// </summary>
+    public int LinkId { get; init; }
+
     public IpAddress Source { get; }
 
     public IpAddress Destination { get; }

@@ -1,3 +1,4 @@
+using Usernet.Link;
 using Usernet.Wire;
 
 namespace Usernet.Stack;
@@ -19,7 +20,7 @@ internal sealed partial class NetworkStack
     /// <summary>What RFC 792 asks an error to quote after the IP header: the first 64 bits of the datagram.</summary>
     private const int RebuiltTransportLength = 8;
 
-    private void ReceiveIcmpV4(Ipv4Packet ip, bool toStack, Instant now)
+    private void ReceiveIcmpV4(Ipv4Packet ip, bool toStack, FrameLink from, Instant now)
     {
         if (!IcmpV4Message.TryParse(ip.Payload, out var icmp, out bool checksumValid))
         {
@@ -39,7 +40,7 @@ internal sealed partial class NetworkStack
                 SendIcmpV4Error(IcmpV4Type.DestinationUnreachable, IcmpV4Code.HostUnreachable, 0, ip, Options.Gateway, now);
                 return;
             }
-            IcmpNat.Receive(new IpPacketView(ip), now);
+            IcmpNat.Receive(new IpPacketView(ip) { LinkId = from.Id }, now);
             return;
         }
         if (icmp.Type != IcmpV4Type.EchoRequest || ip.Source.IsUnspecified)

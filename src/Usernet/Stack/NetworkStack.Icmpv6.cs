@@ -39,7 +39,7 @@ internal sealed partial class NetworkStack
                     SendIcmpv6Error(Icmpv6Type.DestinationUnreachable, Icmpv6Code.NoRoute, 0, ip.Buffer, Options.GatewayV6, now);
                     return;
                 }
-                IcmpNat6.Receive(new IpPacketView(ip.Source, ip.Destination, IpProtocol.Icmpv6, ip.HopLimit, payload, ip.Buffer), now);
+                IcmpNat6.Receive(new IpPacketView(ip.Source, ip.Destination, IpProtocol.Icmpv6, ip.HopLimit, payload, ip.Buffer) { LinkId = from.Id }, now);
                 return;
             case Icmpv6Type.MulticastListenerReport or Icmpv6Type.MulticastListenerReportV2 or Icmpv6Type.MulticastListenerDone
                 or Icmpv6Type.RouterAdvertisement:

@@ -116,7 +116,7 @@ internal sealed partial class NetworkStack
         switch (ip.Protocol)
         {
             case IpProtocol.Icmp:
-                ReceiveIcmpV4(ip, toStack, now);
+                ReceiveIcmpV4(ip, toStack, from, now);
                 break;
             case IpProtocol.Udp:
                 ReceiveUdpV4(ip, sourceMac, from, now, broadcast: false);
@@ -129,7 +129,7 @@ internal sealed partial class NetworkStack
                 }
                 else
                 {
-                    Tcp.Receive(new IpPacketView(ip), now);
+                    Tcp.Receive(new IpPacketView(ip) { LinkId = from.Id }, now);
                 }
                 break;
             default:

@@ -103,7 +103,7 @@ internal sealed partial class NetworkStack
                 return;
             }
         }
-        var view = new IpPacketView(ip.Source, destination, protocol, ip.HopLimit, payload, ip.Buffer);
+        var view = new IpPacketView(ip.Source, destination, protocol, ip.HopLimit, payload, ip.Buffer) { LinkId = from.Id };
         switch (protocol)
         {
             case IpProtocol.Icmpv6:

@@ -42,7 +42,7 @@ internal sealed partial class NetworkStack
             SendIcmpV4Error(IcmpV4Type.DestinationUnreachable, IcmpV4Code.PortUnreachable, 0, ip, destination, now);
             return;
         }
-        UdpNat.Receive(new IpPacketView(ip), now);
+        UdpNat.Receive(new IpPacketView(ip) { LinkId = from.Id }, now);
     }
 
     private void ReceiveUdpV6(Ipv6Packet ip, Span<byte> payload, MacAddress sourceMac, FrameLink from, bool toStack, bool multicast, Instant now)
@@ -77,7 +77,7 @@ internal sealed partial class NetworkStack
             SendIcmpv6Error(Icmpv6Type.DestinationUnreachable, Icmpv6Code.PortUnreachable, 0, ip.Buffer, destination, now);
             return;
         }
-        UdpNat.Receive(new IpPacketView(ip.Source, destination, IpProtocol.Udp, ip.HopLimit, payload, ip.Buffer), now);
+        UdpNat.Receive(new IpPacketView(ip.Source, destination, IpProtocol.Udp, ip.HopLimit, payload, ip.Buffer) { LinkId = from.Id }, now);
     }
 
     /// <summary>Where a UDP payload starts for the family of <paramref name="family"/>.</summary>

@@ -71,8 +71,9 @@ internal sealed partial class NetworkStack : ISwitchPort
 
     /// <summary>
     /// Raised for each address that was behind a guest link when it closed, so that the flows
-    /// of that guest end now rather than when their timers find them idle: its UDP and ping
-    /// sockets can only collect replies for nobody. Its TCP connections are left to finish, as
+    /// and leases of that guest end now rather than when their timers find them idle: its UDP
+    /// and ping sockets can only collect replies for nobody, and its DHCP addresses can go to
+    /// the next guest. Its TCP connections are left to finish, as
     /// the host peer may still be taking the last bytes the guest sent before it left (a dead
     /// one is found by keepalive).
     /// </summary>
@@ -120,11 +121,83 @@ internal sealed partial class NetworkStack : ISwitchPort
         }
     }
 
+    /// <summary>
+    /// Names what <paramref name="frame"/> goes to, from its outer headers only: a UDP service by
+    /// its type ("Dhcpv6Server"), else the protocol ("tcp", "udp", "icmp", "icmpv6", "arp",
+    /// "ipv4", "ipv6", "ethernet"). A fault is counted under it; the set is small and fixed.
+    /// </summary>
+    public string HandlerOf(Span<byte> frame)
+    {
+        if (!EthernetFrame.TryParse(frame, out var ethernet))
+        {
+            return "ethernet";
+        }
+        byte protocol;
+        Span<byte> payload;
+        switch (ethernet.EtherType)
+        {
+            case EtherType.Arp:
+                return "arp";
+            case EtherType.Ipv4 when Ipv4Packet.TryParse(ethernet.Payload, out var ip) == Ipv4ParseError.None:
+                if (ip.IsFragment)
+                {
+                    return "ipv4 fragment";
+                }
+                protocol = ip.Protocol;
+                payload = ip.Payload;
+                break;
+            case EtherType.Ipv4:
+                return "ipv4";
+            case EtherType.Ipv6 when Ipv6Packet.TryParse(ethernet.Payload, out var ip6) == Ipv6ParseError.None:
+                protocol = ip6.NextHeader;
+                payload = ip6.Payload;
+                break;
+            case EtherType.Ipv6:
+                return "ipv6";
+            default:
+                return "ethernet";
+        }
+        return protocol switch
+        {
+            IpProtocol.Tcp => "tcp",
+            IpProtocol.Udp when UdpDatagram.TryParse(payload, out var udp) && _udpServices.TryGetValue(udp.DestinationPort, out var service) =>
+                service.GetType().Name,
+            IpProtocol.Udp => "udp",
+            IpProtocol.Icmp => "icmp",
+            IpProtocol.Icmpv6 => "icmpv6",
+            _ => ethernet.EtherType == EtherType.Ipv4 ? "ipv4" : "ipv6",
+        };
+    }
+
+    public bool IsOwnAddress(IpAddress address) => Options.IsOwnAddress(address);
+
+    public bool IsLanAddress(IpAddress address) => Options.IsLanAddress(address);
+
+    /// <summary>
+    /// The link a guest is behind, for a flow the host opens towards it (a published port): where
+    /// it last spoke from, else where its address is bound, else the only link; null when it
+    /// cannot be told.
+    /// </summary>
+    public FrameLink? LinkOf(IpAddress guest)
+    {
+        if (Neighbours.TryGet(guest, out var neighbour))
+        {
+            return neighbour.Link;
+        }
+        if (_transmitter.LinkOf(guest) is { } bound)
+        {
+            return bound;
+        }
+        var links = _transmitter.Links;
+        return links.Count == 1 ? links[0] : null;
+    }
+
     /// <summary>The counters, and how full the tables are, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
         Counters.WriteJson(writer);
         writer.WriteNumber("neighbours", Neighbours.Count);
+        writer.WriteNumber("neighboursRefused", Neighbours.Refused);
         writer.WriteNumber("pendingReassemblies", Reassembler.PendingCount);
         writer.WriteNumber("pendingReassemblies6", PendingReassemblies6);
         writer.WriteNumber("awaitingResolution", PendingResolution.DestinationCount);

@@ -71,6 +71,25 @@ internal sealed record StackOptions
     /// <summary>The IPv6 addresses the stack itself answers for.</summary>
     public bool IsOwnAddress(Ipv6Address address) => address == GatewayV6 || address == HostV6 || address == GatewayLinkLocal;
 
+    /// <summary>The addresses of either family the stack itself answers for.</summary>
+    public bool IsOwnAddress(IpAddress address) =>
+        address.IsV4 ? address.V4 == Gateway || address.V4 == Host : IsOwnAddress(address.V6);
+
+    /// <summary>
+    /// An address a guest on the LAN may hold: a unicast one of the subnet or the prefix, or
+    /// IPv6 link-local (the stack's own included; see <see cref="IsOwnAddress(IpAddress)"/>).
+    /// </summary>
+    public bool IsLanAddress(IpAddress address)
+    {
+        if (address.IsV4)
+        {
+            var v4 = address.V4;
+            return InSubnet(v4) && v4 != Network && v4 != SubnetBroadcast;
+        }
+        var v6 = address.V6;
+        return !v6.IsMulticast && (v6.IsLinkLocal || Ipv6Prefix.Contains(v6));
+    }
+
     /// <summary>The gateway's address of the family of <paramref name="family"/>.</summary>
     public IpAddress GatewayOf(IpAddress family) => family.IsV4 ? Gateway : GatewayV6;
 

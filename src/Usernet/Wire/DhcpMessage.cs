@@ -295,7 +295,12 @@ internal ref struct DhcpOptionReader
     }
 }
 
-/// <summary>Appends DHCP options to a buffer. Options that do not fit are refused, not cut.</summary>
+/// <summary>
+/// Appends DHCP options to a buffer, always keeping room for End. Bounded: an option that does
+/// not fit (or whose data is over 255 bytes) is refused, not cut, and sets
+/// <see cref="Truncated"/>; every write after it is refused too, so that what was written is
+/// the options up to that point, in order, and the caller counts a truncated reply once.
+/// </summary>
 internal ref struct DhcpOptionWriter
 {
     private readonly Span<byte> _buffer;
@@ -304,14 +309,19 @@ internal ref struct DhcpOptionWriter
     {
         _buffer = buffer;
         Length = 0;
+        Truncated = false;
     }
 
     public int Length { get; private set; }
 
+    /// <summary>Whether an option was refused: the options written stop before it.</summary>
+    public bool Truncated { get; private set; }
+
     public bool Write(byte code, scoped ReadOnlySpan<byte> data)
     {
-        if (data.Length > 255 || Length + 2 + data.Length + 1 > _buffer.Length)
+        if (Truncated || data.Length > 255 || Length + 2 + data.Length + 1 > _buffer.Length)
         {
+            Truncated = true;
             return false;
         }
         _buffer[Length] = code;
@@ -350,9 +360,14 @@ internal ref struct DhcpOptionWriter
         return Write(code, data);
     }
 
-    /// <summary>Writes End; the caller pads to the minimum BOOTP size if it wants.</summary>
+    /// <summary>Writes End (in the room every write kept for it); the caller pads to the minimum BOOTP size if it wants.</summary>
     public void WriteEnd()
     {
+        if (Length >= _buffer.Length)
+        {
+            Truncated = true;
+            return;
+        }
         _buffer[Length] = DhcpOption.End;
         Length++;
     }

@@ -1,3 +1,4 @@
+using Usernet.Services.Dhcp;
 using Usernet.Tests.EndToEnd.Fixtures;
 using Usernet.Tests.Support;
 using Usernet.Wire;
@@ -147,9 +148,14 @@ public sealed class HostileInputTests
             socket.Send(TestFrames.DhcpDiscover(MacAddress.NewLocal(), i));
         }
         AssertStillAnswersPing(session);
+        // The link holds at most its share of offers (and the guest's reservation); the rest of the flood is turned away.
         var dhcp = session.Stats().GetProperty("dhcp");
-        Assert.True(dhcp.GetProperty("leases").GetInt32() <= dhcp.GetProperty("poolCapacity").GetInt32(), dhcp.ToString());
-        Assert.True(dhcp.GetProperty("offersEvicted").GetInt64() > 0, dhcp.ToString());
+        Assert.True(dhcp.GetProperty("leases").GetInt32() <= DhcpServer.MaxLeasesPerLink + 1, dhcp.ToString());
+        // Under load the TAP's queue may drop part of the flood before Usernet reads it: what
+        // counts is that every request that arrived past the share was turned away.
+        long requests = dhcp.GetProperty("requests").GetInt64();
+        Assert.True(requests > 10 * DhcpServer.MaxLeasesPerLink, dhcp.ToString());
+        Assert.True(dhcp.GetProperty("linkLimit").GetInt64() >= requests - DhcpServer.MaxLeasesPerLink, dhcp.ToString());
 
         // The real guest still gets its own address by DHCP.
         var udhcpc = session.Exec(["busybox", "udhcpc", "-i", "tap0", "-q", "-n", "-f", "-t", "5", "-s", "/bin/true"]);

@@ -27,6 +27,24 @@ public sealed class RootlessTests
         Assert.Contains("1 received", result.Stdout);
     }
 
+    /// <summary>An unprivileged usernet has no capability to drop, and takes no_new_privs and the filter all the same.</summary>
+    [RootFact]
+    public void AnUnprivilegedUsernetRunsUnderNoNewPrivsAndTheFilter()
+    {
+        using var _ = TunDeviceMode.DistributionDefault();
+        using var run = ManagedProcess.Start("sh", ["-c",
+            "cd /tmp && exec setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp XDG_RUNTIME_DIR= " +
+            $"{TestEnvironment.UsernetBinary} run -- sleep 600"]);
+        run.WaitUntilReady(() => File.ReadAllText($"/proc/{run.Id}/status").Contains("Seccomp:\t2"), TimeSpan.FromSeconds(20));
+        foreach (string thread in Directory.GetDirectories($"/proc/{run.Id}/task"))
+        {
+            string status = File.ReadAllText(Path.Combine(thread, "status"));
+            Assert.Contains("CapEff:\t0000000000000000", status);
+            Assert.Contains("NoNewPrivs:\t1", status);
+            Assert.Contains("Seccomp:\t2", status);
+        }
+    }
+
     [RootFact]
     public void WithoutAccessToTheTunDeviceItSaysWhy()
     {

@@ -69,4 +69,45 @@ public sealed class DatagramListenerTests : IDisposable
         Assert.Equal([9, 9], buffer[..second.Receive(buffer)]);
         Assert.Equal([8, 8], buffer[..first.Receive(buffer)]);
     }
+
+    [Fact]
+    public void APeerWhoseSocketIsGoneIsClosedAfterTheBatchAndSentNothingMore()
+    {
+        var vm = Vm("gone.sock");
+        vm.Send([1, 1, 1]);
+        Deliver(1);
+        var peer = Assert.Single(_peers);
+        vm.Dispose();
+
+        // Sent while the switch may be going through its links: the link stays open until the
+        // loop's posted work runs.
+        peer.Send([7, 7]);
+        Assert.False(peer.IsClosed);
+        Assert.Equal(1, peer.Counters.DroppedOut);
+        _loop.RunOnce(0);
+
+        Assert.True(peer.IsClosed);
+        Assert.Equal(1, _receiver.Closes);
+        Assert.StartsWith("the peer is gone", _receiver.ClosedReason);
+        peer.Send([8, 8]);
+        Assert.Equal(1, peer.Counters.DroppedOut);
+    }
+
+    [Fact]
+    public void ClosingTheListenerClosesEveryPeerFirst()
+    {
+        using var first = Vm("first.sock");
+        using var second = Vm("second.sock");
+        first.Send([1]);
+        second.Send([2]);
+        Deliver(2);
+
+        _listener.Dispose();
+
+        Assert.Equal(2, _receiver.Closes);
+        Assert.All(_peers, peer => Assert.True(peer.IsClosed));
+        // No frame goes out on the closed socket's number, which the kernel may give to another file.
+        _peers[0].Send([9]);
+        Assert.Equal(0, _peers[0].Counters.FramesOut + _peers[0].Counters.DroppedOut);
+    }
 }

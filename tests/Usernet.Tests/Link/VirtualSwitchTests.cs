@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Text.Json;
+using Usernet.Control;
 using Usernet.Link;
 using Usernet.Platform;
 using Usernet.Stack;
@@ -7,7 +9,7 @@ using Usernet.Wire;
 
 namespace Usernet.Tests.Link;
 
-public sealed class VirtualSwitchTests : IDisposable
+public sealed partial class VirtualSwitchTests : IDisposable
 {
     private static readonly MacAddress MacA = new(0x02_00_00_00_00_0A);
     private static readonly MacAddress MacB = new(0x02_00_00_00_00_0B);
@@ -82,14 +84,43 @@ public sealed class VirtualSwitchTests : IDisposable
     }
 
     [Fact]
-    public void AMacThatMovesIsRelearned()
+    public void AMacIsBoundToTheLinkThatFirstUsedItAndAForgeryIsDroppedAndCounted()
     {
         From(_a, MacA, Unknown);
-        From(_b, MacA, Unknown);
         ClearSent();
+        From(_b, MacA, Unknown);
+        Assert.Empty(_a.Sent);
+        Assert.Empty(_c.Sent);
+        Assert.Equal(1, _switch.Counters.MacSpoofed);
+
+        // Frames for the MAC still go to the link that owns it, not to the forger.
+        From(_c, MacC, MacA);
+        Assert.Single(_a.Sent);
+        Assert.Empty(_b.Sent);
+    }
+
+    [Fact]
+    public void AMacIsFreeForAnotherLinkOnceItsOwnerCloses()
+    {
+        // A VM that reconnects on a new link with its MAC.
+        From(_a, MacA, Unknown);
+        _switch.OnLinkClosed(_a, "the peer closed the connection");
+        ClearSent();
+        From(_b, MacA, Unknown);
+        Assert.Single(_c.Sent);
+        Assert.Equal(0, _switch.Counters.MacSpoofed);
+
         From(_c, MacC, MacA);
         Assert.Single(_b.Sent);
-        Assert.Empty(_a.Sent);
+    }
+
+    [Fact]
+    public void NoGuestMaySendFromTheStacksMac()
+    {
+        From(_a, TestFrames.StackMac, MacAddress.Broadcast);
+        Assert.Empty(_b.Sent);
+        Assert.Empty(_stack.Received);
+        Assert.Equal(1, _switch.Counters.MacSpoofed);
     }
 
     [Fact]
@@ -146,39 +177,69 @@ public sealed class VirtualSwitchTests : IDisposable
         Assert.Empty(_b.Sent);
     }
 
-    [Fact]
-    public void AMulticastSourceIsNotLearned()
+    [Theory]
+    [InlineData(0x0300_0000_0001UL)]
+    [InlineData(0xFFFF_FFFF_FFFFUL)]
+    [InlineData(0UL)]
+    public void AFrameFromAGroupOrZeroMacIsDroppedAndCounted(ulong source)
     {
-        var multicast = new MacAddress(0x0300_0000_0001);
-        From(_a, multicast, Unknown);
-        ClearSent();
-        From(_b, MacB, multicast);
-        // Flooded as multicast, not sent to link a as if learned.
-        Assert.Single(_a.Sent);
-        Assert.Single(_c.Sent);
+        From(_a, new MacAddress(source), MacAddress.Broadcast);
+        Assert.Empty(_b.Sent);
+        Assert.Empty(_stack.Received);
+        Assert.Equal(1, _switch.Counters.BadSourceMac);
     }
 
     [Fact]
-    public void TheTableIsBoundedAndAFloodOfForgedMacsCostsOnlyARelearn()
+    public void AFloodOfForgedMacsChurnsOnlyTheFloodersOwnEntries()
     {
         From(_b, MacB, TestFrames.StackMac);
-        // 4096 entries at most: the 4096th forged source finds the table full and clears it.
-        for (ulong i = 1; i <= 4096; i++)
+        for (ulong i = 1; i <= 5000; i++)
         {
             From(_a, new MacAddress(0x02_F0_00_00_00_00 | i), TestFrames.StackMac);
         }
-        ClearSent();
-        From(_c, MacC, MacB);
-        Assert.Single(_a.Sent);
-        Assert.Single(_b.Sent);
-
-        // B speaks again and is known again.
-        From(_b, MacB, TestFrames.StackMac);
+        // A kept its last MacTable.PerLink MACs; B's entry was never touched.
+        var stats = Stats(_switch);
+        Assert.Equal(MacTable.PerLink + 1, stats.GetProperty("macs").GetInt32());
+        Assert.Equal(5000 - MacTable.PerLink, stats.GetProperty("macsEvicted").GetInt64());
         ClearSent();
         From(_c, MacC, MacB);
         Assert.Empty(_a.Sent);
         Assert.Single(_b.Sent);
     }
+
+    [Fact]
+    public void WhenTheMacTableIsFullFramesFromNewMacsAreDroppedAndNoLiveEntryIsEvicted()
+    {
+        From(_b, MacB, TestFrames.StackMac);
+        // Links, each with at most its share, fill the table but for B's entry.
+        var links = TestLinks.Fill(MacTable.Capacity - 1, MacTable.PerLink, (n, link) =>
+        {
+            if (!_switch.Links.Contains(link))
+            {
+                _switch.Attach(link);
+            }
+            From(link, new MacAddress(0x02_E0_00_00_00_00UL | (uint)n), TestFrames.StackMac);
+        });
+        Assert.Equal(MacTable.Capacity, Stats(_switch).GetProperty("macs").GetInt32());
+        _stack.Received.Clear();
+
+        From(_c, MacC, TestFrames.StackMac);
+        Assert.Empty(_stack.Received);
+        Assert.Equal(1, _switch.Counters.MacTableFull);
+        ClearSent();
+        From(_a, MacA, MacB);
+        Assert.Empty(_b.Sent);
+        Assert.Equal(2, _switch.Counters.MacTableFull);
+
+        // B, known already, still sends and is still reached; a link that closes makes room.
+        From(_b, MacB, TestFrames.StackMac);
+        _switch.OnLinkClosed(links[0], "gone");
+        From(_c, MacC, MacB);
+        Assert.Single(_b.Sent);
+        Assert.Equal(2, _switch.Counters.MacTableFull);
+    }
+
+    private static JsonElement Stats(VirtualSwitch network) => JsonDocument.Parse(JsonText.Build(network.WriteJson)).RootElement;
 
     [Fact]
     public void ClosingALinkForgetsItsMacsAndTellsTheStack()

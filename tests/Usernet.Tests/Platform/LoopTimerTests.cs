@@ -255,4 +255,48 @@ public sealed class LoopTimerTests
         Assert.Equal(0, queue.Count);
         Assert.Equal(Instant.Never, queue.NextDue);
     }
+
+    /// <summary>Owns a timer whose callback throws, as a bug in a flow's timer would.</summary>
+    private sealed class FaultyFlow
+    {
+        public FaultyFlow(TimerQueue queue) => Timer = queue.Create(Expire);
+
+        public LoopTimer Timer { get; }
+
+        private void Expire(Instant now) => throw new InvalidOperationException("a bug in a timer");
+    }
+
+    [Fact]
+    public void ACallbackThatThrowsIsCountedAndTheTimersAfterItStillRun()
+    {
+        var queue = new TimerQueue();
+        var fired = new List<string>();
+        queue.Create(_ => fired.Add("before")).Schedule(Ms(10));
+        new FaultyFlow(queue).Timer.Schedule(Ms(20));
+        queue.Create(_ => fired.Add("after")).Schedule(Ms(30));
+        int captured = 0;
+        queue.Create(_ => throw new ArgumentException($"a lambda's bug {captured}")).Schedule(Ms(40));
+        queue.Create(_ => fired.Add("last")).Schedule(Ms(50));
+
+        queue.RunDue(Ms(100));
+
+        Assert.Equal(["before", "after", "last"], fired);
+        Assert.Equal(1, queue.Faults.Count("timer FaultyFlow", nameof(InvalidOperationException)));
+        // A lambda's closure counts under the type it was written in.
+        Assert.Equal(1, queue.Faults.Count("timer LoopTimerTests", nameof(ArgumentException)));
+        Assert.Equal(Instant.Never, queue.NextDue);
+    }
+
+    [Fact]
+    public void ATimerWhoseCallbackThrewCanBeScheduledAgain()
+    {
+        var queue = new TimerQueue();
+        var flow = new FaultyFlow(queue);
+        flow.Timer.Schedule(Ms(10));
+        queue.RunDue(Ms(10));
+        Assert.False(flow.Timer.IsScheduled);
+        flow.Timer.Schedule(Ms(20));
+        queue.RunDue(Ms(20));
+        Assert.Equal(2, queue.Faults.Total);
+    }
 }

@@ -1,4 +1,5 @@
 using Usernet.Link;
+using Usernet.Wire;
 
 namespace Usernet.Tests.Support;
 
@@ -11,6 +12,9 @@ internal sealed class RecordingTransmitter : IFrameTransmitter
     public List<FrameLink> AttachedLinks { get; } = new();
 
     public IReadOnlyList<FrameLink> Links => AttachedLinks;
+
+    /// <summary>No addresses are bound below a recording transmitter.</summary>
+    public FrameLink? LinkOf(IpAddress guest) => null;
 
     public void Transmit(ReadOnlySpan<byte> frame) => Frames.Add(frame.ToArray());
 

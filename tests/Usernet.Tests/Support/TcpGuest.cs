@@ -23,7 +23,7 @@ internal sealed class TcpGuest(TcpHarness harness, IpEndpoint local, IpEndpoint 
 
     public IpEndpoint Remote => remote;
 
-    public TcpFlowKey Key => new(local, remote);
+    public TcpFlowKey Key => new(local, remote, harness.Link.Id);
 
     public uint Isn { get; } = isn;
 

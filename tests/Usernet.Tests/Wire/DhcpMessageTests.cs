@@ -341,17 +341,20 @@ public sealed class DhcpMessageTests
     }
 
     [Fact]
-    public void WriterRefusesWhatDoesNotFitAndKeepsRoomForEnd()
+    public void WriterStopsAtWhatDoesNotFitAndKeepsRoomForEnd()
     {
         byte[] buffer = new byte[10];
         var writer = new DhcpOptionWriter(buffer);
         Assert.True(writer.WriteUInt32(DhcpOption.LeaseTime, 60));  // 6 bytes
+        Assert.False(writer.Truncated);
         Assert.False(writer.WriteUInt16(DhcpOption.InterfaceMtu, 1500)); // 4 more leaves no room for End
-        Assert.True(writer.WriteByte(DhcpOption.MessageType, 2));  // 3 more, 1 left for End
-        Assert.Equal(9, writer.Length);
+        Assert.True(writer.Truncated);
+        // The options stay a prefix of what was asked: nothing after the first refusal, even what would fit.
+        Assert.False(writer.WriteByte(DhcpOption.MessageType, 2));
+        Assert.Equal(6, writer.Length);
         writer.WriteEnd();
-        Assert.Equal(10, writer.Length);
-        Assert.Equal(Convert.FromHexString("33040000003c350102ff"), buffer);
+        Assert.Equal(7, writer.Length);
+        Assert.Equal(Convert.FromHexString("33040000003cff000000"), buffer);
     }
 
     [Fact]
@@ -360,8 +363,33 @@ public sealed class DhcpMessageTests
         var writer = new DhcpOptionWriter(new byte[1000]);
         Assert.False(writer.Write(DhcpOption.DomainSearch, new byte[256]));
         Assert.Equal(0, writer.Length);
+        Assert.True(writer.Truncated);
+
+        writer = new DhcpOptionWriter(new byte[1000]);
         Assert.True(writer.Write(DhcpOption.DomainSearch, new byte[255]));
         Assert.Equal(257, writer.Length);
+    }
+
+    [Fact]
+    public void WriterNeverWritesPastItsBuffer()
+    {
+        // End included: a buffer with no room at all takes nothing, and says so.
+        var writer = new DhcpOptionWriter([]);
+        Assert.False(writer.WriteByte(DhcpOption.MessageType, 1));
+        writer.WriteEnd();
+        Assert.Equal(0, writer.Length);
+        Assert.True(writer.Truncated);
+
+        byte[] buffer = new byte[40];
+        writer = new DhcpOptionWriter(buffer.AsSpan(0, 30));
+        for (int i = 0; i < 20; i++)
+        {
+            writer.WriteUInt32(DhcpOption.LeaseTime, 60);
+        }
+        writer.WriteEnd();
+        Assert.Equal(25, writer.Length);
+        Assert.Equal(DhcpOption.End, buffer[24]);
+        Assert.All(buffer[30..], b => Assert.Equal(0, b));
     }
 
     [Fact]

@@ -24,6 +24,8 @@ internal static partial class Errno
     public const int EMFILE = 24;
     public const int ENOSPC = 28;
     public const int EPIPE = 32;
+    public const int ENOSYS = 38;
+    public const int ELOOP = 40;
     public const int EMSGSIZE = 90;
     public const int ENOPROTOOPT = 92;
     public const int EPROTONOSUPPORT = 93;

@@ -111,7 +111,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial long SysCallMoveMount(long number, int fromFd, string fromPath, int toFd, string toPath, uint flags);
 
-    private const int AT_FDCWD = -100;
+    public const int AT_FDCWD = -100;
 
     /// <summary>open_tree(2) with OPEN_TREE_CLONE | AT_RECURSIVE: a detached copy of a mount tree.</summary>
     public static int CloneMountTree(string path)

@@ -1,3 +1,4 @@
+using Usernet.Link;
 using Usernet.Wire;
 
 namespace Usernet.Services.Dhcp;
@@ -21,6 +22,9 @@ internal sealed class DhcpLease(MacAddress client, Ipv4Address address)
     public DhcpLeaseState State { get; set; }
 
     public Instant Expires { get; set; }
+
+    /// <summary>The link the client asked from, for the per-link limit; null for a reservation or a declined address.</summary>
+    public FrameLink? Link { get; set; }
 
     public bool IsLive(Instant now) => State == DhcpLeaseState.Reserved || Expires > now;
 }

@@ -178,26 +178,61 @@ internal sealed class DhcpLeasePool
         return true;
     }
 
-    /// <summary>The client gives its address back (DHCPRELEASE), or chose another server.</summary>
-    public void Release(MacAddress client, Ipv4Address address)
+    /// <summary>
+    /// The client gives its address back (DHCPRELEASE), or chose another server. False, and
+    /// nothing changes, when the address is not the client's: no client releases another's.
+    /// </summary>
+    public bool Release(MacAddress client, Ipv4Address address)
     {
         if (_byAddress.TryGetValue(address, out var lease) && lease.Client == client && lease.State != DhcpLeaseState.Reserved)
+        {
+            Remove(lease);
+            Counters.Released++;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The guest at <paramref name="address"/> is gone (its link closed): the address it was
+    /// offered or bound goes back to the pool. A reservation and a declined address stay.
+    /// </summary>
+    public void ReleaseGone(Ipv4Address address)
+    {
+        if (_byAddress.TryGetValue(address, out var lease) && lease.State is DhcpLeaseState.Offered or DhcpLeaseState.Bound)
         {
             Remove(lease);
             Counters.Released++;
         }
     }
 
-    /// <summary>The client found the address in use (DHCPDECLINE): nobody gets it for a while.</summary>
-    public void Decline(MacAddress client, Ipv4Address address, Instant now)
+    /// <summary>
+    /// The client found the address in use (DHCPDECLINE): nobody gets it for a while. False, and
+    /// nothing changes, when the address is not the client's.
+    /// </summary>
+    public bool Decline(MacAddress client, Ipv4Address address, Instant now)
     {
         if (!_byAddress.TryGetValue(address, out var lease) || lease.Client != client || lease.State == DhcpLeaseState.Reserved)
         {
-            return;
+            return false;
         }
-        Remove(lease);
-        Add(new DhcpLease(MacAddress.Zero, address) { State = DhcpLeaseState.Declined, Expires = now + DeclineHold });
+        SetAside(address, now);
         Counters.Declined++;
+        return true;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="address"/> out of offers for <see cref="DeclineHold"/>, as a declined
+    /// one: a guest uses it without a lease (the server found it bound to another MAC). An
+    /// unconfirmed offer on it is withdrawn.
+    /// </summary>
+    public void SetAside(Ipv4Address address, Instant now)
+    {
+        if (_byAddress.TryGetValue(address, out var lease))
+        {
+            Remove(lease);
+        }
+        Add(new DhcpLease(MacAddress.Zero, address) { State = DhcpLeaseState.Declined, Expires = now + DeclineHold });
     }
 
     public DhcpLease? LeaseOf(MacAddress client) => _byClient.GetValueOrDefault(client);

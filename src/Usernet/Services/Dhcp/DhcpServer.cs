@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text;
+using Usernet.Link;
 using Usernet.Stack;
 using Usernet.Wire;
 
@@ -15,6 +16,20 @@ internal sealed class DhcpServerCounters
     public long Ignored;
     public long Malformed;
 
+    /// <summary>Replies sent without the options that did not fit (a long search list and many DNS servers, from the settings).</summary>
+    public long Truncated;
+    /// <summary>Messages whose chaddr was not the MAC they came from: a guest asking in another's name.</summary>
+    public long NotFromClient;
+
+    /// <summary>RELEASE and DECLINE for an address that was not the sender's: ignored.</summary>
+    public long NotOwner;
+
+    /// <summary>New clients turned away because their link held <see cref="DhcpServer.MaxLeasesPerLink"/> leases.</summary>
+    public long LinkLimit;
+
+    /// <summary>Addresses not given because another guest already used them (statically, say).</summary>
+    public long InUse;
+
     /// <summary>Writes the counters into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
@@ -24,6 +39,11 @@ internal sealed class DhcpServerCounters
         writer.WriteNumber("naks", Naks);
         writer.WriteNumber("ignored", Ignored);
         writer.WriteNumber("malformed", Malformed);
+        writer.WriteNumber("truncated", Truncated);
+        writer.WriteNumber("notFromClient", NotFromClient);
+        writer.WriteNumber("notOwner", NotOwner);
+        writer.WriteNumber("linkLimit", LinkLimit);
+        writer.WriteNumber("inUse", InUse);
     }
 }
 
@@ -35,21 +55,49 @@ internal readonly record struct DhcpReplyTarget(Ipv4Address Address, MacAddress 
 /// address from the pool with the mask, router, DNS, MTU, domain search and lease time. The
 /// protocol logic is <see cref="Handle"/>, a pure function of the request, the pool and the
 /// time; <see cref="OnDatagram"/> only moves bytes.
+///
+/// A client is the MAC its frames come from (which the switch binds to one link), never what
+/// it writes in chaddr: a message naming another MAC is dropped, so no guest can take, renew,
+/// release or decline another's lease. Each lease is recorded in the switch's
+/// <see cref="AddressBindings"/>, so that only its client may send from the address.
 /// </summary>
 internal sealed class DhcpServer : IUdpService
 {
+    /// <summary>
+    /// Clients one link may hold leases (or offers) for. A VM has one NIC on the LAN, and one
+    /// more address for each container or nested VM it bridges onto it; a guest that forges
+    /// client MACs can take at most this many of the pool's addresses.
+    /// </summary>
+    public const int MaxLeasesPerLink = 16;
+
+    /// <summary>Addresses found in use that one DISCOVER may skip before it goes unanswered.</summary>
+    private const int MaxInUseSkips = 8;
+
     private readonly DhcpServerOptions _options;
     private readonly DhcpLeasePool _pool;
     private readonly NetworkStack? _stack;
+    private readonly AddressBindings _bindings;
     private readonly byte[] _reply = new byte[1024];
     private readonly byte[] _searchList;
     private readonly byte[]? _domainName;
 
-    public DhcpServer(DhcpServerOptions options, DhcpLeasePool pool, NetworkStack? stack)
+    /// <param name="bindings">Where leases are recorded: the switch's (a fresh table when there is no switch, as in tests).</param>
+    public DhcpServer(DhcpServerOptions options, DhcpLeasePool pool, NetworkStack? stack, AddressBindings? bindings = null)
     {
         _options = options;
         _pool = pool;
         _stack = stack;
+        _bindings = bindings ?? new AddressBindings();
+        if (stack is not null)
+        {
+            stack.GuestGone += address =>
+            {
+                if (address.IsV4)
+                {
+                    _pool.ReleaseGone(address.V4);
+                }
+            };
+        }
         _searchList = DnsSearchList.Encode(options.SearchDomains, out var leftOut);
         if (leftOut.Count > 0)
         {
@@ -66,6 +114,15 @@ internal sealed class DhcpServer : IUdpService
     public DhcpServerCounters Counters { get; } = new();
 
     public DhcpLeasePool Pool => _pool;
+
+    public AddressBindings Bindings => _bindings;
+
+    /// <summary>A fixed address for <paramref name="client"/> (the guest `usernet run` configures statically).</summary>
+    public void Reserve(MacAddress client, Ipv4Address address)
+    {
+        _pool.Reserve(client, address);
+        _bindings.Reserve(address, client);
+    }
 
     /// <summary>The server's counters and its pool's, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
@@ -86,7 +143,7 @@ internal sealed class DhcpServer : IUdpService
             return;
         }
         int mtu = _stack.Options.MtuFor(request.Link);
-        int length = Handle(request.Payload, request.SourceMac, mtu, now, _reply, out var target);
+        int length = Handle(request.Payload, request.SourceMac, request.Link, mtu, now, _reply, out var target);
         if (length <= 0)
         {
             return;
@@ -98,10 +155,12 @@ internal sealed class DhcpServer : IUdpService
     }
 
     /// <summary>
-    /// Answers one client message. Returns the reply's length in <paramref name="reply"/>, or 0
-    /// for no reply; <paramref name="target"/> says where it goes.
+    /// Answers one client message from <paramref name="frameSource"/> on <paramref name="link"/>.
+    /// Returns the reply's length in <paramref name="reply"/>, or 0 for no reply;
+    /// <paramref name="target"/> says where it goes.
     /// </summary>
-    public int Handle(Span<byte> payload, MacAddress frameSource, int mtu, Instant now, Span<byte> reply, out DhcpReplyTarget target)
+    public int Handle(
+        Span<byte> payload, MacAddress frameSource, FrameLink link, int mtu, Instant now, Span<byte> reply, out DhcpReplyTarget target)
     {
         target = default;
         Counters.Requests++;
@@ -117,6 +176,15 @@ internal sealed class DhcpServer : IUdpService
             Counters.Ignored++;
             return 0;
         }
+        if (client != frameSource)
+        {
+            // RFC 2131 §2: chaddr is the client's own hardware address. On this LAN there are no
+            // relays, so another MAC there is a guest asking in someone else's name. Dropped
+            // rather than answered for the frame's MAC: a guest that wants a lease of its own
+            // asks with its own MAC.
+            Counters.NotFromClient++;
+            return 0;
+        }
         var requested = request.TryGetOption(DhcpOption.RequestedAddress, out var data) && data.Length == 4
             ? Ipv4Address.Read(data) : Ipv4Address.Any;
         bool hasServerId = request.TryGetOption(DhcpOption.ServerIdentifier, out var serverId) && serverId.Length == 4;
@@ -124,12 +192,18 @@ internal sealed class DhcpServer : IUdpService
         {
             case DhcpMessageType.Discover:
             {
-                var offered = _pool.Offer(client, requested, now);
+                if (AtLinkLimit(client, link, now))
+                {
+                    Counters.LinkLimit++;
+                    return 0;
+                }
+                var offered = Offer(client, requested, now);
                 if (offered is not { } address)
                 {
                     Counters.Ignored++;
                     return 0;
                 }
+                _pool.LeaseOf(client)!.Link = link;
                 Counters.Offers++;
                 return WriteReply(reply, request, DhcpMessageType.Offer, address, frameSource, mtu, out target);
             }
@@ -149,22 +223,46 @@ internal sealed class DhcpServer : IUdpService
                 // SELECTING and INIT-REBOOT name the address in option 50; RENEWING and
                 // REBINDING in ciaddr.
                 var wanted = requested.IsUnspecified ? request.ClientAddress : requested;
+                if (AtLinkLimit(client, link, now))
+                {
+                    Counters.LinkLimit++;
+                    return 0;
+                }
+                if (!wanted.IsUnspecified && HeldByAnother(wanted, client, now))
+                {
+                    Counters.InUse++;
+                    Counters.Naks++;
+                    return WriteNak(reply, request, out target);
+                }
+                var previous = _pool.LeaseOf(client)?.Address;
                 if (wanted.IsUnspecified || !_pool.Bind(client, wanted, _options.LeaseTime, now))
                 {
                     Counters.Naks++;
                     return WriteNak(reply, request, out target);
                 }
+                Record(client, wanted, previous, link, now);
                 Counters.Acks++;
                 return WriteReply(reply, request, DhcpMessageType.Ack, wanted, frameSource, mtu, out target);
             }
             case DhcpMessageType.Decline:
-                if (!requested.IsUnspecified)
+                if (!requested.IsUnspecified && _pool.Decline(client, requested, now))
                 {
-                    _pool.Decline(client, requested, now);
+                    _bindings.EndLease(requested, client);
+                }
+                else
+                {
+                    Counters.NotOwner++;
                 }
                 return 0;
             case DhcpMessageType.Release:
-                _pool.Release(client, request.ClientAddress);
+                if (_pool.Release(client, request.ClientAddress))
+                {
+                    _bindings.EndLease(request.ClientAddress, client);
+                }
+                else
+                {
+                    Counters.NotOwner++;
+                }
                 return 0;
             case DhcpMessageType.Inform:
                 if (request.ClientAddress.IsUnspecified)
@@ -177,6 +275,62 @@ internal sealed class DhcpServer : IUdpService
             default:
                 Counters.Ignored++;
                 return 0;
+        }
+    }
+
+    /// <summary>
+    /// An address to offer <paramref name="client"/>: as the pool picks it, but never one another
+    /// guest already sends from (RFC 2131 §4.4.1 has a server probe a reused address first; the
+    /// switch's bindings are our probe). Such an address is set aside as if declined.
+    /// </summary>
+    private Ipv4Address? Offer(MacAddress client, Ipv4Address requested, Instant now)
+    {
+        var offered = _pool.Offer(client, requested, now);
+        for (int skipped = 0; offered is { } address && HeldByAnother(address, client, now); skipped++)
+        {
+            Counters.InUse++;
+            _pool.SetAside(address, now);
+            offered = skipped < MaxInUseSkips ? _pool.Offer(client, Ipv4Address.Any, now) : null;
+        }
+        return offered;
+    }
+
+    private bool HeldByAnother(Ipv4Address address, MacAddress client, Instant now) =>
+        _bindings.HolderOf(address, now) is { } holder && holder != client;
+
+    /// <summary>
+    /// Whether <paramref name="link"/> already holds <see cref="MaxLeasesPerLink"/> leases and
+    /// offers, for a client that holds none yet (a client with one may always renew it).
+    /// </summary>
+    private bool AtLinkLimit(MacAddress client, FrameLink link, Instant now)
+    {
+        if (_pool.LeaseOf(client) is { } own && own.IsLive(now))
+        {
+            return false;
+        }
+        int held = 0;
+        foreach (var lease in _pool.Leases)
+        {
+            if (lease.Link == link && lease.IsLive(now) && lease.State != DhcpLeaseState.Declined)
+            {
+                held++;
+            }
+        }
+        return held >= MaxLeasesPerLink;
+    }
+
+    /// <summary>The lease is the client's now: only it may send from the address, and no longer from the one it had.</summary>
+    private void Record(MacAddress client, Ipv4Address address, Ipv4Address? previous, FrameLink link, Instant now)
+    {
+        var lease = _pool.LeaseOf(client)!;
+        lease.Link = link;
+        if (previous is { } old && old != address)
+        {
+            _bindings.EndLease(old, client);
+        }
+        if (lease.State != DhcpLeaseState.Reserved)
+        {
+            _bindings.Lease(address, client, now, lease.Expires);
         }
     }
 
@@ -211,6 +365,12 @@ internal sealed class DhcpServer : IUdpService
             writer.Write(DhcpOption.DomainSearch, _searchList);
         }
         writer.WriteEnd();
+        if (writer.Truncated)
+        {
+            // What the address needs came first and is there; the rest is configuration the
+            // guest can do without, so the reply still goes.
+            Counters.Truncated++;
+        }
         target = ChooseTarget(request, yourAddress, frameSource);
         return PadToMinimum(buffer, DhcpMessage.FixedLength + writer.Length);
     }
@@ -246,11 +406,11 @@ internal sealed class DhcpServer : IUdpService
     /// <summary>BOOTP relays and some clients expect at least 300 bytes (RFC 1542 §2.1).</summary>
     private static int PadToMinimum(Span<byte> buffer, int length)
     {
-        const int Minimum = 300;
-        if (length < Minimum)
+        int minimum = Math.Min(300, buffer.Length);
+        if (length < minimum)
         {
-            buffer[length..Minimum].Clear();
-            return Minimum;
+            buffer[length..minimum].Clear();
+            return minimum;
         }
         return length;
     }

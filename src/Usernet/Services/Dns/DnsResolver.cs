@@ -97,14 +97,14 @@ internal sealed class DnsResolver
                 return Dropped;
             case DnsQueryStatus.FormatError:
                 Counters.FormatErrors++;
-                return DnsResponseWriter.WriteError(response, query.Id, query.Flags, [], false, DnsResponseCode.FormatError);
+                return OrDropped(DnsResponseWriter.WriteError(response, query.Id, query.Flags, [], false, DnsResponseCode.FormatError));
             case DnsQueryStatus.NotImplemented:
                 Counters.NotImplemented++;
-                return DnsResponseWriter.WriteError(response, query.Id, query.Flags, [], false, DnsResponseCode.NotImplemented);
+                return OrDropped(DnsResponseWriter.WriteError(response, query.Id, query.Flags, [], false, DnsResponseCode.NotImplemented));
             case DnsQueryStatus.BadVersion:
                 // RFC 6891 §6.1.3: answered with our own (version 0) OPT.
                 Counters.FormatErrors++;
-                return DnsResponseWriter.WriteError(response, query.Id, query.Flags, query.Question, true, DnsResponseCode.BadVersion);
+                return OrDropped(DnsResponseWriter.WriteError(response, query.Id, query.Flags, query.Question, true, DnsResponseCode.BadVersion));
         }
         int limit = replyTo.IsTcp ? DnsResponseWriter.TcpLimit : Math.Min(query.UdpPayloadSize, DnsResponseWriter.UdpPayloadSize);
         ushort type = query.Type;
@@ -309,6 +309,11 @@ internal sealed class DnsResolver
             int length = DnsResponseWriter.Write(
                 _lateResponse, waiter.Id, waiter.Flags, waiter.Question, waiter.Edns, waiter.Limit, answer, false, now, out bool truncated);
             Count(answer, truncated);
+            if (length == 0)
+            {
+                // Not even the question fits: the 64 KiB buffer always holds it.
+                continue;
+            }
             var reply = _lateResponse.AsSpan(0, length);
             ResponseObserver?.Invoke(reply);
             if (waiter.ReplyTo.Stream is { } stream)
@@ -328,9 +333,16 @@ internal sealed class DnsResolver
         int length = DnsResponseWriter.Write(
             response, query.Id, query.Flags, query.Question, query.HasEdns, limit, answer, authoritative, now, out bool truncated);
         Count(answer, truncated);
+        if (length == 0)
+        {
+            return Dropped;
+        }
         ResponseObserver?.Invoke(response[..length]);
         return length;
     }
+
+    /// <summary>A response the writer could not fit at all (length 0) is no response.</summary>
+    private static int OrDropped(int length) => length > 0 ? length : Dropped;
 
     private void Count(DnsAnswer answer, bool truncated)
     {

@@ -6,7 +6,9 @@ namespace Usernet.Services.Dns;
 /// <summary>
 /// Writes responses to guests: the client's ID and question, an answer's records with their
 /// TTLs aged, and an OPT record when the client used EDNS. Writes into a buffer the caller
-/// reuses, and allocates nothing.
+/// reuses, and allocates nothing. Bounded: what does not fit the limit or the buffer is left
+/// out whole and the response says so with TC; and nothing at all is written (length 0) when
+/// not even the header and question fit the buffer, which the resolver's buffers always do.
 /// </summary>
 internal static class DnsResponseWriter
 {
@@ -34,6 +36,10 @@ internal static class DnsResponseWriter
         ushort flags = (ushort)(ResponseFlags(queryFlags) | answer.ResponseCode | (authoritative ? DnsMessage.FlagAuthoritative : 0));
         ushort opt = (ushort)(edns ? 1 : 0);
         truncated = length > Math.Min(limit, buffer.Length);
+        if (!Fits(buffer, question, edns))
+        {
+            return 0;
+        }
         if (truncated)
         {
             DnsMessage.WriteHeader(buffer, id, (ushort)(flags | DnsMessage.FlagTruncated), 1, 0, 0, opt);
@@ -59,11 +65,19 @@ internal static class DnsResponseWriter
     /// </summary>
     public static int WriteError(Span<byte> buffer, ushort id, ushort queryFlags, ReadOnlySpan<byte> question, bool edns, int responseCode)
     {
+        if (!Fits(buffer, question, edns))
+        {
+            return 0;
+        }
         ushort flags = (ushort)(ResponseFlags(queryFlags) | (responseCode & 0xF) | (queryFlags & 0x7800));
         DnsMessage.WriteHeader(buffer, id, flags, (ushort)(question.IsEmpty ? 0 : 1), 0, 0, (ushort)(edns ? 1 : 0));
         int end = WriteQuestion(buffer, question);
         return edns ? DnsRecord.WriteOpt(buffer, end, UdpPayloadSize, responseCode, false) : end;
     }
+
+    /// <summary>Whether the smallest response, the header, the question and the OPT record, fits <paramref name="buffer"/>.</summary>
+    private static bool Fits(Span<byte> buffer, ReadOnlySpan<byte> question, bool edns) =>
+        DnsMessage.HeaderLength + question.Length + (edns ? DnsRecord.OptLength : 0) <= buffer.Length;
 
     /// <summary>QR and RA; RD and CD copied from the query (RFC 1035 §4.1.1, RFC 4035 §3.2.2).</summary>
     private static ushort ResponseFlags(ushort queryFlags) =>

@@ -8,10 +8,17 @@ namespace Usernet.Services.Forwarding;
 /// reads the guest namespace's sockets (/proc/PID/net/{tcp,udp}{,6}, by <see cref="ProcNetTable"/>), publishes each new
 /// listener on the same host port, and removes the publish when the guest stops listening.
 /// Listeners on the guest's loopback are left out (nothing outside could reach them), and so
-/// are UDP ports in the ephemeral range, which belong to clients rather than servers.
+/// are UDP ports in the ephemeral range, which belong to clients rather than servers. The guest
+/// chooses these ports, not the user: so they are published on the host's loopback (unless
+/// portBindingBehavior is set to default-port-binding), and no more than <see cref="MaxPorts"/>
+/// of them, each a host socket or two; past that, listeners wait unpublished (counted, and
+/// logged once) until others go.
 /// </summary>
 internal sealed class AutoPublisher
 {
+    /// <summary>Ports published automatically at once, at most.</summary>
+    public const int MaxPorts = 256;
+
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(30);
     private const int EphemeralStart = 32768;
@@ -21,6 +28,7 @@ internal sealed class AutoPublisher
     private readonly LoopTimer _timer;
     private readonly Dictionary<(int Port, PublishProtocol Protocol), PublishSpec> _published = new();
     private readonly Dictionary<(int Port, PublishProtocol Protocol), Instant> _failed = new();
+    private bool _limitLogged;
 
     public AutoPublisher(EventLoop loop, PortPublisher publisher, int guestPid)
     {
@@ -34,16 +42,28 @@ internal sealed class AutoPublisher
     {
         string tables = $"/proc/{_guestPid}/net";
         var listening = Listeners(ProcNetTable.Read(tables, ProtocolType.Tcp).Concat(ProcNetTable.Read(tables, ProtocolType.Udp)));
-        foreach (var key in listening)
+        foreach (var (key, spec) in _published.Where(e => !listening.Contains(e.Key)).ToList())
+        {
+            _publisher.Remove(spec);
+            _published.Remove(key);
+            Log.Info($"unpublished {spec}: the guest no longer listens");
+        }
+        int overLimit = 0;
+        foreach (var key in listening.Order())
         {
             if (_published.ContainsKey(key) || (_failed.TryGetValue(key, out var failedAt) && now < failedAt + RetryAfter))
             {
                 continue;
             }
+            if (_published.Count >= MaxPorts)
+            {
+                overLimit++;
+                continue;
+            }
             var spec = new PublishSpec(null, key.Item1, key.Item1, key.Item1, key.Item1, key.Item2);
             try
             {
-                _publisher.Add(spec);
+                _publisher.Add(spec, automatic: true);
                 _published[key] = spec;
                 _failed.Remove(key);
                 Log.Info($"published {spec} automatically");
@@ -54,13 +74,27 @@ internal sealed class AutoPublisher
                 Log.Warn($"cannot publish the guest's port automatically: {e.Message}");
             }
         }
-        foreach (var (key, spec) in _published.Where(e => !listening.Contains(e.Key)).ToList())
+        OverLimit = overLimit;
+        if (overLimit > 0 && !_limitLogged)
         {
-            _publisher.Remove(spec);
-            _published.Remove(key);
-            Log.Info($"unpublished {spec}: the guest no longer listens");
+            _limitLogged = true;
+            Log.Warn($"the guest listens on more ports than -p auto publishes ({MaxPorts}): {overLimit} left unpublished (usernet stats: ports.auto.overLimit)");
         }
         _timer.Schedule(now + Interval);
+    }
+
+    /// <summary>Ports published automatically now.</summary>
+    public int Published => _published.Count;
+
+    /// <summary>Listeners left unpublished at the last look because <see cref="MaxPorts"/> were published.</summary>
+    public int OverLimit { get; private set; }
+
+    /// <summary>Writes the counters reported into the object being written.</summary>
+    public void WriteJson(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("published", Published);
+        writer.WriteNumber("overLimit", OverLimit);
+        writer.WriteNumber("maxPorts", MaxPorts);
     }
 
     /// <summary>

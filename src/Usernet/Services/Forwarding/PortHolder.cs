@@ -7,7 +7,9 @@ namespace Usernet.Services.Forwarding;
 /// <summary>
 /// Who holds a local port, for an error worth reading: the socket is found in
 /// /proc/net/{tcp,udp}{,6} (<see cref="ProcNetTable"/>) by port, and its inode among the fds of
-/// the processes we may see.
+/// the processes we may see. Once Usernet has given up its capabilities (<c>security.capabilities</c>),
+/// that is no longer every process: the fds of one with more privileges (or of another user)
+/// are closed to it, and the error then says that much.
 /// </summary>
 internal static class PortHolder
 {
@@ -35,7 +37,7 @@ internal static class PortHolder
                 }
             }
         }
-        return null;
+        return "a process Usernet may not look into (another user's, or one with more privileges)";
     }
 
     private static IEnumerable<string> ReadLines(string path)

@@ -43,13 +43,18 @@ internal sealed class PortPublisher
     /// <summary>The guest a spec without one goes to: the first guest, IPv4 unless the guest has only IPv6.</summary>
     public IpAddress DefaultGuest => Stack.Options.Ipv4Enabled ? Stack.Options.FirstGuest : Stack.Options.FirstGuestV6;
 
+    /// <summary>The publisher of <c>-p auto</c>, when there is one.</summary>
+    public AutoPublisher? Auto { get; set; }
+
     /// <summary>
     /// Publishes every port of <paramref name="spec"/>, or none; throws <see cref="PublishException"/>.
-    /// <paramref name="owner"/> names who asked, when not the user (a container).
+    /// <paramref name="owner"/> names who asked, when not the user (a container). An
+    /// <paramref name="automatic"/> spec (<c>-p auto</c>) with no host address binds loopback
+    /// unless <see cref="PublishOptions.AutoOnEveryInterface"/>.
     /// </summary>
-    public List<Publish> Add(PublishSpec spec, string? owner = null)
+    public List<Publish> Add(PublishSpec spec, string? owner = null, bool automatic = false)
     {
-        var hostAddresses = HostAddresses(spec);
+        var hostAddresses = HostAddresses(spec, automatic);
         var added = new List<Publish>();
         try
         {
@@ -71,7 +76,7 @@ internal sealed class PortPublisher
     }
 
     /// <summary>Where a spec listens, by its address or by <c>portBindingBehavior</c>.</summary>
-    private List<(IpAddress Address, bool Optional)> HostAddresses(PublishSpec spec)
+    private List<(IpAddress Address, bool Optional)> HostAddresses(PublishSpec spec, bool automatic)
     {
         var behavior = Options.BindingBehavior;
         if (spec.HostAddress is { } address)
@@ -84,7 +89,8 @@ internal sealed class PortPublisher
             return [(address, false)];
         }
         // Docker binds both families for an address left out; the IPv6 one is best effort.
-        return behavior == PortBindingBehavior.DefaultPortBinding
+        bool everyInterface = automatic ? Options.AutoOnEveryInterface : behavior == PortBindingBehavior.DefaultPortBinding;
+        return everyInterface
             ? [(AnyV4, false), (AnyV6, true)]
             : [(Ipv4Address.Loopback, false), (Ipv6Address.Loopback, true)];
     }
@@ -211,6 +217,18 @@ internal sealed class PortPublisher
             remote = new IpEndpoint(address, (ushort)Random.Shared.Next(32768, 61000));
         }
         return remote;
+    }
+
+    /// <summary>Writes the counters reported into the object being written.</summary>
+    public void WriteJson(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("published", _publishes.Count);
+        if (Auto is not null)
+        {
+            writer.WriteStartObject("auto");
+            Auto.WriteJson(writer);
+            writer.WriteEndObject();
+        }
     }
 
     public void CloseAll()

@@ -64,7 +64,7 @@ internal sealed partial class HttpProxyServer
             }
             catch (ProxyException e)
             {
-                await WriteErrorAsync(client, e.Status, e.Message, keepAlive: !hasBody && request.KeepAlive).ConfigureAwait(false);
+                await WriteErrorAsync(client, e, keepAlive: !hasBody && request.KeepAlive).ConfigureAwait(false);
                 return !hasBody && request.KeepAlive;
             }
             try
@@ -199,8 +199,9 @@ internal sealed partial class HttpProxyServer
                     authentication.Answer(response);
                     if (hasBody && replayable is null)
                     {
-                        throw new ProxyException(502, $"the upstream proxy {upstream.Route.Upstream} asks for {authentication.Scheme}, whose exchange sends the request again,"
-                            + $" but its body ({(chunked ? "chunked" : "over " + MaxReplayableBody / 1024 + " KiB")}) was not kept; it can go through CONNECT instead");
+                        string why = $"asks for {authentication.Scheme}, whose exchange sends the request again,"
+                            + $" but its body ({(chunked ? "chunked" : "over " + MaxReplayableBody / 1024 + " KiB")}) was not kept; it can go through CONNECT instead";
+                        throw ProxyException.Upstream($"the upstream proxy {upstream.Route.Upstream} {why}", why);
                     }
                     if (!await LegMayFollowAsync(upstream, response, body).ConfigureAwait(false) || sink.Failed)
                     {
@@ -214,7 +215,7 @@ internal sealed partial class HttpProxyServer
                 {
                     Interlocked.Increment(ref server.Counters.UpstreamFailures);
                     Log.WarnLimited("proxy-auth", $"proxy: {e.Message}");
-                    await WriteErrorAsync(client, 502, e.Message, keepAlive: false).ConfigureAwait(false);
+                    await WriteErrorAsync(client, 502, e.GuestMessage, keepAlive: false).ConfigureAwait(false);
                     return false;
                 }
             }
@@ -308,7 +309,7 @@ internal sealed partial class HttpProxyServer
                 }
                 catch (ProxyException e)
                 {
-                    await WriteErrorAsync(client, e.Status, e.Message, keepAlive: false).ConfigureAwait(false);
+                    await WriteErrorAsync(client, e, keepAlive: false).ConfigureAwait(false);
                     return null;
                 }
                 if (response is null)
@@ -385,7 +386,8 @@ internal sealed partial class HttpProxyServer
             }
         }
 
+        /// <summary>Who answered (or did not), as the guest may hear it: an upstream proxy by no address.</summary>
         private static string Describe(UpstreamConnection upstream) =>
-            upstream.SpeaksToHttpProxy ? $"the upstream proxy {upstream.Route.Upstream}" : $"the server {upstream.Destination}";
+            upstream.SpeaksToHttpProxy ? "the upstream proxy" : $"the server {upstream.Destination}";
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text;
+using Usernet.Config;
 using Usernet.Http;
 using Usernet.Nat;
 using Usernet.Services.Proxy.Upstream;
@@ -159,7 +160,7 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         }
         catch (ProxyException e)
         {
-            await WriteErrorAsync(client, e.Status, e.Message, keepAlive: false).ConfigureAwait(false);
+            await WriteErrorAsync(client, e, keepAlive: false).ConfigureAwait(false);
             return;
         }
         using (upstream)
@@ -251,7 +252,7 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
     internal async Task<UpstreamConnection> OpenAsync(ProxyPolicy current, string scheme, ProxyTarget target, string? url, IPAddress? directAddress, bool forRequest)
     {
         var routes = await current.ChooseAsync(scheme, target.Host, target.Port, url, directAddress).ConfigureAwait(false);
-        var failures = new List<string>();
+        var failures = new List<ProxyException>();
         foreach (var route in routes)
         {
             if (route.Kind == ProxyRouteKind.Reject)
@@ -267,13 +268,13 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
             }
             catch (ProxyException e)
             {
-                failures.Add(e.Message);
+                failures.Add(e);
             }
         }
         Interlocked.Increment(ref counters.UpstreamFailures);
-        string message = failures.Count == 1 ? failures[0] : string.Join("; then ", failures);
+        string message = string.Join("; then ", failures.Select(f => f.Message));
         Log.WarnLimited("proxy-upstream", $"proxy: {target}: {message}");
-        throw new ProxyException(502, message);
+        throw new ProxyException(502, message, string.Join("; then ", failures.Select(f => f.GuestMessage)));
     }
 
     /// <summary>
@@ -319,8 +320,14 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         client.Close(0);
     }
 
+    /// <summary>The error <paramref name="e"/> as the guest may hear it (<see cref="ProxyException.GuestMessage"/>).</summary>
+    internal static Task WriteErrorAsync(Stream client, ProxyException e, bool keepAlive) =>
+        WriteErrorAsync(client, e.Status, e.GuestMessage, keepAlive);
+
+    /// <summary>An error response; any user:password@ left in <paramref name="message"/> is masked on the way out.</summary>
     internal static Task WriteErrorAsync(Stream client, int status, string message, bool keepAlive)
     {
+        message = Redaction.Redact(message);
         byte[] body = Encoding.UTF8.GetBytes($"usernet proxy: {message}\n");
         // Also in a field: clients show a failed CONNECT's fields (curl -v) but not its body.
         string field = new(message.Select(c => c is >= ' ' and < (char)0x7F ? c : '?').ToArray());

@@ -17,7 +17,10 @@ internal sealed class ProxyPolicy : IDisposable
     /// <summary>The section's http and https URLs with credentials: a PAC route to the same host and port borrows them.</summary>
     private readonly ProxyUri[] _credentials = [];
 
-    private ProxyPolicy(string section, ProxyUri? http, ProxyUri? https, NoProxyList exclude, PacScript? pac, string? pacError, PortSet transparentPorts, string source,
+    /// <summary>Why the PAC script is not usable, as a blocked guest is told: without its location.</summary>
+    private readonly string? _pacGuestError;
+
+    private ProxyPolicy(string section, ProxyUri? http, ProxyUri? https, NoProxyList exclude, PacScript? pac, PacException? pacError, PortSet transparentPorts, string source,
         ProxyUri[]? credentials = null)
     {
         _credentials = credentials ?? [];
@@ -26,7 +29,8 @@ internal sealed class ProxyPolicy : IDisposable
         Https = https;
         Exclude = exclude;
         Pac = pac;
-        PacError = pacError;
+        PacError = pacError?.Message;
+        _pacGuestError = pacError?.GuestMessage;
         TransparentPorts = transparentPorts;
         Source = source;
     }
@@ -75,12 +79,12 @@ internal sealed class ProxyPolicy : IDisposable
         string pacText = section.EmbeddedPac;
         string pacName = $"{name}.embeddedPac";
         PacScript? pac = null;
-        string? pacError = null;
+        PacException? pacError = null;
         try
         {
             if (pacText.Length == 0 && section.Pac.Length > 0)
             {
-                pacName = section.Pac;
+                pacName = Redaction.Redact(section.Pac);
                 pacText = PacSource.Load(section.Pac);
             }
             if (pacText.Length > 0)
@@ -90,7 +94,7 @@ internal sealed class ProxyPolicy : IDisposable
         }
         catch (PacException e)
         {
-            pacError = e.Message;
+            pacError = e;
             Log.Error($"{name}: {e.Message}; until it is fixed, every proxied connection is blocked");
         }
         if (pac is not null || pacError is not null)
@@ -131,7 +135,8 @@ internal sealed class ProxyPolicy : IDisposable
     {
         if (PacError is not null)
         {
-            return [ProxyRoute.Reject($"the PAC script is not usable: {PacError}")];
+            // The log has PacError; the guest is not told where the script is.
+            return [ProxyRoute.Reject($"the PAC script is not usable: {_pacGuestError}")];
         }
         if (Pac is not null)
         {
@@ -144,13 +149,13 @@ internal sealed class ProxyPolicy : IDisposable
             catch (PacException e)
             {
                 Log.WarnLimited("pac-failed", $"{Section}: {e.Message}; {host} is blocked");
-                return [ProxyRoute.Reject($"the PAC script failed for {host}: {e.Message}")];
+                return [ProxyRoute.Reject($"the PAC script failed for {host}")];
             }
             var routes = ProxyRoute.ParsePacResult(result, out string? error);
             if (routes is null)
             {
                 Log.WarnLimited("pac-result", $"{Section}: the PAC script's answer for {host} cannot be used ({error}); it is blocked");
-                return [ProxyRoute.Reject($"the PAC script's answer \"{result}\" for {host} cannot be used: {error}")];
+                return [ProxyRoute.Reject($"the PAC script's answer for {host} cannot be used")];
             }
             return routes.Select(WithCredentials).ToList();
         }

@@ -17,7 +17,11 @@ internal enum ProxyRouteKind
     Reject,
 }
 
-/// <summary>A way to reach a destination; <see cref="Upstream"/> is the proxy for Http and Socks.</summary>
+/// <summary>
+/// A way to reach a destination; <see cref="Upstream"/> is the proxy for Http and Socks.
+/// <see cref="Reason"/>, why a Reject blocks, goes to the guest: it never quotes the PAC script,
+/// its location or its answer (the log does).
+/// </summary>
 internal sealed record ProxyRoute(ProxyRouteKind Kind, ProxyUri? Upstream = null, string? Reason = null)
 {
     /// <summary>The host name Docker Desktop gives PAC scripts for blocking: any port.</summary>

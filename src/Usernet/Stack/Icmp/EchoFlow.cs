@@ -8,12 +8,16 @@ internal sealed class EchoFlow : IHostDatagramEvents
 {
     private readonly IcmpEchoNat _nat;
 
-    public EchoFlow(IcmpEchoNat nat, IpAddress guest, ushort id)
+    public EchoFlow(IcmpEchoNat nat, IpAddress guest, ushort id, int linkId)
     {
         _nat = nat;
         Guest = guest;
         Id = id;
+        LinkId = linkId;
     }
+
+    /// <summary>The link the guest is behind, part of the flow's key.</summary>
+    public int LinkId { get; }
 
     public IpAddress Guest { get; }
 

@@ -7,7 +7,7 @@ namespace Usernet.Stack.Icmp;
 
 /// <summary>
 /// Ping from guests to anywhere, through the host's ICMP sockets: each guest (address, echo
-/// identifier) gets a socket whose replies come back with the guest's identifier restored.
+/// identifier, on its link) gets a socket whose replies come back with the guest's identifier restored.
 /// Time-exceeded and unreachable errors are relayed too, so traceroute -I and mtr show the
 /// path. Flows age out like UDP's, in a <see cref="FlowTable{TKey, TFlow}"/>.
 /// </summary>
@@ -17,14 +17,14 @@ internal sealed class IcmpEchoNat : IIpTransport
 
     private readonly NetworkStack _stack;
     private readonly IHostDatagramFactory _factory;
-    private readonly FlowTable<(IpAddress Guest, ushort Id), EchoFlow> _flows;
+    private readonly FlowTable<(IpAddress Guest, ushort Id, int LinkId), EchoFlow> _flows;
     private bool _unavailableLogged;
 
     public IcmpEchoNat(NetworkStack stack, TimerQueue timers, IHostDatagramFactory factory, TimeSpan idleTimeout)
     {
         _stack = stack;
         _factory = factory;
-        _flows = new FlowTable<(IpAddress Guest, ushort Id), EchoFlow>(MaxFlows, idleTimeout, timers, OnFlowEnded);
+        _flows = new FlowTable<(IpAddress Guest, ushort Id, int LinkId), EchoFlow>(MaxFlows, idleTimeout, timers, OnFlowEnded);
         stack.GuestGone += CloseGuest;
     }
 
@@ -65,7 +65,7 @@ internal sealed class IcmpEchoNat : IIpTransport
             _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
             return;
         }
-        var flow = FlowFor(packet.Source, icmp.Identifier, now);
+        var flow = FlowFor(packet.Source, icmp.Identifier, packet.LinkId, now);
         if (flow?.Socket is null)
         {
             Refuse(packet, now);
@@ -96,24 +96,24 @@ internal sealed class IcmpEchoNat : IIpTransport
         _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
     }
 
-    private EchoFlow? FlowFor(IpAddress guest, ushort id, Instant now)
+    private EchoFlow? FlowFor(IpAddress guest, ushort id, int linkId, Instant now)
     {
-        if (_flows.TryGet((guest, id), now, out var flow))
+        if (_flows.TryGet((guest, id, linkId), now, out var flow))
         {
             return flow;
         }
-        flow = new EchoFlow(this, guest, id);
+        flow = new EchoFlow(this, guest, id, linkId);
         flow.Socket = _factory.OpenPing(guest, flow);
         if (flow.Socket is null)
         {
             return null;
         }
-        _flows.Add((guest, id), flow, now);
+        _flows.Add((guest, id, linkId), flow, now);
         return flow;
     }
 
     /// <summary>Counts a use of the flow (a reply from the host) for its idle timeout.</summary>
-    public void Touch(EchoFlow flow, Instant now) => _flows.Touch((flow.Guest, flow.Id), now);
+    public void Touch(EchoFlow flow, Instant now) => _flows.Touch((flow.Guest, flow.Id, flow.LinkId), now);
 
     private static void OnFlowEnded(EchoFlow flow, FlowEnd end)
     {

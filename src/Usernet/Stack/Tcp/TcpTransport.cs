@@ -59,7 +59,7 @@ internal sealed class TcpTransport : IIpTransport
             return;
         }
         Counters.SegmentsIn++;
-        var key = new TcpFlowKey(new IpEndpoint(packet.Source, segment.SourcePort), new IpEndpoint(packet.Destination, segment.DestinationPort));
+        var key = new TcpFlowKey(new IpEndpoint(packet.Source, segment.SourcePort), new IpEndpoint(packet.Destination, segment.DestinationPort), packet.LinkId);
         bool isSyn = (segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn;
         if (isSyn && (segment.Flags & TcpFlags.Fin) != 0)
         {
@@ -114,12 +114,16 @@ internal sealed class TcpTransport : IIpTransport
     /// <summary>
     /// Opens a connection into the guest for a host client a published port accepted: the
     /// guest sees a SYN from <paramref name="remote"/> to <paramref name="guest"/>. Returns null
-    /// (and the caller closes the client) when the connection limit is reached or the same
-    /// connection already exists.
+    /// (and the caller closes the client) when the connection limit is reached, the same
+    /// connection already exists, or no link can be told for the guest.
     /// </summary>
     public TcpConnection? OpenToGuest(IpEndpoint guest, IpEndpoint remote, Func<ITcpHostEvents, ITcpHostSocket> attachHost, Instant now)
     {
-        var key = new TcpFlowKey(guest, remote);
+        if (_stack.LinkOf(guest.Address) is not { } link)
+        {
+            return null;
+        }
+        var key = new TcpFlowKey(guest, remote, link.Id);
         if (_flows.Count >= Options.MaxConnections)
         {
             Counters.LimitReached++;
@@ -136,7 +140,8 @@ internal sealed class TcpTransport : IIpTransport
     }
 
     /// <summary>Whether a connection with these endpoints exists (published ports avoid reusing one).</summary>
-    public bool Exists(IpEndpoint guest, IpEndpoint remote) => _flows.ContainsKey(new TcpFlowKey(guest, remote));
+    public bool Exists(IpEndpoint guest, IpEndpoint remote) =>
+        _stack.LinkOf(guest.Address) is { } link && _flows.ContainsKey(new TcpFlowKey(guest, remote, link.Id));
 
     /// <summary>
     /// Where the host socket connects, by <see cref="EgressRule"/>: the gateway means Usernet's

@@ -11,13 +11,17 @@ internal sealed class UdpFlow : IHostDatagramEvents
 {
     private readonly UdpNat _nat;
 
-    public UdpFlow(UdpNat nat, IpEndpoint guest)
+    public UdpFlow(UdpNat nat, IpEndpoint guest, int linkId)
     {
         _nat = nat;
         Guest = guest;
+        LinkId = linkId;
     }
 
     public IpEndpoint Guest { get; }
+
+    /// <summary>The link the guest is behind, part of the flow's key.</summary>
+    public int LinkId { get; }
 
     public IHostDatagramSocket? Socket { get; set; }
 

@@ -5,22 +5,22 @@ using Usernet.Wire;
 namespace Usernet.Stack.Udp;
 
 /// <summary>
-/// UDP from guests to anywhere, through host sockets: one per guest (address, port), in a
-/// <see cref="FlowTable{TKey, TFlow}"/> that closes the idle and, when full, the least
-/// recently used, counting both.
+/// UDP from guests to anywhere, through host sockets: one per guest (address, port) on its
+/// link, in a <see cref="FlowTable{TKey, TFlow}"/> that closes the idle and, when full, the
+/// least recently used, counting both.
 /// </summary>
 internal sealed class UdpNat : IIpTransport
 {
     private readonly NetworkStack _stack;
     private readonly IHostDatagramFactory _factory;
-    private readonly FlowTable<IpEndpoint, UdpFlow> _flows;
+    private readonly FlowTable<(IpEndpoint Guest, int LinkId), UdpFlow> _flows;
 
     public UdpNat(NetworkStack stack, TimerQueue timers, IHostDatagramFactory factory, UdpOptions options)
     {
         _stack = stack;
         _factory = factory;
         Options = options;
-        _flows = new FlowTable<IpEndpoint, UdpFlow>(options.MaxFlows, options.IdleTimeout, timers, OnFlowEnded);
+        _flows = new FlowTable<(IpEndpoint Guest, int LinkId), UdpFlow>(options.MaxFlows, options.IdleTimeout, timers, OnFlowEnded);
         stack.GuestGone += CloseGuest;
     }
 
@@ -67,7 +67,7 @@ internal sealed class UdpNat : IIpTransport
             return;
         }
         var target = new IpEndpoint(address, destination.Port);
-        var flow = FlowFor(new IpEndpoint(packet.Source, udp.SourcePort), now);
+        var flow = FlowFor(new IpEndpoint(packet.Source, udp.SourcePort), packet.LinkId, now);
         if (flow?.Socket is null)
         {
             return;
@@ -95,26 +95,26 @@ internal sealed class UdpNat : IIpTransport
         }
     }
 
-    private UdpFlow? FlowFor(IpEndpoint guest, Instant now)
+    private UdpFlow? FlowFor(IpEndpoint guest, int linkId, Instant now)
     {
-        if (_flows.TryGet(guest, now, out var flow))
+        if (_flows.TryGet((guest, linkId), now, out var flow))
         {
             return flow;
         }
-        flow = new UdpFlow(this, guest);
+        flow = new UdpFlow(this, guest, linkId);
         flow.Socket = _factory.OpenUdp(guest.Address, flow);
         if (flow.Socket is null)
         {
             Counters.SocketFailures++;
             return null;
         }
-        _flows.Add(guest, flow, now);
+        _flows.Add((guest, linkId), flow, now);
         Counters.FlowsOpened++;
         return flow;
     }
 
     /// <summary>Counts a use of the flow (a reply from the host) for its idle timeout.</summary>
-    public void Touch(UdpFlow flow, Instant now) => _flows.Touch(flow.Guest, now);
+    public void Touch(UdpFlow flow, Instant now) => _flows.Touch((flow.Guest, flow.LinkId), now);
 
     private void OnFlowEnded(UdpFlow flow, FlowEnd end)
     {
@@ -166,5 +166,5 @@ internal sealed class UdpNat : IIpTransport
     }
 
     /// <summary>Closes every flow of a guest that went away.</summary>
-    public void CloseGuest(IpAddress guest) => _flows.CloseWhere(flow => flow.Address == guest);
+    public void CloseGuest(IpAddress guest) => _flows.CloseWhere(key => key.Guest.Address == guest);
 }

@@ -18,6 +18,8 @@ internal sealed class ServeInstance : IDisposable
 
     public string Name { get; }
 
+    public int Pid => _process.Id;
+
     public string Stderr => _process.Stderr;
 
     public static ServeInstance Start(params string[] options) => Start(null, options);

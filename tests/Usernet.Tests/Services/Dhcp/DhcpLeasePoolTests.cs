@@ -332,4 +332,27 @@ public sealed class DhcpLeasePoolTests
         Assert.Equal(At(6), pool.LeaseOf(A)!.Address);
         Assert.Equal(1, pool.Count);
     }
+
+    [Fact]
+    public void AGoneGuestsOfferAndLeaseAreReleasedButAReservationAndADeclineStay()
+    {
+        var pool = PoolOf(10);
+        var offered = pool.Offer(A, Ipv4Address.Any, T0)!.Value;
+        var bound = pool.Offer(B, Ipv4Address.Any, T0)!.Value;
+        Assert.True(pool.Bind(B, bound, Hour, T0));
+        pool.Reserve(C, At(9));
+        var declined = pool.Offer(D, Ipv4Address.Any, T0)!.Value;
+        pool.Decline(D, declined, T0);
+
+        foreach (var address in new[] { offered, bound, At(9), declined })
+        {
+            pool.ReleaseGone(address);
+        }
+
+        Assert.Null(pool.HolderOf(offered));
+        Assert.Null(pool.HolderOf(bound));
+        Assert.Equal(C, pool.HolderOf(At(9))!.Client);
+        Assert.Equal(DhcpLeaseState.Declined, pool.HolderOf(declined)!.State);
+        Assert.Equal(2, pool.Counters.Released);
+    }
 }

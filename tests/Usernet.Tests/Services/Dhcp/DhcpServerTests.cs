@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Usernet.Link;
 using Usernet.Services.Dhcp;
 using Usernet.Tests.Support;
 using Usernet.Tests.Wire;
@@ -31,11 +32,16 @@ public sealed class DhcpServerTests
     private static DhcpServer NewServer(int maxLeases = 100) =>
         new(Options, new DhcpLeasePool(First, Ipv4Address.Parse("192.168.65.254"), [Gateway, Ipv4Address.Parse("192.168.65.254")], maxLeases), stack: null);
 
-    private static DhcpReply? Exchange(DhcpServer server, byte[] message, Instant now, MacAddress? frameSource = null, int mtu = 1500)
+    /// <summary>
+    /// The server's answer to <paramref name="message"/>, sent from <paramref name="frameSource"/>
+    /// (by default the MAC in its chaddr) on <paramref name="link"/> (by default that MAC's own).
+    /// </summary>
+    private static DhcpReply? Exchange(
+        DhcpServer server, byte[] message, Instant now, MacAddress? frameSource = null, int mtu = 1500, FrameLink? link = null)
     {
         byte[] reply = new byte[1024];
         MacAddress source = frameSource ?? MacAddress.Read(message.AsSpan(28));
-        int length = server.Handle(message.ToArray(), source, mtu, now, reply, out var target);
+        int length = server.Handle(message.ToArray(), source, link ?? TestLinks.Of(source), mtu, now, reply, out var target);
         return length == 0 ? null : new DhcpReply(reply[..length], target);
     }
 
@@ -284,17 +290,18 @@ public sealed class DhcpServerTests
     {
         var server = NewServer();
         var address = Lease(server, Client, T0);
-        var relay = new MacAddress(0x02_00_00_00_00_99);
         // RENEWING: ciaddr filled in, neither option 50 nor 54 (RFC 2131 §4.3.2).
         var renewal = T0 + TimeSpan.FromMinutes(30);
-        var ack = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Request, Client, clientAddress: address), renewal, frameSource: relay));
+        var ack = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Request, Client, clientAddress: address), renewal));
 
         Assert.Equal(DhcpMessageType.Ack, ack.Type);
         Assert.Equal(address, ack.Message.YourAddress);
         Assert.Equal(address, ack.Message.ClientAddress);
         // The client can receive at its address: unicast, to the MAC the request came from.
-        Assert.Equal(new DhcpReplyTarget(address, relay), ack.Target);
+        Assert.Equal(new DhcpReplyTarget(address, Client), ack.Target);
         Assert.Equal(renewal + TimeSpan.FromHours(1), server.Pool.LeaseOf(Client)!.Expires);
+        // Only the client may send from the address, until the renewed lease ends.
+        Assert.Equal(Client, server.Bindings.HolderOf(address, renewal + TimeSpan.FromMinutes(59)));
     }
 
     [Fact]
@@ -319,9 +326,100 @@ public sealed class DhcpServerTests
     public void AnOfferWithoutTheFlagIsUnicastToYiaddrAndChaddr()
     {
         var server = NewServer();
-        var bridge = new MacAddress(0x02_00_00_00_00_99);
-        var offer = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Client), T0, frameSource: bridge));
+        var offer = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Client), T0));
         Assert.Equal(new DhcpReplyTarget(First, Client), offer.Target);
+    }
+
+    [Theory]
+    [InlineData((byte)DhcpMessageType.Discover)]
+    [InlineData((byte)DhcpMessageType.Request)]
+    [InlineData((byte)DhcpMessageType.Release)]
+    [InlineData((byte)DhcpMessageType.Decline)]
+    [InlineData((byte)DhcpMessageType.Inform)]
+    public void AMessageInTheNameOfAnotherMacIsDroppedAndCounted(byte type)
+    {
+        // Other's frame names Client in chaddr: there are no relays on this LAN.
+        var server = NewServer();
+        var address = Lease(server, Client, T0);
+        byte[] forged = TestDhcp.Message((DhcpMessageType)type, Client, clientAddress: address, requested: address, serverId: Gateway);
+        Assert.Null(Exchange(server, forged, T0, frameSource: Other));
+        Assert.Equal(1, server.Counters.NotFromClient);
+        Assert.Equal(DhcpLeaseState.Bound, server.Pool.LeaseOf(Client)!.State);
+        Assert.Equal(Client, server.Bindings.HolderOf(address, T0));
+        Assert.Null(server.Pool.LeaseOf(Other));
+    }
+
+    [Fact]
+    public void ALeaseIsBoundToItsClientUntilReleasedAndMovesWithANewAddress()
+    {
+        var server = NewServer();
+        var offered = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Client), T0)).Message.YourAddress;
+        Assert.Null(server.Bindings.HolderOf(offered, T0));
+        var address = Lease(server, Client, T0);
+        Assert.Equal(Client, server.Bindings.HolderOf(address, T0));
+        Assert.Equal(BindResult.Taken, server.Bindings.Claim(address, Other, TestLinks.Of(Other), T0));
+
+        // INIT-REBOOT for another free address: the client moves, and lets go of the old one.
+        var ack = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Request, Client, requested: Second), T0));
+        Assert.Equal(DhcpMessageType.Ack, ack.Type);
+        Assert.Null(server.Bindings.HolderOf(address, T0));
+        Assert.Equal(Client, server.Bindings.HolderOf(Second, T0));
+
+        Assert.Null(Exchange(server, TestDhcp.Message(DhcpMessageType.Release, Client, clientAddress: Second, serverId: Gateway), T0));
+        Assert.Null(server.Bindings.HolderOf(Second, T0));
+        Assert.Equal(0, server.Counters.NotOwner);
+    }
+
+    [Fact]
+    public void AnAddressAnotherGuestAlreadyUsesIsNeitherOfferedNorAcked()
+    {
+        // Other configured First statically and sends from it.
+        var server = NewServer();
+        server.Bindings.Claim(First, Other, TestLinks.Of(Other), T0);
+        var offer = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Client, requested: First), T0));
+        Assert.Equal(Second, offer.Message.YourAddress);
+        Assert.Equal(1, server.Counters.InUse);
+
+        var nak = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Request, Client, requested: First), T0));
+        Assert.Equal(DhcpMessageType.Nak, nak.Type);
+        Assert.Equal(2, server.Counters.InUse);
+        Assert.Equal(Other, server.Bindings.HolderOf(First, T0));
+    }
+
+    [Fact]
+    public void ALinkHoldsAtMostItsShareOfLeasesAndOffers()
+    {
+        var server = NewServer();
+        var link = TestLinks.Of(Client);
+        for (int i = 0; i < DhcpServer.MaxLeasesPerLink; i++)
+        {
+            var mac = new MacAddress(0x02_00_00_00_10_00UL | (uint)i);
+            Assert.NotNull(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, mac), T0, link: link));
+        }
+        var turnedAway = new MacAddress(0x02_00_00_00_10_FF);
+        Assert.Null(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, turnedAway), T0, link: link));
+        Assert.Null(Exchange(server, TestDhcp.Message(DhcpMessageType.Request, turnedAway, requested: Ipv4Address.Parse("192.168.65.100")), T0, link: link));
+        Assert.Equal(2, server.Counters.LinkLimit);
+
+        // A client of the link that holds an offer still gets its lease; another link is unaffected.
+        var first = new MacAddress(0x02_00_00_00_10_00);
+        var offered = server.Pool.LeaseOf(first)!.Address;
+        Assert.Equal(DhcpMessageType.Ack, Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Request, first, requested: offered), T0, link: link)).Type);
+        Assert.NotNull(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Other), T0));
+
+        // Offers that lapse free the link's share.
+        var later = T0 + DhcpLeasePool.OfferHold + TimeSpan.FromSeconds(1);
+        Assert.NotNull(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, turnedAway), later, link: link));
+    }
+
+    [Fact]
+    public void AReservationIsItsClientsAloneInTheBindingsToo()
+    {
+        var server = NewServer();
+        server.Reserve(Client, First);
+        Assert.Equal(Client, server.Bindings.HolderOf(First, T0 + TimeSpan.FromDays(365)));
+        var offer = Ok(Exchange(server, TestDhcp.Message(DhcpMessageType.Discover, Other, requested: First), T0));
+        Assert.NotEqual(First, offer.Message.YourAddress);
     }
 
     [Fact]
@@ -363,12 +461,15 @@ public sealed class DhcpServerTests
     }
 
     [Fact]
-    public void ReleaseOfAnotherClientsAddressChangesNothing()
+    public void ReleaseOrDeclineOfAnotherClientsAddressChangesNothingAndIsCounted()
     {
         var server = NewServer();
         var address = Lease(server, Client, T0);
         Assert.Null(Exchange(server, TestDhcp.Message(DhcpMessageType.Release, Other, clientAddress: address), T0));
+        Assert.Null(Exchange(server, TestDhcp.Message(DhcpMessageType.Decline, Other, requested: address), T0));
         Assert.Equal(DhcpLeaseState.Bound, server.Pool.LeaseOf(Client)!.State);
+        Assert.Equal(Client, server.Bindings.HolderOf(address, T0));
+        Assert.Equal(2, server.Counters.NotOwner);
     }
 
     [Fact]
@@ -500,5 +601,29 @@ public sealed class DhcpServerTests
         Assert.Equal(Encoding.ASCII.GetBytes(longest), received[DhcpOption.DomainName]);
         Assert.False(received.ContainsKey(DhcpOption.DomainSearch));
         Assert.True(offer.Bytes.Length <= 1024);
+        Assert.Equal(1, server.Counters.Truncated);
+    }
+
+    [Fact]
+    public void ARepliesOptionsStopAtTheFirstThatDoesNotFit()
+    {
+        // The buffer's end falls in the DNS servers: they, and everything after them, are left
+        // out, and what an address needs (written first) is all there.
+        var options = Options with { DnsServers = Enumerable.Range(1, 63).Select(i => Ipv4Address.FromBytes(10, 0, 0, (byte)i)).ToArray() };
+        var server = new DhcpServer(options, new DhcpLeasePool(First, Second, [], 10), stack: null);
+        byte[] reply = new byte[DhcpMessage.FixedLength + 100];
+        int length = server.Handle(TestDhcp.Message(DhcpMessageType.Discover, Client), Client, TestLinks.Of(Client), 1500, T0, reply, out _);
+
+        var offer = new DhcpReply(reply[..length], default);
+        var received = offer.Options;
+        Assert.Equal(DhcpMessageType.Offer, offer.Type);
+        Assert.Equal(First, offer.Message.YourAddress);
+        Assert.Equal(Gateway, Address(received[DhcpOption.ServerIdentifier]));
+        Assert.Equal(Gateway, Address(received[DhcpOption.Router]));
+        Assert.Equal(3600u, UInt32(received[DhcpOption.LeaseTime]));
+        Assert.False(received.ContainsKey(DhcpOption.DomainNameServer));
+        Assert.False(received.ContainsKey(DhcpOption.InterfaceMtu));
+        Assert.False(received.ContainsKey(DhcpOption.DomainSearch));
+        Assert.Equal(1, server.Counters.Truncated);
     }
 }

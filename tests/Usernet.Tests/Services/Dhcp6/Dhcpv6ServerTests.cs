@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using Usernet.Link;
 using Usernet.Services.Dhcp6;
+using Usernet.Tests.Support;
 using Usernet.Tests.Wire;
 using Usernet.Wire;
 
@@ -80,10 +82,18 @@ public sealed class Dhcpv6ServerTests
 
     private sealed record Ia(uint Iaid, uint T1, uint T2, Ipv6Address? Address, uint Preferred, uint Valid, ushort? Status);
 
-    private static Reply? Exchange(Dhcpv6Server server, byte[] message)
+    private static readonly Instant T0 = Instant.FromMilliseconds(50_000);
+
+    /// <summary>
+    /// The server's answer to <paramref name="message"/> at <paramref name="now"/> (by default
+    /// <see cref="T0"/>), sent from <paramref name="from"/> (by default the MAC its DUID-LL names,
+    /// or a fixed one) on that MAC's own link.
+    /// </summary>
+    private static Reply? Exchange(Dhcpv6Server server, byte[] message, Instant? now = null, MacAddress? from = null, FrameLink? link = null)
     {
         byte[] reply = new byte[1500];
-        int length = server.Handle(message, reply);
+        var mac = from ?? MacOf(message);
+        int length = server.Handle(message, reply, now ?? T0, mac, link ?? TestLinks.Of(mac));
         if (length == 0)
         {
             return null;
@@ -123,9 +133,20 @@ public sealed class Dhcpv6ServerTests
         return new Reply(parsed.Type, parsed.TransactionId, options, ias);
     }
 
-    private static Reply Answered(Dhcpv6Server server, byte[] message)
+    /// <summary>The MAC at the end of a DUID-LL or DUID-LLT, as a client's kernel takes it from its NIC; a fixed one for other DUIDs.</summary>
+    private static MacAddress MacOf(byte[] message)
     {
-        var reply = Exchange(server, message);
+        if (Dhcpv6Message.TryParse(message, out var parsed) && parsed.TryGetOption(Dhcpv6Option.ClientId, out var duid)
+            && duid.Length >= 10 && BinaryPrimitives.ReadUInt16BigEndian(duid) is 1 or 3)
+        {
+            return MacAddress.Read(duid[^6..]);
+        }
+        return new MacAddress(0x02_00_00_00_00_99);
+    }
+
+    private static Reply Answered(Dhcpv6Server server, byte[] message, Instant? now = null, MacAddress? from = null, FrameLink? link = null)
+    {
+        var reply = Exchange(server, message, now, from, link);
         Assert.NotNull(reply);
         return reply;
     }
@@ -261,7 +282,7 @@ public sealed class Dhcpv6ServerTests
     public void TheGatewayHostAndReservedAddressesAreNeverHandedOut()
     {
         var server = new Dhcpv6Server(Options(first: Ipv6Address.Parse("fdc4:f303:9324::1")), stack: null);
-        server.Reserve(Ipv6Address.Parse("fdc4:f303:9324::2"));
+        server.Reserve(new MacAddress(0x02_00_00_00_00_02), Ipv6Address.Parse("fdc4:f303:9324::2"));
         var addresses = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1, 2])).Ias.Select(ia => ia.Address);
         Assert.Equal([Ipv6Address.Parse("fdc4:f303:9324::3"), Ipv6Address.Parse("fdc4:f303:9324::4")], addresses);
     }
@@ -345,5 +366,173 @@ public sealed class Dhcpv6ServerTests
         // The last ten are still held out.
         var next = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1])).Ias[0].Address;
         Assert.DoesNotContain(next, declined.TakeLast(10));
+    }
+
+    private static byte[] ClientNumber(int n) => [0, 3, 0, 1, 2, 0, 0, 0, (byte)(n >> 8), (byte)n];
+
+    [Fact]
+    public void AnAdvertisedAddressIsHeldOnlyForTheRequestThatShouldFollow()
+    {
+        var server = new Dhcpv6Server(Options(), stack: null);
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1]), T0).Ias[0].Address);
+        Assert.Equal(1, server.LeaseCount);
+
+        server.Expire(T0 + (Dhcpv6Server.AdvertiseHold - TimeSpan.FromSeconds(1)));
+        Assert.Equal(1, server.LeaseCount);
+        server.Expire(T0 + Dhcpv6Server.AdvertiseHold);
+        Assert.Equal(0, server.LeaseCount);
+        Assert.Equal(1, server.Counters.Expired);
+    }
+
+    [Fact]
+    public void ABoundLeaseLastsTheLeaseTimeFromItsLastRenewal()
+    {
+        var server = new Dhcpv6Server(Options(), stack: null);
+        var leaseTime = TimeSpan.FromHours(1);
+        var address = Answered(server, Message(Dhcpv6MessageType.Request, ClientA, ServerDuid, [1]), T0).Ias[0].Address;
+        // An Advertise for a bound address does not shorten its lease.
+        Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1]), T0);
+
+        var renewedAt = T0 + (leaseTime - TimeSpan.FromMinutes(1));
+        server.Expire(renewedAt);
+        Assert.Equal(1, server.LeaseCount);
+        Assert.Equal(address, Answered(server, Message(Dhcpv6MessageType.Renew, ClientA, ServerDuid, [1], address), renewedAt).Ias[0].Address);
+
+        server.Expire(renewedAt + (leaseTime - TimeSpan.FromSeconds(1)));
+        Assert.Equal(1, server.LeaseCount);
+        server.Expire(renewedAt + leaseTime);
+        Assert.Equal(0, server.LeaseCount);
+    }
+
+    [Fact]
+    public void ATableFilledByMadeUpClientsEmptiesAgain()
+    {
+        // A guest that makes up a DUID per Solicit used to keep the pool empty for good.
+        var server = new Dhcpv6Server(Options(maxLeases: 10), stack: null);
+        for (int n = 0; n < 10; n++)
+        {
+            Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, ClientNumber(n), iaids: [1]), T0).Ias[0].Address);
+        }
+        var refused = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1]), T0).Ias[0];
+        Assert.Equal(Dhcpv6Status.NoAddressesAvailable, refused.Status);
+
+        var later = T0 + Dhcpv6Server.AdvertiseHold;
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Request, ClientB, ServerDuid, [1]), later).Ias[0].Address);
+        Assert.Equal(1, server.LeaseCount);
+        Assert.Equal(10, server.Counters.Expired);
+    }
+
+    [Fact]
+    public void TheLeaseOfAGuestWhoseLinkClosedEnds()
+    {
+        var server = new Dhcpv6Server(Options(), stack: null);
+        var address = Answered(server, Message(Dhcpv6MessageType.Request, ClientA, ServerDuid, [1]), T0).Ias[0].Address;
+        Answered(server, Message(Dhcpv6MessageType.Request, ClientB, ServerDuid, [1]), T0);
+        server.ReleaseGone(address!.Value);
+        Assert.Equal(1, server.LeaseCount);
+        // The IA gets an address again when it asks (a new one: the old may still be in a neighbour's cache).
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Renew, ClientA, ServerDuid, [1], address), T0).Ias[0].Address);
+        Assert.Equal(2, server.LeaseCount);
+    }
+
+    private static readonly MacAddress MacOfA = new(0x02_00_00_00_0a_01);
+    private static readonly MacAddress Stranger = new(0x02_00_00_00_0e_0e);
+
+    [Theory]
+    [InlineData((byte)Dhcpv6MessageType.Release)]
+    [InlineData((byte)Dhcpv6MessageType.Decline)]
+    [InlineData((byte)Dhcpv6MessageType.Renew)]
+    [InlineData((byte)Dhcpv6MessageType.Solicit)]
+    public void ADuidThatHoldsALeaseSpeaksOnlyFromItsMac(byte type)
+    {
+        // The stranger copied A's DUID from A's multicast Solicit.
+        var bindings = new AddressBindings();
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        var address = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1], rapidCommit: true)).Ias[0].Address!.Value;
+        Assert.Equal(MacOfA, bindings.HolderOf(address, T0));
+
+        Assert.Null(Exchange(server, Message((Dhcpv6MessageType)type, ClientA, ServerDuid, [1], address), from: Stranger));
+        Assert.Equal(1, server.Counters.NotFromClient);
+        Assert.Equal(1, server.LeaseCount);
+        Assert.Equal(MacOfA, bindings.HolderOf(address, T0));
+        Assert.Equal(address, Answered(server, Message(Dhcpv6MessageType.Renew, ClientA, ServerDuid, [1], address)).Ias[0].Address);
+    }
+
+    [Fact]
+    public void ADuidWithoutLeasesMayComeFromAnotherMac()
+    {
+        // A VM that was given a new NIC keeps its DUID; once its lease is released it starts afresh.
+        var server = new Dhcpv6Server(Options(), stack: null);
+        var address = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1], rapidCommit: true)).Ias[0].Address;
+        Answered(server, Message(Dhcpv6MessageType.Release, ClientA, ServerDuid, [1], address));
+        Assert.Equal(Dhcpv6MessageType.Reply, Answered(server, Message(Dhcpv6MessageType.InformationRequest, ClientA), from: Stranger).Type);
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1], rapidCommit: true), from: Stranger).Ias[0].Address);
+        Assert.Equal(0, server.Counters.NotFromClient);
+    }
+
+    [Fact]
+    public void ALeaseIsBoundToItsMacUntilReleasedOrDeclined()
+    {
+        var bindings = new AddressBindings();
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        var addresses = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1, 2], rapidCommit: true)).Ias.Select(ia => ia.Address!.Value).ToArray();
+        Assert.All(addresses, address => Assert.Equal(MacOfA, bindings.HolderOf(address, T0)));
+        Assert.Equal(BindResult.Taken, bindings.Claim(addresses[0], Stranger, TestLinks.Of(Stranger), T0));
+
+        Answered(server, Message(Dhcpv6MessageType.Release, ClientA, ServerDuid, [1], addresses[0]));
+        Answered(server, Message(Dhcpv6MessageType.Decline, ClientA, ServerDuid, [2], addresses[1]));
+        Assert.All(addresses, address => Assert.Null(bindings.HolderOf(address, T0)));
+
+        // A Release naming nothing the client holds changes nothing, and is counted.
+        Answered(server, Message(Dhcpv6MessageType.Release, ClientA, ServerDuid, [1], addresses[0]));
+        Assert.Equal(1, server.Counters.NotOwner);
+    }
+
+    [Fact]
+    public void AnAdvertisedAddressIsBoundOnlyByTheReplyToTheRequest()
+    {
+        var bindings = new AddressBindings();
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        var address = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1])).Ias[0].Address!.Value;
+        Assert.Null(bindings.HolderOf(address, T0));
+        Answered(server, Message(Dhcpv6MessageType.Request, ClientA, ServerDuid, [1], address));
+        Assert.Equal(MacOfA, bindings.HolderOf(address, T0));
+    }
+
+    [Fact]
+    public void AnAddressAnotherGuestAlreadyUsesIsNotHandedOut()
+    {
+        var bindings = new AddressBindings();
+        bindings.Claim(First, Stranger, TestLinks.Of(Stranger), T0);
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        var address = Answered(server, Message(Dhcpv6MessageType.Solicit, ClientA, iaids: [1])).Ias[0].Address;
+        Assert.Equal(Ipv6Address.Parse("fdc4:f303:9324::4"), address);
+        Assert.Equal(1, server.Counters.InUse);
+    }
+
+    [Fact]
+    public void TheClientsOfOneLinkHoldAtMostTheirShareOfAddresses()
+    {
+        var server = new Dhcpv6Server(Options(), stack: null);
+        var link = new RecordingLink("one VM making up DUIDs");
+        for (int i = 0; i < Dhcpv6Server.MaxLeasesPerLink; i++)
+        {
+            byte[] duid = Convert.FromHexString($"0003000102000000{i:x2}00");
+            Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, duid, iaids: [1]), link: link).Ias[0].Address);
+        }
+        var refused = Answered(server, Message(Dhcpv6MessageType.Solicit, Convert.FromHexString("00030001020000ffff00"), iaids: [1]), link: link);
+        Assert.Equal(Dhcpv6Status.NoAddressesAvailable, refused.Ias[0].Status);
+        Assert.Equal(1, server.Counters.LinkLimit);
+        Assert.NotNull(Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1])).Ias[0].Address);
+    }
+
+    [Fact]
+    public void AReservedAddressIsItsGuestsAlone()
+    {
+        var bindings = new AddressBindings();
+        var server = new Dhcpv6Server(Options(), stack: null, bindings);
+        server.Reserve(MacOfA, First);
+        Assert.Equal(MacOfA, bindings.HolderOf(First, T0 + TimeSpan.FromDays(365)));
+        Assert.NotEqual(First, Answered(server, Message(Dhcpv6MessageType.Solicit, ClientB, iaids: [1])).Ias[0].Address);
     }
 }

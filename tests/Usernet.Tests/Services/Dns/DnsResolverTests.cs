@@ -321,6 +321,31 @@ public sealed class DnsResolverTests
     }
 
     [Fact]
+    public void AResponseNeverGoesPastTheBufferItIsWrittenInto()
+    {
+        var dns = new DnsResolverHarness();
+        var replyTo = new DnsReplyTo(DnsResolverHarness.Guest, DnsResolverHarness.Server);
+        byte[] query = DnsTestMessages.Query("host.docker.internal", DnsType.A, edns: true);
+        int whole = dns.AskRaw(query, T0);
+        int questionAndOpt = DnsMessage.HeaderLength + "host.docker.internal".Length + 2 + 4 + DnsRecord.OptLength;
+
+        // One byte short of the whole answer: the answer is left out and TC says so.
+        byte[] backing = new byte[whole + 64];
+        Array.Fill(backing, (byte)0xEE);
+        int length = dns.Resolver.Resolve(query, replyTo, backing.AsSpan(0, whole - 1), T0);
+        Assert.Equal(questionAndOpt, length);
+        var response = DnsTestMessages.Parse(backing.AsSpan(0, length));
+        Assert.True(response.Truncated);
+        Assert.Empty(response.Answers);
+        Assert.All(backing[(whole - 1)..], b => Assert.Equal(0xEE, b));
+
+        // Not even the question fits: nothing is written and nothing is sent.
+        Array.Fill(backing, (byte)0xEE);
+        Assert.Equal(DnsResolver.Dropped, dns.Resolver.Resolve(query, replyTo, backing.AsSpan(0, questionAndOpt - 1), T0));
+        Assert.All(backing, b => Assert.Equal(0xEE, b));
+    }
+
+    [Fact]
     public void ALookupPastItsDeadlineIsServfailAndItsLateResultIgnored()
     {
         var dns = new DnsResolverHarness(options: new DnsResolverOptions { Timeout = TimeSpan.FromSeconds(1.5) });

@@ -1,6 +1,12 @@
+using Usernet.Config;
+
 namespace Usernet.Services.Proxy.Pac;
 
-/// <summary>Fetches a PAC script's text: embeddedPac itself, or pac as an absolute path, file:// or http(s):// URL.</summary>
+/// <summary>
+/// Fetches a PAC script's text: embeddedPac itself, or pac as an absolute path, file:// or
+/// http(s):// URL. Its errors name the location (password masked) for the log, and only what
+/// went wrong for the guest: a PAC URL may hold credentials or a token.
+/// </summary>
 internal static class PacSource
 {
     public const int MaxBytes = 1024 * 1024;
@@ -17,11 +23,11 @@ internal static class PacSource
                 var info = new FileInfo(path);
                 if (!info.Exists)
                 {
-                    throw new PacException($"the PAC file {path} does not exist");
+                    throw new PacException($"the PAC file {path} does not exist", "the PAC file does not exist");
                 }
                 if (info.Length > MaxBytes)
                 {
-                    throw new PacException($"the PAC file {path} is larger than {MaxBytes / 1024} KiB");
+                    throw new PacException($"the PAC file {path} is larger than {MaxBytes / 1024} KiB", $"the PAC file is larger than {MaxBytes / 1024} KiB");
                 }
                 return File.ReadAllText(path);
             }
@@ -30,13 +36,14 @@ internal static class PacSource
             using var response = client.GetAsync(location).GetAwaiter().GetResult();
             if (!response.IsSuccessStatusCode)
             {
-                throw new PacException($"fetching the PAC script {location} gave {(int)response.StatusCode} {response.ReasonPhrase}");
+                string status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+                throw new PacException($"fetching the PAC script {Redaction.Redact(location)} gave {status}", $"fetching the PAC script gave {status}");
             }
             return response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or HttpRequestException or TaskCanceledException or UriFormatException)
         {
-            throw new PacException($"the PAC script {location} cannot be fetched: {e.Message}");
+            throw new PacException($"the PAC script {Redaction.Redact(location)} cannot be fetched: {Redaction.Redact(e.Message)}", "the PAC script cannot be fetched");
         }
     }
 }

@@ -38,7 +38,8 @@ internal sealed class NegotiateSession : IDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new ProxyException(502, $"{scheme} authentication cannot start on this host ({e.GetType().Name}: {e.Message}); {HostNeeds}");
+            throw new ProxyException(502, $"{scheme} authentication cannot start on this host ({e.GetType().Name}: {e.Message}); {HostNeeds}",
+                $"{scheme} authentication cannot start on this host; {HostNeeds}");
         }
     }
 
@@ -54,7 +55,8 @@ internal sealed class NegotiateSession : IDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new ProxyException(502, $"{Scheme} authentication failed on this host ({e.GetType().Name}: {e.Message}); {HostNeeds}");
+            throw new ProxyException(502, $"{Scheme} authentication failed on this host ({e.GetType().Name}: {e.Message}); {HostNeeds}",
+                $"{Scheme} authentication failed on this host; {HostNeeds}");
         }
         if (status is not (NegotiateAuthenticationStatusCode.Completed or NegotiateAuthenticationStatusCode.ContinueNeeded) || outgoing is null)
         {

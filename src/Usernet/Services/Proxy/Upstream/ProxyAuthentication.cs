@@ -38,7 +38,8 @@ internal sealed class ProxyAuthentication(ProxyUri proxy, string? initial) : IDi
     {
         if (++_rounds >= MaxRounds)
         {
-            throw new ProxyException(502, $"the upstream proxy {proxy} refused authentication: still 407 after {MaxRounds} rounds");
+            throw ProxyException.Upstream($"the upstream proxy {proxy} refused authentication: still 407 after {MaxRounds} rounds",
+                $"refused authentication: still 407 after {MaxRounds} rounds");
         }
         string? challenge = response.Headers.GetAll("Proxy-Authenticate")
             .FirstOrDefault(c => c.StartsWith("Negotiate", StringComparison.OrdinalIgnoreCase) || c.StartsWith("NTLM", StringComparison.OrdinalIgnoreCase));
@@ -60,15 +61,20 @@ internal sealed class ProxyAuthentication(ProxyUri proxy, string? initial) : IDi
         }
         catch (ProxyException e)
         {
-            throw new ProxyException(502, $"the upstream proxy {proxy} asks for {scheme} authentication: {e.Message}");
+            throw ProxyException.Upstream($"the upstream proxy {proxy} asks for {scheme} authentication: {e.Message}",
+                $"asks for {scheme} authentication: {e.GuestMessage}");
         }
     }
 
-    /// <summary>The 502 for a 407 we cannot answer: who refused, as which user, and what it offers.</summary>
-    public ProxyException Refused(HttpResponseHead response) =>
-        new(502, $"the upstream proxy {proxy} refused authentication ({response.Status} {response.Reason}"
-            + (proxy.User is null ? "; its URL has no user and password" : $" for user {proxy.User}")
-            + $"; it offers: {string.Join(", ", response.Headers.GetAll("Proxy-Authenticate").Select(c => c.Split(' ')[0]))})");
+    /// <summary>The 502 for a 407 we cannot answer: who refused, as which user (the log only), and what it offers.</summary>
+    public ProxyException Refused(HttpResponseHead response)
+    {
+        string offers = string.Join(", ", response.Headers.GetAll("Proxy-Authenticate").Select(c => c.Split(' ')[0]));
+        return ProxyException.Upstream(
+            $"the upstream proxy {proxy} refused authentication ({response.Status} {response.Reason}"
+                + (proxy.User is null ? "; its URL has no user and password" : $" for user {proxy.User}") + $"; it offers: {offers})",
+            $"refused authentication ({response.Status}; it offers: {offers})");
+    }
 
     /// <summary>Basic (RFC 7617) from the proxy URL's user and password.</summary>
     public static string? BasicAuthorization(ProxyUri proxy) =>

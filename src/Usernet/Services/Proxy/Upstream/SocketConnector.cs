@@ -6,9 +6,15 @@ namespace Usernet.Services.Proxy.Upstream;
 /// <summary>Opens the proxy's host TCP connections: each address in turn, each within its share of the connect timeout.</summary>
 internal static class SocketConnector
 {
-    public static async Task<Socket> ConnectAsync(IReadOnlyList<IPAddress> addresses, int port, string what, TimeSpan timeout, CancellationToken cancel)
+    /// <summary>
+    /// A connection to one of <paramref name="addresses"/>; else a 502 naming <paramref name="what"/>
+    /// and each address's failure, which the guest hears without the addresses when
+    /// <paramref name="guestWhat"/> stands for <paramref name="what"/> (an upstream proxy's).
+    /// </summary>
+    public static async Task<Socket> ConnectAsync(IReadOnlyList<IPAddress> addresses, int port, string what, TimeSpan timeout, CancellationToken cancel, string? guestWhat = null)
     {
         var errors = new List<string>();
+        var reasons = new List<string>();
         var share = timeout / Math.Max(1, addresses.Count);
         foreach (var address in addresses)
         {
@@ -23,15 +29,18 @@ internal static class SocketConnector
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
-                errors.Add($"{Format(address, port)}: timed out after {share.TotalSeconds:0.#} s");
+                reasons.Add($"timed out after {share.TotalSeconds:0.#} s");
+                errors.Add($"{Format(address, port)}: {reasons[^1]}");
             }
             catch (SocketException e)
             {
-                errors.Add($"{Format(address, port)}: {Describe(e.SocketErrorCode)}");
+                reasons.Add(Describe(e.SocketErrorCode));
+                errors.Add($"{Format(address, port)}: {reasons[^1]}");
             }
             socket.Dispose();
         }
-        throw new ProxyException(502, $"cannot connect to {what}: {string.Join("; ", errors)}");
+        throw new ProxyException(502, $"cannot connect to {what}: {string.Join("; ", errors)}",
+            guestWhat is null ? null : $"cannot connect to {guestWhat}: {string.Join("; ", reasons.Distinct())}");
     }
 
     private static string Format(IPAddress address, int port) => new IPEndPoint(address, port).ToString();

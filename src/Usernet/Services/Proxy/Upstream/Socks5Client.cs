@@ -14,7 +14,7 @@ internal static class Socks5Client
         await ReadExactlyAsync(stream, reply.AsMemory(0, 2), proxy, cancel).ConfigureAwait(false);
         if (reply[0] != Socks5Messages.Version)
         {
-            throw new ProxyException(502, $"the upstream {proxy} does not speak SOCKS5");
+            throw ProxyException.Upstream($"the upstream {proxy} does not speak SOCKS5", "does not speak SOCKS5");
         }
         switch (reply[1])
         {
@@ -22,32 +22,37 @@ internal static class Socks5Client
                 break;
             case Socks5Messages.UsernamePassword when withPassword:
                 byte[] request = Socks5Messages.UsernamePasswordRequest(proxy.User!, proxy.Password ?? "")
-                    ?? throw new ProxyException(502, $"the user or password for {proxy} is longer than SOCKS5 allows");
+                    ?? throw ProxyException.Upstream($"the user or password for {proxy} is longer than SOCKS5 allows", "needs a user or password longer than SOCKS5 allows");
                 await stream.WriteAsync(request, cancel).ConfigureAwait(false);
                 await ReadExactlyAsync(stream, reply.AsMemory(0, 2), proxy, cancel).ConfigureAwait(false);
                 if (reply[1] != 0)
                 {
-                    throw new ProxyException(502, $"the upstream SOCKS5 proxy {proxy} refused authentication (RFC 1929 status {reply[1]})");
+                    throw ProxyException.Upstream($"the upstream SOCKS5 proxy {proxy} refused authentication (RFC 1929 status {reply[1]})",
+                        $"refused authentication (RFC 1929 status {reply[1]})");
                 }
                 break;
             case Socks5Messages.NoAcceptableMethod:
-                throw new ProxyException(502, withPassword
-                    ? $"the upstream SOCKS5 proxy {proxy} refused authentication: it accepts neither no authentication nor a user and password"
-                    : $"the upstream SOCKS5 proxy {proxy} refused authentication: it requires a user and password, and its URL has none");
+                throw withPassword
+                    ? ProxyException.Upstream($"the upstream SOCKS5 proxy {proxy} refused authentication: it accepts neither no authentication nor a user and password",
+                        "refused authentication: it accepts neither no authentication nor a user and password")
+                    : ProxyException.Upstream($"the upstream SOCKS5 proxy {proxy} refused authentication: it requires a user and password, and its URL has none",
+                        "refused authentication: it requires a user and password");
             default:
-                throw new ProxyException(502, $"the upstream SOCKS5 proxy {proxy} chose authentication method {reply[1]}, which was not offered");
+                throw ProxyException.Upstream($"the upstream SOCKS5 proxy {proxy} chose authentication method {reply[1]}, which was not offered",
+                    $"chose SOCKS5 authentication method {reply[1]}, which was not offered");
         }
         await stream.WriteAsync(Socks5Messages.Connect(host, port), cancel).ConfigureAwait(false);
         await ReadExactlyAsync(stream, reply.AsMemory(0, 5), proxy, cancel).ConfigureAwait(false);
         int length = Socks5Messages.ReplyLength(reply);
         if (length < 0)
         {
-            throw new ProxyException(502, $"the upstream {proxy} sent a malformed SOCKS5 reply");
+            throw ProxyException.Upstream($"the upstream {proxy} sent a malformed SOCKS5 reply", "sent a malformed SOCKS5 reply");
         }
         await ReadExactlyAsync(stream, reply.AsMemory(5, length - 5), proxy, cancel).ConfigureAwait(false);
         if (reply[1] != 0)
         {
-            throw new ProxyException(502, $"the upstream SOCKS5 proxy {proxy} could not connect to {host}:{port}: {Socks5Messages.DescribeReply(reply[1])}");
+            throw ProxyException.Upstream($"the upstream SOCKS5 proxy {proxy} could not connect to {host}:{port}: {Socks5Messages.DescribeReply(reply[1])}",
+                $"could not connect to {host}:{port}: {Socks5Messages.DescribeReply(reply[1])}");
         }
         return stream;
     }
@@ -60,7 +65,7 @@ internal static class Socks5Client
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or SocketException)
         {
-            throw new ProxyException(502, $"the upstream SOCKS5 proxy {proxy} closed the connection during the handshake");
+            throw ProxyException.Upstream($"the upstream SOCKS5 proxy {proxy} closed the connection during the handshake", "closed the connection during the SOCKS5 handshake");
         }
     }
 }

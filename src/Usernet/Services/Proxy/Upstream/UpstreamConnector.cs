@@ -112,7 +112,9 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
                 }
                 if (response.Status != 407)
                 {
-                    throw new ProxyException(502, $"the upstream proxy {proxy} answered CONNECT {authority} with {response.Status} {response.Reason}");
+                    throw ProxyException.Upstream(
+                        $"the upstream proxy {proxy} answered CONNECT {authority} with {response.Status} {response.Reason}",
+                        $"answered CONNECT {authority} with {response.Status} {response.Reason}");
                 }
                 authentication.Answer(response);
                 if (!await SkipBodyAsync(connection.Reader, response, cancel).ConfigureAwait(false) || ClosesAfter(response))
@@ -140,7 +142,7 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
             while (true)
             {
                 byte[] head = await connection.Reader.ReadHeadAsync(cancel).ConfigureAwait(false)
-                    ?? throw new ProxyException(502, $"the upstream proxy {proxy} closed the connection without answering");
+                    ?? throw ProxyException.Upstream($"the upstream proxy {proxy} closed the connection without answering", "closed the connection without answering");
                 var response = HttpHeadParser.ParseResponse(head);
                 if (!response.IsInterim)
                 {
@@ -150,11 +152,11 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
         }
         catch (HttpFormatException e)
         {
-            throw new ProxyException(502, $"the upstream proxy {proxy} sent a malformed response: {e.Message}");
+            throw ProxyException.Upstream($"the upstream proxy {proxy} sent a malformed response: {e.Message}", "sent a malformed response");
         }
         catch (IOException)
         {
-            throw new ProxyException(502, $"the upstream proxy {proxy} closed the connection without answering");
+            throw ProxyException.Upstream($"the upstream proxy {proxy} closed the connection without answering", "closed the connection without answering");
         }
     }
 
@@ -177,7 +179,7 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
     private async Task<(Socket, Stream)> ConnectToProxyAsync(ProxyUri proxy, CancellationToken cancel)
     {
         IPAddress[] addresses = IPAddress.TryParse(proxy.Host, out var literal) ? [literal] : await resolver.ResolveAsync(proxy.Host, cancel).ConfigureAwait(false);
-        var socket = await SocketConnector.ConnectAsync(addresses, proxy.Port, $"the upstream proxy {proxy}", connectTimeout, cancel).ConfigureAwait(false);
+        var socket = await SocketConnector.ConnectAsync(addresses, proxy.Port, $"the upstream proxy {proxy}", connectTimeout, cancel, guestWhat: "the upstream proxy").ConfigureAwait(false);
         Stream stream = new NetworkStream(socket, ownsSocket: false);
         if (proxy.Scheme == "https")
         {
@@ -189,7 +191,7 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
             catch (Exception e) when (e is AuthenticationException or IOException)
             {
                 socket.Dispose();
-                throw new ProxyException(502, $"TLS with the upstream proxy {proxy} failed: {e.Message}");
+                throw new ProxyException(502, $"TLS with the upstream proxy {proxy} failed: {e.Message}", "TLS with the upstream proxy failed");
             }
             stream = tls;
         }

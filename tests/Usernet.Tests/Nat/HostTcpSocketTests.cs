@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using Usernet.Nat;
+using Usernet.Platform;
+using Usernet.Platform.Interop;
+using Usernet.Stack.Tcp;
+using Usernet.Wire;
+
+namespace Usernet.Tests.Nat;
+
+/// <summary>A host TCP socket on loopback, its loop run by the test thread, whose connection throws.</summary>
+public sealed class HostTcpSocketTests : IDisposable
+{
+    private readonly EventLoop _loop = new();
+    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+    public HostTcpSocketTests()
+    {
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Listen();
+    }
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _loop.Dispose();
+    }
+
+    /// <summary>A connection whose handling of readable data throws, as a bug in the TCP engine would; it ends as <see cref="TcpConnection"/> does.</summary>
+    private sealed class ThrowingConnection : ITcpHostEvents
+    {
+        public HostTcpSocket? Socket { get; set; }
+
+        public List<TcpHostError> Failures { get; } = new();
+
+        public void OnHostConnected(Instant now)
+        {
+        }
+
+        public void OnHostConnectFailed(TcpHostError error, Instant now) => Failures.Add(error);
+
+        public void OnHostReadable(Instant now) => throw new InvalidOperationException("a bug in the connection");
+
+        public void OnHostWritable(Instant now)
+        {
+        }
+
+        public void OnHostFailed(TcpHostError error, Instant now)
+        {
+            Failures.Add(error);
+            Socket!.Close(reset: false);
+        }
+    }
+
+    [Fact]
+    public void AFaultInAConnectionsEventResetsThatConnectionBothWays()
+    {
+        int fd = Libc.Socket(Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+        Assert.True(fd >= 0);
+        var port = (ushort)((IPEndPoint)_listener.LocalEndPoint!).Port;
+        Assert.Equal(0, NativeSocketAddress.FromEndpoint(new IpEndpoint(Ipv4Address.Parse("127.0.0.1"), port)).Connect(fd));
+        using var peer = _listener.Accept();
+        var connection = new ThrowingConnection();
+        connection.Socket = new HostTcpSocket(_loop, fd, connection, connecting: false);
+
+        peer.Send("data the connection fails on"u8);
+        for (int i = 0; i < 20 && connection.Failures.Count == 0; i++)
+        {
+            _loop.RunOnce(100);
+        }
+
+        Assert.Equal(1, _loop.Faults.Count("poll HostTcpSocket", nameof(InvalidOperationException)));
+        // The guest hears a reset (the connection's OnHostFailed), and so does the host peer: an
+        // orderly close would tell it that the stream was complete.
+        Assert.Equal([TcpHostError.Reset], connection.Failures);
+        peer.ReceiveTimeout = 2000;
+        var error = Assert.Throws<SocketException>(() => peer.Receive(new byte[16]));
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+    }
+}

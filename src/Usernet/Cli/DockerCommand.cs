@@ -122,7 +122,7 @@ internal static class DockerCommand
                 PrivateRun = true,
                 Binds = GuestBinds(runtime, services, dataRoot),
             };
-            guest = GuestNamespace.Start(DockerdCommand(programs, dataRoot, setup.Mtu), setup, cgroup);
+            guest = GuestNamespace.Start(DockerdCommand(programs, dataRoot, setup.Mtu, options.Stack.Host), setup, cgroup);
         }
         catch (Exception e) when (e is InvalidOperationException or SystemCallException or IOException or UnauthorizedAccessException
             or PublishException or System.Net.Sockets.SocketException)
@@ -163,8 +163,10 @@ internal static class DockerCommand
     /// the guest link's MTU (unless daemon.json says otherwise): Usernet ends their TCP
     /// connections itself, so no 1500-byte link lies on their way, and a container that sent
     /// 1500-byte packets would cost Usernet forty times the packets of one that sends 64 KiB.
+    /// <c>host-gateway</c> (<c>--add-host=NAME:host-gateway</c>) is Usernet's host address, as in
+    /// Docker Desktop, where dockerd alone would give the bridge's gateway in the guest.
     /// </summary>
-    private static List<string> DockerdCommand(DockerPrograms programs, DockerDataRoot dataRoot, int mtu)
+    private static List<string> DockerdCommand(DockerPrograms programs, DockerDataRoot dataRoot, int mtu, Wire.Ipv4Address host)
     {
         List<string> command =
         [
@@ -181,6 +183,10 @@ internal static class DockerCommand
         {
             // dockerd refuses a setting given both as a flag and in daemon.json.
             command.AddRange(["--mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+        if (!dataRoot.Configures("host-gateway-ip"))
+        {
+            command.AddRange(["--host-gateway-ip", host.ToString()]);
         }
         return command;
     }

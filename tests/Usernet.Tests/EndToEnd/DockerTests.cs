@@ -298,18 +298,7 @@ public sealed class DockerTests(DockerWorld world) : IClassFixture<DockerWorld>
     {
         using var blob = new Blob(1 << 20);
         using var listener = new LoopbackListener();
-        var served = listener.ServeOne(async client =>
-        {
-            using var stream = client.GetStream();
-            // The request's head, to its empty line; wget sends no body.
-            using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
-            while (!string.IsNullOrEmpty(await reader.ReadLineAsync()))
-            {
-            }
-            byte[] body = await File.ReadAllBytesAsync(blob.Path);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
-            await stream.WriteAsync(body);
-        });
+        var served = ServeBlobOnce(listener, blob);
         string output = Docker.Check("run", "--rm", Image, "sh", "-c", $"wget -q -O - http://host.docker.internal:{listener.Port}/ | sha256sum");
         await served;
         Assert.Equal(blob.Sha256, output[..64]);
@@ -326,6 +315,74 @@ public sealed class DockerTests(DockerWorld world) : IClassFixture<DockerWorld>
         string output = Docker.Check("run", "--rm", Image, "sh", "-c",
             $"for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O /tmp/got {url} && break; sleep 1; done; sha256sum /tmp/got");
         Assert.Equal(blob.Sha256, output[..64]);
+    }
+
+    /// <summary>A host server on loopback that answers one GET with <paramref name="blob"/>'s bytes.</summary>
+    private static Task ServeBlobOnce(LoopbackListener listener, Blob blob) => listener.ServeOne(async client =>
+    {
+        using var stream = client.GetStream();
+        // The request's head, to its empty line; wget sends no body.
+        using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+        while (!string.IsNullOrEmpty(await reader.ReadLineAsync()))
+        {
+        }
+        byte[] body = await File.ReadAllBytesAsync(blob.Path);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
+        await stream.WriteAsync(body);
+    });
+
+    [RootFact]
+    public async Task HostGatewayInAddHostIsUsernetsHostAddress()
+    {
+        using var blob = new Blob(1 << 20);
+        using var listener = new LoopbackListener();
+        var served = ServeBlobOnce(listener, blob);
+        // A name only --add-host knows: the gateway's DNS does not, so the address is host-gateway's.
+        string output = Docker.Check("run", "--rm", "--add-host=gw.usernet.test:host-gateway", Image, "sh", "-c",
+            $"grep gw.usernet.test /etc/hosts && wget -q -O - http://gw.usernet.test:{listener.Port}/ | sha256sum");
+        await served;
+        Assert.Contains("192.168.65.254\tgw.usernet.test", output);
+        Assert.Contains(blob.Sha256, output);
+    }
+
+    [RootFact]
+    public async Task AContainerOnAUserDefinedNetworkResolvesThroughDockersDnsAndTheGateway()
+    {
+        string network = TestEnvironment.UniqueName("n");
+        Docker.Check("network", "create", network);
+        try
+        {
+            using var blob = new Blob(1 << 20);
+            using var listener = new LoopbackListener();
+            var served = ServeBlobOnce(listener, blob);
+            // Docker's embedded DNS (127.0.0.11) answers there, and forwards what it does not know to the gateway.
+            string output = Docker.Check("run", "--rm", "--network", network, Image, "sh", "-c",
+                $"cat /etc/resolv.conf && nslookup host.docker.internal && wget -q -O - http://host.docker.internal:{listener.Port}/ | sha256sum");
+            await served;
+            Assert.Contains("nameserver 127.0.0.11", output);
+            Assert.Contains("192.168.65.254", output);
+            Assert.Contains(blob.Sha256, output);
+        }
+        finally
+        {
+            Docker.Docker("network", "rm", network);
+        }
+    }
+
+    [RootFact]
+    public void AContainerUsesTheInternalProxyAtHttpDockerInternal()
+    {
+        using var host = TestHost.Create();
+        using var blob = new Blob(1 << 20);
+        string directory = Path.GetDirectoryName(blob.Path)!;
+        using var server = host.Start("busybox", "httpd", "-f", "-p", $"{host.Address}:8080", "-h", directory);
+        string url = $"http://{host.Address}:8080/{Path.GetFileName(blob.Path)}";
+        long before = UsernetStats.Read(Docker.Name).GetProperty("proxy").GetProperty("requests").GetInt64();
+        string output = Docker.Check("run", "--rm", "-e", "http_proxy=http://http.docker.internal:3128", Image, "sh", "-c",
+            $"for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O /tmp/got {url} && break; sleep 1; done; sha256sum /tmp/got");
+        Assert.Equal(blob.Sha256, output[..64]);
+        Assert.True(UsernetStats.Read(Docker.Name).GetProperty("proxy").GetProperty("requests").GetInt64() > before,
+            "the request did not go through Usernet's proxy");
     }
 
     [RootTheory]

@@ -58,8 +58,8 @@ internal sealed class FuzzNetwork
         Ping = builder.Echo(s => new IcmpEchoNat(s, Timers, Datagrams, UdpOptions.IdleTimeout));
         var options = StackOptions;
         var pool = new DhcpLeasePool(options.FirstGuest, options.SubnetBroadcast.Offset(-1), [options.Gateway, options.Host], MaxLeases);
-        Dhcp = builder.UdpService(DhcpMessage.ServerPort, s => new DhcpServer(DhcpOptions, pool, s));
-        Dhcp6 = builder.UdpService(Dhcpv6Message.ServerPort, s => new Dhcpv6Server(Dhcpv6Options, s));
+        Dhcp = builder.UdpService(DhcpMessage.ServerPort, s => new DhcpServer(DhcpOptions, pool, s, Switch.Addresses));
+        Dhcp6 = builder.UdpService(Dhcpv6Message.ServerPort, s => new Dhcpv6Server(Dhcpv6Options, s, Switch.Addresses));
         Dns = NewResolver(DnsLookups, (from, to, payload) => Stack!.SendUdp(from, to, payload));
         _dnsExpiry = Timers.Create(ExpireDns);
         Dns.ScheduleExpiry = due => _dnsExpiry.ScheduleNoLaterThan(due);
@@ -67,6 +67,10 @@ internal sealed class FuzzNetwork
         Stack = builder.Build();
         Switch.AttachStack(Stack);
         Switch.Attach(ProbeLink);
+        // The probe's addresses are its own, as `usernet run` reserves its guest's: a guest that
+        // sent from them first would otherwise own them, and the probe's pings be dropped as forged.
+        Dhcp.Reserve(ProbeFrames.Mac, ProbeFrames.Address);
+        Dhcp6.Reserve(ProbeFrames.Mac, ProbeFrames.Address6);
         foreach (var guest in Guests)
         {
             Switch.Attach(guest);

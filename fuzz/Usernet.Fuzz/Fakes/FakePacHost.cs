@@ -9,7 +9,8 @@ internal sealed class FakePacHost : IPacHost
 
     public TimeZoneInfo TimeZone => TimeZoneInfo.Utc;
 
-    public string? DnsResolve(string host) => host.EndsWith(".example", StringComparison.OrdinalIgnoreCase) ? "198.18.0.7" : null;
+    public Task<string?> DnsResolveAsync(string host) =>
+        Task.FromResult(host.EndsWith(".example", StringComparison.OrdinalIgnoreCase) ? "198.18.0.7" : null);
 
     public string MyIpAddress() => "192.168.65.3";
 }

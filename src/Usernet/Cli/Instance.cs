@@ -56,7 +56,9 @@ internal sealed class Instance : IAsyncDisposable
         ResolvedNames = new ResolvedNames();
         var proxyResolver = new GatewayDnsClient(Loop, Dns.Resolver, network.Ipv4Enabled, network.Ipv6Enabled);
         Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
-        ProxyServer = new HttpProxyServer(() => Proxy.Policy, new UpstreamConnector(proxyResolver, MapDirect, options.Tcp.ConnectTimeout), ResolvedNames, Proxy.Counters);
+        var proxyLimits = new ProxyLimits();
+        var upstreams = new UpstreamConnector(proxyResolver, MapDirect, options.Tcp.ConnectTimeout, proxyLimits.UpstreamAnswer);
+        ProxyServer = new HttpProxyServer(() => Proxy.Policy, upstreams, ResolvedNames, Proxy.Counters, proxyLimits);
         Publisher = new PortPublisher(Loop, Stack, Tcp, Udp, options.Publish);
         Stats = new InstanceStats(Name, options.Mode, Loop, Switch, Stack, Dhcp, Dhcp6, Tcp, Udp, Ping, datagrams.PingMode, Dns, ProxyServer, Publisher);
         ServeOnTheGateway();

@@ -168,6 +168,7 @@ internal static class SettingsOptions
                     && settings.SourceOf(SettingsSchema.PortBindingBehavior).Kind != SettingSourceKind.Default,
                 PreserveClientAddress = settings.Ports.PreserveClientAddress,
                 UdpIdleTimeout = settings.Udp.IdleTimeout,
+                UdpMaxClients = settings.Udp.MaxFlows,
             },
             PublishSpecs = settings.Ports.Publish,
             Mode = mode,
@@ -184,6 +185,7 @@ internal static class SettingsOptions
             Tcp = new TcpOptions
             {
                 MaxConnections = settings.Tcp.MaxConnections,
+                MaxInboundConnections = settings.Tcp.MaxInboundConnections,
                 ConnectTimeout = settings.Tcp.ConnectTimeout,
                 KeepaliveIdle = settings.Tcp.KeepaliveIdle,
                 KeepaliveInterval = settings.Tcp.KeepaliveInterval,

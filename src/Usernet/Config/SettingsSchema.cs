@@ -105,6 +105,9 @@ internal static class SettingsSchema
 
     public static readonly SettingDefinition<int> TcpKeepaliveCount = Define("tcp.keepaliveCount", SettingTypes.Integer(1, 100), 8);
 
+    /// <summary>Connections remote clients open through published ports: a budget apart from the guests' own.</summary>
+    public static readonly SettingDefinition<int> TcpMaxInboundConnections = Define("tcp.maxInboundConnections", SettingTypes.Integer(1, 1_000_000), 16384);
+
     public static readonly SettingDefinition<int> UdpMaxFlows = Define("udp.maxFlows", SettingTypes.Integer(1, 1_000_000), 4096);
 
     public static readonly SettingDefinition<TimeSpan> UdpIdleTimeout = Define("udp.idleTimeoutSeconds", SettingTypes.Seconds(0.1, 86400), TimeSpan.FromSeconds(60));

@@ -137,14 +137,7 @@ internal static class PortRoutes
             {
                 w.WriteString("container", owner);
             }
-            var counters = publish.Counters;
-            w.WriteNumber("connections", counters.Connections);
-            w.WriteNumber("activeConnections", counters.ActiveConnections);
-            w.WriteNumber("refused", counters.Refused);
-            w.WriteNumber("bytesToGuest", counters.BytesToGuest);
-            w.WriteNumber("bytesFromGuest", counters.BytesFromGuest);
-            w.WriteNumber("datagramsToGuest", counters.DatagramsToGuest);
-            w.WriteNumber("datagramsFromGuest", counters.DatagramsFromGuest);
+            publish.Counters.WriteJson(w);
             w.WriteEndObject();
         }
     });

@@ -12,13 +12,25 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
     /// <summary>The largest request or response head: beyond it the message is refused.</summary>
     public const int DefaultMaxHead = 32 * 1024;
 
+    /// <summary>The buffer of a reader with the default head limit: what one reader holds.</summary>
+    public const int DefaultBufferLength = 64 * 1024;
+
     private const int MaxLine = 4096;
 
-    private readonly byte[] _buffer = new byte[Math.Max(maxHead, 64 * 1024)];
+    private readonly byte[] _buffer = new byte[Math.Max(maxHead, DefaultBufferLength)];
     private int _start;
     private int _end;
+    private CancellationTokenSource? _readDeadline;
 
     public Stream Stream => stream;
+
+    /// <summary>
+    /// How long one read from the stream may wait for bytes before it fails with a
+    /// <see cref="TimeoutException"/>; infinite (the default) for no limit. It bounds the
+    /// silence between reads, not the whole message, so a long body takes as long as it needs
+    /// while one that stops sending ends. Set for a phase (a request body), not a connection.
+    /// </summary>
+    public TimeSpan ReadIdleLimit { get; set; } = Timeout.InfiniteTimeSpan;
 
     public ReadOnlyMemory<byte> Buffered => _buffer.AsMemory(_start, _end - _start);
 
@@ -39,9 +51,35 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
         {
             return true;
         }
-        int n = await stream.ReadAsync(_buffer.AsMemory(_end), cancel).ConfigureAwait(false);
+        int n = ReadIdleLimit == Timeout.InfiniteTimeSpan
+            ? await stream.ReadAsync(_buffer.AsMemory(_end), cancel).ConfigureAwait(false)
+            : await ReadWithinLimitAsync(cancel).ConfigureAwait(false);
         _end += n;
         return n > 0;
+    }
+
+    private async ValueTask<int> ReadWithinLimitAsync(CancellationToken cancel)
+    {
+        var deadline = _readDeadline ??= new CancellationTokenSource();
+        deadline.CancelAfter(ReadIdleLimit);
+        using var both = cancel.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancel, deadline.Token) : null;
+        try
+        {
+            return await stream.ReadAsync(_buffer.AsMemory(_end), both?.Token ?? deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"nothing came for {ReadIdleLimit.TotalSeconds:0.#} s");
+        }
+        finally
+        {
+            // Stops the timer for the next read; a source whose timer fired meanwhile is not reused.
+            if (!deadline.TryReset())
+            {
+                deadline.Dispose();
+                _readDeadline = null;
+            }
+        }
     }
 
     /// <summary>The next head's bytes; null at a clean end of stream before any byte of it.</summary>

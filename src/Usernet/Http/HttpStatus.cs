@@ -13,6 +13,7 @@ internal static class HttpStatus
         404 => "Not Found",
         405 => "Method Not Allowed",
         407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
         409 => "Conflict",
         411 => "Length Required",
         413 => "Content Too Large",

@@ -69,6 +69,12 @@ internal sealed class TcpHarness
     /// <summary>Moves time on by <paramref name="span"/>, waking at every timer deadline on the way, as the loop would.</summary>
     public void Advance(TimeSpan span) => RunUntil(Now + span);
 
+    /// <summary>
+    /// The loop's next wake-up with nothing else to do: the clock moves on by the least step
+    /// there is, as it does between two real wake-ups, and what is due runs.
+    /// </summary>
+    public void NextTurn() => RunUntil(new Instant(Now.Nanoseconds + 1));
+
     public void RunUntil(Instant until)
     {
         for (int wakeups = 0; Timers.NextDue <= until; wakeups++)

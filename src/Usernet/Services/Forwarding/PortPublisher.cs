@@ -219,10 +219,16 @@ internal sealed class PortPublisher
         return remote;
     }
 
-    /// <summary>Writes the counters reported into the object being written.</summary>
+    /// <summary>How many ports are published, what went through them all, and the automatic ones, into the object being written.</summary>
     public void WriteJson(System.Text.Json.Utf8JsonWriter writer)
     {
         writer.WriteNumber("published", _publishes.Count);
+        var total = new PublishCounters();
+        foreach (var publish in _publishes)
+        {
+            total.Add(publish.Counters);
+        }
+        total.WriteJson(writer);
         if (Auto is not null)
         {
             writer.WriteStartObject("auto");

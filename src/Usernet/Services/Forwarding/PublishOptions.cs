@@ -18,4 +18,7 @@ internal sealed record PublishOptions
     public bool PreserveClientAddress { get; init; } = true;
 
     public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The clients one published UDP port keeps a mapping for (udp.maxFlows); a new one beyond it evicts the least recently used.</summary>
+    public int UdpMaxClients { get; init; } = 4096;
 }

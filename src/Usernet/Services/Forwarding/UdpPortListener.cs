@@ -1,5 +1,6 @@
 using Usernet.Platform;
 using Usernet.Platform.Interop;
+using Usernet.Stack;
 using Usernet.Stack.Udp;
 using Usernet.Wire;
 
@@ -9,16 +10,22 @@ namespace Usernet.Services.Forwarding;
 /// The host end of a published UDP port. Each client gets a mapping to the address the guest
 /// sees it as; the guest's replies from the published port to that address are caught before
 /// NAT (see <see cref="UdpNat.AddPublished"/>) and sent back to the client from the published
-/// socket, so the client sees the address and port it wrote to. Idle mappings expire.
+/// socket, so the client sees the address and port it wrote to. The mappings are a
+/// <see cref="FlowTable{TKey, TFlow}"/>: at most <see cref="PublishOptions.UdpMaxClients"/>,
+/// the least recently used evicted to make room for a new client, and each idle one expired
+/// from the old end of the table's list, never by a scan of them all. Remote clients are
+/// untrusted: one sending from ever new ports only pushes out the oldest mappings.
 /// </summary>
 internal sealed class UdpPortListener : IPollHandler, IPublishedUdpPort, IDisposable
 {
+    /// <summary>A client and the address the guest sees it as.</summary>
+    private sealed record Mapping(IpEndpoint Client, IpEndpoint Remote);
+
     private readonly int _fd;
     private readonly EventLoop _loop;
     private readonly PortPublisher _publisher;
     private readonly Publish _publish;
-    private readonly Dictionary<IpEndpoint, (IpEndpoint Remote, Instant LastActivity)> _clients = new();
-    private readonly LoopTimer _expiry;
+    private readonly FlowTable<IpEndpoint, Mapping> _clients;
     private PollRegistration _registration;
 
     public UdpPortListener(int fd, EventLoop loop, PortPublisher publisher, Publish publish)
@@ -27,9 +34,13 @@ internal sealed class UdpPortListener : IPollHandler, IPublishedUdpPort, IDispos
         _loop = loop;
         _publisher = publisher;
         _publish = publish;
+        var options = publisher.Options;
+        _clients = new FlowTable<IpEndpoint, Mapping>(options.UdpMaxClients, options.UdpIdleTimeout, loop.Timers, OnClientEnded);
         _registration = loop.Register(fd, PollEvents.Readable, this);
-        _expiry = loop.CreateTimer(Expire);
     }
+
+    /// <summary>The clients with a mapping now.</summary>
+    public int Clients => _clients.Count;
 
     public void OnPoll(PollEvents events, Instant now)
     {
@@ -45,15 +56,14 @@ internal sealed class UdpPortListener : IPollHandler, IPublishedUdpPort, IDispos
                 return;
             }
             var client = from.ToEndpoint();
-            if (!_clients.TryGetValue(client, out var mapping))
+            if (!_clients.TryGet(client, now, out var mapping))
             {
-                var remote = _publisher.RemoteFor(client, guest.Address, PublishProtocol.Udp, guest);
-                mapping = (remote, now);
-                _publisher.Udp.AddPublished(guest, remote, this, client);
+                mapping = new Mapping(client, _publisher.RemoteFor(client, guest.Address, PublishProtocol.Udp, guest));
+                // A full table evicts its least recently used client first (OnClientEnded).
+                _clients.Add(client, mapping, now);
+                _publisher.Udp.AddPublished(guest, mapping.Remote, this, client);
                 _publish.Counters.Connections++;
             }
-            _clients[client] = (mapping.Remote, now);
-            _expiry.ScheduleNoLaterThan(now + _publisher.Options.UdpIdleTimeout);
             _publish.Counters.DatagramsToGuest++;
             _publish.Counters.BytesToGuest += n;
             _publisher.Stack.FinishUdp(mapping.Remote, guest, (int)n);
@@ -63,10 +73,7 @@ internal sealed class UdpPortListener : IPollHandler, IPublishedUdpPort, IDispos
     /// <summary>A reply from the guest: back to the client, from the published socket.</summary>
     public void SendToClient(IpEndpoint client, ReadOnlySpan<byte> payload, Instant now)
     {
-        if (_clients.TryGetValue(client, out var mapping))
-        {
-            _clients[client] = (mapping.Remote, now);
-        }
+        _clients.Touch(client, now);
         var address = NativeSocketAddress.FromEndpoint(client);
         if (address.SendTo(_fd, payload, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL) >= 0)
         {
@@ -75,28 +82,22 @@ internal sealed class UdpPortListener : IPollHandler, IPublishedUdpPort, IDispos
         }
     }
 
-    private void Expire(Instant now)
+    private void OnClientEnded(Mapping mapping, FlowEnd end)
     {
-        var timeout = _publisher.Options.UdpIdleTimeout;
-        foreach (var (client, mapping) in _clients.Where(e => e.Value.LastActivity + timeout <= now).ToList())
+        _publisher.Udp.RemovePublished(_publish.Guest, mapping.Remote);
+        if (end == FlowEnd.Evicted)
         {
-            _clients.Remove(client);
-            _publisher.Udp.RemovePublished(_publish.Guest, mapping.Remote);
+            _publish.Counters.ClientsEvicted++;
         }
-        if (_clients.Count > 0)
+        else if (end == FlowEnd.Expired)
         {
-            _expiry.Schedule(_clients.Values.Min(m => m.LastActivity) + timeout);
+            _publish.Counters.ClientsExpired++;
         }
     }
 
     public void Dispose()
     {
-        _expiry.Cancel();
-        foreach (var mapping in _clients.Values)
-        {
-            _publisher.Udp.RemovePublished(_publish.Guest, mapping.Remote);
-        }
-        _clients.Clear();
+        _clients.CloseWhere(_ => true);
         _loop.Unregister(_registration);
         _registration = PollRegistration.None;
         Libc.Close(_fd);

@@ -5,8 +5,10 @@ namespace Usernet.Services.Proxy;
 /// until a write to it fails, then discarded. The body is thus always read to its end, and the
 /// guest's connection stays in step with its requests even when the upstream answered early and
 /// stopped reading (or went away); <see cref="Failed"/> says the upstream did not get it all.
+/// A write that makes no progress for <paramref name="writeIdleLimit"/> (an upstream that
+/// stopped reading without answering) fails the same way, so the body cannot hang on it.
 /// </summary>
-internal sealed class ForwardOrDiscardStream(Stream inner) : Stream
+internal sealed class ForwardOrDiscardStream(Stream inner, TimeSpan writeIdleLimit) : Stream
 {
     private volatile bool _failed;
 
@@ -33,11 +35,14 @@ internal sealed class ForwardOrDiscardStream(Stream inner) : Stream
         {
             return;
         }
+        using var stalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stalled.CancelAfter(writeIdleLimit);
         try
         {
-            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await inner.WriteAsync(buffer, stalled.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             _failed = true;
         }

@@ -33,6 +33,12 @@ internal sealed partial class HttpProxyServer
 
         private UpstreamConnection? _upstream;
 
+        /// <summary>The bytes of the budget the kept request body holds, given back when the exchange ends.</summary>
+        private long _keptBody;
+
+        /// <summary>Cancelled when the exchange ends: a request body still being read then is abandoned with it.</summary>
+        private readonly CancellationTokenSource _ended = new();
+
         /// <summary>The upstream connection to keep for the next request, if it may be reused.</summary>
         public UpstreamConnection? ReusableUpstream { get; private set; }
 
@@ -77,6 +83,8 @@ internal sealed partial class HttpProxyServer
                 {
                     _upstream?.Dispose();
                 }
+                server._buffers.Give(_keptBody);
+                _ended.Cancel();
             }
         }
 
@@ -134,6 +142,8 @@ internal sealed partial class HttpProxyServer
             bool chunked = HttpHeadParser.IsChunked(headers);
             // RFC 9110 §10.1.1: an HTTP/1.0 client's 100-continue expectation is ignored.
             bool expectContinue = !request.IsHttp10 && string.Equals(headers.Get("Expect"), "100-continue", StringComparison.OrdinalIgnoreCase);
+            // Read before the hop-by-hop fields go: a client's "Connection: close" is among them.
+            bool clientWantsKeepAlive = request.KeepAlive;
             headers.RemoveHopByHop();
             headers.Set("Host", target.Port == 80 ? (target.Host.Contains(':') ? $"[{target.Host}]" : target.Host) : target.Authority);
             if (chunked)
@@ -145,9 +155,19 @@ internal sealed partial class HttpProxyServer
                 headers.Add("Connection", "upgrade");
                 headers.Add("Upgrade", upgradeProtocol!);
             }
+            // The body is read with a limit on silence (a trickled body ends); tunnels and the
+            // next head set their own.
+            reader.ReadIdleLimit = server._limits.RequestBodyIdle;
             byte[]? replayable = null;
             if (upstream.SpeaksToHttpProxy && hasBody && !chunked && HttpHeadParser.ContentLength(headers) is { } length and <= MaxReplayableBody)
             {
+                if (!server._buffers.TryTake(length))
+                {
+                    Interlocked.Increment(ref server.Counters.OverBudget);
+                    await WriteErrorAsync(client, 503, "the proxy's buffers are all in use; try again", keepAlive: false).ConfigureAwait(false);
+                    return false;
+                }
+                _keptBody = length;
                 // Taken now, so the guest's expectation is met here rather than by the upstream.
                 if (expectContinue)
                 {
@@ -158,10 +178,16 @@ internal sealed partial class HttpProxyServer
                 var kept = new MemoryStream((int)length);
                 try
                 {
-                    await reader.CopyAsync(length, kept, CancellationToken.None).ConfigureAwait(false);
+                    await reader.CopyAsync(length, kept, _ended.Token).ConfigureAwait(false);
                 }
                 catch (IOException)
                 {
+                    return false;
+                }
+                catch (TimeoutException e)
+                {
+                    Interlocked.Increment(ref server.Counters.Timeouts);
+                    await WriteErrorAsync(client, 408, $"the request body stopped: {e.Message}", keepAlive: false).ConfigureAwait(false);
                     return false;
                 }
                 replayable = kept.GetBuffer();
@@ -181,7 +207,7 @@ internal sealed partial class HttpProxyServer
                 string requestTarget = upstream.SpeaksToHttpProxy ? $"http://{headers.Get("Host")}{path}" : path;
                 var outgoing = new HttpRequestHead(request.Method, requestTarget, "HTTP/1.1", headers);
                 await upstream.Stream.WriteAsync(Encoding.Latin1.GetBytes(outgoing.Format())).ConfigureAwait(false);
-                sink = new ForwardOrDiscardStream(upstream.Stream);
+                sink = new ForwardOrDiscardStream(upstream.Stream, server._limits.RequestBodyIdle);
                 var destination = sink;
                 body = replayable is not null ? sink.WriteAsync(replayable).AsTask()
                     : hasBody ? Task.Run(() => CopyRequestBodyAsync(destination, chunked)) : Task.CompletedTask;
@@ -207,7 +233,8 @@ internal sealed partial class HttpProxyServer
                     {
                         // The next leg goes on a new connection (the first always may: nothing is bound yet).
                         upstream.Dispose();
-                        _upstream = upstream = await server.Connector.OpenForRequestAsync(upstream.Route, target.Host, target.Port, transparent?.Address, CancellationToken.None).ConfigureAwait(false);
+                        _upstream = null;
+                        _upstream = upstream = await server.OpenRouteAsync(upstream.Route, target, transparent?.Address, forRequest: true).ConfigureAwait(false);
                         reused = false;
                     }
                 }
@@ -238,7 +265,7 @@ internal sealed partial class HttpProxyServer
             // RFC 9112 §6.1: no Transfer-Encoding to an HTTP/1.0 client; its body ends with the connection.
             bool decodeChunks = responseChunked && request.IsHttp10;
             bool upstreamKeeps = !untilClose && !UpstreamConnector.ClosesAfter(response);
-            bool clientKeeps = request.KeepAlive && !untilClose && !request.IsHttp10;
+            bool clientKeeps = clientWantsKeepAlive && !untilClose && !request.IsHttp10;
             response.Headers.RemoveHopByHop();
             if (responseChunked && !decodeChunks)
             {
@@ -246,6 +273,8 @@ internal sealed partial class HttpProxyServer
             }
             response.Headers.Add("Connection", clientKeeps ? "keep-alive" : "close");
             await client.WriteAsync(Encoding.Latin1.GetBytes(response.Format())).ConfigureAwait(false);
+            // An answer's body has no timer, as a tunnel has none: it may stream for as long as
+            // its server sends (a download, events), and the guest reads it at its own pace.
             if (responseChunked)
             {
                 await upstream.Reader.CopyChunkedAsync(client, CancellationToken.None, decode: decodeChunks).ConfigureAwait(false);
@@ -293,9 +322,25 @@ internal sealed partial class HttpProxyServer
         /// </summary>
         private async Task<HttpResponseHead?> ReadFinalResponseAsync(UpstreamConnection upstream, Task body, bool relayContinue, bool reused)
         {
+            // The upstream's time to answer starts once it has the whole request: an upload
+            // takes as long as it takes, and only then is the server's silence a stall.
+            using var answer = new CancellationTokenSource();
+            var limit = server._limits.UpstreamAnswer;
+            _ = body.ContinueWith(static (_, state) =>
+            {
+                var (source, after) = ((CancellationTokenSource, TimeSpan))state!;
+                try
+                {
+                    source.CancelAfter(after);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The answer came first.
+                }
+            }, (answer, limit), TaskScheduler.Default);
             while (true)
             {
-                var headTask = ReadResponseHeadAsync(upstream);
+                var headTask = ReadResponseHeadAsync(upstream, answer.Token);
                 if (await Task.WhenAny(headTask, body).ConfigureAwait(false) == body && body.IsFaulted)
                 {
                     upstream.Socket.Close(0);
@@ -310,6 +355,13 @@ internal sealed partial class HttpProxyServer
                 catch (ProxyException e)
                 {
                     await WriteErrorAsync(client, e, keepAlive: false).ConfigureAwait(false);
+                    return null;
+                }
+                catch (OperationCanceledException) when (answer.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref server.Counters.Timeouts);
+                    upstream.Socket.Close(0);
+                    await WriteErrorAsync(client, 504, $"{Describe(upstream)} did not answer within {limit.TotalSeconds:0.#} s", keepAlive: false).ConfigureAwait(false);
                     return null;
                 }
                 if (response is null)
@@ -334,46 +386,60 @@ internal sealed partial class HttpProxyServer
         /// After a 407, whether the next leg of the exchange may go on the same connection: the
         /// 407's body read past, the request's body all sent, and the proxy not closing.
         /// </summary>
-        private static async Task<bool> LegMayFollowAsync(UpstreamConnection upstream, HttpResponseHead response, Task body)
+        private async Task<bool> LegMayFollowAsync(UpstreamConnection upstream, HttpResponseHead response, Task body)
         {
             try
             {
                 await body.ConfigureAwait(false);
-                return await UpstreamConnector.SkipBodyAsync(upstream.Reader, response, CancellationToken.None).ConfigureAwait(false)
+                using var answer = new CancellationTokenSource(server._limits.UpstreamAnswer);
+                return await UpstreamConnector.SkipBodyAsync(upstream.Reader, response, answer.Token).ConfigureAwait(false)
                     && !UpstreamConnector.ClosesAfter(response);
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or HttpFormatException)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or HttpFormatException or OperationCanceledException
+                or TimeoutException)
             {
                 return false;
             }
         }
 
+        /// <summary>
+        /// The request body from the guest to the upstream. Reads from the guest are bounded by
+        /// <see cref="ProxyLimits.RequestBodyIdle"/> (set on the reader for this phase); the
+        /// writes are bounded by the upstream reading them, or failing, which the sink absorbs.
+        /// </summary>
         private async Task CopyRequestBodyAsync(ForwardOrDiscardStream destination, bool chunked)
         {
+            var ended = _ended.Token;
             if (chunked)
             {
-                await reader.CopyChunkedAsync(destination, CancellationToken.None).ConfigureAwait(false);
+                await reader.CopyChunkedAsync(destination, ended).ConfigureAwait(false);
             }
             else
             {
-                await reader.CopyAsync(HttpHeadParser.ContentLength(request.Headers) ?? 0, destination, CancellationToken.None).ConfigureAwait(false);
+                await reader.CopyAsync(HttpHeadParser.ContentLength(request.Headers) ?? 0, destination, ended).ConfigureAwait(false);
             }
         }
 
         private async Task FailBodyAsync(Task body)
         {
-            if (body.Exception?.InnerException is HttpFormatException e)
+            switch (body.Exception?.InnerException)
             {
-                Interlocked.Increment(ref server.Counters.Malformed);
-                await WriteErrorAsync(client, 400, $"malformed request body: {e.Message}", keepAlive: false).ConfigureAwait(false);
+                case HttpFormatException e:
+                    Interlocked.Increment(ref server.Counters.Malformed);
+                    await WriteErrorAsync(client, 400, $"malformed request body: {e.Message}", keepAlive: false).ConfigureAwait(false);
+                    break;
+                case TimeoutException e:
+                    Interlocked.Increment(ref server.Counters.Timeouts);
+                    await WriteErrorAsync(client, 408, $"the request body stopped: {e.Message}", keepAlive: false).ConfigureAwait(false);
+                    break;
             }
         }
 
-        private static async Task<HttpResponseHead?> ReadResponseHeadAsync(UpstreamConnection upstream)
+        private static async Task<HttpResponseHead?> ReadResponseHeadAsync(UpstreamConnection upstream, CancellationToken answer)
         {
             try
             {
-                byte[]? head = await upstream.Reader.ReadHeadAsync(CancellationToken.None).ConfigureAwait(false);
+                byte[]? head = await upstream.Reader.ReadHeadAsync(answer).ConfigureAwait(false);
                 return head is null ? null : HttpHeadParser.ParseResponse(head);
             }
             catch (HttpFormatException e)

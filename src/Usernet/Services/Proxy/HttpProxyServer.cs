@@ -16,25 +16,33 @@ namespace Usernet.Services.Proxy;
 /// HTTP/1.1 absolute-form requests with keep-alive, CONNECT tunnels, Expect: 100-continue,
 /// chunked bodies and upgrades, sent on along the routes the <see cref="ProxyPolicy"/> in force
 /// chooses. The guest is untrusted: a malformed request gets 400 and the connection closes,
-/// heads are limited, and the number of connections is capped. A tunnel, once open, has no
-/// timer at all: only its ends close it.
+/// heads are limited, the number of connections is capped, every phase before a tunnel has a
+/// time limit and buffers come from one budget (<see cref="ProxyLimits"/>). A tunnel, once
+/// open, has no timer at all: only its ends close it.
 /// </summary>
-internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, UpstreamConnector connector, ResolvedNames names, ProxyCounters counters)
+internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, UpstreamConnector connector, ResolvedNames names, ProxyCounters counters,
+    ProxyLimits limits)
 {
     public const ushort Port = 3128;
 
-    /// <summary>Guest connections served at once; more get 503.</summary>
-    public const int MaxConnections = 4096;
+    /// <summary>What a transparent connection peeks into for the host name.</summary>
+    private const int PeekBufferLength = 16 * 1024;
 
-    /// <summary>How long a connection may sit between HTTP requests (never applied to a tunnel).</summary>
-    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(2);
+    private readonly ProxyLimits _limits = limits;
+    private readonly ProxyBuffers _buffers = new(limits.MaxBufferedBytes);
 
     public ProxyCounters Counters => counters;
 
-    /// <summary>The counters, and how many addresses have a name guests resolved, into the object being written.</summary>
+    public ProxyLimits Limits => _limits;
+
+    /// <summary>The budget of every buffer the proxy's connections hold.</summary>
+    public ProxyBuffers Buffers => _buffers;
+
+    /// <summary>The counters, the buffers in use, and how many addresses have a name guests resolved, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
         counters.WriteJson(writer);
+        writer.WriteNumber("bufferedBytes", _buffers.InUse);
         writer.WriteNumber("resolvedNames", names.Count);
     }
 
@@ -56,22 +64,32 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
     {
         Interlocked.Increment(ref counters.Connections);
         long active = Interlocked.Increment(ref counters.Active);
+        bool http = transparent is null || transparent.Port == 80;
+        int buffered = http ? HttpReader.DefaultBufferLength : HttpReader.DefaultBufferLength + PeekBufferLength;
+        bool holding = false;
         try
         {
             using var client = new NetworkStream(socket, ownsSocket: true);
-            if (active > MaxConnections)
+            if (active > _limits.MaxConnections)
             {
                 Interlocked.Increment(ref counters.Refused);
-                await WriteErrorAsync(client, 503, $"the proxy is serving {MaxConnections} connections already", keepAlive: false).ConfigureAwait(false);
+                await RefuseAsync(client, guest, http, $"the proxy is serving {_limits.MaxConnections} connections already").ConfigureAwait(false);
                 return;
             }
-            if (transparent is null || transparent.Port == 80)
+            holding = _buffers.TryTake(buffered);
+            if (!holding)
+            {
+                Interlocked.Increment(ref counters.OverBudget);
+                await RefuseAsync(client, guest, http, "the proxy's buffers are all in use; try again").ConfigureAwait(false);
+                return;
+            }
+            if (http)
             {
                 await ServeHttpAsync(socket, guest, client, transparent).ConfigureAwait(false);
             }
             else
             {
-                await ServeTransparentTunnelAsync(socket, guest, client, transparent).ConfigureAwait(false);
+                await ServeTransparentTunnelAsync(socket, guest, client, transparent!).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -84,9 +102,17 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         }
         finally
         {
+            if (holding)
+            {
+                _buffers.Give(buffered);
+            }
             Interlocked.Decrement(ref counters.Active);
         }
     }
+
+    /// <summary>503 for a connection that speaks HTTP; a reset for a transparent one, which may be TLS.</summary>
+    private static Task RefuseAsync(NetworkStream client, GuestConnection guest, bool http, string why) =>
+        http ? WriteErrorAsync(client, 503, why, keepAlive: false) : guest.ResetAsync();
 
     /// <summary>Requests, one after another, until the client or the exchange ends the connection.</summary>
     private async Task ServeHttpAsync(Socket socket, GuestConnection guest, NetworkStream client, IPEndPoint? transparent)
@@ -100,11 +126,7 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
                 HttpRequestHead request;
                 try
                 {
-                    byte[]? head;
-                    using (var idle = new CancellationTokenSource(IdleTimeout))
-                    {
-                        head = await reader.ReadHeadAsync(idle.Token).ConfigureAwait(false);
-                    }
+                    byte[]? head = await ReadRequestHeadAsync(reader).ConfigureAwait(false);
                     if (head is null)
                     {
                         return;
@@ -115,6 +137,12 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
                 {
                     Interlocked.Increment(ref counters.Malformed);
                     await WriteErrorAsync(client, 400, $"malformed request: {e.Message}", keepAlive: false).ConfigureAwait(false);
+                    return;
+                }
+                catch (TimeoutException e)
+                {
+                    Interlocked.Increment(ref counters.Timeouts);
+                    await WriteErrorAsync(client, 408, e.Message, keepAlive: false).ConfigureAwait(false);
                     return;
                 }
                 Interlocked.Increment(ref counters.Requests);
@@ -140,6 +168,43 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
         finally
         {
             upstream?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The next request's head: its first byte within <see cref="ProxyLimits.Idle"/> (else
+    /// null, and the connection closes quietly, as between keep-alive requests), then the
+    /// rest within <see cref="ProxyLimits.RequestHead"/> (else a <see cref="TimeoutException"/>:
+    /// a client that trickles its head holds a connection for no longer than that). Null at
+    /// the end of the stream.
+    /// </summary>
+    private async Task<byte[]?> ReadRequestHeadAsync(HttpReader reader)
+    {
+        // The last request's body limit must not cut the wait for this one short.
+        reader.ReadIdleLimit = Timeout.InfiniteTimeSpan;
+        if (reader.Buffered.Length == 0)
+        {
+            using var idle = new CancellationTokenSource(_limits.Idle);
+            try
+            {
+                if (!await reader.FillAsync(idle.Token).ConfigureAwait(false))
+                {
+                    return null;
+                }
+            }
+            catch (OperationCanceledException) when (idle.IsCancellationRequested)
+            {
+                return null;
+            }
+        }
+        using var deadline = new CancellationTokenSource(_limits.RequestHead);
+        try
+        {
+            return await reader.ReadHeadAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the request head did not arrive whole within {_limits.RequestHead.TotalSeconds:0.#} s");
         }
     }
 
@@ -204,7 +269,7 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
 
     private static async Task<string?> PeekHostAsync(Socket socket)
     {
-        byte[] buffer = new byte[16 * 1024];
+        byte[] buffer = new byte[PeekBufferLength];
         var deadline = DateTime.UtcNow + PeekTimeout;
         int seen = 0;
         using var timeout = new CancellationTokenSource(PeekTimeout);
@@ -262,11 +327,9 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
             }
             try
             {
-                return forRequest
-                    ? await connector.OpenForRequestAsync(route, target.Host, target.Port, directAddress, CancellationToken.None).ConfigureAwait(false)
-                    : await connector.OpenTunnelAsync(route, target.Host, target.Port, directAddress, CancellationToken.None).ConfigureAwait(false);
+                return await OpenRouteAsync(route, target, directAddress, forRequest).ConfigureAwait(false);
             }
-            catch (ProxyException e)
+            catch (ProxyException e) when (e.Status != 503)
             {
                 failures.Add(e);
             }
@@ -278,11 +341,40 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
     }
 
     /// <summary>
+    /// One route's connection, its reader's buffer taken from the budget first (and given back
+    /// when it is disposed); within the connect timeout and <see cref="ProxyLimits.UpstreamAnswer"/>
+    /// for the upstream proxy's handshake (see <see cref="UpstreamConnector"/>).
+    /// </summary>
+    internal async Task<UpstreamConnection> OpenRouteAsync(ProxyRoute route, ProxyTarget target, IPAddress? directAddress, bool forRequest)
+    {
+        if (!_buffers.TryTake(HttpReader.DefaultBufferLength))
+        {
+            Interlocked.Increment(ref counters.OverBudget);
+            throw new ProxyException(503, "the proxy's buffers are all in use; try again");
+        }
+        try
+        {
+            var upstream = forRequest
+                ? await connector.OpenForRequestAsync(route, target.Host, target.Port, directAddress).ConfigureAwait(false)
+                : await connector.OpenTunnelAsync(route, target.Host, target.Port, directAddress).ConfigureAwait(false);
+            upstream.HoldBuffer(_buffers, HttpReader.DefaultBufferLength);
+            return upstream;
+        }
+        catch
+        {
+            _buffers.Give(HttpReader.DefaultBufferLength);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Copies both ways; each direction's end is passed on as a half-close. A failure (a reset
     /// far end, above all) resets both: the guest must not take a cut stream for a complete one.
     /// </summary>
     internal static async Task SpliceAsync(Socket client, GuestConnection guest, HttpReader clientReader, UpstreamConnection upstream)
     {
+        // A tunnel has no timer (see ProxyLimits): it lasts while either end still sends.
+        clientReader.ReadIdleLimit = Timeout.InfiniteTimeSpan;
         var toUpstream = Task.Run(async () =>
         {
             await clientReader.CopyToEndAsync(upstream.Stream, CancellationToken.None).ConfigureAwait(false);

@@ -14,6 +14,8 @@ internal sealed class ProxyCounters
     public long Malformed;
     public long UpstreamFailures;
     public long Refused;
+    public long OverBudget;
+    public long Timeouts;
     public long Reloads;
     public long ReloadsRefused;
 
@@ -29,6 +31,8 @@ internal sealed class ProxyCounters
         writer.WriteNumber("malformed", Interlocked.Read(ref Malformed));
         writer.WriteNumber("upstreamFailures", Interlocked.Read(ref UpstreamFailures));
         writer.WriteNumber("refused", Interlocked.Read(ref Refused));
+        writer.WriteNumber("overBudget", Interlocked.Read(ref OverBudget));
+        writer.WriteNumber("timeouts", Interlocked.Read(ref Timeouts));
         writer.WriteNumber("reloads", Interlocked.Read(ref Reloads));
         writer.WriteNumber("reloadsRefused", Interlocked.Read(ref ReloadsRefused));
     }

@@ -369,7 +369,7 @@ internal sealed partial class TcpConnection
         // The window we offered in our SYN: the edge must start here, or the first data would
         // be judged against a stale edge (wrapping comparisons make that look like no window).
         _rcvWindowEdge = _rcvNxt + ushort.MaxValue;
-        _mss = Math.Min(options.Mss ?? 536, _mss);
+        _mss = SendMss(options.Mss, _mss);
         if (options.WindowScale is { } shift)
         {
             _sndShift = shift;

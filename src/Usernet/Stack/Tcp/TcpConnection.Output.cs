@@ -122,12 +122,23 @@ internal sealed partial class TcpConnection
 
     /// <summary>
     /// Sends what the host has and the guest's window allows: peeked from the host socket
-    /// straight into the frame. At end of stream, the FIN follows the data.
+    /// straight into the frame. At end of stream, the FIN follows the data. At most
+    /// <see cref="TcpOptions.SegmentsPerCall"/> segments go in one call; then the connection
+    /// yields its turn, and the transport calls <see cref="SendMore"/> on the loop's next one.
     /// </summary>
     private void TrySendData(Instant now)
     {
-        while (CanSend() && _host is not null)
+        for (int sent = 0; CanSend() && _host is not null; sent++)
         {
+            if (sent == _options.SegmentsPerCall)
+            {
+                if (!_yielded)
+                {
+                    _yielded = true;
+                    _transport.Yield(this, now);
+                }
+                return;
+            }
             int inFlight = _sndNxt - _sndUna;
             long room = (long)_sndWnd - inFlight;
             if (room <= 0)
@@ -165,6 +176,16 @@ internal sealed partial class TcpConnection
             }
             _hostReadable = false;
             return;
+        }
+    }
+
+    /// <summary>The transport gives back the turn this connection yielded: it sends on from where it stopped.</summary>
+    public void SendMore(Instant now)
+    {
+        _yielded = false;
+        if (State != TcpState.Closed)
+        {
+            TrySendData(now);
         }
     }
 

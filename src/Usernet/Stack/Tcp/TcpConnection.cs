@@ -16,6 +16,19 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     /// <summary>Our window-scale shift, offered when the guest offers its own (RFC 7323 §2.2).</summary>
     public const int OurWindowShift = 7;
 
+    /// <summary>
+    /// The smallest segment we send an IPv4 guest, whatever MSS it advertises: 536, what TCP
+    /// assumes of a peer that sends no MSS option (RFC 9293 §3.7.1, MUST-15; RFC 6691 §2),
+    /// and what every IPv4 host can take (RFC 1122 §3.3.2: a datagram of 576 bytes). An MSS
+    /// of 1 would turn every byte into a frame and a system call, and one guest could keep the
+    /// loop busy for minutes. Linux floors a peer's MSS too, lower (tcp_min_snd_mss, 48), as a
+    /// general-purpose stack on any link must; here the link is ours, at least 576 bytes.
+    /// </summary>
+    public const int MinMssV4 = 536;
+
+    /// <summary>The same for IPv6: 1280, the least MTU of any IPv6 link (RFC 8200 §5), less 60 (RFC 9293 §3.7.1).</summary>
+    public const int MinMssV6 = 1220;
+
     private static readonly TimeSpan InitialRto = TimeSpan.FromSeconds(1);
 
     private readonly TcpTransport _transport;
@@ -59,6 +72,9 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     private int _persistProbes;
     private int _keepaliveProbes;
 
+    /// <summary>Whether this connection waits in the transport's queue to send the rest of what it may (see <see cref="TcpOptions.SegmentsPerCall"/>).</summary>
+    private bool _yielded;
+
     public TcpConnection(TcpTransport transport, TcpFlowKey key, TimerQueue timers, TcpOptions options)
     {
         _transport = transport;
@@ -69,6 +85,9 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     }
 
     public TcpFlowKey Key { get; }
+
+    /// <summary>Opened by a remote client through a published port, rather than by the guest.</summary>
+    public bool Inbound { get; private set; }
 
     /// <summary>The sequence number of the guest's SYN.</summary>
     public SeqNumber GuestInitialSequence { get; private set; }
@@ -95,7 +114,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         GuestInitialSequence = new SeqNumber(syn.SequenceNumber);
         _rcvNxt = GuestInitialSequence + 1;
         _rcvWindowEdge = _rcvNxt + ushort.MaxValue;
-        _mss = Math.Min(synOptions.Mss ?? 536, linkMss);
+        _mss = SendMss(synOptions.Mss, linkMss);
         if (synOptions.WindowScale is { } shift)
         {
             _sndShift = shift;
@@ -122,6 +141,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     public void OpenToGuest(ITcpHostSocket host, int linkMss, Instant now)
     {
         _host = host;
+        Inbound = true;
         _iss = new SeqNumber((uint)Random.Shared.Next());
         _sndUna = _iss;
         _sndNxt = _iss + 1;
@@ -130,6 +150,21 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         _lastHeard = now;
         State = TcpState.SynSent;
         SendSyn(now);
+    }
+
+    /// <summary>
+    /// The segment size towards the guest: what it advertised, raised to <see cref="MinMssV4"/>
+    /// or <see cref="MinMssV6"/> (which are also what a SYN without the option means, RFC 9293
+    /// §3.7.1), and within the link's.
+    /// </summary>
+    private int SendMss(int? advertised, int linkMss)
+    {
+        int floor = Key.Guest.Address.IsV4 ? MinMssV4 : MinMssV6;
+        if (advertised < floor)
+        {
+            _transport.Counters.MssRaised++;
+        }
+        return Math.Min(Math.Max(advertised ?? floor, floor), linkMss);
     }
 
     public void OnHostConnected(Instant now)

@@ -11,6 +11,7 @@ internal sealed class TcpCounters
     public long Unreachable;
     public long ConnectTimeouts;
     public long LimitReached;
+    public long InboundLimitReached;
     public long SegmentsIn;
     public long SegmentsOut;
     public long BytesFromGuest;
@@ -27,6 +28,8 @@ internal sealed class TcpCounters
     public long KeepaliveTimeouts;
     public long WindowProbes;
     public long PartialWrites;
+    public long MssRaised;
+    public long Yields;
 
     /// <summary>Writes the counters into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
@@ -37,6 +40,7 @@ internal sealed class TcpCounters
         writer.WriteNumber("unreachable", Unreachable);
         writer.WriteNumber("connectTimeouts", ConnectTimeouts);
         writer.WriteNumber("limitReached", LimitReached);
+        writer.WriteNumber("inboundLimitReached", InboundLimitReached);
         writer.WriteNumber("segmentsIn", SegmentsIn);
         writer.WriteNumber("segmentsOut", SegmentsOut);
         writer.WriteNumber("bytesFromGuest", BytesFromGuest);
@@ -53,5 +57,7 @@ internal sealed class TcpCounters
         writer.WriteNumber("keepaliveTimeouts", KeepaliveTimeouts);
         writer.WriteNumber("windowProbes", WindowProbes);
         writer.WriteNumber("partialWrites", PartialWrites);
+        writer.WriteNumber("mssRaised", MssRaised);
+        writer.WriteNumber("yields", Yields);
     }
 }

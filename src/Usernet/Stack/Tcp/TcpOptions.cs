@@ -3,7 +3,14 @@ namespace Usernet.Stack.Tcp;
 /// <summary>Limits and timers of the TCP engine, from the settings.</summary>
 internal sealed record TcpOptions
 {
+    /// <summary>Connections the guests open (their SYNs beyond it get RST).</summary>
     public int MaxConnections { get; init; } = 16384;
+
+    /// <summary>
+    /// Connections remote clients open through published ports: a budget of their own, so that
+    /// clients holding connections open cannot take the guests' (nor the guests theirs).
+    /// </summary>
+    public int MaxInboundConnections { get; init; } = 16384;
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -33,4 +40,14 @@ internal sealed record TcpOptions
 
     /// <summary>Largest receive window offered to the guest.</summary>
     public int MaxReceiveWindow { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// The most segments one connection sends to the guest in one call (a host read event, an
+    /// ACK, a retransmission): the rest goes out on the loop's next turn, after the other
+    /// events of this one, so a connection with a large window and data waiting cannot hold
+    /// the loop. 64 is NAPI's weight, a driver's budget per poll in Linux. It never slows a
+    /// single bulk flow: it is 93 KiB of 1460-byte segments and 4 MiB of 64 KiB ones (a TAP's
+    /// MTU), and the next turn comes without waiting (see TcpTransport.Yield).
+    /// </summary>
+    public int SegmentsPerCall { get; init; } = 64;
 }

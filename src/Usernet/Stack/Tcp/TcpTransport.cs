@@ -17,6 +17,10 @@ internal sealed class TcpTransport : IIpTransport
     private readonly TimerQueue _timers;
     private readonly Dictionary<TcpFlowKey, TcpConnection> _flows = new();
     private readonly List<TcpConnection> _ackQueue = new();
+    private readonly LoopTimer _yieldedTurn;
+    private List<TcpConnection> _waiting = new();
+    private List<TcpConnection> _resuming = new();
+    private int _inbound;
 
     public TcpTransport(NetworkStack stack, TimerQueue timers, ITcpHostConnector connector, TcpOptions options)
     {
@@ -24,6 +28,7 @@ internal sealed class TcpTransport : IIpTransport
         _timers = timers;
         Connector = connector;
         Options = options;
+        _yieldedTurn = timers.Create(SendYielded);
     }
 
     public TcpOptions Options { get; }
@@ -37,12 +42,16 @@ internal sealed class TcpTransport : IIpTransport
 
     public int Count => _flows.Count;
 
+    /// <summary>Connections remote clients opened through published ports (the rest the guests opened).</summary>
+    public int InboundCount => _inbound;
+
     public IEnumerable<TcpConnection> Connections => _flows.Values;
 
     /// <summary>The connections open and the counters, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
         writer.WriteNumber("connections", Count);
+        writer.WriteNumber("inboundConnections", InboundCount);
         Counters.WriteJson(writer);
     }
 
@@ -92,7 +101,7 @@ internal sealed class TcpTransport : IIpTransport
             _stack.Counters.Drop(DropReason.TcpMalformed);
             return;
         }
-        if (_flows.Count >= Options.MaxConnections)
+        if (_flows.Count - _inbound >= Options.MaxConnections)
         {
             Counters.LimitReached++;
             _stack.Counters.Drop(DropReason.TcpLimit);
@@ -114,8 +123,11 @@ internal sealed class TcpTransport : IIpTransport
     /// <summary>
     /// Opens a connection into the guest for a host client a published port accepted: the
     /// guest sees a SYN from <paramref name="remote"/> to <paramref name="guest"/>. Returns null
-    /// (and the caller closes the client) when the connection limit is reached, the same
-    /// connection already exists, or no link can be told for the guest.
+    /// (and the caller closes the client) when the inbound connection limit is reached, the
+    /// same connection already exists, or no link can be told for the guest. Inbound
+    /// connections have a budget of their own (<see cref="TcpOptions.MaxInboundConnections"/>):
+    /// clients of a published port can never use up the guests'
+    /// (<see cref="TcpOptions.MaxConnections"/>), nor the guests theirs.
     /// </summary>
     public TcpConnection? OpenToGuest(IpEndpoint guest, IpEndpoint remote, Func<ITcpHostEvents, ITcpHostSocket> attachHost, Instant now)
     {
@@ -124,9 +136,9 @@ internal sealed class TcpTransport : IIpTransport
             return null;
         }
         var key = new TcpFlowKey(guest, remote, link.Id);
-        if (_flows.Count >= Options.MaxConnections)
+        if (_inbound >= Options.MaxInboundConnections)
         {
-            Counters.LimitReached++;
+            Counters.InboundLimitReached++;
             return null;
         }
         if (_flows.ContainsKey(key))
@@ -135,6 +147,7 @@ internal sealed class TcpTransport : IIpTransport
         }
         var connection = new TcpConnection(this, key, _timers, Options);
         _flows[key] = connection;
+        _inbound++;
         connection.OpenToGuest(attachHost(connection), LinkMss(guest.Address), now);
         return connection;
     }
@@ -276,7 +289,36 @@ internal sealed class TcpTransport : IIpTransport
         if (_flows.TryGetValue(connection.Key, out var current) && current == connection)
         {
             _flows.Remove(connection.Key);
+            if (connection.Inbound)
+            {
+                _inbound--;
+            }
         }
+    }
+
+    /// <summary>
+    /// A connection sent its <see cref="TcpOptions.SegmentsPerCall"/> and has more: it sends
+    /// on at the loop's next turn, after the events of this one. The turn's timer is due at
+    /// once, so the loop polls without waiting and then runs it; no unrelated event is needed.
+    /// </summary>
+    public void Yield(TcpConnection connection, Instant now)
+    {
+        Counters.Yields++;
+        _waiting.Add(connection);
+        // Just after now: a timer due at now would run in this turn's own timer pass.
+        _yieldedTurn.ScheduleNoLaterThan(new Instant(now.Nanoseconds + 1));
+    }
+
+    /// <summary>Gives each yielded connection its next turn, in the order they yielded.</summary>
+    private void SendYielded(Instant now)
+    {
+        // Those that yield again meanwhile wait for the turn after this one.
+        (_resuming, _waiting) = (_waiting, _resuming);
+        for (int i = 0; i < _resuming.Count; i++)
+        {
+            _resuming[i].SendMore(now);
+        }
+        _resuming.Clear();
     }
 
     /// <summary>Closes every connection of a guest that went away; their host peers see RST.</summary>

@@ -10,7 +10,7 @@ public sealed class ForwardOrDiscardStreamTests
     public async Task ABodyIsForwardedWhileTheUpstreamTakesIt()
     {
         var upstream = new MemoryStream();
-        var sink = new ForwardOrDiscardStream(upstream);
+        var sink = new ForwardOrDiscardStream(upstream, TimeSpan.FromSeconds(10));
         var reader = new HttpReader(new MemoryStream("hello, upstreamNEXT"u8.ToArray()));
         await reader.CopyAsync(15, sink, CancellationToken.None);
         Assert.Equal("hello, upstream", Encoding.ASCII.GetString(upstream.ToArray()));
@@ -22,7 +22,7 @@ public sealed class ForwardOrDiscardStreamTests
     {
         var upstream = new MemoryStream();
         await upstream.DisposeAsync();
-        var sink = new ForwardOrDiscardStream(upstream);
+        var sink = new ForwardOrDiscardStream(upstream, TimeSpan.FromSeconds(10));
         var reader = new HttpReader(new MemoryStream("2\r\nhi\r\n3\r\nyou\r\n0\r\n\r\nNEXT"u8.ToArray()));
         await reader.CopyChunkedAsync(sink, CancellationToken.None);
         Assert.True(sink.Failed);

@@ -25,7 +25,7 @@ public sealed class GuestErrorRedactionTests
 
         public TimeZoneInfo TimeZone => TimeZoneInfo.Utc;
 
-        public string? DnsResolve(string host) => null;
+        public Task<string?> DnsResolveAsync(string host) => Task.FromResult<string?>(null);
 
         public string MyIpAddress() => "192.0.2.7";
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Usernet.Services.Proxy;
 using Usernet.Services.Proxy.Pac;
 
@@ -12,12 +13,12 @@ public sealed class PacScriptTests
 
         public TimeZoneInfo TimeZone => TimeZoneInfo.Utc;
 
-        public string? DnsResolve(string host) => host switch
+        public Task<string?> DnsResolveAsync(string host) => Task.FromResult<string?>(host switch
         {
             "web.corp.test" => "10.1.2.3",
             "web.test" => "198.18.0.2",
             _ => null,
-        };
+        });
 
         public string MyIpAddress() => "192.0.2.7";
     }
@@ -108,6 +109,98 @@ public sealed class PacScriptTests
     {
         using var script = PacScript.Compile("function FindProxyForURL(url, host) { return typeof System + ' ' + typeof importNamespace; }", new FixedHost());
         Assert.Equal("undefined undefined", await script.FindProxyAsync("http://a/", "a"));
+    }
+
+    /// <summary>Names resolve at once, but slow.test never does: its lookup is still running when the evaluation's time is up.</summary>
+    private sealed class SlowHost : IPacHost
+    {
+        private readonly TaskCompletionSource<string?> _never = new();
+
+        public int Lookups;
+
+        public DateTimeOffset Now => DateTimeOffset.UnixEpoch;
+
+        public TimeZoneInfo TimeZone => TimeZoneInfo.Utc;
+
+        public Task<string?> DnsResolveAsync(string host)
+        {
+            Interlocked.Increment(ref Lookups);
+            return host == "slow.test" ? _never.Task : Task.FromResult<string?>("198.18.0.2");
+        }
+
+        public string MyIpAddress() => "192.0.2.7";
+    }
+
+    private const string LoopOrSlowScript = """
+        function FindProxyForURL(url, host) {
+            if (host == 'loop.test') { while (true) {} }
+            if (host == 'slow.test' || host == 'fast.test') { dnsResolve(host); }
+            return 'DIRECT';
+        }
+        """;
+
+    [Fact]
+    public async Task AHostThatLoopsOrResolvesSlowlyDoesNotHoldUpAnother()
+    {
+        var host = new SlowHost();
+        using var script = PacScript.Compile(LoopOrSlowScript, host);
+        // A guest asks for the two bad hosts again and again...
+        var stuck = new List<Task<string>>();
+        for (int i = 0; i < 4; i++)
+        {
+            stuck.Add(script.FindProxyAsync("http://loop.test/", "loop.test"));
+            stuck.Add(script.FindProxyAsync("http://slow.test/", "slow.test"));
+        }
+
+        // ...and a request for another host is answered at once all the same.
+        var watch = Stopwatch.StartNew();
+        Assert.Equal("DIRECT", await script.FindProxyAsync("http://fast.test/", "fast.test").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"fast.test waited {watch.Elapsed.TotalSeconds:0.0} s behind the others");
+        Assert.Equal("DIRECT", await script.FindProxyAsync("http://fast.test/", "fast.test").WaitAsync(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task AnEvaluationWaitingForASlowLookupEndsWithinItsTime()
+    {
+        var host = new SlowHost();
+        using var script = PacScript.Compile(LoopOrSlowScript, host);
+
+        // dnsResolve gives up when the call's time is up, as for a name that does not
+        // resolve: null, and the script carries on to its answer (or is stopped, if it goes on).
+        var watch = Stopwatch.StartNew();
+        Assert.Equal("DIRECT", await script.FindProxyAsync("http://slow.test/", "slow.test").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.True(watch.Elapsed < PacScript.CallTimeout + TimeSpan.FromSeconds(2), $"took {watch.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(watch.Elapsed >= PacScript.CallTimeout - TimeSpan.FromMilliseconds(100), $"took only {watch.Elapsed.TotalSeconds:0.0} s");
+        // The next evaluation waits on the same lookup rather than starting another.
+        await script.FindProxyAsync("http://slow.test/", "slow.test").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Equal(1, host.Lookups);
+    }
+
+    [Fact]
+    public async Task RequestsForOneHostAreEvaluatedOneAtATimeAndAllAnswered()
+    {
+        var host = new SlowHost();
+        using var script = PacScript.Compile("function FindProxyForURL(url, host) { return 'PROXY ' + host + ':' + url.length; }", host);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
+            script.FindProxyAsync($"http://a.test/{new string('x', i)}", i % 2 == 0 ? "a.test" : "b.test")));
+
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"PROXY {(i % 2 == 0 ? "a.test" : "b.test")}:{"http://a.test/".Length + i}"), answers);
+    }
+
+    [Fact]
+    public async Task LookupsAreKeptAcrossEvaluations()
+    {
+        var host = new SlowHost();
+        using var script = PacScript.Compile("function FindProxyForURL(url, host) { return isResolvable(host) && isInNet(host, '198.18.0.0', '255.254.0.0') ? 'DIRECT' : 'PROXY p.test:1'; }", host);
+
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal("DIRECT", await script.FindProxyAsync("http://web.test/", "web.test"));
+        }
+
+        Assert.Equal(1, host.Lookups);
+        Assert.Equal(1, script.Lookups.Lookups);
     }
 
     [Theory]

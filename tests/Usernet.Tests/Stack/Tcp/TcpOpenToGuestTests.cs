@@ -233,14 +233,14 @@ public sealed class TcpOpenToGuestTests
     }
 
     [Fact]
-    public void NoConnectionIsOpenedBeyondTheLimit()
+    public void NoConnectionIsOpenedBeyondTheInboundLimit()
     {
-        var harness = new TcpHarness(new TcpOptions { MaxConnections = 1 });
+        var harness = new TcpHarness(new TcpOptions { MaxInboundConnections = 1 });
         Server(harness).AcceptFromStack();
 
         var other = new IpEndpoint(Ipv4Address.Parse("198.18.0.9"), 51001);
         Assert.Null(harness.Tcp.OpenToGuest(new IpEndpoint(TestFrames.Guest, 8080), other, events => new FakeTcpHostSocket(events), harness.Now));
-        Assert.Equal(1, harness.Counters.LimitReached);
+        Assert.Equal(1, harness.Counters.InboundLimitReached);
         harness.AssertNothingSent();
     }
 }

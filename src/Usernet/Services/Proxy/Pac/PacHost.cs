@@ -14,12 +14,12 @@ internal sealed class PacHost(IProxyNameResolver resolver) : IPacHost
 
     public TimeZoneInfo TimeZone => TimeZoneInfo.Local;
 
-    public string? DnsResolve(string host)
+    public async Task<string?> DnsResolveAsync(string host)
     {
         try
         {
             using var cancel = new CancellationTokenSource(LookupTimeout);
-            var addresses = resolver.ResolveAsync(host, cancel.Token).GetAwaiter().GetResult();
+            var addresses = await resolver.ResolveAsync(host, cancel.Token).ConfigureAwait(false);
             return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)?.ToString();
         }
         catch (Exception e) when (e is ProxyException or OperationCanceledException)

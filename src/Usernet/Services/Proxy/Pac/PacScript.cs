@@ -1,109 +1,148 @@
-using System.Collections.Concurrent;
-using Jint;
-using Jint.Native;
-using Jint.Runtime.Interop;
+using Usernet.Platform.Interop;
 
 namespace Usernet.Services.Proxy.Pac;
 
 /// <summary>
-/// A compiled PAC script and the one thread that runs it. A Jint engine is not thread-safe,
-/// and dnsResolve blocks while a name is looked up, so every FindProxyForURL call is queued to
-/// that thread rather than run on the caller's (a pool thread that many connections share).
-/// Each call is bounded in time, statements, memory and recursion, so a broken script blocks
-/// its connection with a reason instead of hanging the proxy. CLR interop stays off: the
-/// script sees strings, numbers and the helpers, nothing of .NET.
+/// A compiled PAC script and the threads that run it: <see cref="Workers"/> engines, each on
+/// its own thread (an engine is not thread-safe, and a lookup blocks the evaluation that waits
+/// for it, so no call runs on a caller's pool thread). Calls wait in one lane per host, and the
+/// workers take the lanes in turn, one call of a host at a time: a host whose evaluation loops
+/// or resolves slowly holds at most one worker, however many requests for it a guest sends,
+/// and requests for other hosts go on at once. Each call is bounded in time
+/// (<see cref="CallTimeout"/>), and host lookups are shared and kept (<see cref="PacLookups"/>).
 /// </summary>
 internal sealed class PacScript : IDisposable
 {
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly BlockingCollection<(string Url, string Host, TaskCompletionSource<string> Result)> _calls = new(1024);
-    private readonly Thread _thread;
-    private readonly Engine _engine;
+    /// <summary>Engines, and threads: enough that a few slow hosts leave the others a worker.</summary>
+    public const int Workers = 4;
 
-    private PacScript(Engine engine)
+    /// <summary>Calls that may wait at once, across all hosts; more fail at once, and their connection is blocked with the reason.</summary>
+    public const int MaxWaiting = 1024;
+
+    private sealed record Call(string Url, string Host, TaskCompletionSource<string> Result);
+
+    private readonly object _gate = new();
+
+    /// <summary>The calls waiting, by host; a host is here while it has calls waiting or running.</summary>
+    private readonly Dictionary<string, Queue<Call>> _lanes = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Hosts with calls waiting and none running, in the order they are to be served.</summary>
+    private readonly Queue<string> _ready = new();
+
+    private int _waiting;
+    private bool _disposed;
+
+    private PacScript(PacEvaluator[] evaluators, PacLookups lookups)
     {
-        _engine = engine;
-        _thread = new Thread(Run) { IsBackground = true, Name = "pac" };
-        _thread.Start();
+        Lookups = lookups;
+        foreach (var (evaluator, index) in evaluators.Select((e, i) => (e, i)))
+        {
+            new Thread(() => Run(evaluator)) { IsBackground = true, Name = $"pac-{index}" }.Start();
+        }
     }
+
+    /// <summary>The host lookups the workers share.</summary>
+    public PacLookups Lookups { get; }
 
     /// <summary>Compiles <paramref name="source"/> with the helpers; throws <see cref="PacException"/> saying what is wrong.</summary>
-    public static PacScript Compile(string source, IPacHost host)
+    public static PacScript Compile(string source, IPacHost host, Func<Instant>? clock = null)
     {
-        var engine = new Engine(options =>
+        var lookups = new PacLookups(host, clock ?? Libc.MonotonicNow);
+        var evaluators = new PacEvaluator[Workers];
+        for (int i = 0; i < evaluators.Length; i++)
         {
-            options.TimeZone = host.TimeZone;
-            options.TimeoutInterval(CallTimeout).MaxStatements(10_000_000).LimitMemory(64L * 1024 * 1024).LimitRecursion(256);
-        });
-        engine.SetValue("dnsResolve", new ClrFunction(engine, "dnsResolve", (_, arguments) =>
-            host.DnsResolve(Argument(arguments, 0)) is { } address ? new JsString(address) : JsValue.Null));
-        engine.SetValue("myIpAddress", new ClrFunction(engine, "myIpAddress", (_, _) => new JsString(host.MyIpAddress())));
-        engine.SetValue("__usernetNow", new ClrFunction(engine, "__usernetNow", (_, _) => new JsNumber(host.Now.ToUnixTimeMilliseconds())));
-        try
-        {
-            engine.Execute(PacLibrary.Source);
-            engine.Execute(source);
+            evaluators[i] = PacEvaluator.Create(source, host, lookups);
         }
-        catch (Exception e)
-        {
-            throw new PacException($"the PAC script does not run: {Describe(e)}");
-        }
-        if (engine.GetValue("FindProxyForURL") is not Jint.Native.Function.Function)
-        {
-            throw new PacException("the PAC script defines no function FindProxyForURL(url, host)");
-        }
-        return new PacScript(engine);
+        return new PacScript(evaluators, lookups);
     }
-
-    private static string Argument(JsValue[] arguments, int index) => arguments.Length > index ? arguments[index].ToString() : "undefined";
 
     /// <summary>FindProxyForURL's result; a <see cref="PacException"/> when the script fails or does not return a string.</summary>
     public Task<string> FindProxyAsync(string url, string host)
     {
-        var result = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_calls.TryAdd((url, host, result)))
+        var call = new Call(url, host, new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
+        lock (_gate)
         {
-            result.SetException(new PacException("too many PAC evaluations are waiting"));
-        }
-        return result.Task;
-    }
-
-    private void Run()
-    {
-        try
-        {
-            foreach (var (url, host, result) in _calls.GetConsumingEnumerable())
+            if (_disposed)
             {
-                try
+                call.Result.SetException(new PacException("the PAC script was replaced"));
+            }
+            else if (_waiting >= MaxWaiting)
+            {
+                call.Result.SetException(new PacException("too many PAC evaluations are waiting"));
+            }
+            else
+            {
+                _waiting++;
+                if (_lanes.TryGetValue(host, out var lane))
                 {
-                    var value = _engine.Invoke("FindProxyForURL", new JsString(url), new JsString(host));
-                    if (value.IsString())
-                    {
-                        result.SetResult(value.ToString());
-                    }
-                    else
-                    {
-                        result.SetException(new PacException($"FindProxyForURL returned {value} rather than a string"));
-                    }
+                    lane.Enqueue(call);
                 }
-                catch (Exception e)
+                else
                 {
-                    result.SetException(new PacException($"FindProxyForURL failed: {Describe(e)}"));
+                    lane = new Queue<Call>();
+                    lane.Enqueue(call);
+                    _lanes.Add(host, lane);
+                    _ready.Enqueue(host);
+                    Monitor.Pulse(_gate);
                 }
             }
         }
-        catch (ObjectDisposedException)
+        return call.Result.Task;
+    }
+
+    /// <summary>A worker: takes the next ready host's oldest call, runs it, and puts the host back in line if more wait.</summary>
+    private void Run(PacEvaluator evaluator)
+    {
+        while (true)
         {
+            string host;
+            Call call;
+            lock (_gate)
+            {
+                while (_ready.Count == 0)
+                {
+                    if (_disposed)
+                    {
+                        return;
+                    }
+                    Monitor.Wait(_gate);
+                }
+                host = _ready.Dequeue();
+                call = _lanes[host].Dequeue();
+                _waiting--;
+            }
+            try
+            {
+                call.Result.SetResult(evaluator.FindProxy(call.Url, call.Host));
+            }
+            catch (PacException e)
+            {
+                call.Result.SetException(e);
+            }
+            lock (_gate)
+            {
+                if (_lanes[host].Count > 0)
+                {
+                    _ready.Enqueue(host);
+                    Monitor.Pulse(_gate);
+                }
+                else
+                {
+                    _lanes.Remove(host);
+                }
+            }
         }
     }
 
-    private static string Describe(Exception e) => e switch
+    /// <summary>No new calls; those waiting are still answered, then the workers end.</summary>
+    public void Dispose()
     {
-        TimeoutException => $"it ran longer than {CallTimeout.TotalSeconds:0} s",
-        Jint.Runtime.StatementsCountOverflowException => "it ran too many statements (an endless loop?)",
-        _ => e.Message,
-    };
-
-    public void Dispose() => _calls.CompleteAdding();
+        lock (_gate)
+        {
+            _disposed = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
 }

@@ -30,6 +30,16 @@ internal sealed class UpstreamConnection(Socket socket, Stream stream, ProxyRout
     /// </summary>
     public string? ProxyAuthorization { get; set; }
 
+    private ProxyBuffers? _buffers;
+    private long _held;
+
+    /// <summary>The <paramref name="bytes"/> this connection's reader holds of <paramref name="buffers"/>, given back when it is disposed.</summary>
+    public void HoldBuffer(ProxyBuffers buffers, long bytes)
+    {
+        _buffers = buffers;
+        _held = bytes;
+    }
+
     public void ShutdownWrite()
     {
         try
@@ -45,5 +55,10 @@ internal sealed class UpstreamConnection(Socket socket, Stream stream, ProxyRout
     {
         Stream.Dispose();
         Socket.Dispose();
+        long held = Interlocked.Exchange(ref _held, 0);
+        if (held > 0)
+        {
+            _buffers!.Give(held);
+        }
     }
 }

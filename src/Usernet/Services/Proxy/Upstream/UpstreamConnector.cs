@@ -12,9 +12,12 @@ namespace Usernet.Services.Proxy.Upstream;
 /// Opens connections along a <see cref="ProxyRoute"/>: straight to the destination, through
 /// an HTTP proxy's CONNECT (RFC 9110 §9.3.6) with Basic, Negotiate or NTLM authentication, or
 /// through a SOCKS5 proxy. Credentials go only into the handshake; every message names an
-/// upstream by its masked URL.
+/// upstream by its masked URL. Opening takes at most the connect timeout and then
+/// <paramref name="answerTimeout"/> (see <see cref="ProxyLimits.UpstreamAnswer"/>) for the
+/// name lookup and an upstream proxy's handshake: one that accepts and never answers costs a
+/// guest's request that long, then 504.
 /// </summary>
-internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddress, IPAddress?> mapDirect, TimeSpan connectTimeout)
+internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddress, IPAddress?> mapDirect, TimeSpan connectTimeout, TimeSpan answerTimeout)
 {
     public IProxyNameResolver Resolver => resolver;
 
@@ -22,12 +25,35 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
     /// A connection for one HTTP request to <paramref name="host"/>: to an HTTP proxy itself
     /// (the request then goes in absolute form), else as <see cref="OpenTunnelAsync"/>.
     /// </summary>
-    public async Task<UpstreamConnection> OpenForRequestAsync(ProxyRoute route, string host, int port, IPAddress? directAddress, CancellationToken cancel)
+    public Task<UpstreamConnection> OpenForRequestAsync(ProxyRoute route, string host, int port, IPAddress? directAddress) =>
+        WithinDeadlineAsync(route, cancel => route.Kind == ProxyRouteKind.Http
+            ? OpenToHttpProxyAsync(route, host, port, cancel)
+            : OpenTunnelAsync(route, host, port, directAddress, cancel));
+
+    /// <summary>
+    /// A byte stream to host:port. Direct connections go to <paramref name="directAddress"/>
+    /// when given (a transparent connection's own destination), else to the name's addresses.
+    /// </summary>
+    public Task<UpstreamConnection> OpenTunnelAsync(ProxyRoute route, string host, int port, IPAddress? directAddress) =>
+        WithinDeadlineAsync(route, cancel => OpenTunnelAsync(route, host, port, directAddress, cancel));
+
+    private async Task<UpstreamConnection> WithinDeadlineAsync(ProxyRoute route, Func<CancellationToken, Task<UpstreamConnection>> open)
     {
-        if (route.Kind != ProxyRouteKind.Http)
+        var limit = connectTimeout + answerTimeout;
+        using var deadline = new CancellationTokenSource(limit);
+        try
         {
-            return await OpenTunnelAsync(route, host, port, directAddress, cancel).ConfigureAwait(false);
+            return await open(deadline.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            string who = route.Kind == ProxyRouteKind.Direct ? "the destination" : "the upstream proxy";
+            throw new ProxyException(504, $"{who} did not complete the connection within {limit.TotalSeconds:0.#} s");
+        }
+    }
+
+    private async Task<UpstreamConnection> OpenToHttpProxyAsync(ProxyRoute route, string host, int port, CancellationToken cancel)
+    {
         var proxy = route.Upstream!;
         var (socket, stream) = await ConnectToProxyAsync(proxy, cancel).ConfigureAwait(false);
         return new UpstreamConnection(socket, stream, route, $"{host}:{port}")
@@ -37,11 +63,7 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
         };
     }
 
-    /// <summary>
-    /// A byte stream to host:port. Direct connections go to <paramref name="directAddress"/>
-    /// when given (a transparent connection's own destination), else to the name's addresses.
-    /// </summary>
-    public async Task<UpstreamConnection> OpenTunnelAsync(ProxyRoute route, string host, int port, IPAddress? directAddress, CancellationToken cancel)
+    private async Task<UpstreamConnection> OpenTunnelAsync(ProxyRoute route, string host, int port, IPAddress? directAddress, CancellationToken cancel)
     {
         string destination = $"{host}:{port}";
         switch (route.Kind)

@@ -12,6 +12,7 @@ internal static class Help
               usernet doctor [--json]                    check this machine for what Usernet needs, and test it live
               usernet run [OPTIONS] [-- CMD [ARGS...]]   run CMD (default: a shell) in its own network namespace
               usernet serve [OPTIONS]                    serve VMs on QEMU stream/datagram sockets or TAP devices
+              usernet docker [OPTIONS]                   run dockerd in a Usernet guest and serve the Docker API on the host
               usernet config [OPTIONS]                   print the effective settings and where each came from
               usernet stats [--instance NAME]            counters of a running instance
               usernet port add|rm|ls [--instance NAME]   published ports of a running instance
@@ -28,7 +29,8 @@ internal static class Help
     {
         Console.WriteLine("Usage: usernet run [OPTIONS] [-- CMD [ARGS...]]\n");
         Console.WriteLine("Runs CMD in new network, mount and PID namespaces whose only interface, tap0, is served");
-        Console.WriteLine("by Usernet. Exits with CMD's status (128+N if killed by signal N, 125 if setup failed).\n");
+        Console.WriteLine("by Usernet. Exits with CMD's status (128+N if killed by signal N, 125 if setup failed).");
+        Console.WriteLine("The host's SSH agent ($SSH_AUTH_SOCK) is at /run/host-services/ssh-auth.sock in CMD's namespace.\n");
         Console.WriteLine("Options:");
         foreach (string line in RunCommand.Options().HelpLines())
         {
@@ -63,6 +65,21 @@ internal static class Help
         Console.WriteLine("Exits 0 when Usernet can run here, 1 when a check failed.\n");
         Console.WriteLine("Options:");
         foreach (string line in DoctorCommand.Options().HelpLines())
+        {
+            Console.WriteLine(line);
+        }
+    }
+
+    public static void PrintDocker()
+    {
+        Console.WriteLine("Usage: usernet docker [OPTIONS]\n");
+        Console.WriteLine("Runs dockerd in a Usernet guest (network, mount, PID and cgroup namespaces) and serves the");
+        Console.WriteLine("Docker API on a host socket, publishing containers' ports (-p, -P) on the host. Prints");
+        Console.WriteLine("export DOCKER_HOST=... once dockerd answers; runs until SIGINT or SIGTERM. Needs root.");
+        Console.WriteLine("The host's SSH agent ($SSH_AUTH_SOCK) is at /run/host-services/ssh-auth.sock in the guest, for");
+        Console.WriteLine("containers to bind (--mount type=bind,src=/run/host-services/ssh-auth.sock,target=...).\n");
+        Console.WriteLine("Options:");
+        foreach (string line in DockerCommand.Options().HelpLines())
         {
             Console.WriteLine(line);
         }

@@ -59,14 +59,15 @@ internal static class PortCommand
 
     private static string Table(string body)
     {
-        var text = new StringBuilder($"{"PUBLISHED",-30} {"GUEST",-22} {"PROTO",-5} {"CONNECTIONS",11} {"ACTIVE",6} {"TO GUEST",12} {"FROM GUEST",12}\n");
+        var text = new StringBuilder($"{"PUBLISHED",-30} {"GUEST",-22} {"PROTO",-5} {"CONNECTIONS",11} {"ACTIVE",6} {"TO GUEST",12} {"FROM GUEST",12} CONTAINER\n");
         using var document = JsonDocument.Parse(body);
         foreach (var publish in document.RootElement.EnumerateArray())
         {
             string hosts = string.Join(",", publish.GetProperty("host").EnumerateArray().Select(h => h.GetString()));
+            string container = publish.TryGetProperty("container", out var name) ? name.GetString() ?? "" : "";
             text.Append($"{hosts,-30} {publish.GetProperty("guest").GetString(),-22} {publish.GetProperty("protocol").GetString(),-5} " +
                 $"{publish.GetProperty("connections").GetInt64(),11} {publish.GetProperty("activeConnections").GetInt64(),6} " +
-                $"{publish.GetProperty("bytesToGuest").GetInt64(),12} {publish.GetProperty("bytesFromGuest").GetInt64(),12}\n");
+                $"{publish.GetProperty("bytesToGuest").GetInt64(),12} {publish.GetProperty("bytesFromGuest").GetInt64(),12} {container}".TrimEnd() + "\n");
         }
         return text.ToString();
     }

@@ -17,6 +17,7 @@ internal static class Program
             {
                 "run" => RunCommand.Execute(args[1..]),
                 "serve" => ServeCommand.Execute(args[1..]),
+                "docker" => DockerCommand.Execute(args[1..]),
                 "stats" => StatsCommand.Execute(args[1..]),
                 "config" => ConfigCommand.Execute(args[1..]),
                 "port" => PortCommand.Execute(args[1..]),

@@ -36,10 +36,6 @@ internal static class RunCommand
         var command = line.Command is { Count: > 0 } given ? given : DefaultShell();
         var addressing = ParseAddressing(line.Value("--addressing"));
         var options = SettingsOptions.Resolve(line, $"run-{Environment.ProcessId}");
-        var stack = options.Stack;
-        var mac = MacAddress.NewLocal();
-        var setup = GuestSetupFor(options, mac, addressing);
-
         foreach (string spec in options.PublishSpecs)
         {
             ValidateSpec(spec);
@@ -68,13 +64,18 @@ internal static class RunCommand
             Console.Error.WriteLine($"usernet: {e.Message}");
             return GuestInit.SetupFailed;
         }
+        GuestHostServices? services = null;
         GuestNamespace guest;
+        GuestSetup setup;
         try
         {
+            services = GuestHostServices.Create(options.Name);
+            setup = GuestSetupFor(options, addressing) with { Binds = HostServicesBind(services) };
             guest = GuestNamespace.Start(command, setup);
         }
         catch (Exception e) when (e is InvalidOperationException or SystemCallException or IOException)
         {
+            services?.DisposeAsync().AsTask().Wait();
             instance.DisposeAsync().AsTask().Wait();
             Console.Error.WriteLine($"usernet: {e.Message}");
             return GuestInit.SetupFailed;
@@ -82,10 +83,7 @@ internal static class RunCommand
         int exitCode = GuestInit.SetupFailed;
         using (guest)
         {
-            // The guest keeps the address it is configured with, also when it asks by DHCP.
-            instance.Dhcp.Reserve(mac, stack.FirstGuest);
-            instance.Dhcp6.Reserve(mac, stack.FirstGuestV6);
-            instance.Attach(new TapLink(guest.TapFd, setup.TapName));
+            AttachGuest(instance, guest, setup);
             using var exitWatcher = new ChildExitWatcher(instance.Loop, guest.InitPid, code =>
             {
                 exitCode = code;
@@ -98,8 +96,7 @@ internal static class RunCommand
             }
             using var signals = new SignalRelay(guest.Signal, () => instance.Proxy.Reload("SIGHUP"));
             guest.Go();
-            var reporter = new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" };
-            reporter.Start();
+            ReportSetupErrors(guest);
             try
             {
                 instance.Confine();
@@ -109,22 +106,45 @@ internal static class RunCommand
                 Console.Error.WriteLine($"usernet: cannot give up the privileges no longer needed: {e.Message}");
                 guest.Signal(Libc.SIGKILL);
                 instance.DisposeAsync().AsTask().Wait();
+                services.DisposeAsync().AsTask().Wait();
                 return GuestInit.SetupFailed;
             }
             instance.Run();
             instance.DeliverPending(TimeSpan.FromSeconds(10));
         }
         instance.DisposeAsync().AsTask().Wait();
+        services.DisposeAsync().AsTask().Wait();
         return exitCode;
     }
 
-    /// <summary>What the init configures tap0 with: the instance's first guest, its gateway, its DNS.</summary>
-    internal static GuestSetup GuestSetupFor(InstanceOptions options, MacAddress mac, GuestAddressing addressing)
+    /// <summary>
+    /// /run/host-services in the guest, which shares the host's /run: the bind needs a mount
+    /// point there. Root makes it once (an empty directory that stays, as /run/netns does for
+    /// ip netns); without root the guest gets one only where the host has it.
+    /// </summary>
+    private static List<GuestBind> HostServicesBind(GuestHostServices services) =>
+        !GuestNamespace.IsRootless || Directory.Exists(GuestHostServices.GuestDirectory) ? [services.Bind] : [];
+
+    /// <summary>A publish spec that does not parse is a usage error, found before anything starts.</summary>
+    internal static void ValidateSpec(string spec)
+    {
+        try
+        {
+            PublishSpec.Parse(spec);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--publish: {e.Message}");
+        }
+    }
+
+    /// <summary>What the init is told: the first guest's addresses, routes and DNS, on tap0 with a new MAC.</summary>
+    internal static GuestSetup GuestSetupFor(InstanceOptions options, GuestAddressing addressing)
     {
         var stack = options.Stack;
         return new GuestSetup
         {
-            Mac = mac,
+            Mac = MacAddress.NewLocal(),
             Mtu = stack.Mtu ?? TapLink.TapMtu,
             Addressing = addressing,
             Address = stack.FirstGuest,
@@ -140,18 +160,18 @@ internal static class RunCommand
         };
     }
 
-    /// <summary>A publish spec that does not parse is a usage error, found before anything starts.</summary>
-    internal static void ValidateSpec(string spec)
+    /// <summary>Puts the guest's TAP on the instance's switch; the guest keeps its configured address, also when it asks by DHCP.</summary>
+    internal static void AttachGuest(Instance instance, GuestNamespace guest, GuestSetup setup)
     {
-        try
-        {
-            PublishSpec.Parse(spec);
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException($"--publish: {e.Message}");
-        }
+        var stack = instance.Stack.Options;
+        instance.Dhcp.Reserve(setup.Mac, stack.FirstGuest);
+        instance.Dhcp6.Reserve(setup.Mac, stack.FirstGuestV6);
+        instance.Attach(new TapLink(guest.TapFd, setup.TapName));
     }
+
+    /// <summary>Prints what the init reports going wrong after "go" (addresses, DHCP, resolv.conf), from a thread of its own.</summary>
+    internal static void ReportSetupErrors(GuestNamespace guest) =>
+        new Thread(() => ReportSetup(guest)) { IsBackground = true, Name = "setup report" }.Start();
 
     /// <summary>The gateway's addresses, of each family the guest has.</summary>
     private static List<string> Nameservers(Stack.StackOptions stack)

@@ -1,7 +1,10 @@
 using System.Runtime.InteropServices;
 using Usernet.Link;
 using Usernet.Platform.Interop;
+using Usernet.Services.Dns;
 using Usernet.Services.Forwarding;
+using Usernet.Services.HostServices;
+using Usernet.Services.Proxy;
 
 namespace Usernet.Cli;
 
@@ -19,6 +22,7 @@ internal static class ServeCommand
         .Option("--pcap", "FILE", "write every frame on every link to FILE (pcap format)")
         .Option("--pcap-limit", "SIZE", "stop capturing (the links go on) before FILE passes SIZE bytes; K, M, G: KiB, MiB, GiB")
         .Option("--instance", "NAME", "name of this instance for the control API (default serve-PID)")
+        .Option("--ssh-agent-port", "PORT", "relay each guest connection to the gateway's TCP PORT to the host's SSH agent (off by default)")
         .Flag("--help", "show this help", alias: "-h");
 
     public static int Execute(IReadOnlyList<string> args)
@@ -46,9 +50,11 @@ internal static class ServeCommand
         {
             throw new UsageException("nothing to serve: give at least one --listen-qemu, --listen-dgram, --tap or --fd");
         }
+        ushort? agentPort = ParseAgentPort(line.Value("--ssh-agent-port"));
         var options = SettingsOptions.Resolve(line, $"serve-{Environment.ProcessId}");
         Libc.RaiseFileLimit();
         Instance instance;
+        SshAgentRelay? agent = null;
         try
         {
             instance = new Instance(options);
@@ -93,12 +99,19 @@ internal static class ServeCommand
                 RunCommand.ValidateSpec(spec);
             }
             instance.PublishAtStart();
+            if (agentPort is { } port)
+            {
+                agent = SshAgentRelay.ForHostAgent();
+                instance.Connector.GatewayServices.Add(port, (socket, _) => agent.Accept(socket));
+                Console.Error.WriteLine($"usernet: the host's SSH agent is on the gateway's TCP port {port}");
+            }
             instance.StartControl();
             Console.Error.WriteLine($"usernet: control socket {instance.ControlSocket}");
         }
         catch (Exception e) when (e is SystemCallException or IOException or ArgumentException or InvalidOperationException or PublishException)
         {
             instance.DisposeAsync().AsTask().Wait();
+            agent?.DisposeAsync().AsTask().Wait();
             Console.Error.WriteLine($"usernet: {e.Message}");
             return 1;
         }
@@ -111,12 +124,32 @@ internal static class ServeCommand
         {
             Console.Error.WriteLine($"usernet: cannot give up the privileges no longer needed: {e.Message}");
             instance.DisposeAsync().AsTask().Wait();
+            agent?.DisposeAsync().AsTask().Wait();
             return 1;
         }
         instance.Run();
         instance.DeliverPending(TimeSpan.FromSeconds(30));
         instance.DisposeAsync().AsTask().Wait();
+        agent?.DisposeAsync().AsTask().Wait();
         return 0;
+    }
+
+    /// <summary>A TCP port of the gateway that none of its own services (DNS, the proxy) uses.</summary>
+    private static ushort? ParseAgentPort(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (!ushort.TryParse(value, out ushort port) || port == 0)
+        {
+            throw new UsageException($"--ssh-agent-port: '{value}' is not a TCP port (1-65535)");
+        }
+        if (port is DnsServer.Port or HttpProxyServer.Port)
+        {
+            throw new UsageException($"--ssh-agent-port: the gateway's port {port} is taken by its {(port == DnsServer.Port ? "DNS server" : "HTTP proxy")}");
+        }
+        return port;
     }
 }
 

@@ -27,19 +27,8 @@ internal sealed class ControlServer : IAsyncDisposable
     public ControlServer(string path)
     {
         _path = path;
-        if (InstanceDirectory.IsLive(path))
-        {
-            throw new InvalidOperationException($"an instance is already running with control socket {path}; choose another --instance name");
-        }
-        if (File.Exists(path))
-        {
-            File.Delete(path);
-        }
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        // The socket is never, even briefly, open to others; the chmod only takes off the x bit.
-        OwnerOnlyFiles.Create(() => _listener.Bind(new UnixDomainSocketEndPoint(path)));
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        _listener.Listen(64);
+        _listener = PrivateUnixSocket.ListenUnlessLive(path, 64)
+            ?? throw new InvalidOperationException($"an instance is already running with control socket {path}; choose another --instance name");
     }
 
     /// <summary>

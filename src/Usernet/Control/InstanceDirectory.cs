@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Usernet.Platform;
 using Usernet.Platform.Interop;
 
@@ -133,23 +132,7 @@ internal static class InstanceDirectory
         return names;
     }
 
-    public static bool IsLive(string socketPath)
-    {
-        if (!File.Exists(socketPath))
-        {
-            return false;
-        }
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    public static bool IsLive(string socketPath) => PrivateUnixSocket.IsLive(socketPath);
 
     /// <summary>The instance a CLI command talks to: the one named, or the only one running.</summary>
     public static string Resolve(string? requested)

@@ -133,6 +133,10 @@ internal static class PortRoutes
             w.WriteEndArray();
             w.WriteString("guest", publish.Guest.ToString());
             w.WriteString("protocol", publish.Spec.Protocol == PublishProtocol.Tcp ? "tcp" : "udp");
+            if (publish.Owner is { } owner)
+            {
+                w.WriteString("container", owner);
+            }
             publish.Counters.WriteJson(w);
             w.WriteEndObject();
         }

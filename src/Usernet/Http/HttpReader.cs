@@ -110,7 +110,10 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
         }
     }
 
-    public async ValueTask<string> ReadLineAsync(CancellationToken cancel)
+    public ValueTask<string> ReadLineAsync(CancellationToken cancel) => ReadLineAsync(null, cancel);
+
+    /// <summary>The next line without its end; its bytes as received, end included, also go to <paramref name="copy"/>.</summary>
+    private async ValueTask<string> ReadLineAsync(Stream? copy, CancellationToken cancel)
     {
         while (true)
         {
@@ -118,6 +121,10 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
             if (newline >= 0)
             {
                 string line = Encoding.Latin1.GetString(_buffer, _start, newline);
+                if (copy is not null)
+                {
+                    await copy.WriteAsync(_buffer.AsMemory(_start, newline + 1), cancel).ConfigureAwait(false);
+                }
                 _start += newline + 1;
                 return line.EndsWith('\r') ? line[..^1] : line;
             }
@@ -168,17 +175,36 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
     /// <paramref name="decode"/>, the data alone (RFC 9112 §7.1.3), for a recipient that does not
     /// speak chunked, whose message then ends where the connection does.
     /// </summary>
-    public async ValueTask CopyChunkedAsync(Stream destination, CancellationToken cancel, bool decode = false)
+    public ValueTask CopyChunkedAsync(Stream destination, CancellationToken cancel, bool decode = false) =>
+        CopyChunkedAsync(destination, decode ? ChunkedCopy.Decoded : ChunkedCopy.Canonical, cancel);
+
+    /// <summary>
+    /// Relays a chunked body checked as <see cref="CopyChunkedAsync(Stream, CancellationToken, bool)"/>
+    /// does, but as the sender wrote it, byte for byte: chunk extensions, the case of the sizes
+    /// and the line ends stay as they came (a tunnel such as the Docker API proxy changes nothing).
+    /// </summary>
+    public ValueTask CopyChunkedVerbatimAsync(Stream destination, CancellationToken cancel) =>
+        CopyChunkedAsync(destination, ChunkedCopy.Verbatim, cancel);
+
+    private enum ChunkedCopy
     {
+        Canonical,
+        Decoded,
+        Verbatim,
+    }
+
+    private async ValueTask CopyChunkedAsync(Stream destination, ChunkedCopy mode, CancellationToken cancel)
+    {
+        var raw = mode == ChunkedCopy.Verbatim ? destination : null;
         while (true)
         {
-            string line = await ReadLineAsync(cancel).ConfigureAwait(false);
+            string line = await ReadLineAsync(raw, cancel).ConfigureAwait(false);
             long size = ParseChunkSize(line);
             if (size == 0)
             {
                 var trailer = new StringBuilder("0\r\n");
                 int fields = 0;
-                for (string field; (field = await ReadLineAsync(cancel).ConfigureAwait(false)).Length > 0;)
+                for (string field; (field = await ReadLineAsync(raw, cancel).ConfigureAwait(false)).Length > 0;)
                 {
                     if (++fields > HttpHeadParser.MaxFields || field.IndexOf(':') <= 0)
                     {
@@ -187,22 +213,22 @@ internal sealed class HttpReader(Stream stream, int maxHead = HttpReader.Default
                     trailer.Append(field).Append("\r\n");
                 }
                 trailer.Append("\r\n");
-                if (!decode)
+                if (mode == ChunkedCopy.Canonical)
                 {
                     await destination.WriteAsync(Encoding.Latin1.GetBytes(trailer.ToString()), cancel).ConfigureAwait(false);
                 }
                 return;
             }
-            if (!decode)
+            if (mode == ChunkedCopy.Canonical)
             {
                 await destination.WriteAsync(Encoding.ASCII.GetBytes($"{size:x}\r\n"), cancel).ConfigureAwait(false);
             }
             await CopyAsync(size, destination, cancel).ConfigureAwait(false);
-            if (await ReadLineAsync(cancel).ConfigureAwait(false) is { Length: > 0 })
+            if (await ReadLineAsync(raw, cancel).ConfigureAwait(false) is { Length: > 0 })
             {
                 throw new HttpFormatException("a chunk's data is longer than its size");
             }
-            if (!decode)
+            if (mode == ChunkedCopy.Canonical)
             {
                 await destination.WriteAsync("\r\n"u8.ToArray(), cancel).ConfigureAwait(false);
             }

@@ -70,7 +70,15 @@ internal static class GuestInit
         // Mounts made here must stay here: without this, a shared / would carry them to the host.
         Check(Libc.Mount(null, "/", null, Libc.MS_REC | Libc.MS_PRIVATE, null), "make mounts private");
         Check(Libc.Mount("proc", "/proc", "proc", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, null), "mount /proc");
-        RemountSysfs();
+        RemountSysfs(carryCgroups: !setup.CgroupNamespace);
+        if (setup.CgroupNamespace)
+        {
+            EnterCgroupNamespace();
+        }
+        if (setup.PrivateRun || setup.Binds.Count > 0)
+        {
+            MountRunAndBinds(setup);
+        }
 
         int tap = TunDevice.OpenTap(setup.TapName);
         channel.Send("tap", tap);
@@ -127,7 +135,7 @@ internal static class GuestInit
         }
         if (setup.PrivateResolvConf)
         {
-            BindResolvConf(nameservers, search);
+            BindResolvConf(nameservers, search, setup.PrivateRun);
         }
         channel.Send("ready");
     }
@@ -156,12 +164,12 @@ internal static class GuestInit
     /// <summary>
     /// sysfs shows the devices of the network namespace that mounted it, so the host's /sys
     /// would list the host's interfaces. Like `ip netns exec`, mount a fresh one. The cgroup
-    /// tree under it is carried over as a detached copy, because a fresh /sys would hide it
-    /// and a user namespace may not mount a new one.
+    /// tree under it is carried over as a detached copy (<paramref name="carryCgroups"/>),
+    /// because a fresh /sys would hide it and a user namespace may not mount a new one.
     /// </summary>
-    private static void RemountSysfs()
+    private static void RemountSysfs(bool carryCgroups)
     {
-        int cgroups = Directory.Exists("/sys/fs/cgroup") ? Libc.CloneMountTree("/sys/fs/cgroup") : -1;
+        int cgroups = carryCgroups && Directory.Exists("/sys/fs/cgroup") ? Libc.CloneMountTree("/sys/fs/cgroup") : -1;
         try
         {
             Libc.Umount2("/sys", Libc.MNT_DETACH);
@@ -185,17 +193,73 @@ internal static class GuestInit
     }
 
     /// <summary>
+    /// The guest's own cgroup tree: the parent started this init in a cgroup of its own (see
+    /// <see cref="GuestCgroup"/>), which becomes the root of a new cgroup namespace, so that
+    /// cgroup2 mounted here shows that cgroup and what the guest creates below it, never the
+    /// host's tree. Then, as Docker's dind does: cgroup v2 lets no process sit in a cgroup that
+    /// hands controllers to its children (the no-internal-process rule), so this init moves to
+    /// a leaf, /init, and every controller the host granted is handed down to the guest's cgroups.
+    /// </summary>
+    private static void EnterCgroupNamespace()
+    {
+        Check(Libc.Unshare((int)Libc.CLONE_NEWCGROUP), "create the cgroup namespace");
+        Check(Libc.Mount("cgroup2", "/sys/fs/cgroup", "cgroup2", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, null), "mount cgroup2 on /sys/fs/cgroup");
+        Directory.CreateDirectory("/sys/fs/cgroup/init");
+        // 0 is the writer: this process, with all its threads.
+        File.WriteAllText("/sys/fs/cgroup/init/cgroup.procs", "0");
+        string[] controllers = File.ReadAllText("/sys/fs/cgroup/cgroup.controllers").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (controllers.Length > 0)
+        {
+            File.WriteAllText("/sys/fs/cgroup/cgroup.subtree_control", string.Join(' ', controllers.Select(c => "+" + c)));
+        }
+    }
+
+    /// <summary>
+    /// A fresh tmpfs on /run (<see cref="GuestSetup.PrivateRun"/>), then the host directories of
+    /// <see cref="GuestSetup.Binds"/>. Each source is cloned before /run is covered, since it may
+    /// lie under the host's /run; a target under the new /run is created there.
+    /// </summary>
+    private static void MountRunAndBinds(GuestSetup setup)
+    {
+        var trees = new List<(GuestBind Bind, int Fd)>();
+        try
+        {
+            foreach (var bind in setup.Binds)
+            {
+                int fd = Libc.CloneMountTree(bind.Source);
+                if (fd < 0)
+                {
+                    throw Errno.Exception($"bind {bind.Source}");
+                }
+                trees.Add((bind, fd));
+            }
+            if (setup.PrivateRun)
+            {
+                Check(Libc.Mount("tmpfs", "/run", "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV, "mode=755"), "mount a tmpfs on /run");
+            }
+            foreach (var (bind, fd) in trees)
+            {
+                Directory.CreateDirectory(bind.Target);
+                Check(Libc.AttachMountTree(fd, bind.Target), $"bind {bind.Source} on {bind.Target}");
+            }
+        }
+        finally
+        {
+            foreach (var (_, fd) in trees)
+            {
+                Libc.Close(fd);
+            }
+        }
+    }
+
+    /// <summary>
     /// Puts a resolv.conf naming our DNS over /etc/resolv.conf in this mount namespace only.
     /// The source is a uniquely named temporary file, unlinked as soon as it is mounted (the
     /// mount keeps it alive), so nothing is left behind. A memfd or O_TMPFILE would leave no
     /// name at all, but mount(2) refuses to bind either.
     /// </summary>
-    private static void BindResolvConf(IReadOnlyList<string> nameservers, IReadOnlyList<string> search)
+    private static void BindResolvConf(IReadOnlyList<string> nameservers, IReadOnlyList<string> search, bool privateRun)
     {
-        if (!File.Exists("/etc/resolv.conf"))
-        {
-            return;
-        }
         var text = new StringBuilder("# written by usernet run for this namespace\n");
         foreach (string server in nameservers)
         {
@@ -204,6 +268,19 @@ internal static class GuestInit
         if (search.Count > 0)
         {
             text.Append("search ").Append(string.Join(' ', search)).Append('\n');
+        }
+        if (!File.Exists("/etc/resolv.conf"))
+        {
+            // A link into the host's /run (systemd-resolved's stub-resolv.conf) points into the
+            // guest's own /run once that is a fresh tmpfs: the file is written there instead.
+            var link = new FileInfo("/etc/resolv.conf");
+            if (privateRun && link.LinkTarget is not null && link.ResolveLinkTarget(returnFinalTarget: true) is { } target
+                && target.FullName.StartsWith("/run/", StringComparison.Ordinal))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target.FullName)!);
+                File.WriteAllText(target.FullName, text.ToString());
+            }
+            return;
         }
         string directory = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
         string path = Path.Combine(directory, $"usernet-resolv-{Environment.ProcessId}-{Guid.NewGuid():N}");

@@ -27,8 +27,11 @@ internal sealed class GuestNamespace : IDisposable
 
     public static bool IsRootless => Libc.GetEUid() != 0;
 
-    /// <summary>Starts the init with <paramref name="command"/> and waits for it to hand over the TAP.</summary>
-    public static GuestNamespace Start(IReadOnlyList<string> command, GuestSetup setup)
+    /// <summary>
+    /// Starts the init with <paramref name="command"/> and waits for it to hand over the TAP.
+    /// With <paramref name="cgroup"/>, the init starts in that cgroup (for <see cref="GuestSetup.CgroupNamespace"/>).
+    /// </summary>
+    public static GuestNamespace Start(IReadOnlyList<string> command, GuestSetup setup, GuestCgroup? cgroup = null)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the usernet binary");
         var (channel, childFd) = ControlChannel.CreatePair();
@@ -44,7 +47,15 @@ internal sealed class GuestNamespace : IDisposable
         try
         {
             pid = ProcessLauncher.Spawn(self, arguments, NativeStringArray.CurrentEnvironment(), flags,
-                rootless ? WriteIdentityMaps : null, keepFd: childFd);
+                child =>
+                {
+                    if (rootless)
+                    {
+                        WriteIdentityMaps(child);
+                    }
+                    cgroup?.Enter(child);
+                },
+                keepFd: childFd);
         }
         catch (SystemCallException e) when (e.Call == "clone")
         {

@@ -52,6 +52,19 @@ internal sealed record GuestSetup
     /// <summary>Bind-mount a resolv.conf naming our DNS over the host's, in the namespace only.</summary>
     public bool PrivateResolvConf { get; init; } = true;
 
+    /// <summary>
+    /// A cgroup namespace rooted at the cgroup the parent started the init in, with cgroup2
+    /// mounted on /sys/fs/cgroup and prepared for nesting, as a container engine in the guest
+    /// needs (see <see cref="GuestCgroup"/>). Otherwise the host's cgroup tree is carried over.
+    /// </summary>
+    public bool CgroupNamespace { get; init; }
+
+    /// <summary>A fresh tmpfs on /run, so that a daemon's sockets, pid files and state there stay in the guest.</summary>
+    public bool PrivateRun { get; init; }
+
+    /// <summary>Host directories bind-mounted into the guest, after /run is replaced.</summary>
+    public IReadOnlyList<GuestBind> Binds { get; init; } = [];
+
     public string ToJson()
     {
         using var stream = new MemoryStream();
@@ -73,6 +86,17 @@ internal sealed record GuestSetup
             WriteList(writer, "nameservers", Nameservers);
             WriteList(writer, "search", SearchDomains);
             writer.WriteBoolean("resolvConf", PrivateResolvConf);
+            writer.WriteBoolean("cgroupNamespace", CgroupNamespace);
+            writer.WriteBoolean("privateRun", PrivateRun);
+            writer.WriteStartArray("binds");
+            foreach (var bind in Binds)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("source", bind.Source);
+                writer.WriteString("target", bind.Target);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
             writer.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
@@ -100,6 +124,10 @@ internal sealed record GuestSetup
             Nameservers = ReadList(root, "nameservers"),
             SearchDomains = ReadList(root, "search"),
             PrivateResolvConf = root.GetProperty("resolvConf").GetBoolean(),
+            CgroupNamespace = root.GetProperty("cgroupNamespace").GetBoolean(),
+            PrivateRun = root.GetProperty("privateRun").GetBoolean(),
+            Binds = root.GetProperty("binds").EnumerateArray()
+                .Select(b => new GuestBind(b.GetProperty("source").GetString()!, b.GetProperty("target").GetString()!)).ToList(),
         };
     }
 

@@ -25,11 +25,11 @@ internal static unsafe class SeccompFilter
     /// <summary>x86-64 system calls (asm/unistd_64.h) allowed once set up.</summary>
     public static readonly IReadOnlyList<(string Name, int Number)> Allowed =
     [
-        // Files and descriptors: settings, /proc, the PAC file, pcap, the TAP device.
+        // Files and descriptors: settings, /proc, the PAC file, pcap, the TAP device, the guest's host-services directory.
         ("read", 0), ("write", 1), ("open", 2), ("close", 3), ("stat", 4), ("fstat", 5), ("lstat", 6), ("poll", 7),
         ("lseek", 8), ("ioctl", 16), ("pread64", 17), ("pwrite64", 18), ("readv", 19), ("writev", 20), ("access", 21),
         ("pipe", 22), ("select", 23), ("dup", 32), ("dup2", 33), ("fcntl", 72), ("flock", 73), ("fsync", 74),
-        ("fdatasync", 75), ("ftruncate", 77), ("getcwd", 79), ("rename", 82), ("mkdir", 83), ("unlink", 87),
+        ("fdatasync", 75), ("ftruncate", 77), ("getcwd", 79), ("rename", 82), ("mkdir", 83), ("rmdir", 84), ("unlink", 87),
         ("readlink", 89), ("chmod", 90), ("fchmod", 91), ("umask", 95), ("statfs", 137), ("fstatfs", 138),
         ("getdents64", 217), ("openat", 257), ("mkdirat", 258), ("newfstatat", 262), ("unlinkat", 263), ("renameat", 264),
         ("readlinkat", 267), ("fchmodat", 268), ("faccessat", 269), ("pselect6", 270), ("ppoll", 271), ("dup3", 292),

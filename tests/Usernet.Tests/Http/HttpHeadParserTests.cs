@@ -101,6 +101,18 @@ public sealed class HttpHeadParserTests
     }
 
     [Fact]
+    public async Task AChunkedBodyIsRelayedVerbatim()
+    {
+        // Upper-case sizes, an extension, a bare LF and a trailer: a tunnel passes them on as they came.
+        byte[] body = "A;x=y\r\n0123456789\r\n1\n!\r\n0\r\nX-T: 1\r\n\r\n"u8.ToArray();
+        var reader = new HttpReader(new MemoryStream([.. body, .. "NEXT"u8.ToArray()]));
+        var output = new MemoryStream();
+        await reader.CopyChunkedVerbatimAsync(output, CancellationToken.None);
+        Assert.Equal(body, output.ToArray());
+        Assert.Equal("NEXT", Encoding.ASCII.GetString(reader.Buffered.Span));
+    }
+
+    [Fact]
     public async Task AChunkLongerThanItsSizeIsRefused()
     {
         var reader = new HttpReader(new MemoryStream("2\r\nhello\r\n0\r\n\r\n"u8.ToArray()));

@@ -21,6 +21,9 @@ public sealed class GuestSetupTests
             Nameservers = ["10.99.0.1", "fd00::1"],
             SearchDomains = ["corp.example", "example.org"],
             PrivateResolvConf = false,
+            CgroupNamespace = true,
+            PrivateRun = true,
+            Binds = [new GuestBind("/run/usernet/docker/guest", "/run/usernet"), new GuestBind("/var/lib/x y/etc", "/etc/docker")],
         };
         var back = GuestSetup.FromJson(setup.ToJson());
         Assert.Equal(setup.TapName, back.TapName);
@@ -33,6 +36,9 @@ public sealed class GuestSetupTests
         Assert.Equal(setup.Nameservers, back.Nameservers);
         Assert.Equal(setup.SearchDomains, back.SearchDomains);
         Assert.Equal(setup.PrivateResolvConf, back.PrivateResolvConf);
+        Assert.True(back.CgroupNamespace);
+        Assert.True(back.PrivateRun);
+        Assert.Equal(setup.Binds, back.Binds);
     }
 
     [Theory]

@@ -59,7 +59,7 @@ internal static unsafe class SelfTest
         var command = new List<string> { self };
         command.AddRange(GuestProbe.Arguments(pipe[1], mac, stack.Gateway, stack.Host, listener?.Port ?? 0));
         // The probe asks for its address by DHCP: the init only brings tap0 up, and leaves resolv.conf alone.
-        var setup = RunCommand.GuestSetupFor(options, mac, GuestAddressing.None) with { PrivateResolvConf = false };
+        var setup = RunCommand.GuestSetupFor(options, GuestAddressing.None) with { Mac = mac, PrivateResolvConf = false };
 
         var instance = new Instance(options);
         GuestNamespace guest;

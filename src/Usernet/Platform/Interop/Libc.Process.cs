@@ -143,6 +143,7 @@ internal static unsafe partial class Libc
     }
 
     public const ulong CLONE_NEWNS = 0x00020000;
+    public const ulong CLONE_NEWCGROUP = 0x02000000;
     public const ulong CLONE_NEWUTS = 0x04000000;
     public const ulong CLONE_NEWIPC = 0x08000000;
     public const ulong CLONE_NEWUSER = 0x10000000;

@@ -30,7 +30,7 @@ internal static class HostListenSocket
         {
             int errno = Errno.Last;
             Libc.Close(fd);
-            throw new PublishException(Explain(errno, endpoint, protocol));
+            throw new PublishException(Explain(errno, endpoint, protocol), addressInUse: errno == Errno.EADDRINUSE);
         }
         boundPort = NativeSocketAddress.LocalOf(fd).ToEndpoint().Port;
         return fd;

@@ -25,12 +25,8 @@ internal static class PortHolder
         {
             return null;
         }
-        foreach (string directory in SafeDirectories("/proc"))
+        foreach (var (pid, directory) in ProcFs.Processes())
         {
-            if (!int.TryParse(Path.GetFileName(directory), out int pid))
-            {
-                continue;
-            }
             foreach (string fd in SafeFiles(Path.Combine(directory, "fd")))
             {
                 string? target = SafeLinkTarget(fd);
@@ -49,18 +45,6 @@ internal static class PortHolder
         try
         {
             return File.ReadAllLines(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
-
-    private static IEnumerable<string> SafeDirectories(string path)
-    {
-        try
-        {
-            return Directory.GetDirectories(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

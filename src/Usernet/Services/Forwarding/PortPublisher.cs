@@ -48,10 +48,11 @@ internal sealed class PortPublisher
 
     /// <summary>
     /// Publishes every port of <paramref name="spec"/>, or none; throws <see cref="PublishException"/>.
-    /// An <paramref name="automatic"/> spec (<c>-p auto</c>) with no host address binds loopback
+    /// <paramref name="owner"/> names who asked, when not the user (a container). An
+    /// <paramref name="automatic"/> spec (<c>-p auto</c>) with no host address binds loopback
     /// unless <see cref="PublishOptions.AutoOnEveryInterface"/>.
     /// </summary>
-    public List<Publish> Add(PublishSpec spec, bool automatic = false)
+    public List<Publish> Add(PublishSpec spec, string? owner = null, bool automatic = false)
     {
         var hostAddresses = HostAddresses(spec, automatic);
         var added = new List<Publish>();
@@ -59,7 +60,7 @@ internal sealed class PortPublisher
         {
             foreach (var single in spec.Expand())
             {
-                added.Add(AddOne(single, hostAddresses));
+                added.Add(AddOne(single, hostAddresses, owner));
             }
         }
         catch
@@ -94,17 +95,18 @@ internal sealed class PortPublisher
             : [(Ipv4Address.Loopback, false), (Ipv6Address.Loopback, true)];
     }
 
-    private Publish AddOne(PublishSpec single, List<(IpAddress Address, bool Optional)> hostAddresses)
+    private Publish AddOne(PublishSpec single, List<(IpAddress Address, bool Optional)> hostAddresses, string? owner)
     {
         foreach (var (address, _) in hostAddresses)
         {
             if (FindConflict(address, single.HostPortFirst, single.Protocol) is { } existing)
             {
-                throw new PublishException($"port {single.HostPortFirst}/{Name(single.Protocol)} is already published by this instance ({existing.Spec})");
+                string by = existing.Owner is { } name ? $"{existing.Spec}, for {name}" : $"{existing.Spec}";
+                throw new PublishException($"port {single.HostPortFirst}/{Name(single.Protocol)} is already published by this instance ({by})", addressInUse: true);
             }
         }
         var guest = new IpEndpoint(single.GuestAddress ?? DefaultGuest, (ushort)single.GuestPortFirst);
-        var publish = new Publish(single, guest);
+        var publish = new Publish(single, guest, owner);
         int port = single.HostPortFirst;
         try
         {
@@ -156,6 +158,18 @@ internal sealed class PortPublisher
             _publishes.Remove(publish);
         }
         return removed.Count;
+    }
+
+    /// <summary>Removes these publishes (those still here; a user may have removed one already).</summary>
+    public void Remove(IEnumerable<Publish> publishes)
+    {
+        foreach (var publish in publishes)
+        {
+            if (_publishes.Remove(publish))
+            {
+                publish.Close();
+            }
+        }
     }
 
     private static bool Matches(PublishSpec spec, Publish publish)

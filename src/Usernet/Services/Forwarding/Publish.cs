@@ -7,16 +7,20 @@ internal sealed class Publish
 {
     private readonly List<IDisposable> _listeners = new();
 
-    public Publish(PublishSpec spec, IpEndpoint guest)
+    public Publish(PublishSpec spec, IpEndpoint guest, string? owner = null)
     {
         Spec = spec;
         Guest = guest;
+        Owner = owner;
     }
 
     /// <summary>A single-port spec, with the host port as bound (a random one filled in).</summary>
     public PublishSpec Spec { get; set; }
 
     public IpEndpoint Guest { get; }
+
+    /// <summary>Who asked for it, when not the user: a Docker container's name (which a rename changes).</summary>
+    public string? Owner { get; set; }
 
     public List<IpEndpoint> HostEndpoints { get; } = new();
 

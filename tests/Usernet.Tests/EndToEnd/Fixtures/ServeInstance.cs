@@ -22,10 +22,14 @@ internal sealed class ServeInstance : IDisposable
 
     public string Stderr => _process.Stderr;
 
-    public static ServeInstance Start(params string[] options)
+    public static ServeInstance Start(params string[] options) => Start(null, options);
+
+    /// <summary>Starts one whose environment has <paramref name="environment"/> too (SSH_AUTH_SOCK, say).</summary>
+    public static ServeInstance Start(IReadOnlyDictionary<string, string>? environment, params string[] options)
     {
         string name = TestEnvironment.UniqueName("vm");
-        var process = ManagedProcess.Start(TestEnvironment.UsernetBinary, ["serve", "--instance", name, .. options], gracePeriod: TimeSpan.FromSeconds(10));
+        var process = ManagedProcess.Start(TestEnvironment.UsernetBinary, ["serve", "--instance", name, .. options], environment: environment,
+            gracePeriod: TimeSpan.FromSeconds(10));
         // The control socket opens after every listener is bound.
         process.WaitUntilReady(() => ProcessRunner.Run(TestEnvironment.UsernetBinary, ["stats", "--instance", name], TimeSpan.FromSeconds(5)).ExitCode == 0);
         return new ServeInstance(process, name);

@@ -13,6 +13,7 @@ namespace Usernet.Fuzz.Targets;
 internal sealed class Dhcpv6Target : IFuzzTarget
 {
     private static readonly MacAddress Stranger = new(0x02_00_00_00_0e_0e);
+    private static readonly MacAddress DefaultClient = new(0x02_00_00_00_00_03);
     private static readonly FrameLink ClientLink = new MemoryLink("client");
     private static readonly FrameLink StrangerLink = new MemoryLink("stranger");
 
@@ -33,7 +34,8 @@ internal sealed class Dhcpv6Target : IFuzzTarget
             // From the MAC its DUID names, or, by the transaction ID's low bit, from a stranger
             // that copied the DUID: the seeds' layout stays as it was.
             bool fromStranger = request.Length > 3 && (request[3] & 1) != 0;
-            var mac = fromStranger ? Stranger : MacOfDuid(request);
+            var mac = fromStranger ? Stranger
+                : Dhcpv6Message.TryParse(request, out var message) && message.TryGetClientMac(out var own) ? own : DefaultClient;
             int length = server.Handle(request, _reply, now, mac, fromStranger ? StrangerLink : ClientLink);
             PropertyException.Check(length <= _reply.Length, $"a DHCPv6 reply of {length} bytes");
             if (length > 0)
@@ -43,16 +45,5 @@ internal sealed class Dhcpv6Target : IFuzzTarget
             }
             PropertyException.Check(server.LeaseCount <= FuzzNetwork.MaxLeases, $"{server.LeaseCount} DHCPv6 leases, cap {FuzzNetwork.MaxLeases}");
         }
-    }
-
-    /// <summary>The MAC a DUID-LL or DUID-LLT ends with, as a client's kernel takes it from its NIC; a fixed one otherwise.</summary>
-    private static MacAddress MacOfDuid(Span<byte> request)
-    {
-        if (Dhcpv6Message.TryParse(request, out var message) && message.TryGetOption(Dhcpv6Option.ClientId, out var duid)
-            && duid.Length >= 10 && System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(duid) is 1 or 3)
-        {
-            return MacAddress.Read(duid[^6..]);
-        }
-        return new MacAddress(0x02_00_00_00_00_03);
     }
 }

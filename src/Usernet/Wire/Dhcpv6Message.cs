@@ -96,6 +96,23 @@ internal readonly ref struct Dhcpv6Message
 
     /// <summary>The data of the first top-level option with <paramref name="code"/>.</summary>
     public bool TryGetOption(ushort code, out Span<byte> data) => Dhcpv6OptionReader.TryFind(Options, code, out data);
+
+    /// <summary>
+    /// The MAC a client's DUID-LLT or DUID-LL ends with (RFC 8415 §11.2, §11.4: type 1 or 3,
+    /// hardware type, [time,] link-layer address), as a kernel takes it from its NIC; false for
+    /// other DUIDs, or none.
+    /// </summary>
+    public bool TryGetClientMac(out MacAddress mac)
+    {
+        if (TryGetOption(Dhcpv6Option.ClientId, out var duid) && duid.Length >= 10
+            && BinaryPrimitives.ReadUInt16BigEndian(duid) is 1 or 3)
+        {
+            mac = MacAddress.Read(duid[^6..]);
+            return true;
+        }
+        mac = default;
+        return false;
+    }
 }
 
 /// <summary>Walks DHCPv6 options (top level, or inside IA_NA and IAADDR).</summary>

@@ -57,6 +57,17 @@ public sealed class Dhcpv6MessageTests
     }
 
     [Fact]
+    public void TheClientsMacIsTheOneItsDuidNames()
+    {
+        // dhclient's DUID-LLT ends with its NIC's MAC; a DUID-EN (type 2) names none.
+        Assert.True(Message(Ipv6Captures.Dhcpv6Solicit).TryGetClientMac(out var mac));
+        Assert.Equal(Frames.SideA, mac);
+        byte[] enterprise = Convert.FromHexString("01000001" + "0001000e" + "0002" + "00000137" + "0102030405060708");
+        Assert.True(Dhcpv6Message.TryParse(enterprise, out var message));
+        Assert.False(message.TryGetClientMac(out _));
+    }
+
+    [Fact]
     public void ParsesTheCapturedAdvertiseAndItsNestedOptions()
     {
         var solicit = Message(Ipv6Captures.Dhcpv6Solicit);

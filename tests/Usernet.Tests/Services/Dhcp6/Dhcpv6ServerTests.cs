@@ -133,16 +133,9 @@ public sealed class Dhcpv6ServerTests
         return new Reply(parsed.Type, parsed.TransactionId, options, ias);
     }
 
-    /// <summary>The MAC at the end of a DUID-LL or DUID-LLT, as a client's kernel takes it from its NIC; a fixed one for other DUIDs.</summary>
-    private static MacAddress MacOf(byte[] message)
-    {
-        if (Dhcpv6Message.TryParse(message, out var parsed) && parsed.TryGetOption(Dhcpv6Option.ClientId, out var duid)
-            && duid.Length >= 10 && BinaryPrimitives.ReadUInt16BigEndian(duid) is 1 or 3)
-        {
-            return MacAddress.Read(duid[^6..]);
-        }
-        return new MacAddress(0x02_00_00_00_00_99);
-    }
+    /// <summary>The MAC the message's DUID-LL or DUID-LLT names, as a client's kernel takes it from its NIC; a fixed one for other DUIDs.</summary>
+    private static MacAddress MacOf(byte[] message) =>
+        Dhcpv6Message.TryParse(message, out var parsed) && parsed.TryGetClientMac(out var mac) ? mac : new MacAddress(0x02_00_00_00_00_99);
 
     private static Reply Answered(Dhcpv6Server server, byte[] message, Instant? now = null, MacAddress? from = null, FrameLink? link = null)
     {

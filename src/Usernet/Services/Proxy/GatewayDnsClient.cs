@@ -20,6 +20,14 @@ internal sealed class GatewayDnsClient(EventLoop loop, DnsResolver resolver, boo
     /// <summary>Where an answer known at once is written: used on the loop thread only, and read before the next.</summary>
     private readonly byte[] _response = new byte[DnsResponseWriter.TcpLimit];
 
+    /// <summary>
+    /// The lookups under way, by name and type. Concurrent requests for one name share one
+    /// query: the resolver lets only so many waiters join a lookup (MaxWaitersPerLookup) and
+    /// drops the rest, which 200 tunnels opened at once to one host would otherwise turn into
+    /// SERVFAIL and 502s. Guarded by itself.
+    /// </summary>
+    private readonly Dictionary<(string Name, ushort Type), Task<(byte, IPAddress[])>> _inFlight = new();
+
     public async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancel)
     {
         string name = host.Trim('[', ']').TrimEnd('.');
@@ -31,8 +39,8 @@ internal sealed class GatewayDnsClient(EventLoop loop, DnsResolver resolver, boo
         {
             throw new ProxyException(502, $"DNS lookup of {host} failed: it is not a valid host name");
         }
-        var v4 = ipv4 ? QueryAsync(name, DnsType.A, cancel) : Task.FromResult((DnsResponseCode.NoError, Array.Empty<IPAddress>()));
-        var v6 = ipv6 ? QueryAsync(name, DnsType.Aaaa, cancel) : Task.FromResult((DnsResponseCode.NoError, Array.Empty<IPAddress>()));
+        var v4 = ipv4 ? SharedQuery(name, DnsType.A).WaitAsync(cancel) : Task.FromResult((DnsResponseCode.NoError, Array.Empty<IPAddress>()));
+        var v6 = ipv6 ? SharedQuery(name, DnsType.Aaaa).WaitAsync(cancel) : Task.FromResult((DnsResponseCode.NoError, Array.Empty<IPAddress>()));
         var (code4, addresses4) = await v4.ConfigureAwait(false);
         var (code6, addresses6) = await v6.ConfigureAwait(false);
         IPAddress[] all = [.. addresses4, .. addresses6];
@@ -52,11 +60,37 @@ internal sealed class GatewayDnsClient(EventLoop loop, DnsResolver resolver, boo
         throw new ProxyException(502, $"DNS lookup of {host} failed: {reason}");
     }
 
-    private Task<(byte, IPAddress[])> QueryAsync(string name, ushort type, CancellationToken cancel)
+    /// <summary>
+    /// The lookup of <paramref name="name"/> already under way, or a new one. It is never
+    /// cancelled by a caller (another may still wait for it); the resolver ends every lookup by
+    /// its timeout, so it always completes.
+    /// </summary>
+    private Task<(byte, IPAddress[])> SharedQuery(string name, ushort type)
+    {
+        var key = (name.ToLowerInvariant(), type);
+        lock (_inFlight)
+        {
+            if (_inFlight.TryGetValue(key, out var running))
+            {
+                return running;
+            }
+            var started = Query(key.Item1, type);
+            _inFlight[key] = started;
+            started.ContinueWith(_ =>
+            {
+                lock (_inFlight)
+                {
+                    _inFlight.Remove(key);
+                }
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return started;
+        }
+    }
+
+    private Task<(byte, IPAddress[])> Query(string name, ushort type)
     {
         byte[] query = DnsForwarder.BuildQuery((ushort)Random.Shared.Next(), DnsName.Encode(name), type, edns: false);
         var answer = new Answer();
-        cancel.Register(() => answer.Result.TrySetCanceled());
         loop.Post(now =>
         {
             int length = resolver.Resolve(query, new DnsReplyTo(Self, Self, answer), _response, now);

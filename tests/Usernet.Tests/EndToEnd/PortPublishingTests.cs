@@ -133,6 +133,53 @@ public sealed class PortPublishingTests : IDisposable
     }
 
     [RootFact]
+    public void AClientThatReusesItsPortAtOnceIsNotHeldByTheGuestsTimeWait()
+    {
+        // busybox httpd closes first, so the guest holds each connection in TIME-WAIT; the
+        // client comes back from the same port at once, as clients on loopback do
+        // (tcp_tw_reuse), and the guest sees the same endpoints. Our SYN must start above the
+        // old connection (RFC 6528), or the guest answers it with the old connection's ACK.
+        int port = Ports.Free();
+        using var session = GuestSession.StartRunning(["-p", $"127.0.0.1:{port}:80"], "busybox", "httpd", "-f", "-p", "80", "-h", _web);
+        Assert.True(Answers($"http://127.0.0.1:{port}/", "served from the guest"), session.Stderr);
+        long retransmitsBefore = session.Stats().GetProperty("tcp").GetProperty("retransmits").GetInt64();
+        int clientPort = Ports.Free();
+        var failures = new List<string>();
+        for (int i = 0; i < 40; i++)
+        {
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            client.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            client.ReceiveTimeout = 5000;
+            client.SendTimeout = 5000;
+            try
+            {
+                client.Bind(new IPEndPoint(IPAddress.Loopback, clientPort));
+                client.Connect(IPAddress.Loopback, port);
+                client.Send("GET / HTTP/1.0\r\n\r\n"u8);
+                var answer = new MemoryStream();
+                var buffer = new byte[4096];
+                for (int read; (read = client.Receive(buffer)) > 0;)
+                {
+                    answer.Write(buffer, 0, read);
+                }
+                if (!Encoding.ASCII.GetString(answer.ToArray()).Contains("served from the guest"))
+                {
+                    failures.Add($"{i}: {Encoding.ASCII.GetString(answer.ToArray())}");
+                }
+            }
+            catch (SocketException e)
+            {
+                failures.Add($"{i}: {e.SocketErrorCode}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("; ", failures));
+        // Each SYN was taken at once: a SYN the guest answered with the old connection's ACK
+        // would have been sent again after a second.
+        long retransmits = session.Stats().GetProperty("tcp").GetProperty("retransmits").GetInt64() - retransmitsBefore;
+        Assert.True(retransmits < 5, $"{retransmits} retransmissions");
+    }
+
+    [RootFact]
     public void WithoutPreservationEveryClientIsTheGateway()
     {
         int port = Ports.Free();

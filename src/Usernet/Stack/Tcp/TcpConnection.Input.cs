@@ -357,7 +357,16 @@ internal sealed partial class TcpConnection
             }
             return;
         }
-        if ((flags & TcpFlags.Syn) == 0 || !ackOk)
+        if ((flags & TcpFlags.Ack) != 0 && !ackOk)
+        {
+            // An ACK for something else: a guest that still holds an earlier connection of these
+            // endpoints (TIME-WAIT) acknowledges that one. RFC 9293 §3.10.7.3: a reset with the
+            // sequence number it acknowledged ends that connection, and our SYN's next
+            // retransmission opens the new one.
+            SendReset(ack, withAck: false);
+            return;
+        }
+        if ((flags & TcpFlags.Syn) == 0)
         {
             return;
         }

@@ -142,7 +142,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     {
         _host = host;
         Inbound = true;
-        _iss = new SeqNumber((uint)Random.Shared.Next());
+        _iss = InitialSequence.For(Key, now);
         _sndUna = _iss;
         _sndNxt = _iss + 1;
         _mss = linkMss;
@@ -173,7 +173,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         {
             return;
         }
-        _iss = new SeqNumber((uint)Random.Shared.Next());
+        _iss = InitialSequence.For(Key, now);
         _sndUna = _iss;
         _sndNxt = _iss + 1;
         State = TcpState.SynReceived;

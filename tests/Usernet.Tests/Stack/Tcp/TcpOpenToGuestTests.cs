@@ -59,6 +59,45 @@ public sealed class TcpOpenToGuestTests
     }
 
     [Fact]
+    public void AnAckForAnEarlierConnectionIsResetAndTheSynSentAgain()
+    {
+        // The guest still holds an earlier connection of these endpoints in TIME-WAIT and
+        // answers our SYN with that connection's ACK (RFC 9293 §3.10.7.3).
+        var harness = new TcpHarness();
+        var guest = Server(harness);
+        var syn = guest.AcceptFromStack();
+        guest.Send(TcpFlags.Ack, seq: 777, ack: syn.Sequence - 5000);
+
+        var reset = harness.TakeOne();
+        Assert.Equal(TcpFlags.Rst, reset.Flags);
+        Assert.Equal(syn.Sequence - 5000, reset.Sequence);
+        Assert.Equal(TcpState.SynSent, harness.Connection(guest.Key).State);
+
+        // The reset ended the old connection: the retransmitted SYN opens the new one.
+        harness.Advance(TimeSpan.FromSeconds(1.1));
+        var again = harness.TakeOne();
+        Assert.Equal(TcpFlags.Syn, again.Flags);
+        Assert.Equal(syn.Sequence, again.Sequence);
+        guest.SynAck();
+        Assert.Equal(TcpState.Established, harness.Connection(guest.Key).State);
+    }
+
+    [Fact]
+    public void InitialSequenceNumbersOfOnePairOfEndpointsGrowWithTime()
+    {
+        // RFC 6528: the next connection of the same endpoints starts above the last (4 µs a
+        // tick), which is what a guest in TIME-WAIT needs to accept it; other endpoints start
+        // elsewhere.
+        var key = new TcpFlowKey(new IpEndpoint(TestFrames.Guest, 80), new IpEndpoint(Ipv4Address.Parse("192.168.65.254"), 51000), 1);
+        var other = key with { Remote = new IpEndpoint(Ipv4Address.Parse("192.168.65.254"), 51001) };
+        var t0 = TcpHarness.Start;
+        var first = InitialSequence.For(key, t0);
+        Assert.Equal(first + 250_000, InitialSequence.For(key, t0 + TimeSpan.FromSeconds(1)));
+        Assert.Equal(first + 25, InitialSequence.For(key, t0 + TimeSpan.FromMicroseconds(100)));
+        Assert.NotEqual(first, InitialSequence.For(other, t0));
+    }
+
+    [Fact]
     public void ARetransmittedSynAckIsAcknowledgedAgain()
     {
         // Our ACK of the guest's SYN-ACK was lost: the guest resends it, and must hear again.

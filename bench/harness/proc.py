@@ -129,9 +129,11 @@ def _bound(port, tables, state):
     return False
 
 
-def wait_bound(port, proto, timeout, process=None):
-    """Waits until something in this network namespace listens on TCP port (or binds UDP port)."""
-    tables = ["/proc/net/tcp"] if proto == "tcp" else ["/proc/net/udp"]
+def wait_bound(port, proto, timeout, process=None, netns_pid=None):
+    """Waits until something in this network namespace (or in that of netns_pid) listens on TCP
+    port (or binds UDP port)."""
+    root = f"/proc/{netns_pid}/net" if netns_pid else "/proc/net"
+    tables = [f"{root}/tcp"] if proto == "tcp" else [f"{root}/udp"]
     state = "0A" if proto == "tcp" else None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -6,7 +6,7 @@ import re
 
 from .workloads import summarize
 
-STACK_ORDER = ["host", "usernet", "pasta", "slirp4netns"]
+STACK_ORDER = ["host", "usernet", "pasta", "pasta-debian", "slirp4netns"]
 
 
 def build(runner, machine, options, stacks, started, finished):
@@ -15,9 +15,7 @@ def build(runner, machine, options, stacks, started, finished):
         for metric in workload.metrics:
             cells = {key: cell.to_json(summarize) for key, cell in runner.cells[metric.key].items()}
             usernet, pasta = cells.get("usernet", {}), cells.get("pasta", {})
-            ratio = None
-            if usernet.get("available") and pasta.get("available") and pasta["median"] != 0:
-                ratio = usernet["median"] / pasta["median"]
+            ratio = median_ratio(usernet, pasta)
             met = metric.target.met(usernet.get("median"), ratio) if metric.target else None
             overlap = None
             if ratio is not None:
@@ -34,6 +32,8 @@ def build(runner, machine, options, stacks, started, finished):
                     "text": metric.target.text(metric.unit)},
                 "results": cells,
                 "usernet_to_pasta": ratio,
+                # The kernel's own loopback: how far from the limit Usernet is.
+                "usernet_to_host": median_ratio(usernet, cells.get("host", {})),
                 "ranges_overlap": overlap,
                 "target_met": met,
             })
@@ -48,6 +48,12 @@ def build(runner, machine, options, stacks, started, finished):
         "metrics": metrics,
         "diagnostics": {s.key: s.diagnostics() for s in stacks if s.diagnostics() is not None},
     }
+
+
+def median_ratio(a, b):
+    if a.get("available") and b.get("available") and b["median"] != 0:
+        return a["median"] / b["median"]
+    return None
 
 
 def number(v):
@@ -73,8 +79,8 @@ def markdown(results):
             notes.append(reason)
         return f"n/a [{notes.index(reason) + 1}]"
 
-    head = ["workload"] + [results["stacks"][k]["title"] for k in present] + ["Usernet / pasta", "target", "met"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(present) + 1) + ["---", ":---:"]) + "|"]
+    head = ["workload"] + [results["stacks"][k]["title"] for k in present] + ["Usernet / host", "Usernet / pasta", "target", "met"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(present) + 2) + ["---", ":---:"]) + "|"]
     for m in results["metrics"]:
         row = [f"{m['title']} ({m['unit']})"]
         for k in present:
@@ -84,7 +90,8 @@ def markdown(results):
                 row.append(f"**{number(cell['median'])}**{spread}")
             else:
                 row.append(footnote(cell["reason"]))
-        row.append(f"{m['usernet_to_pasta']:.2f}×" if m["usernet_to_pasta"] is not None else "–")
+        for ratio in (m.get("usernet_to_host"), m["usernet_to_pasta"]):
+            row.append(f"{ratio:.2f}×" if ratio is not None else "–")
         row.append(m["target"]["text"] if m["target"] else "")
         verdict = {True: "✓", False: "✗", None: "" if not m["target"] else "n/a"}[m["target_met"]]
         if m["target_met"] is not None and m["target"]["kind"] == "ratio" and m["ranges_overlap"]:

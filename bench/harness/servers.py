@@ -26,6 +26,32 @@ def cached_name(i):
     return f"n{i}.bench.test"
 
 
+def write_nginx_config(root, listen):
+    """An nginx that answers "ok" to every request on listen and closes the connection (no
+    keep-alive, so that each request is a new connection), with everything it writes under
+    root. Returns (config path, root)."""
+    os.makedirs(root, exist_ok=True)
+    conf = os.path.join(root, "nginx.conf")
+    temp_paths = " ".join(f"{kind}_temp_path {root}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    with open(conf, "w") as f:
+        f.write(f"""daemon off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    keepalive_timeout 0;
+    {temp_paths}
+    server {{
+        listen {listen} backlog=4096;
+        location / {{ return 200 "ok\\n"; }}
+    }}
+}}
+""")
+    return conf, root
+
+
 class HostServers:
     def __init__(self, procs, tmp, agent):
         self.procs = procs
@@ -68,26 +94,7 @@ class HostServers:
         wait_bound(self.sockperf_port, "tcp", 10, p)
 
     def _start_nginx(self):
-        root = os.path.join(self.tmp, "nginx")
-        os.makedirs(root, exist_ok=True)
-        conf = os.path.join(root, "nginx.conf")
-        temp_paths = " ".join(f"{kind}_temp_path {root}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        with open(conf, "w") as f:
-            f.write(f"""daemon off;
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 8192; }}
-http {{
-    access_log off;
-    keepalive_timeout 0;
-    {temp_paths}
-    server {{
-        listen 127.0.0.1:{self.nginx_port} backlog=4096;
-        location / {{ return 200 "ok\\n"; }}
-    }}
-}}
-""")
+        conf, root = write_nginx_config(os.path.join(self.tmp, "nginx"), f"127.0.0.1:{self.nginx_port}")
         p = self._start_logged(["nginx", "-c", conf, "-p", root, "-e", f"{root}/error.log"], "nginx.log")
         wait_bound(self.nginx_port, "tcp", 10, p)
 

@@ -5,8 +5,13 @@ commands inside it, and names the process whose CPU time and memory are the stac
 host-loopback adapter has no stack at all: its "guest" is the host, and it is the physical limit
 every other column is measured against.
 
+Each stack also publishes three ports of its guest on the host's 127.0.0.1, as `docker run -p`
+does, for the published-port workloads: Usernet with -p, pasta with -t, slirp4netns with its
+API's add_hostfwd. The guest's servers listen on the fixed PUBLISHED_GUEST_PORTS; the host ports
+are chosen free when the stack starts, so that every stack can run at once.
+
 To add a stack: subclass Stack, fill in start/stop/time_true and the guest's address for the
-host's loopback, and add the class to ALL.
+host's loopback, publish `self.published`, and add the class to ALL.
 """
 
 import json
@@ -14,12 +19,16 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
-from .proc import RunFailed, children, tail
+from .proc import RunFailed, children, free_port, tail
 
 HOST_NETNS = os.readlink("/proc/self/ns/net")
+
+# The guest-side ports of the published-port workloads' servers (see published.py).
+PUBLISHED_GUEST_PORTS = {"iperf3": 15201, "sockperf": 15202, "nginx": 15203}
 
 
 class Stack:
@@ -29,9 +38,15 @@ class Stack:
     stack_pid = None      # the process whose CPU and RSS are the stack's cost
     host_addr = None      # the guest's address for the host's 127.0.0.1
     has_process = False
+    guest_pid = None      # a process in the guest's network namespace (None: the host's)
 
     def __init__(self, ctx):
         self.ctx = ctx
+        self.published = {}   # server name -> the host port on 127.0.0.1 that reaches it in the guest
+
+    def in_default_run(self):
+        """Whether a run without --stacks includes this stack."""
+        return True
 
     def check(self):
         """None when the stack can run here, else the reason it cannot."""
@@ -66,6 +81,13 @@ class Stack:
         """Wall seconds to bring up a guest with its network, run `true` in it, and tear it down."""
         raise NotImplementedError
 
+    def guest_port(self, name):
+        """The port the guest's server `name` listens on."""
+        return PUBLISHED_GUEST_PORTS[name]
+
+    def _choose_published(self):
+        self.published = {name: free_port() for name in PUBLISHED_GUEST_PORTS}
+
     def diagnostics(self):
         return None
 
@@ -74,6 +96,14 @@ class HostLoopback(Stack):
     key = "host"
     title = "host loopback"
     host_addr = "127.0.0.1"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        # No forwarding: the "guest's" servers listen on the host, on the ports the client uses.
+        self._choose_published()
+
+    def guest_port(self, name):
+        return self.published[name]
 
     def time_true(self):
         # No stack to start: the bare cost of a network namespace, as a floor for the others.
@@ -87,7 +117,6 @@ class HostLoopback(Stack):
 
 class NamespacedStack(Stack):
     """A stack whose guest is a network namespace entered with nsenter."""
-    guest_pid = None
     process = None
     has_process = True
 
@@ -177,6 +206,9 @@ class Usernet(NamespacedStack):
             "--set", f"dns.servers=127.0.0.1:{self.ctx.servers.dns_upstream_port}",
             "--set", "dns.hostResolver=false",
         ]
+        self._choose_published()
+        for name, host_port in self.published.items():
+            settings += ["-p", f"127.0.0.1:{host_port}:{PUBLISHED_GUEST_PORTS[name]}"]
         self.process = self._start_process(self._isolated_resolver()
                                            + [self.ctx.usernet_bin, "run", "--instance", self.instance] + settings
                                            + ["--", "sleep", "infinity"])
@@ -232,17 +264,30 @@ class Usernet(NamespacedStack):
 
 
 class Pasta(NamespacedStack):
+    """pasta: the binary given with --pasta (the 2026-07 one that ../shared/peers/build-pasta
+    builds is the anchor of the committed results), else the one on PATH (Debian's)."""
     key = "pasta"
     title = "pasta"
-    program = "pasta"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.program = ctx.pasta or "pasta"
 
     def version(self):
+        # pasta --version names its source: "pasta 2026.07-06fedeb" for the peers' build.
+        line = first_output_line([self.program, "--version"])
+        if line and line.startswith("pasta "):
+            return line.split(None, 1)[1] + ("" if self.ctx.pasta is None else f" ({self.program})")
         return dpkg_version("passt")
 
     def start(self):
         # As root, pasta needs --runas 0 to keep the rights to configure the namespace.
         self.host_addr = None
-        self.process = self._start_process(["pasta", "--runas", "0", "--config-net", "--", "sleep", "infinity"])
+        self._choose_published()
+        # One listening address, then the host:guest port pairs.
+        forwards = "127.0.0.1/" + ",".join(f"{port}:{PUBLISHED_GUEST_PORTS[name]}" for name, port in self.published.items())
+        self.process = self._start_process([self.program, "--runas", "0", "--config-net", "-t", forwards,
+                                            "--", "sleep", "infinity"])
         self.stack_pid = self.process.pid
         self.guest_pid = self._find_guest(self.process.pid, 20)
         # Inside, pasta's default gateway stands for the host's loopback.
@@ -252,10 +297,12 @@ class Pasta(NamespacedStack):
         if self.process is None:
             return
         # The guest is PID 1 of its own PID namespace and ignores SIGTERM; pasta exits after it.
-        try:
-            os.kill(self.guest_pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if self.guest_pid is not None:
+            try:
+                os.kill(self.guest_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.guest_pid = None
         try:
             self.process.wait(5)
         except subprocess.TimeoutExpired:
@@ -265,7 +312,7 @@ class Pasta(NamespacedStack):
 
     def time_true(self):
         t0 = time.monotonic()
-        status, _, err = self.ctx.procs.run(["pasta", "--runas", "0", "--config-net", "--", "true"], 30)
+        status, _, err = self.ctx.procs.run([self.program, "--runas", "0", "--config-net", "--", "true"], 30)
         elapsed = time.monotonic() - t0
         if status != 0:
             raise RunFailed(f"pasta -- true exited with {status}: {err.strip()[-300:]}")
@@ -287,7 +334,26 @@ class Slirp4netns(NamespacedStack):
         libslirp = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("libslirp")), None)
         return lines[0].split()[-1] + (f" (libslirp {libslirp})" if libslirp else "") if lines else None
 
-    def _attach(self, namespace_holder):
+    @property
+    def _api_socket(self):
+        return os.path.join(self.ctx.tmp, f"slirp4netns-{os.getpid()}.sock")
+
+    def _publish(self):
+        """Adds each published port through slirp4netns' API (one JSON request per connection)."""
+        for name, host_port in self.published.items():
+            request = {"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "127.0.0.1",
+                                                               "host_port": host_port,
+                                                               "guest_port": PUBLISHED_GUEST_PORTS[name]}}
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect(self._api_socket)
+                s.sendall(json.dumps(request).encode())
+                s.shutdown(socket.SHUT_WR)
+                answer = s.recv(4096).decode(errors="replace")
+            if "error" in json.loads(answer or "{}") or not answer:
+                raise RunFailed(f"slirp4netns add_hostfwd {host_port}->{PUBLISHED_GUEST_PORTS[name]}: {answer or 'no answer'}")
+
+    def _attach(self, namespace_holder, publish=False):
         """Attaches slirp4netns to the namespace of namespace_holder once that namespace exists."""
         deadline = time.monotonic() + 10
         while True:
@@ -300,9 +366,10 @@ class Slirp4netns(NamespacedStack):
                 raise RunFailed("unshare --net did not create a namespace")
             time.sleep(0.002)
         ready_read, ready_write = os.pipe()
+        api = ["--api-socket", self._api_socket] if publish else []
         try:
             process = self._start_process(["slirp4netns", "--configure", "--mtu=65520", "--disable-dns",
-                                           f"--ready-fd={ready_write}", str(namespace_holder.pid), "tap0"],
+                                           f"--ready-fd={ready_write}"] + api + [str(namespace_holder.pid), "tap0"],
                                           pass_fds=(ready_write,))
             os.close(ready_write)
             ready_write = None
@@ -318,8 +385,10 @@ class Slirp4netns(NamespacedStack):
     def start(self):
         self.holder = self.ctx.procs.start(["unshare", "--net", "--", "sleep", "infinity"])
         self.guest_pid = self.holder.pid
-        self.process = self._attach(self.holder)
+        self._choose_published()
+        self.process = self._attach(self.holder, publish=True)
         self.stack_pid = self.process.pid
+        self._publish()
         self._await_network()
 
     def stop(self):
@@ -351,6 +420,33 @@ class Slirp4netns(NamespacedStack):
         return elapsed
 
 
+class DebianPasta(Pasta):
+    """Debian's pasta as an extra column beside the one given with --pasta: what a user of the
+    distribution runs. Only in runs with --pasta (otherwise it is the pasta column)."""
+    key = "pasta-debian"
+    title = "pasta (Debian)"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.program = "/usr/bin/pasta"
+
+    def in_default_run(self):
+        return (self.ctx.pasta is not None and os.path.exists(self.program)
+                and os.path.realpath(self.ctx.pasta) != os.path.realpath(self.program))
+
+    def version(self):
+        return dpkg_version("passt")
+
+
+def first_output_line(argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = [line.strip() for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    return lines[0] if lines else None
+
+
 def dpkg_version(package):
     try:
         out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True, timeout=10)
@@ -359,4 +455,4 @@ def dpkg_version(package):
     return out.stdout.strip() or None
 
 
-ALL = [HostLoopback, Usernet, Pasta, Slirp4netns]
+ALL = [HostLoopback, Usernet, Pasta, DebianPasta, Slirp4netns]

@@ -95,6 +95,13 @@ public sealed class DockerSocksTests(DockerSocksWorld world) : IClassFixture<Doc
         Assert.Contains($"{AddressOf(bridged)}:81", netstat.Stdout);
         Assert.Contains("192.168.65.254:", netstat.Stdout);
 
+        // The guest's FORWARD chain: policy DROP, and the Usernet link's ACCEPT below Docker's isolation.
+        var chain = ProcessRunner.Check(ProcessRunner.Run("nsenter", ["-t", Docker.GuestInit().ToString(), "-n", "iptables", "-w", "-S", "FORWARD"],
+            TimeSpan.FromSeconds(30))).Split('\n').ToList();
+        Assert.Equal("-P FORWARD DROP", chain[0]);
+        int isolation = chain.IndexOf("-A FORWARD -j DOCKER-ISOLATION-STAGE-1");
+        Assert.True(isolation > 0 && chain.IndexOf("-A FORWARD -i tap0 -j ACCEPT") > isolation, string.Join('\n', chain));
+
         // Docker's isolation between its networks stands: the bridge's container does not reach
         // the network's, which its neighbour on the network does.
         string probe = $"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc -w 3 {AddressOf(first)} 80";

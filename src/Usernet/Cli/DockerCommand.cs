@@ -106,14 +106,17 @@ internal static class DockerCommand
         DockerApiProxy? proxy = null;
         GuestCgroup? cgroup = null;
         var instance = new Instance(options);
-        var ports = new ContainerPorts(instance.Loop, instance.Publisher, new DockerClient(daemonSocket));
+        var daemon = new DockerClient(daemonSocket);
+        var ports = new ContainerPorts(instance.Loop, instance.Publisher, daemon);
+        var networks = new ContainerNetworks(instance.Loop, instance.Stack, daemon);
+        instance.Destinations.AddNames(networks);
         GuestNamespace guest;
         GuestSetup setup;
         try
         {
             // The API socket is bound now, so that a clash shows before anything starts; it
             // accepts once the daemon answers (a client that comes earlier waits in the backlog).
-            proxy = new DockerApiProxy(socket, daemonSocket, ports);
+            proxy = new DockerApiProxy(socket, daemonSocket, ports, networks);
             instance.PublishAtStart();
             cgroup = GuestCgroup.Create(options.Name);
             setup = RunCommand.GuestSetupFor(options, GuestAddressing.Static) with
@@ -122,7 +125,7 @@ internal static class DockerCommand
                 PrivateRun = true,
                 Binds = GuestBinds(runtime, services, dataRoot),
             };
-            guest = GuestNamespace.Start(DockerdCommand(programs, dataRoot, setup.Mtu, options.Stack.Host), setup, cgroup);
+            guest = GuestNamespace.Start(DockerdCommand(programs, dataRoot, setup, options.Stack.Host), setup, cgroup);
         }
         catch (Exception e) when (e is InvalidOperationException or SystemCallException or IOException or UnauthorizedAccessException
             or PublishException or System.Net.Sockets.SocketException)
@@ -134,7 +137,7 @@ internal static class DockerCommand
             throw new DockerSetupException(e.Message);
         }
 
-        var run = new DockerRun(instance, guest, proxy, ports, dataRoot, line.Has("--no-context") ? null : programs.Cli, StopLimit);
+        var run = new DockerRun(instance, guest, proxy, ports, networks, dataRoot, line.Has("--no-context") ? null : programs.Cli, StopLimit);
         using (guest)
         {
             RunCommand.AttachGuest(instance, guest, setup);
@@ -156,7 +159,8 @@ internal static class DockerCommand
     }
 
     /// <summary>
-    /// dockerd as the guest's command, its output appended to its log: its data root is the
+    /// dockerd as the guest's command, its output appended to its log, after the guest's share of
+    /// reaching containers from the host (<see cref="GuestForwarding"/>): its data root is the
     /// host's directory, its exec root and pid file are in the guest's own /run, its socket is
     /// in the directory the host sees, its configuration is <see cref="DockerDataRoot.DaemonJson"/>,
     /// and its userland proxy is the wrapper that listens on every guest address. Containers get
@@ -166,11 +170,12 @@ internal static class DockerCommand
     /// <c>host-gateway</c> (<c>--add-host=NAME:host-gateway</c>) is Usernet's host address, as in
     /// Docker Desktop, where dockerd alone would give the bridge's gateway in the guest.
     /// </summary>
-    private static List<string> DockerdCommand(DockerPrograms programs, DockerDataRoot dataRoot, int mtu, Wire.Ipv4Address host)
+    private static List<string> DockerdCommand(DockerPrograms programs, DockerDataRoot dataRoot, GuestSetup setup, Wire.Ipv4Address host)
     {
+        string forwarding = GuestForwarding.Script(setup.TapName, setup.Ipv6, dataRoot);
         List<string> command =
         [
-            "/bin/sh", "-c", "log=$1; shift; exec \"$@\" >>\"$log\" 2>&1", "usernet-dockerd", dataRoot.LogPath,
+            "/bin/sh", "-c", $"log=$1; shift; exec >>\"$log\" 2>&1\n{forwarding}exec \"$@\"", "usernet-dockerd", dataRoot.LogPath,
             programs.Dockerd,
             "--data-root", dataRoot.Path,
             "--exec-root", "/run/docker",
@@ -182,7 +187,7 @@ internal static class DockerCommand
         if (!dataRoot.Configures("mtu"))
         {
             // dockerd refuses a setting given both as a flag and in daemon.json.
-            command.AddRange(["--mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            command.AddRange(["--mtu", setup.Mtu.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
         if (!dataRoot.Configures("host-gateway-ip"))
         {

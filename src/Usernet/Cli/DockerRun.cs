@@ -17,6 +17,7 @@ internal sealed class DockerRun
     private readonly GuestNamespace _guest;
     private readonly DockerApiProxy _proxy;
     private readonly ContainerPorts _ports;
+    private readonly ContainerNetworks _networks;
     private readonly DockerDataRoot _dataRoot;
     private readonly string? _cli;
     private readonly TimeSpan _stopLimit;
@@ -29,8 +30,9 @@ internal sealed class DockerRun
     private bool _killed;
 
     /// <summary>Call on the loop's thread, before it runs.</summary>
-    public DockerRun(Instance instance, GuestNamespace guest, DockerApiProxy proxy, ContainerPorts ports, DockerDataRoot dataRoot, string? cli, TimeSpan stopLimit)
+    public DockerRun(Instance instance, GuestNamespace guest, DockerApiProxy proxy, ContainerPorts ports, ContainerNetworks networks, DockerDataRoot dataRoot, string? cli, TimeSpan stopLimit)
     {
+        _networks = networks;
         _instance = instance;
         _guest = guest;
         _proxy = proxy;
@@ -115,7 +117,7 @@ internal sealed class DockerRun
             return;
         }
         _proxy.Start();
-        _events = new DockerEventWatcher(_ports).RunAsync(cancel);
+        _events = new DockerEventWatcher(_ports, _networks).RunAsync(cancel);
         Console.Out.WriteLine($"export DOCKER_HOST=unix://{_proxy.SocketPath}");
         Console.Error.WriteLine($"usernet: dockerd is ready (data root {_dataRoot.Path}, log {_dataRoot.LogPath})");
         if (_cli is not null)

@@ -8,8 +8,8 @@ namespace Usernet.Tests.EndToEnd;
 
 /// <summary>
 /// The SOCKS5 server on the host into the guests' networks (socks.listen, --socks), against real
-/// clients (curl, ssh over OpenBSD nc -X 5, a raw socket for the refusals) and real servers in
-/// the guest (nginx, sshd) on the guest's own address, with no port published.
+/// clients (curl, ssh over OpenBSD nc -X 5, git, a raw socket for the refusals) and real servers
+/// in the guest (nginx, sshd, git daemon) on the guest's own address, with no port published.
 /// </summary>
 public sealed class SocksTests : IDisposable
 {
@@ -252,6 +252,37 @@ public sealed class SocksTests : IDisposable
         ], TimeSpan.FromSeconds(60));
         Assert.True(ssh.ExitCode == 0, ssh.ToString());
         Assert.Equal("hello from sshd in the guest\n", ssh.Stdout);
+    }
+
+    [RootFact]
+    public void GitClonesThroughSocksFromAGitDaemonAndAnHttpServerInTheGuest()
+    {
+        // A repository with one commit, bare in the web root: nginx serves it over git's dumb
+        // HTTP (after update-server-info), git daemon over git://.
+        string work = Path.Combine(_web, "work");
+        string origin = Path.Combine(_web, "repo.git");
+        string git = "git -c user.name=usernet -c user.email=usernet@test.invalid -c init.defaultBranch=main";
+        ProcessRunner.Check(ProcessRunner.Shell(
+            $"{git} init -q {work} && echo 'cloned through socks' > {work}/file && {git} -C {work} add file && {git} -C {work} commit -qm one " +
+            $"&& {git} clone -q --bare {work} {origin} && {git} -C {origin} update-server-info", TimeSpan.FromSeconds(60)));
+        string head = ProcessRunner.Check(ProcessRunner.Run("git", ["-C", origin, "rev-parse", "HEAD"], TimeSpan.FromSeconds(10))).Trim();
+        int port = Ports.Free();
+        using var session = StartWithNginx(port, [],
+            $"git daemon --detach --reuseaddr --export-all --listen=0.0.0.0 --base-path={_web} --pid-file={_web}/git-daemon.pid {_web}");
+        Assert.True(Wait.Until(() => session.Exec(["ss", "-Hltn"]).Stdout.Contains(":9418 "), 10), session.Stderr);
+
+        // git:// through core.gitProxy, a command git runs with the host and port (OpenBSD nc -X 5).
+        string proxy = Path.Combine(_web, "git-proxy");
+        File.WriteAllText(proxy, $"#!/bin/sh\nexec nc -X 5 -x 127.0.0.1:{port} \"$1\" \"$2\"\n");
+        File.SetUnixFileMode(proxy, (UnixFileMode)0x1ED);
+        foreach (var (url, option) in new[] { ("git://192.168.65.3/repo.git", $"core.gitProxy={proxy}"), ("http://192.168.65.3/repo.git", $"http.proxy=socks5h://127.0.0.1:{port}") })
+        {
+            string clone = Path.Combine(_web, $"clone-{url[..url.IndexOf(':')]}");
+            var result = ProcessRunner.Run("git", ["-c", option, "clone", "-q", url, clone], TimeSpan.FromSeconds(60));
+            Assert.True(result.ExitCode == 0, $"{url}: {result}");
+            Assert.Equal("cloned through socks\n", File.ReadAllText(Path.Combine(clone, "file")));
+            Assert.Equal(head, ProcessRunner.Check(ProcessRunner.Run("git", ["-C", clone, "rev-parse", "HEAD"], TimeSpan.FromSeconds(10))).Trim());
+        }
     }
 
     /// <summary>A whole handshake without authentication and <paramref name="request"/>; returns the reply code.</summary>

@@ -27,12 +27,14 @@ internal sealed class DockerApiConnection : IDisposable
     private readonly NetworkStream _clientStream;
     private readonly NetworkStream _daemonStream;
     private readonly ContainerPorts _ports;
+    private readonly ContainerNetworks? _networks;
     private readonly Channel<PendingResponse> _pending = Channel.CreateBounded<PendingResponse>(16);
     private readonly List<StartInterception> _starts = new();
     private readonly CancellationTokenSource _abort = new();
 
-    public DockerApiConnection(Socket client, Socket daemon, ContainerPorts ports)
+    public DockerApiConnection(Socket client, Socket daemon, ContainerPorts ports, ContainerNetworks? networks = null)
     {
+        _networks = networks;
         _client = client;
         _daemon = daemon;
         _clientStream = new NetworkStream(client, ownsSocket: false);
@@ -191,6 +193,12 @@ internal sealed class DockerApiConnection : IDisposable
             {
                 // Before the client hears that the container stopped, its ports are gone.
                 await _ports.ReconcileAsync(id).ConfigureAwait(false);
+            }
+            if (_networks is not null && head.Status is >= 200 and < 300
+                && pending.Route.Action is DockerApiAction.Start or DockerApiAction.StateChange or DockerApiAction.NetworkChange)
+            {
+                // When `docker network create` or `docker run -d` returns, the host reaches what it made.
+                await _networks.RefreshAsync().ConfigureAwait(false);
             }
             await _clientStream.WriteAsync(bytes, cancel).ConfigureAwait(false);
             if (IsRawStream(pending, head))

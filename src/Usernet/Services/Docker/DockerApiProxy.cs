@@ -17,17 +17,23 @@ internal sealed class DockerApiProxy : IAsyncDisposable
     private readonly string _path;
     private readonly string _daemonSocket;
     private readonly ContainerPorts _ports;
+    private readonly ContainerNetworks? _networks;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<DockerApiConnection, bool> _connections = new();
     private Task? _acceptLoop;
 
-    /// <summary>Listens at <paramref name="path"/>; a stale socket there is replaced, a live one is an error.</summary>
-    public DockerApiProxy(string path, string daemonSocket, ContainerPorts ports)
+    /// <summary>
+    /// Listens at <paramref name="path"/>; a stale socket there is replaced, a live one is an
+    /// error. <paramref name="networks"/>, when given, is refreshed before the answer to a
+    /// request that changes routes or names goes back.
+    /// </summary>
+    public DockerApiProxy(string path, string daemonSocket, ContainerPorts ports, ContainerNetworks? networks = null)
     {
         _path = path;
         _daemonSocket = daemonSocket;
         _ports = ports;
+        _networks = networks;
         _listener = PrivateUnixSocket.ListenUnlessLive(path, 128)
             ?? throw new InvalidOperationException($"something already serves {path}: another usernet docker, or a dockerd; choose another --docker-socket");
     }
@@ -75,7 +81,7 @@ internal sealed class DockerApiProxy : IAsyncDisposable
             await Refuse(client, 500, $"the Docker daemon in the Usernet guest does not answer ({e.Message})").ConfigureAwait(false);
             return;
         }
-        var connection = new DockerApiConnection(client, daemon, _ports);
+        var connection = new DockerApiConnection(client, daemon, _ports, _networks);
         _connections[connection] = true;
         try
         {

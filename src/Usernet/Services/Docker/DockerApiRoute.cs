@@ -1,8 +1,8 @@
 namespace Usernet.Services.Docker;
 
 /// <summary>
-/// Which requests of the Docker Engine API concern published ports or may turn a connection
-/// into a raw stream. Paths may carry a version prefix (<c>/v1.41/containers/...</c>) and a
+/// Which requests of the Docker Engine API concern published ports, routes into the guest or
+/// containers' names, or may turn a connection into a raw stream. Paths may carry a version prefix (<c>/v1.41/containers/...</c>) and a
 /// query; the container is named by id, short id or name, as the client wrote it.
 /// </summary>
 internal readonly record struct DockerApiRoute(DockerApiAction Action, string? Container = null)
@@ -33,6 +33,10 @@ internal readonly record struct DockerApiRoute(DockerApiAction Action, string? C
                 return new DockerApiRoute(DockerApiAction.StateChange, id);
             case ["containers", var id, "attach", "ws"] when IsName(id):
                 return new DockerApiRoute(DockerApiAction.Hijack, id);
+            case ["networks", "create" or "prune"] when method == "POST":
+            case ["networks", var network] when method == "DELETE" && IsName(network):
+            case ["networks", var target, "connect" or "disconnect"] when method == "POST" && IsName(target):
+                return new DockerApiRoute(DockerApiAction.NetworkChange);
             case ["exec", _, "start"] when method == "POST":
                 return new DockerApiRoute(DockerApiAction.Hijack);
             default:

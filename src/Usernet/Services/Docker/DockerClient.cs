@@ -55,20 +55,8 @@ internal sealed class DockerClient(string socketPath)
     }
 
     /// <summary>The ids of the running containers (<c>GET /containers/json</c>).</summary>
-    public async Task<List<string>> RunningAsync(CancellationToken cancel)
-    {
-        var (status, body) = await SendAsync("GET", "/containers/json", cancel).ConfigureAwait(false);
-        Check(status, body, "listing containers");
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.EnumerateArray().Select(c => c.GetProperty("Id").GetString()!).ToList();
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException)
-        {
-            throw new DockerDaemonException($"the daemon's list of containers does not parse: {e.Message}", e);
-        }
-    }
+    public async Task<List<string>> RunningAsync(CancellationToken cancel) =>
+        (await ContainerAddressesAsync(cancel).ConfigureAwait(false)).Select(c => c.Id).ToList();
 
     /// <summary>Stops a container, killing it after <paramref name="seconds"/>.</summary>
     public async Task StopAsync(string id, int seconds, CancellationToken cancel)
@@ -81,14 +69,14 @@ internal sealed class DockerClient(string socketPath)
     }
 
     /// <summary>
-    /// Follows the daemon's container events until the stream ends (the daemon stopped) or
-    /// <paramref name="cancel"/>. <paramref name="onSubscribed"/> runs once the daemon has taken
-    /// the subscription, so that a look at its state after it misses nothing; then
-    /// <paramref name="onEvent"/> gets the id of each container whose ports may have changed.
+    /// Follows the daemon's container and network events until the stream ends (the daemon
+    /// stopped) or <paramref name="cancel"/>. <paramref name="onSubscribed"/> runs once the daemon
+    /// has taken the subscription, so that a look at its state after it misses nothing; then
+    /// <paramref name="onEvent"/> gets each event that parses.
     /// </summary>
-    public async Task FollowEventsAsync(Action onSubscribed, Action<string> onEvent, CancellationToken cancel)
+    public async Task FollowEventsAsync(Action onSubscribed, Action<DockerEvent> onEvent, CancellationToken cancel)
     {
-        string filters = Uri.EscapeDataString("{\"type\":[\"container\"]}");
+        string filters = Uri.EscapeDataString("{\"type\":[\"container\",\"network\"]}");
         Socket socket;
         HttpReader reader;
         HttpResponseHead head;
@@ -108,9 +96,9 @@ internal sealed class DockerClient(string socketPath)
         onSubscribed();
         var lines = new LineSink(line =>
         {
-            if (ContainerOf(line) is { } id)
+            if (DockerEvent.TryParse(line, out var parsed))
             {
-                onEvent(id);
+                onEvent(parsed);
             }
         });
         try
@@ -131,30 +119,37 @@ internal sealed class DockerClient(string socketPath)
     }
 
     /// <summary>The container of an event line that may change its ports; null for any other event or a line that does not parse.</summary>
-    internal static string? ContainerOf(string line)
+    internal static string? ContainerOf(string line) => DockerEvent.TryParse(line, out var parsed) ? ContainerOf(parsed) : null;
+
+    /// <summary>The container of an event that may change its ports; null for any other.</summary>
+    internal static string? ContainerOf(DockerEvent e) =>
+        e.Type == "container" && PortActions.Contains(e.Action) ? e.ActorId : null;
+
+    /// <summary>The daemon's networks (<c>GET /networks</c>).</summary>
+    public async Task<List<DockerNetwork>> NetworksAsync(CancellationToken cancel)
     {
-        if (line.Length == 0)
-        {
-            return null;
-        }
+        var (status, body) = await SendAsync("GET", "/networks", cancel).ConfigureAwait(false);
+        Check(status, body, "listing networks");
+        return Parsed(() => DockerNetwork.ParseList(body), "networks");
+    }
+
+    /// <summary>The running containers with their names and addresses (<c>GET /containers/json</c>).</summary>
+    public async Task<List<ContainerAddresses>> ContainerAddressesAsync(CancellationToken cancel)
+    {
+        var (status, body) = await SendAsync("GET", "/containers/json", cancel).ConfigureAwait(false);
+        Check(status, body, "listing containers");
+        return Parsed(() => ContainerAddresses.ParseList(body), "containers");
+    }
+
+    private static T Parsed<T>(Func<T> parse, string what)
+    {
         try
         {
-            using var document = JsonDocument.Parse(line);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("Type", out var type) || type.GetString() != "container"
-                || !root.TryGetProperty("Action", out var action) || !PortActions.Contains(action.GetString() ?? ""))
-            {
-                return null;
-            }
-            return root.TryGetProperty("Actor", out var actor) && actor.ValueKind == JsonValueKind.Object
-                && actor.TryGetProperty("ID", out var id) && id.GetString() is { Length: > 0 } text
-                ? text
-                : null;
+            return parse();
         }
-        catch (JsonException)
+        catch (FormatException e)
         {
-            return null;
+            throw new DockerDaemonException($"the daemon's list of {what} does not parse: {e.Message}", e);
         }
     }
 

@@ -154,17 +154,30 @@ internal sealed unsafe class DockerDataRoot : IDisposable
     }
 
     /// <summary>Whether daemon.json sets <paramref name="key"/> (then a flag for it would make dockerd refuse to start).</summary>
-    public bool Configures(string key)
+    public bool Configures(string key) => Setting(key) is not null;
+
+    /// <summary>The boolean daemon.json sets <paramref name="key"/> to; null when it does not set one.</summary>
+    public bool? Flag(string key) => Setting(key) switch
+    {
+        System.Text.Json.JsonValueKind.True => true,
+        System.Text.Json.JsonValueKind.False => false,
+        _ => null,
+    };
+
+    /// <summary>The kind of value daemon.json has for <paramref name="key"/>; null when it has none (or does not parse).</summary>
+    private System.Text.Json.JsonValueKind? Setting(string key)
     {
         try
         {
             using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(DaemonJson));
-            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && document.RootElement.TryGetProperty(key, out _);
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && document.RootElement.TryGetProperty(key, out var value)
+                ? value.ValueKind
+                : null;
         }
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
         {
             // dockerd says what is wrong with the file itself.
-            return false;
+            return null;
         }
     }
 

@@ -3,8 +3,8 @@ using Usernet.Wire;
 namespace Usernet.Services.Socks;
 
 /// <summary>
-/// Where the SOCKS server looks up a name a client sent (socks5h): Usernet's own DNS records
-/// now, and the names of containers once the Docker side adds its source.
+/// Where the SOCKS server and <c>usernet ping</c> look up a name a client sent (socks5h):
+/// Usernet's own DNS records, and under <c>usernet docker</c> the names of running containers.
 /// </summary>
 internal interface IGuestNameSource
 {

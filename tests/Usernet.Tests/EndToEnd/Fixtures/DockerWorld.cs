@@ -5,17 +5,23 @@ namespace Usernet.Tests.EndToEnd.Fixtures;
 /// imported into it, so that the class pays for one dockerd start. Disposed after the class,
 /// whether its tests passed or not. Without root there is nothing to start (the tests skip).
 /// </summary>
-public sealed class DockerWorld : IDisposable
+public class DockerWorld : IDisposable
 {
     private readonly UsernetDocker? _docker;
 
     public DockerWorld()
+        : this([])
+    {
+    }
+
+    /// <summary>One started with <paramref name="options"/> on its command line.</summary>
+    protected DockerWorld(IReadOnlyList<string> options)
     {
         if (!TestEnvironment.IsRoot)
         {
             return;
         }
-        _docker = UsernetDocker.Start();
+        _docker = UsernetDocker.Start(options: options);
         try
         {
             Image = $"usernet-test:{_docker.Name}";
@@ -33,5 +39,9 @@ public sealed class DockerWorld : IDisposable
     /// <summary>busybox (with httpd, nc, wget, sha256sum) and socat.</summary>
     public string Image { get; } = "";
 
-    public void Dispose() => _docker?.Dispose();
+    public void Dispose()
+    {
+        _docker?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }

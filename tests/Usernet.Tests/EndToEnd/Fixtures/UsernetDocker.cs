@@ -59,9 +59,10 @@ internal sealed class UsernetDocker : IDisposable
     /// <summary>
     /// Starts one in a new temporary directory, or on <paramref name="dataRoot"/> (kept: a later
     /// instance may use it again) in <paramref name="directory"/>; <paramref name="environment"/>
-    /// adds to what it inherits (SSH_AUTH_SOCK, say).
+    /// adds to what it inherits (SSH_AUTH_SOCK, say); <paramref name="options"/> to its command line.
     /// </summary>
-    public static UsernetDocker Start(string? directory = null, string? dataRoot = null, IReadOnlyDictionary<string, string>? environment = null)
+    public static UsernetDocker Start(string? directory = null, string? dataRoot = null, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? options = null)
     {
         bool owns = directory is null;
         directory ??= System.IO.Directory.CreateTempSubdirectory("usernet-docker-").FullName;
@@ -71,7 +72,7 @@ internal sealed class UsernetDocker : IDisposable
         string[] arguments =
         [
             .. resolver.Wrapper[1..], TestEnvironment.UsernetBinary, "docker", "--instance", name, "--data-root", dataRoot,
-            "--docker-socket", Path.Combine(directory, "docker.sock"), .. resolver.Settings(),
+            "--docker-socket", Path.Combine(directory, "docker.sock"), .. resolver.Settings(), .. options ?? [],
         ];
         var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
         {

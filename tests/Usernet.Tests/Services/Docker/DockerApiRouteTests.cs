@@ -15,6 +15,11 @@ public sealed class DockerApiRouteTests
     [InlineData("POST", "/v1.41/containers/web/attach?stream=1&stdin=1", nameof(DockerApiAction.Hijack), "web")]
     [InlineData("GET", "/containers/web/attach/ws", nameof(DockerApiAction.Hijack), "web")]
     [InlineData("POST", "/v1.41/exec/4f2a/start", nameof(DockerApiAction.Hijack), null)]
+    [InlineData("POST", "/v1.41/networks/create", nameof(DockerApiAction.NetworkChange), null)]
+    [InlineData("DELETE", "/v1.41/networks/dnetnet", nameof(DockerApiAction.NetworkChange), null)]
+    [InlineData("POST", "/networks/prune?filters=%7B%7D", nameof(DockerApiAction.NetworkChange), null)]
+    [InlineData("POST", "/v1.41/networks/e54cb17dca99/connect", nameof(DockerApiAction.NetworkChange), null)]
+    [InlineData("POST", "/networks/dnetnet/disconnect", nameof(DockerApiAction.NetworkChange), null)]
     public void RequestsThatConcernPortsOrStreamsAreRecognised(string method, string target, string action, string? container)
     {
         var route = DockerApiRoute.Of(method, target, upgrade: false);
@@ -34,6 +39,10 @@ public sealed class DockerApiRouteTests
     [InlineData("POST", "/containers/-web/start")]
     [InlineData("POST", "/containers/we%2Fb/start")]
     [InlineData("POST", "/containers//start")]
+    [InlineData("GET", "/v1.41/networks")]
+    [InlineData("GET", "/networks/dnetnet")]
+    [InlineData("POST", "/networks/dnetnet")]
+    [InlineData("DELETE", "/networks/-x")]
     public void OtherRequestsAreRelayedAsTheyAre(string method, string target) =>
         Assert.Equal(DockerApiRoute.Relay, DockerApiRoute.Of(method, target, upgrade: false));
 

@@ -3,7 +3,8 @@ namespace Usernet.Tests.Services.Docker;
 /// <summary>
 /// What Debian's dockerd 20.10.24 answered in a `usernet docker` guest, trimmed to the fields
 /// Usernet reads (values as captured): <c>GET /containers/{id}/json</c> of containers run with
-/// the options named, and lines of <c>GET /events?filters={"type":["container"]}</c>.
+/// the options named, lines of <c>GET /events?filters={"type":["container"]}</c>, and the lists
+/// <c>GET /networks</c> and <c>GET /containers/json</c>.
 /// </summary>
 internal static class DockerCaptures
 {
@@ -45,5 +46,29 @@ internal static class DockerCaptures
 
     public const string DestroyEvent = """
         {"status":"destroy","id":"503c6f3b411f449e588f9d573e49f4d021c8c682b4cbe90e1739a1ebed8978ec","from":"exp-bb","Type":"container","Action":"destroy","Actor":{"ID":"503c6f3b411f449e588f9d573e49f4d021c8c682b4cbe90e1739a1ebed8978ec","Attributes":{"image":"exp-bb","name":"cap6"}},"scope":"local","time":1796401623,"timeNano":1796401623165780550}
+        """;
+
+    /// <summary>
+    /// <c>GET /networks</c> after <c>docker network create --ipv6 --subnet fd00:dd::/64 dnetnet</c> and
+    /// <c>docker network create --internal dnetint</c>: host, the default bridge, the two, none.
+    /// </summary>
+    public const string Networks = """
+        [{"Name": "host", "Id": "c24ef6838656affb9064f2349adcea13e728126812759f0403bbde1fd8f859e1", "Driver": "host", "EnableIPv6": false, "IPAM": {"Driver": "default", "Options": null, "Config": []}, "Internal": false}, {"Name": "bridge", "Id": "042510f3c1bd0b3c9b41589fe319d6cfdf856f1d09b46635ef91c774a2bb7f5a", "Driver": "bridge", "EnableIPv6": false, "IPAM": {"Driver": "default", "Options": null, "Config": [{"Subnet": "172.17.0.0/16"}]}, "Internal": false}, {"Name": "dnetnet", "Id": "e54cb17dca99b99112217aaaa7af37cc5d64f7163ec6ab67f6faa804bd0f2a2e", "Driver": "bridge", "EnableIPv6": true, "IPAM": {"Driver": "default", "Options": {}, "Config": [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}, {"Subnet": "fd00:dd::/64"}]}, "Internal": false}, {"Name": "dnetint", "Id": "5ab3a954421370cc8dff9c23a4b2ec514421b2560b3393235e022f1a5270f087", "Driver": "bridge", "EnableIPv6": false, "IPAM": {"Driver": "default", "Options": {}, "Config": [{"Subnet": "172.19.0.0/16", "Gateway": "172.19.0.1"}]}, "Internal": true}, {"Name": "none", "Id": "c2d9653706813cb91a22360420deb6570a08420684a8e65efe3733f268fadec5", "Driver": "null", "EnableIPv6": false, "IPAM": {"Driver": "default", "Options": null, "Config": []}, "Internal": false}]
+        """;
+
+    /// <summary>
+    /// <c>GET /containers/json</c>: web3 on the default bridge, and web1 on dnetnet (run with
+    /// <c>--label com.docker.compose.service=svc</c>, as compose labels a service's containers).
+    /// </summary>
+    public const string RunningContainers = """
+        [{"Id": "248c6057c158723827a8a79c189fe3ef28229e6c4b206d95dc6a2cbe51a6b16c", "Names": ["/web3"], "Labels": {}, "State": "running", "NetworkSettings": {"Networks": {"bridge": {"Aliases": null, "Gateway": "172.17.0.1", "IPAddress": "172.17.0.2", "IPPrefixLen": 16, "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0}}}}, {"Id": "68ddeecccfd026f1bb5d3465cb545737abe4dc29df47f6ed7b9d9c610bed541c", "Names": ["/web1"], "Labels": {"com.docker.compose.service": "svc"}, "State": "running", "NetworkSettings": {"Networks": {"dnetnet": {"Aliases": null, "Gateway": "172.18.0.1", "IPAddress": "172.18.0.2", "IPPrefixLen": 16, "IPv6Gateway": "fd00:dd::1", "GlobalIPv6Address": "fd00:dd::2", "GlobalIPv6PrefixLen": 64}}}}]
+        """;
+
+    public const string NetworkConnectEvent = """
+        {"Type":"network","Action":"connect","Actor":{"ID":"e54cb17dca99b99112217aaaa7af37cc5d64f7163ec6ab67f6faa804bd0f2a2e","Attributes":{"container":"68ddeecccfd026f1bb5d3465cb545737abe4dc29df47f6ed7b9d9c610bed541c","name":"dnetnet","type":"bridge"}},"scope":"local","time":1796456895,"timeNano":1796456895634681627}
+        """;
+
+    public const string NetworkCreateEvent = """
+        {"Type":"network","Action":"create","Actor":{"ID":"e54cb17dca99b99112217aaaa7af37cc5d64f7163ec6ab67f6faa804bd0f2a2e","Attributes":{"name":"dnetnet","type":"bridge"}},"scope":"local","time":1796456895,"timeNano":1796456895344092653}
         """;
 }

@@ -357,7 +357,15 @@ internal sealed partial class TcpConnection
             }
             return;
         }
-        if ((flags & TcpFlags.Syn) == 0 || !ackOk)
+        if ((flags & TcpFlags.Ack) != 0 && !ackOk)
+        {
+            // RFC 9293 §3.10.7.3: an ACK of something we never sent (the guest's TIME-WAIT
+            // answering our SYN with its old connection's numbers) gets <SEQ=SEG.ACK><CTL=RST>,
+            // which ends that TIME-WAIT so that our next SYN opens the connection.
+            SendReset(ack, withAck: false);
+            return;
+        }
+        if ((flags & TcpFlags.Syn) == 0)
         {
             return;
         }

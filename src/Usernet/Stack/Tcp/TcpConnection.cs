@@ -134,6 +134,22 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         return true;
     }
 
+    /// <summary>Keys the ISN's hash of the connection's addresses (RFC 6528's secret): one per process.</summary>
+    private static readonly int IsnSecret = Random.Shared.Next();
+
+    /// <summary>
+    /// RFC 6528 §3: a 4-µs clock plus a keyed hash of the connection's addresses and ports, as
+    /// Linux's secure_tcp_seq. A later connection on the same addresses and ports starts after
+    /// the earlier one's sequence numbers, which is what lets the guest's kernel take our SYN
+    /// for a new connection while it holds the earlier one in TIME-WAIT (RFC 9293 §3.6.1; we
+    /// send no timestamps, so its PAWS cannot decide). A published port reuses its host
+    /// client's port, and a client that opens many short connections (ab, a health check)
+    /// comes back to a port whose last connection the guest closed first: with a random ISN,
+    /// half such SYNs were answered with the old connection's ACK and never completed.
+    /// </summary>
+    private static SeqNumber InitialSequence(TcpFlowKey key, Instant now) =>
+        new(unchecked((uint)(now.Nanoseconds / 4_000) + (uint)HashCode.Combine(key.Guest, key.Remote, IsnSecret)));
+
     /// <summary>
     /// Starts a connection into the guest for a host socket already accepted (a published
     /// port): we send the SYN, from <see cref="Key"/>.Remote to <see cref="Key"/>.Guest.
@@ -142,7 +158,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     {
         _host = host;
         Inbound = true;
-        _iss = new SeqNumber((uint)Random.Shared.Next());
+        _iss = InitialSequence(Key, now);
         _sndUna = _iss;
         _sndNxt = _iss + 1;
         _mss = linkMss;
@@ -173,7 +189,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         {
             return;
         }
-        _iss = new SeqNumber((uint)Random.Shared.Next());
+        _iss = InitialSequence(Key, now);
         _sndUna = _iss;
         _sndNxt = _iss + 1;
         State = TcpState.SynReceived;

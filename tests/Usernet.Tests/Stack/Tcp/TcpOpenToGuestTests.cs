@@ -59,6 +59,38 @@ public sealed class TcpOpenToGuestTests
     }
 
     [Fact]
+    public void ALaterOpenOnTheSameAddressesStartsAfterTheEarlierOne()
+    {
+        // RFC 6528: the ISN moves with a 4-µs clock, so that a guest holding the earlier
+        // connection in TIME-WAIT takes the later SYN for a new connection (RFC 9293 §3.6.1).
+        var earlier = new TcpHarness();
+        uint first = Server(earlier).AcceptFromStack().Sequence;
+        var later = new TcpHarness();
+        later.Advance(TimeSpan.FromSeconds(1));
+        uint second = Server(later).AcceptFromStack().Sequence;
+        Assert.Equal(250_000u, unchecked(second - first));
+    }
+
+    [Fact]
+    public void AnAckOfNothingWeSentIsAnsweredWithAResetAtItsNumber()
+    {
+        // The guest's TIME-WAIT answers our SYN with its old connection's ACK: RFC 9293
+        // §3.10.7.3's <SEQ=SEG.ACK><CTL=RST> ends it, and our next SYN opens the connection.
+        var harness = new TcpHarness();
+        var guest = Server(harness);
+        guest.AcceptFromStack();
+
+        guest.Send(TcpFlags.Ack, seq: 777_000, ack: guest.StackIsn - 5000);
+
+        var reset = harness.TakeOne();
+        Assert.Equal(TcpFlags.Rst, reset.Flags);
+        Assert.Equal(guest.StackIsn - 5000, reset.Sequence);
+        Assert.Equal(TcpState.SynSent, harness.Connection(guest.Key).State);
+        guest.SynAck();
+        Assert.Equal(TcpState.Established, harness.Connection(guest.Key).State);
+    }
+
+    [Fact]
     public void ARetransmittedSynAckIsAcknowledgedAgain()
     {
         // Our ACK of the guest's SYN-ACK was lost: the guest resends it, and must hear again.

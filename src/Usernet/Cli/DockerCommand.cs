@@ -143,6 +143,8 @@ internal static class DockerCommand
             RunCommand.AttachGuest(instance, guest, setup);
             using var exitWatcher = new ChildExitWatcher(instance.Loop, guest.InitPid, run.OnDaemonExit);
             instance.StartControl();
+            var hostNetwork = new HostNetworkListeners(cgroup.Path, guest.InitPid, dataRoot.Path);
+            instance.Publisher.Auto = new AutoPublisher(instance.Loop, instance.Publisher, guest.InitPid, hostNetwork.Owners);
             using var signals = run.HandleSignals();
             guest.Go();
             RunCommand.ReportSetupErrors(guest);
@@ -169,6 +171,7 @@ internal static class DockerCommand
     /// 1500-byte packets would cost Usernet forty times the packets of one that sends 64 KiB.
     /// <c>host-gateway</c> (<c>--add-host=NAME:host-gateway</c>) is Usernet's host address, as in
     /// Docker Desktop, where dockerd alone would give the bridge's gateway in the guest.
+    /// <c>--ip6tables</c> gives IPv6 networks the NAT that IPv4 ones have.
     /// </summary>
     private static List<string> DockerdCommand(DockerPrograms programs, DockerDataRoot dataRoot, GuestSetup setup, Wire.Ipv4Address host)
     {
@@ -192,6 +195,18 @@ internal static class DockerCommand
         if (!dataRoot.Configures("host-gateway-ip"))
         {
             command.AddRange(["--host-gateway-ip", host.ToString()]);
+        }
+        if (!dataRoot.Configures("ip6tables") && !dataRoot.Configures("experimental"))
+        {
+            // A container's IPv6 address is one of its network's (fixed-cidr-v6, or a network
+            // made with --ipv6), which Usernet has no route back to: its packets leave the guest
+            // from the guest's own address only through dockerd's ip6tables NAT, on by default
+            // since Docker 27 and before that behind --experimental.
+            command.Add("--ip6tables");
+            if (programs.DockerdMajorVersion() is not >= 27)
+            {
+                command.Add("--experimental");
+            }
         }
         return command;
     }

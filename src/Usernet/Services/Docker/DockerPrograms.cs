@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Usernet.Services.Docker;
 
 /// <summary>The programs of a Docker installation that <c>usernet docker</c> runs, found on PATH.</summary>
@@ -27,4 +29,59 @@ internal sealed record DockerPrograms(string Dockerd, string UserlandProxy, stri
 
     private static bool IsExecutable(string file) =>
         File.Exists(file) && (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+
+    /// <summary>dockerd's major version (<c>Docker version 20.10.24+dfsg1, build ...</c>: 20); null when it does not say.</summary>
+    public int? DockerdMajorVersion()
+    {
+        var (status, output) = Run(Dockerd, ["--version"]);
+        const string prefix = "Docker version ";
+        int start = output.IndexOf(prefix, StringComparison.Ordinal);
+        if (status != 0 || start < 0)
+        {
+            return null;
+        }
+        start += prefix.Length;
+        int end = start;
+        while (end < output.Length && char.IsAsciiDigit(output[end]))
+        {
+            end++;
+        }
+        return int.TryParse(output.AsSpan(start, end - start), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int major) ? major : null;
+    }
+
+    /// <summary>Runs a program of the installation to its end (at most 20 s); its status and its output and errors together.</summary>
+    public static (int ExitCode, string Output) Run(string program, string[] arguments)
+    {
+        var info = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        // A docker context names its own endpoint; a DOCKER_HOST or DOCKER_CONTEXT of the caller has no say in it.
+        info.Environment.Remove("DOCKER_HOST");
+        info.Environment.Remove("DOCKER_CONTEXT");
+        try
+        {
+            using var process = Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromSeconds(20)))
+            {
+                process.Kill();
+                process.WaitForExit();
+                return (-1, "timed out");
+            }
+            return (process.ExitCode, stdout.Result + stderr.Result);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return (-1, e.Message);
+        }
+    }
 }

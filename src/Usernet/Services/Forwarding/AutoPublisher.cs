@@ -12,7 +12,8 @@ namespace Usernet.Services.Forwarding;
 /// chooses these ports, not the user: so they are published on the host's loopback (unless
 /// portBindingBehavior is set to default-port-binding), and no more than <see cref="MaxPorts"/>
 /// of them, each a host socket or two; past that, listeners wait unpublished (counted, and
-/// logged once) until others go.
+/// logged once) until others go. Given a function that names owners (<c>usernet docker</c>'s
+/// host-network containers), only the sockets it names are published, each for its owner.
 /// </summary>
 internal sealed class AutoPublisher
 {
@@ -25,15 +26,22 @@ internal sealed class AutoPublisher
 
     private readonly PortPublisher _publisher;
     private readonly int _guestPid;
+    private readonly Func<Dictionary<ulong, string>>? _owners;
     private readonly LoopTimer _timer;
     private readonly Dictionary<(int Port, PublishProtocol Protocol), PublishSpec> _published = new();
     private readonly Dictionary<(int Port, PublishProtocol Protocol), Instant> _failed = new();
     private bool _limitLogged;
 
-    public AutoPublisher(EventLoop loop, PortPublisher publisher, int guestPid)
+    /// <param name="owners">
+    /// When given, called at each look: the inodes (<see cref="ProcNetSocket.Inode"/>) of the
+    /// listening sockets to publish, each with its owner's name for <c>usernet port ls</c>;
+    /// the others are left alone. Without it, every listener is published, for no one.
+    /// </param>
+    public AutoPublisher(EventLoop loop, PortPublisher publisher, int guestPid, Func<Dictionary<ulong, string>>? owners = null)
     {
         _publisher = publisher;
         _guestPid = guestPid;
+        _owners = owners;
         _timer = loop.CreateTimer(Scan);
         _timer.Schedule(loop.Now);
     }
@@ -41,7 +49,18 @@ internal sealed class AutoPublisher
     private void Scan(Instant now)
     {
         string tables = $"/proc/{_guestPid}/net";
-        var listening = Listeners(ProcNetTable.Read(tables, ProtocolType.Tcp).Concat(ProcNetTable.Read(tables, ProtocolType.Udp)));
+        var owners = _owners?.Invoke();
+        // /proc/PID/net/tcp walks the kernel's whole established hash, every namespace's (tens
+        // of ms on a big host, 7 % of a busy Usernet's CPU at once a second): not read when no
+        // socket could be published.
+        var sockets = owners is { Count: 0 }
+            ? []
+            : ProcNetTable.Read(tables, ProtocolType.Tcp).Concat(ProcNetTable.Read(tables, ProtocolType.Udp)).ToList();
+        if (owners is not null)
+        {
+            sockets.RemoveAll(s => !owners.ContainsKey(s.Inode));
+        }
+        var listening = Listeners(sockets);
         foreach (var (key, spec) in _published.Where(e => !listening.Contains(e.Key)).ToList())
         {
             _publisher.Remove(spec);
@@ -63,10 +82,11 @@ internal sealed class AutoPublisher
             var spec = new PublishSpec(null, key.Item1, key.Item1, key.Item1, key.Item1, key.Item2);
             try
             {
-                _publisher.Add(spec, automatic: true);
+                string? owner = owners is null ? null : OwnerOf(key, sockets, owners);
+                _publisher.Add(spec, owner, automatic: true);
                 _published[key] = spec;
                 _failed.Remove(key);
-                Log.Info($"published {spec} automatically");
+                Log.Info(owner is null ? $"published {spec} automatically" : $"published {spec} automatically, for {owner}");
             }
             catch (PublishException e)
             {
@@ -115,6 +135,18 @@ internal sealed class AutoPublisher
             }
         }
         return listening;
+    }
+
+    private static string? OwnerOf((int Port, PublishProtocol Protocol) key, List<ProcNetSocket> sockets, Dictionary<ulong, string> owners)
+    {
+        foreach (var socket in sockets)
+        {
+            if (socket.Local.Port == key.Port && (socket.Protocol == ProtocolType.Tcp) == (key.Protocol == PublishProtocol.Tcp))
+            {
+                return owners[socket.Inode];
+            }
+        }
+        return null;
     }
 
     public void Stop() => _timer.Cancel();

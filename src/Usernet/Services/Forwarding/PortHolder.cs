@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Sockets;
 using Usernet.Platform;
 
@@ -19,7 +18,7 @@ internal static class PortHolder
         // against them; UDP ones do not, so any UDP socket bound to the port holds it.
         var inodes = ProcNetTable.Read("/proc/net", protocol == PublishProtocol.Tcp ? ProtocolType.Tcp : ProtocolType.Udp)
             .Where(s => s.Local.Port == port && (protocol == PublishProtocol.Udp || s.IsListening))
-            .Select(s => s.Inode.ToString(CultureInfo.InvariantCulture))
+            .Select(s => s.Inode)
             .ToHashSet();
         if (inodes.Count == 0)
         {
@@ -27,14 +26,10 @@ internal static class PortHolder
         }
         foreach (var (pid, directory) in ProcFs.Processes())
         {
-            foreach (string fd in SafeFiles(Path.Combine(directory, "fd")))
+            if (ProcFs.SocketInodes(directory).Any(inodes.Contains))
             {
-                string? target = SafeLinkTarget(fd);
-                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) && inodes.Contains(target[8..^1]))
-                {
-                    string name = ReadLines(Path.Combine(directory, "comm")).FirstOrDefault() ?? "?";
-                    return $"{name} (pid {pid})";
-                }
+                string name = ReadLines(Path.Combine(directory, "comm")).FirstOrDefault() ?? "?";
+                return $"{name} (pid {pid})";
             }
         }
         return "a process Usernet may not look into (another user's, or one with more privileges)";
@@ -49,30 +44,6 @@ internal static class PortHolder
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return [];
-        }
-    }
-
-    private static IEnumerable<string> SafeFiles(string path)
-    {
-        try
-        {
-            return Directory.GetFiles(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
-
-    private static string? SafeLinkTarget(string path)
-    {
-        try
-        {
-            return new FileInfo(path).LinkTarget;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 }

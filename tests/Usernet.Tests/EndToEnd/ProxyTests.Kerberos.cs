@@ -163,5 +163,36 @@ public sealed partial class ProxyTests
         Assert.Equal(2, upstream.Squid.AccessLog.Split('\n').Count(l => l.Contains($"POST http://web.test/upload {upstream.Kdc.Principal}", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// NTLM for real: squid offers NTLM alone, its ntlm_auth helper checks the answers with a
+    /// standalone Samba's winbindd (a local user in the test's own passdb), and Usernet answers
+    /// through .NET's NegotiateAuthentication and the host's gss-ntlmssp, with the user and
+    /// password from the proxy URL. Each request is sent again for each leg, on one connection.
+    /// </summary>
+    [RootFact]
+    public void NtlmGetConnectAndPostThroughSquidAndSambaEachNameTheUser()
+    {
+        var samba = Own(new SambaNtlm());
+        var squid = Own(Squid.StartNtlm(world.Nameserver, samba));
+        string url = $"http://{SambaNtlm.Domain}%5C{SambaNtlm.User}:{samba.Password}@127.0.0.1:{squid.Port}";
+        WriteSettings(Manual(url, url));
+        // An empty krb5.conf of the test's: the machine's is never read.
+        string krb5Config = Path.Combine(_settingsDirectory, "krb5.conf");
+        File.WriteAllText(krb5Config, "");
+        var guest = Own(GuestSession.StartWrapped(["env", $"KRB5_CONFIG={krb5Config}"], "--settings", SettingsPath, "--log-level", "info"));
+        string get = Curl(guest, $"{ViaProxy} http://web.test/");
+        Assert.True(get == Hello, get + guest.Stderr + squid.AccessLog + samba.Log);
+        Assert.Equal(Hello, Curl(guest, $"{ViaProxy} https://web.test/"));
+        Assert.Equal("got 11\n", Curl(guest, $"{ViaProxy} -d 'hello=world' http://web.test/post"));
+        // Squid writes the domain's backslash doubled.
+        string user = $"{SambaNtlm.Domain}\\\\{SambaNtlm.User}";
+        string log = squid.AccessLog;
+        Assert.Contains($"GET http://web.test/ {user}", log);
+        Assert.Contains($"CONNECT web.test:443 {user}", log);
+        Assert.Contains($"POST http://web.test/post {user}", log);
+        Assert.DoesNotContain(samba.Password, guest.Stderr);
+        Assert.DoesNotContain("TlRMTVNT", guest.Stderr);
+    }
+
     private static string Sha256(string path) => ProcessRunner.Check(ProcessRunner.Shell($"sha256sum {path}", TimeSpan.FromSeconds(60))).Split(' ')[0];
 }

@@ -42,6 +42,18 @@ public sealed partial class ProxyTests
         File.Move(SettingsPath + ".new", SettingsPath, overwrite: true);
     }
 
+    /// <summary>
+    /// Usernet with <paramref name="url"/> as both upstreams and an empty krb5.conf of the
+    /// test's (the machine's is never read), and <paramref name="environment"/> (NAME=VALUE).
+    /// </summary>
+    private GuestSession StartGuestWithoutKerberos(string url, params string[] environment)
+    {
+        WriteSettings(Manual(url, url));
+        string krb5Config = Path.Combine(_settingsDirectory, "krb5.conf");
+        File.WriteAllText(krb5Config, "");
+        return Own(GuestSession.StartWrapped(["env", $"KRB5_CONFIG={krb5Config}", .. environment], "--settings", SettingsPath, "--log-level", "info"));
+    }
+
     private static void AssertNoSecrets(Kdc kdc, params string[] texts)
     {
         foreach (string text in texts)
@@ -175,11 +187,7 @@ public sealed partial class ProxyTests
         var samba = Own(new SambaNtlm());
         var squid = Own(Squid.StartNtlm(world.Nameserver, samba));
         string url = $"http://{SambaNtlm.Domain}%5C{SambaNtlm.User}:{samba.Password}@127.0.0.1:{squid.Port}";
-        WriteSettings(Manual(url, url));
-        // An empty krb5.conf of the test's: the machine's is never read.
-        string krb5Config = Path.Combine(_settingsDirectory, "krb5.conf");
-        File.WriteAllText(krb5Config, "");
-        var guest = Own(GuestSession.StartWrapped(["env", $"KRB5_CONFIG={krb5Config}"], "--settings", SettingsPath, "--log-level", "info"));
+        var guest = StartGuestWithoutKerberos(url);
         string get = Curl(guest, $"{ViaProxy} http://web.test/");
         Assert.True(get == Hello, get + guest.Stderr + squid.AccessLog + samba.Log);
         Assert.Equal(Hello, Curl(guest, $"{ViaProxy} https://web.test/"));

@@ -271,11 +271,7 @@ public sealed partial class ProxyTests(ProxyWorld world) : IClassFixture<ProxyWo
             }
         }, stop.Token);
         string url = $"http://127.0.0.1:{port}";
-        WriteSettings(Manual(url, url));
-        string krb5Config = Path.Combine(_settingsDirectory, "krb5.conf");
-        File.WriteAllText(krb5Config, "");
-        var guest = Own(GuestSession.StartWrapped(["env", $"KRB5_CONFIG={krb5Config}", $"KRB5CCNAME=FILE:{_settingsDirectory}/no-such-ccache"],
-            "--settings", SettingsPath, "--log-level", "info"));
+        var guest = StartGuestWithoutKerberos(url, $"KRB5CCNAME=FILE:{_settingsDirectory}/no-such-ccache");
         string tunnel = Curl(guest, $"{ViaProxy} -v https://web.test/");
         string plain = Curl(guest, $"{ViaProxy} -w '%{{http_code}}' http://web.test/");
         await stop.CancelAsync();

@@ -72,12 +72,13 @@ internal sealed class SambaNtlm : IDisposable
     /// Runs what follows it (squid) in a private mount namespace with samba-dcerpcd and winbindd
     /// started and answering first (at most 10 s). ntlm_auth, as squid's user, needs the
     /// privileged pipe's directory, which winbindd makes root's alone: it is given to that
-    /// user's group once made.
+    /// user's group once made. (/run/samba is Samba's own directory, made by its packages; it
+    /// is made here only if missing, and the tmpfs over it is the namespace's alone.)
     /// </summary>
     public string[] Wrapper =>
     [
         "unshare", "--mount", "--propagation", "private", "sh", "-c",
-        "mount -t tmpfs tmpfs /run/samba"
+        "mkdir -p /run/samba && mount -t tmpfs tmpfs /run/samba"
             + $" && {{ /usr/libexec/samba/samba-dcerpcd -F --libexec-rpcds -s {ConfigPath} & }}"
             + $" && {{ winbindd -F --no-process-group -s {ConfigPath} & }}"
             + " && i=0 && until wbinfo -p >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done"

@@ -17,6 +17,8 @@ internal sealed class UpstreamSchemes
 
     private readonly ConcurrentDictionary<ProxyUri, string> _schemes = new();
 
+    public int Count => _schemes.Count;
+
     /// <summary>"Negotiate" or "NTLM" if <paramref name="proxy"/> asked for it before; else null.</summary>
     public string? Of(ProxyUri proxy) => _schemes.TryGetValue(proxy, out string? scheme) ? scheme : null;
 

@@ -64,10 +64,17 @@ public sealed partial class ProxyTests
         }
     }
 
-    [RootFact]
-    public void KerberosGetConnectAndPostThroughSquidEachNameThePrincipal()
+    /// <summary>With the ticket in a file (Debian's default cache) or in the kernel's keyring (RHEL's KEYRING:), which Usernet reads under its seccomp filter.</summary>
+    [RootTheory]
+    [InlineData("FILE")]
+    [InlineData("KEYRING")]
+    public void KerberosGetConnectAndPostThroughSquidEachNameThePrincipal(string cache)
     {
         var upstream = StartKerberosUpstream();
+        if (cache == "KEYRING")
+        {
+            upstream.Kdc.UseKeyring();
+        }
         ProcessRunner.Check(upstream.Kdc.Kinit());
         var guest = StartKerberosGuest(upstream);
         string get = Curl(guest, $"{ViaProxy} http://web.test/");
@@ -200,6 +207,14 @@ public sealed partial class ProxyTests
         Assert.Contains($"POST http://web.test/post {user}", log);
         Assert.DoesNotContain(samba.Password, guest.Stderr);
         Assert.DoesNotContain("TlRMTVNT", guest.Stderr);
+
+        // A wrong password: Samba says no, squid starts over, and the guest is told.
+        string wrongUrl = $"http://{SambaNtlm.Domain}%5C{SambaNtlm.User}:not-{samba.Password}@127.0.0.1:{squid.Port}";
+        var wrong = StartGuestWithoutKerberos(wrongUrl);
+        string refused = Curl(wrong, $"{ViaProxy} -w '%{{http_code}}' http://web.test/");
+        Assert.Contains("502", refused);
+        Assert.Contains("the upstream proxy refused authentication (407; it offers: NTLM)", refused);
+        Assert.DoesNotContain(samba.Password, refused + wrong.Stderr);
     }
 
     private static string Sha256(string path) => ProcessRunner.Check(ProcessRunner.Shell($"sha256sum {path}", TimeSpan.FromSeconds(60))).Split(' ')[0];

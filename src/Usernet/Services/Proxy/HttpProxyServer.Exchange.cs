@@ -233,7 +233,10 @@ internal sealed partial class HttpProxyServer
                     if (hasBody && replayable is null)
                     {
                         string why = $"asks for {authentication.Scheme}, whose exchange sends the request again,"
-                            + $" but its body ({(chunked ? "chunked" : "over " + MaxReplayableBody / 1024 + " KiB")}) was not kept; it can go through CONNECT instead";
+                            + $" but its body ({(chunked ? "chunked" : "over " + MaxReplayableBody / 1024 + " KiB")}) was not kept;"
+                            + (authentication.Scheme == "Negotiate" && !authentication.BeganPreemptively
+                                ? " send it again: now that the proxy has asked, Usernet sends its Kerberos token with the request"
+                                : " it can go through CONNECT instead");
                         throw ProxyException.Upstream($"the upstream proxy {upstream.Route.Upstream} {why}", why);
                     }
                     if (!await LegMayFollowAsync(upstream, response, body).ConfigureAwait(false) || sink.Failed)

@@ -42,13 +42,22 @@ internal sealed class Kdc : IDisposable
     public string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
 
     /// <summary>What every Kerberos program of the test runs with.</summary>
-    public IReadOnlyDictionary<string, string> Environment => EnvironmentOf(Directory);
+    public IReadOnlyDictionary<string, string> Environment => EnvironmentOf(Directory, Cache);
 
-    private static Dictionary<string, string> EnvironmentOf(string directory) => new()
+    /// <summary>
+    /// The user's credential cache as KRB5CCNAME names it: <see cref="CachePath"/>, or after
+    /// <see cref="UseKeyring"/> a key of the session keyring (RHEL's KEYRING: caches).
+    /// </summary>
+    public string Cache { get; private set; } = "";
+
+    /// <summary>Keeps the user's tickets in a uniquely named key of the session keyring (which Usernet, started by the test, shares), destroyed with the KDC.</summary>
+    public void UseKeyring() => Cache = $"KEYRING:session:usernet-{Guid.NewGuid():N}";
+
+    private static Dictionary<string, string> EnvironmentOf(string directory, string cache = "") => new()
     {
         ["KRB5_CONFIG"] = Path.Combine(directory, "krb5.conf"),
         ["KRB5_KDC_PROFILE"] = Path.Combine(directory, "kdc.conf"),
-        ["KRB5CCNAME"] = "FILE:" + Path.Combine(directory, "ccache"),
+        ["KRB5CCNAME"] = cache.Length > 0 ? cache : "FILE:" + Path.Combine(directory, "ccache"),
         // The acceptor's replay cache would otherwise go to /var/tmp, shared with the machine.
         ["KRB5RCACHETYPE"] = "none",
     };
@@ -153,6 +162,10 @@ internal sealed class Kdc : IDisposable
 
     public void Dispose()
     {
+        if (Cache.StartsWith("KEYRING:", StringComparison.Ordinal))
+        {
+            Kdestroy();
+        }
         _process.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
     }

@@ -31,6 +31,9 @@ internal sealed class ProxyAuthentication(ProxyUri proxy, string? initial, Upstr
     /// <summary>Whether a Negotiate or NTLM exchange has begun: its legs are bound to one connection.</summary>
     public bool IsConnectionBound => _negotiate is not null;
 
+    /// <summary>Whether the first request already carried a Negotiate or NTLM token (<see cref="Preempt"/>).</summary>
+    public bool BeganPreemptively { get; private set; }
+
     /// <summary>"Negotiate" or "NTLM" once such an exchange has begun.</summary>
     public string? Scheme => _negotiate?.Scheme;
 
@@ -50,6 +53,7 @@ internal sealed class ProxyAuthentication(ProxyUri proxy, string? initial, Upstr
             _negotiate = NegotiateSession.Start(scheme, proxy.Host, proxy.User, proxy.Password);
             Authorization = _negotiate.Next(null);
             _preempted = true;
+            BeganPreemptively = true;
         }
         catch (ProxyException)
         {

@@ -17,8 +17,7 @@ internal static unsafe partial class Gssapi
     public const uint CredentialsExpired = 11u << 16;
     public const uint RoutineErrorMask = 0xFFu << 16;
 
-    public const uint ContinueNeeded = 1;
-
+    /// <summary>gss_display_status's status types: GSS_C_GSS_CODE, GSS_C_MECH_CODE.</summary>
     public const int GssCode = 1;
     public const int MechanismCode = 2;
 

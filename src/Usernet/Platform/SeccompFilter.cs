@@ -56,6 +56,8 @@ internal static unsafe class SeccompFilter
         ("rt_sigaction", 13), ("rt_sigprocmask", 14), ("rt_sigreturn", 15), ("kill", 62), ("rt_sigpending", 127),
         ("rt_sigtimedwait", 128), ("sigaltstack", 131), ("tkill", 200), ("tgkill", 234), ("wait4", 61), ("waitid", 247),
         ("pidfd_open", 434),
+        // Kernel keyrings: GSSAPI reads a Kerberos credential cache of type KEYRING: (RHEL's default) through them.
+        ("add_key", 248), ("request_key", 249), ("keyctl", 250),
         // Identity, read only.
         ("getuid", 102), ("getgid", 104), ("geteuid", 107), ("getegid", 108), ("getgroups", 115), ("getresuid", 118),
         ("getresgid", 120), ("capget", 125),

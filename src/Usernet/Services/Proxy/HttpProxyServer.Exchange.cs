@@ -17,7 +17,9 @@ internal sealed partial class HttpProxyServer
     /// the connection into a tunnel. An upstream proxy's 407 offering Negotiate or NTLM is
     /// answered on the same connection by sending the request again with each leg's token; so
     /// that a body can be sent again, one of up to <see cref="MaxReplayableBody"/> bytes to an
-    /// HTTP proxy is read whole before the request goes.
+    /// HTTP proxy is read whole before the request goes. Once that proxy has asked, a new
+    /// connection's first request carries the first token (<see cref="UpstreamSchemes"/>): with
+    /// Kerberos, a larger or chunked body then needs no second trip.
     /// </summary>
     private sealed class Exchange(HttpProxyServer server, Socket socket, GuestConnection guest, NetworkStream client, HttpReader reader,
         HttpRequestHead request, IPEndPoint? transparent, UpstreamConnection? previous)
@@ -193,7 +195,12 @@ internal sealed partial class HttpProxyServer
                 replayable = kept.GetBuffer();
             }
 
-            using var authentication = upstream.SpeaksToHttpProxy ? new ProxyAuthentication(upstream.Route.Upstream!, upstream.ProxyAuthorization) : null;
+            using var authentication = upstream.SpeaksToHttpProxy
+                ? new ProxyAuthentication(upstream.Route.Upstream!, upstream.ProxyAuthorization, server.Connector.Schemes) : null;
+            if (authentication is not null && !upstream.IsAuthenticated)
+            {
+                authentication.Preempt();
+            }
             HttpResponseHead? response;
             ForwardOrDiscardStream sink;
             Task body;
@@ -226,7 +233,10 @@ internal sealed partial class HttpProxyServer
                     if (hasBody && replayable is null)
                     {
                         string why = $"asks for {authentication.Scheme}, whose exchange sends the request again,"
-                            + $" but its body ({(chunked ? "chunked" : "over " + MaxReplayableBody / 1024 + " KiB")}) was not kept; it can go through CONNECT instead";
+                            + $" but its body ({(chunked ? "chunked" : "over " + MaxReplayableBody / 1024 + " KiB")}) was not kept;"
+                            + (authentication.Scheme == "Negotiate" && !authentication.BeganPreemptively
+                                ? " send it again: now that the proxy has asked, Usernet sends its Kerberos token with the request"
+                                : " it can go through CONNECT instead");
                         throw ProxyException.Upstream($"the upstream proxy {upstream.Route.Upstream} {why}", why);
                     }
                     if (!await LegMayFollowAsync(upstream, response, body).ConfigureAwait(false) || sink.Failed)
@@ -250,6 +260,7 @@ internal sealed partial class HttpProxyServer
             {
                 // The exchange authenticated this connection: later requests on it need no token.
                 upstream.ProxyAuthorization = null;
+                upstream.IsAuthenticated = true;
             }
             if (response.Status == 101)
             {

@@ -5,7 +5,8 @@ namespace Usernet.Tests.EndToEnd.Fixtures;
 /// certificate for every test name) and 8080, and dnsmasq on loopback answering web.test,
 /// web.corp.test, a.blocked.test and web.other.test with the test host's address (and
 /// NXDOMAIN for every other .test name). Usernet and squid resolve through it alone. The test
-/// host also runs the <see cref="ScriptedOrigin"/> on its port.
+/// host also runs the <see cref="ScriptedOrigin"/> on its port. A POST to /upload is kept whole
+/// (chunked ones decoded) in a file whose path nginx answers with, for the test to checksum.
 /// </summary>
 public sealed class ProxyWorld : IDisposable
 {
@@ -36,6 +37,16 @@ public sealed class ProxyWorld : IDisposable
                 root {{root}};
                 location = /echo { return 200 "port $server_port host $host\n"; }
                 location = /post { client_max_body_size 10m; return 200 "got $content_length\n"; }
+                location = /upload {
+                    client_max_body_size 200m;
+                    client_body_in_file_only on;
+                    proxy_pass_request_body off;
+                    proxy_set_header X-Body-File $request_body_file;
+                    proxy_set_header Content-Length "";
+                    proxy_set_header Transfer-Encoding "";
+                    proxy_pass http://127.0.0.1:80/uploaded;
+                }
+                location = /uploaded { return 200 "$http_x_body_file\n"; }
                 """, port: 80, inside: _host, workerConnections: 2048);
             File.WriteAllText(Path.Combine(Root, "index.html"), "hello from the test host\n");
             ProcessRunner.Check(ProcessRunner.Shell($"head -c 1048576 /dev/urandom > {Root}/one-mib"));

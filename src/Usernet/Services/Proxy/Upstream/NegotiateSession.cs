@@ -15,10 +15,14 @@ internal sealed class NegotiateSession : IDisposable
 
     private readonly NegotiateAuthentication _authentication;
 
-    private NegotiateSession(string scheme, NegotiateAuthentication authentication)
+    /// <summary>The proxy's host name when the exchange is Kerberos (Negotiate with the default credentials), else null.</summary>
+    private readonly string? _kerberosHost;
+
+    private NegotiateSession(string scheme, NegotiateAuthentication authentication, string? kerberosHost)
     {
         Scheme = scheme;
         _authentication = authentication;
+        _kerberosHost = kerberosHost;
     }
 
     /// <summary>"Negotiate" or "NTLM", as the Proxy-Authorization field names it.</summary>
@@ -34,7 +38,7 @@ internal sealed class NegotiateSession : IDisposable
                 Credential = user is null ? CredentialCache.DefaultNetworkCredentials : new NetworkCredential(user, password ?? ""),
                 TargetName = "HTTP/" + proxyHost,
             });
-            return new NegotiateSession(scheme, authentication);
+            return new NegotiateSession(scheme, authentication, scheme == "Negotiate" && user is null ? proxyHost : null);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -60,6 +64,11 @@ internal sealed class NegotiateSession : IDisposable
         }
         if (status is not (NegotiateAuthenticationStatusCode.Completed or NegotiateAuthenticationStatusCode.ContinueNeeded) || outgoing is null)
         {
+            if (_kerberosHost is not null && incoming is null && KerberosDiagnosis.Diagnose(_kerberosHost) is { } finding)
+            {
+                throw new ProxyException(502, $"{Scheme} authentication with the upstream proxy failed on this host ({status}): Kerberos says: {finding.Detail}",
+                    finding.GuestMessage);
+            }
             throw new ProxyException(502, $"{Scheme} authentication with the upstream proxy failed on this host ({status}); {HostNeeds}");
         }
         return Scheme + " " + Convert.ToBase64String(outgoing);

@@ -9,10 +9,12 @@ namespace Usernet.Services.Proxy.Upstream;
 /// plain) and the 407 answers it meets: Basic from the proxy URL's user and password; when the
 /// proxy offers Negotiate or NTLM, that exchange (RFC 4559), one leg per 407, through
 /// <see cref="NegotiateSession"/>. Such an exchange authenticates the connection it runs on,
-/// not the request, so every leg must go on the same connection.
-/// Basic or nothing -> (407 offering Negotiate or NTLM) -> legs -> accepted, or refused.
+/// not the request, so every leg must go on the same connection. Once a proxy has asked for
+/// Negotiate or NTLM (<see cref="UpstreamSchemes"/>), a new connection to it sends the first
+/// token with its first request (<see cref="Preempt"/>).
+/// Basic, nothing or a pre-emptive token -> (407 offering Negotiate or NTLM) -> legs -> accepted, or refused.
 /// </summary>
-internal sealed class ProxyAuthentication(ProxyUri proxy, string? initial) : IDisposable
+internal sealed class ProxyAuthentication(ProxyUri proxy, string? initial, UpstreamSchemes? schemes = null) : IDisposable
 {
     /// <summary>407 answers to one request at most: Basic, then a multi-leg Negotiate or NTLM exchange.</summary>
     public const int MaxRounds = 4;
@@ -20,14 +22,45 @@ internal sealed class ProxyAuthentication(ProxyUri proxy, string? initial) : IDi
     private NegotiateSession? _negotiate;
     private int _rounds;
 
+    /// <summary>Whether the current exchange began with a pre-emptive token, which the proxy may refuse once without ending it.</summary>
+    private bool _preempted;
+
     /// <summary>The Proxy-Authorization field to send with the next leg; null for none.</summary>
     public string? Authorization { get; private set; } = initial;
 
     /// <summary>Whether a Negotiate or NTLM exchange has begun: its legs are bound to one connection.</summary>
     public bool IsConnectionBound => _negotiate is not null;
 
+    /// <summary>Whether the first request already carried a Negotiate or NTLM token (<see cref="Preempt"/>).</summary>
+    public bool BeganPreemptively { get; private set; }
+
     /// <summary>"Negotiate" or "NTLM" once such an exchange has begun.</summary>
     public string? Scheme => _negotiate?.Scheme;
+
+    /// <summary>
+    /// For a new connection to a proxy that asked for Negotiate or NTLM before: the first token
+    /// goes with the first request. When the host cannot make one (no ticket, say), the request
+    /// goes as it would have, and the proxy's 407 brings the error that says why.
+    /// </summary>
+    public void Preempt()
+    {
+        if (_negotiate is not null || schemes?.Of(proxy) is not { } scheme)
+        {
+            return;
+        }
+        try
+        {
+            _negotiate = NegotiateSession.Start(scheme, proxy.Host, proxy.User, proxy.Password);
+            Authorization = _negotiate.Next(null);
+            _preempted = true;
+            BeganPreemptively = true;
+        }
+        catch (ProxyException)
+        {
+            _negotiate?.Dispose();
+            _negotiate = null;
+        }
+    }
 
     /// <summary>
     /// Takes a 407 and sets the next <see cref="Authorization"/>; throws a 502
@@ -49,10 +82,19 @@ internal sealed class ProxyAuthentication(ProxyUri proxy, string? initial) : IDi
         }
         string scheme = challenge.StartsWith("NTLM", StringComparison.OrdinalIgnoreCase) ? "NTLM" : "Negotiate";
         string token = challenge.Length > scheme.Length ? challenge[scheme.Length..].Trim() : "";
+        schemes?.Remember(proxy, scheme);
         if (_negotiate is not null && token.Length == 0)
         {
-            // The proxy started over: it did not accept what we sent.
-            throw Refused(response);
+            if (!_preempted)
+            {
+                // The proxy started over: it did not accept what we sent.
+                throw Refused(response);
+            }
+            // A pre-emptive token refused (made for another scheme, or from a ticket since
+            // replaced): one exchange more, from the proxy's own offer.
+            _preempted = false;
+            _negotiate.Dispose();
+            _negotiate = null;
         }
         try
         {

@@ -30,6 +30,9 @@ internal sealed class UpstreamConnection(Socket socket, Stream stream, ProxyRout
     /// </summary>
     public string? ProxyAuthorization { get; set; }
 
+    /// <summary>Whether a Negotiate or NTLM exchange has authenticated this connection (the proxy binds it to the connection), so later requests on it carry no token.</summary>
+    public bool IsAuthenticated { get; set; }
+
     private ProxyBuffers? _buffers;
     private long _held;
 

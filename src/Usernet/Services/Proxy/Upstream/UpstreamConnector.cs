@@ -21,6 +21,9 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
 {
     public IProxyNameResolver Resolver => resolver;
 
+    /// <summary>Which upstream proxies asked for Negotiate or NTLM: their new connections authenticate pre-emptively.</summary>
+    public UpstreamSchemes Schemes { get; } = new();
+
     /// <summary>
     /// A connection for one HTTP request to <paramref name="host"/>: to an HTTP proxy itself
     /// (the request then goes in absolute form), else as <see cref="OpenTunnelAsync"/>.
@@ -111,7 +114,8 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
     {
         var proxy = route.Upstream!;
         string authority = host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}";
-        using var authentication = new ProxyAuthentication(proxy, ProxyAuthentication.BasicAuthorization(proxy));
+        using var authentication = new ProxyAuthentication(proxy, ProxyAuthentication.BasicAuthorization(proxy), Schemes);
+        authentication.Preempt();
         UpstreamConnection? connection = null;
         try
         {

@@ -30,6 +30,9 @@ internal sealed class Instance : IAsyncDisposable
     private readonly List<IDisposable> _listeners = new();
     private ControlServer? _control;
 
+    /// <summary>The metrics.listen listener, bound at set-up; null when off.</summary>
+    private ControlServer? _metrics;
+
     public Instance(InstanceOptions options)
     {
         _options = options;
@@ -159,14 +162,26 @@ internal sealed class Instance : IAsyncDisposable
     public void AddListener(IDisposable listener) => _listeners.Add(listener);
 
     /// <summary>
-    /// Publishes the ports of the settings and the command line, and opens the SOCKS server's
-    /// listener, printing where each listens: during set-up, before the process is confined.
+    /// Publishes the ports of the settings and the command line, and opens the metrics and SOCKS
+    /// servers' listeners, printing where each listens: during set-up, before the process is confined.
     /// Throws <see cref="PublishException"/> (nothing stays published) when one cannot be.
     /// </summary>
     public void PublishAtStart()
     {
         try
         {
+            if (_options.MetricsListen is { } metrics)
+            {
+                try
+                {
+                    _metrics = ControlServer.ListenTcp(new System.Net.IPEndPoint(metrics.Address.ToIPAddress(), metrics.Port));
+                }
+                catch (System.Net.Sockets.SocketException e)
+                {
+                    throw new PublishException($"metrics.listen {metrics}: {e.Message}");
+                }
+                Console.Error.WriteLine($"usernet: Prometheus metrics on http://{_metrics.TcpEndpoint}/metrics");
+            }
             if (Socks is { } socks)
             {
                 try
@@ -189,6 +204,8 @@ internal sealed class Instance : IAsyncDisposable
         }
         catch
         {
+            _metrics?.DisposeAsync().AsTask().Wait();
+            _metrics = null;
             Socks?.Dispose();
             Publisher.CloseAll();
             throw;
@@ -206,7 +223,13 @@ internal sealed class Instance : IAsyncDisposable
         PingRoutes.Map(_control, Loop, Pinger, Destinations);
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);
+        MetricsRoutes.Map(_control, Loop, Stats);
         _control.Start();
+        if (_metrics is not null)
+        {
+            MetricsRoutes.Map(_metrics, Loop, Stats);
+            _metrics.Start();
+        }
     }
 
     /// <summary>
@@ -252,6 +275,10 @@ internal sealed class Instance : IAsyncDisposable
         if (_control is not null)
         {
             await _control.DisposeAsync();
+        }
+        if (_metrics is not null)
+        {
+            await _metrics.DisposeAsync();
         }
         foreach (var listener in _listeners)
         {

@@ -202,6 +202,7 @@ internal static class SettingsOptions
                 IdleTimeout = settings.Udp.IdleTimeout,
             },
             Socks = SocksFrom(settings),
+            MetricsListen = settings.Metrics.Listen,
         };
     }
 

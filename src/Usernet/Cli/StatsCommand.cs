@@ -3,15 +3,16 @@ using Usernet.Http;
 
 namespace Usernet.Cli;
 
-/// <summary><c>usernet stats</c>: the counters of a running instance, as JSON.</summary>
+/// <summary><c>usernet stats</c>: the counters of a running instance, as JSON or in Prometheus' text format.</summary>
 internal static class StatsCommand
 {
     public static int Execute(IReadOnlyList<string> args)
     {
         var line = new CommandLine()
             .Option("--instance", "NAME", "the instance to ask (default: the only one running)")
+            .Flag("--prometheus", "print the counters as GET /metrics serves them (Prometheus' text format)")
             .Parse(args);
-        return ControlCli.Print(InstanceNameOption.Read(line), "GET", "/stats");
+        return ControlCli.Print(InstanceNameOption.Read(line), "GET", line.Has("--prometheus") ? "/metrics" : "/stats");
     }
 }
 

@@ -6,8 +6,8 @@ namespace Usernet.Control;
 /// <summary>One HTTP request to the control API.</summary>
 internal sealed record ControlRequest(string Method, string Path, IReadOnlyDictionary<string, string> Query, string Body, int PeerUid);
 
-/// <summary>One HTTP response from the control API; bodies are JSON.</summary>
-internal sealed record ControlResponse(int Status, string Body)
+/// <summary>One HTTP response from the control API; bodies are JSON but for <c>/metrics</c>'s.</summary>
+internal sealed record ControlResponse(int Status, string Body, string ContentType = "application/json")
 {
     public static ControlResponse Json(string body, int status = 200) => new(status, body);
 

@@ -36,6 +36,14 @@ internal sealed class IcmpEchoNat : IIpTransport
 
     public long Unavailable { get; private set; }
 
+    public long FlowsOpened { get; private set; }
+
+    /// <summary>ICMP bytes (header and data) of the echo requests sent for guests.</summary>
+    public long BytesFromGuest { get; private set; }
+
+    /// <summary>ICMP bytes (header and data) of the echo replies relayed to guests.</summary>
+    public long BytesToGuest { get; private set; }
+
     public int Count => _flows.Count;
 
     /// <summary>The flows open and the counters, into the object being written.</summary>
@@ -46,6 +54,9 @@ internal sealed class IcmpEchoNat : IIpTransport
         writer.WriteNumber("repliesRelayed", RepliesRelayed);
         writer.WriteNumber("errorsRelayed", ErrorsRelayed);
         writer.WriteNumber("refused", Unavailable);
+        writer.WriteNumber("flowsOpened", FlowsOpened);
+        writer.WriteNumber("bytesFromGuest", BytesFromGuest);
+        writer.WriteNumber("bytesToGuest", BytesToGuest);
     }
 
     public void Receive(IpPacketView packet, Instant now)
@@ -76,6 +87,7 @@ internal sealed class IcmpEchoNat : IIpTransport
         if (result == HostSendResult.Sent)
         {
             EchoesSent++;
+            BytesFromGuest += packet.Payload.Length;
         }
         else if (result == HostSendResult.Unreachable)
         {
@@ -109,6 +121,7 @@ internal sealed class IcmpEchoNat : IIpTransport
             return null;
         }
         _flows.Add((guest, id, linkId), flow, now);
+        FlowsOpened++;
         return flow;
     }
 
@@ -147,6 +160,7 @@ internal sealed class IcmpEchoNat : IIpTransport
             reply.Identifier = flow.Id;
             reply.FillChecksum();
             RepliesRelayed++;
+            BytesToGuest += length;
             _stack.SendIpv4(from.V4, flow.Guest.V4, IpProtocol.Icmp, length, dontFragment: false);
             return;
         }
@@ -158,6 +172,7 @@ internal sealed class IcmpEchoNat : IIpTransport
         reply6.Identifier = flow.Id;
         reply6.FillChecksum(InternetChecksum.PseudoHeaderV6(from.V6, flow.Guest.V6, IpProtocol.Icmpv6, length));
         RepliesRelayed++;
+        BytesToGuest += length;
         _stack.SendIpv6(from.V6, flow.Guest.V6, IpProtocol.Icmpv6, length, mayFragment: true);
     }
 

@@ -6,6 +6,7 @@ using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
 using Usernet.Services.Diagnostics;
 using Usernet.Services.Dns;
+using Usernet.Services.FlowLog;
 using Usernet.Services.Forwarding;
 using Usernet.Services.Proxy;
 using Usernet.Services.Proxy.Pac;
@@ -58,6 +59,8 @@ internal sealed class Instance : IAsyncDisposable
         Switch.AttachStack(Stack);
 
         ResolvedNames = new ResolvedNames();
+        FlowLog = new FlowLog(Switch, Stack, ResolvedNames, options.FlowLogPath is { } flows ? new FlowLogFile(flows, options.FlowLogMaxBytes) : null);
+        Stack.FlowEnded = (record, end) => FlowLog.Add(record, end, Loop.Now);
         var proxyResolver = new GatewayDnsClient(Loop, Dns.Resolver, network.Ipv4Enabled, network.Ipv6Enabled);
         Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
         var proxyLimits = new ProxyLimits();
@@ -104,6 +107,9 @@ internal sealed class Instance : IAsyncDisposable
     /// <summary>Which name guests resolved each address from.</summary>
     public ResolvedNames ResolvedNames { get; }
 
+    /// <summary>A line for each flow that ends: log.flows and <c>GET /flows</c>.</summary>
+    public FlowLog FlowLog { get; }
+
     /// <summary>The upstream proxy policy and its reload.</summary>
     public ProxyService Proxy { get; }
 
@@ -136,11 +142,12 @@ internal sealed class Instance : IAsyncDisposable
             var original = new System.Net.IPEndPoint(flow.Remote.Address.ToIPAddress(), flow.Remote.Port);
             return Proxy.WantsTransparent(flow.Remote, destination) ? (socket, connection) => ProxyServer.AcceptTransparent(socket, connection, original) : null;
         };
-        // Only transparent proxying asks which name an address came from: with no transparent
-        // ports (the default) the answers are not parsed a second time.
+        // Only transparent proxying and the flow log ask which name an address came from: with
+        // no transparent ports (the default) and nobody reading the flow log, the answers are
+        // not parsed a second time.
         Dns.Resolver.ResponseObserver = response =>
         {
-            if (!Proxy.Policy.TransparentPorts.IsEmpty)
+            if (!Proxy.Policy.TransparentPorts.IsEmpty || FlowLog.HasReaders)
             {
                 ResolvedNames.Observe(response);
             }
@@ -224,6 +231,7 @@ internal sealed class Instance : IAsyncDisposable
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);
         MetricsRoutes.Map(_control, Loop, Stats);
+        FlowRoutes.Map(_control, FlowLog);
         _control.Start();
         if (_metrics is not null)
         {
@@ -290,6 +298,8 @@ internal sealed class Instance : IAsyncDisposable
         Dns.Dispose();
         Switch.CloseAll();
         Switch.Capture?.Dispose();
+        // After the links: the flows their closing ends are logged too.
+        await FlowLog.DisposeAsync();
         Loop.Dispose();
     }
 }

@@ -42,6 +42,11 @@ internal sealed record InstanceOptions
     /// <summary>Where Prometheus scrapes <c>/metrics</c> over TCP (metrics.listen); null: only on the control socket.</summary>
     public Wire.IpEndpoint? MetricsListen { get; init; }
 
+    /// <summary>The flow log's file (log.flows); null: the control API's stream only.</summary>
+    public string? FlowLogPath { get; init; }
+
+    public long FlowLogMaxBytes { get; init; } = 64L * 1024 * 1024;
+
     public string? PcapPath { get; init; }
 
     /// <summary>The most bytes the capture may take (--pcap-limit); null: no limit.</summary>

@@ -203,6 +203,8 @@ internal static class SettingsOptions
             },
             Socks = SocksFrom(settings),
             MetricsListen = settings.Metrics.Listen,
+            FlowLogPath = settings.Log.Flows.Length == 0 ? null : settings.Log.Flows,
+            FlowLogMaxBytes = settings.Log.FlowsMaxBytes,
         };
     }
 

@@ -25,6 +25,7 @@ internal sealed class Settings
         Security = new SecuritySettings(values);
         Socks = new SocksSettings(values);
         Metrics = new MetricsSettings(values);
+        Log = new LogSettings(values);
         Entries = SettingsSchema.All.Select(d => new SettingEntry(d, values.Raw(d), values.SourceOf(d))).ToArray();
     }
 
@@ -51,6 +52,8 @@ internal sealed class Settings
     public SocksSettings Socks { get; }
 
     public MetricsSettings Metrics { get; }
+
+    public LogSettings Log { get; }
 
     /// <summary>Every key in schema order, with its value and source.</summary>
     public IReadOnlyList<SettingEntry> Entries { get; }

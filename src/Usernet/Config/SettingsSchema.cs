@@ -157,6 +157,12 @@ internal static class SettingsSchema
     /// <summary>The explicit consent to serve the metrics beyond loopback; the admin can lock it off.</summary>
     public static readonly SettingDefinition<bool> MetricsAllowNonLoopback = Define("metrics.allowNonLoopback", SettingTypes.Bool, false);
 
+    /// <summary>Where the flow log goes, one JSON line per flow that ends; "" (the default) for no file.</summary>
+    public static readonly SettingDefinition<string> LogFlows = Define("log.flows", SettingTypes.AbsolutePathOrNone, "");
+
+    /// <summary>The flow log's size before it is rotated (to PATH.1, replacing the one before).</summary>
+    public static readonly SettingDefinition<int> LogFlowsMaxMegabytes = Define("log.flowsMaxMegabytes", SettingTypes.Integer(1, 1_000_000), 64);
+
     // After the definitions: these read the registry they filled.
     private static readonly Dictionary<string, SettingDefinition> ByKey = Registry.ToDictionary(d => d.Key, StringComparer.Ordinal);
 

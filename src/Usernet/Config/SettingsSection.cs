@@ -18,4 +18,5 @@ internal enum SettingsSection
     Security,
     Socks,
     Metrics,
+    Log,
 }

@@ -123,7 +123,7 @@ internal sealed class ControlServer : IAsyncDisposable
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         if (await RespondAsync(stream, _anyPeer ? -1 : PeerUid(client), timeout.Token) is { } response)
         {
-            await WriteResponse(stream, response);
+            await WriteResponse(stream, response, _stop.Token);
         }
     }
 
@@ -225,21 +225,35 @@ internal sealed class ControlServer : IAsyncDisposable
         return new ControlRequest(head.Method, path, query, Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length), peerUid);
     }
 
-    private static async Task WriteResponse(Stream stream, ControlResponse response)
+    private static async Task WriteResponse(Stream stream, ControlResponse response, CancellationToken stop)
     {
         byte[] body = Encoding.UTF8.GetBytes(response.Body.EndsWith('\n') ? response.Body : response.Body + "\n");
         var headers = new HttpHeaders();
         headers.Add("Content-Type", response.ContentType);
-        headers.Add("Content-Length", body.Length.ToString(CultureInfo.InvariantCulture));
+        if (response.Streamed is null)
+        {
+            headers.Add("Content-Length", body.Length.ToString(CultureInfo.InvariantCulture));
+        }
         headers.Add("Connection", "close");
         var head = new HttpResponseHead("HTTP/1.1", response.Status, HttpStatus.ReasonPhrase(response.Status), headers);
         try
         {
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(head.Format()));
-            await stream.WriteAsync(body);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head.Format()), stop);
+            if (response.Streamed is { } write)
+            {
+                await stream.FlushAsync(stop);
+                await write(stream, stop);
+                return;
+            }
+            await stream.WriteAsync(body, stop);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
         {
+            // The client went away, or the instance is stopping.
+        }
+        finally
+        {
+            response.Owned?.Dispose();
         }
     }
 

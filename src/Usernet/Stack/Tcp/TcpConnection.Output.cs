@@ -203,6 +203,7 @@ internal sealed partial class TcpConnection
         }
         _sndNxt += length;
         _transport.Counters.BytesToGuest += length;
+        Record.BytesToGuest += length;
         if (_rtoDeadline == Instant.Never)
         {
             _rtoDeadline = now + _rto;

@@ -44,14 +44,8 @@ internal static class FlowsCommand
 
     private static int Follow(string? instance, bool json)
     {
-        string socket;
-        try
+        if (ControlCli.SocketOf(instance) is not { } socket)
         {
-            socket = InstanceDirectory.Resolve(instance);
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException)
-        {
-            Console.Error.WriteLine($"usernet: {e.Message}");
             return 1;
         }
         try

@@ -22,14 +22,8 @@ internal static class ControlCli
     /// <summary><paramref name="format"/> turns a successful body into what is printed (by default the JSON itself).</summary>
     public static int Print(string? instance, string method, string path, string? body = null, Func<string, string>? format = null)
     {
-        string socket;
-        try
+        if (SocketOf(instance) is not { } socket)
         {
-            socket = InstanceDirectory.Resolve(instance);
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException)
-        {
-            Console.Error.WriteLine($"usernet: {e.Message}");
             return 1;
         }
         int status;
@@ -55,6 +49,20 @@ internal static class ControlCli
         }
         Console.Write(format is null ? response : format(response));
         return 0;
+    }
+
+    /// <summary>The control socket of <paramref name="instance"/> (or of the only one running); null, said why, when there is none.</summary>
+    public static string? SocketOf(string? instance)
+    {
+        try
+        {
+            return InstanceDirectory.Resolve(instance);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return null;
+        }
     }
 
     private static string? ExtractError(string body)

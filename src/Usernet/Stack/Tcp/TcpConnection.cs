@@ -47,6 +47,9 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     private SeqNumber _iss;
     private SeqNumber _sndUna;
     private SeqNumber _sndNxt;
+
+    /// <summary>The highest sequence number sent so far: data below it that goes again is a retransmission, not new bytes for the flow log.</summary>
+    private SeqNumber _sndMax;
     private uint _sndWnd;
     private int _sndShift;
     private int _mss;
@@ -148,6 +151,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         _iss = new SeqNumber((uint)Random.Shared.Next());
         _sndUna = _iss;
         _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
         _mss = linkMss;
         _rcvShift = OurWindowShift;
         _lastHeard = now;
@@ -179,6 +183,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         _iss = new SeqNumber((uint)Random.Shared.Next());
         _sndUna = _iss;
         _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
         State = TcpState.SynReceived;
         _stateDeadline = Instant.Never;
         SendSynAck(now);

@@ -293,7 +293,6 @@ internal sealed class TcpTransport : IIpTransport
     /// <summary>Forgets a connection that ended, and tells the flow log how.</summary>
     public void Remove(TcpConnection connection, FlowEnd end)
     {
-        _stack.FlowEnded?.Invoke(connection.Record, end);
         if (_flows.TryGetValue(connection.Key, out var current) && current == connection)
         {
             _flows.Remove(connection.Key);
@@ -302,6 +301,8 @@ internal sealed class TcpTransport : IIpTransport
                 _inbound--;
             }
         }
+        // Last: the table is right even if the flow log fails.
+        _stack.FlowEnded?.Invoke(connection.Record, end);
     }
 
     /// <summary>

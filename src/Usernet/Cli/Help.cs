@@ -14,7 +14,8 @@ internal static class Help
               usernet serve [OPTIONS]                    serve VMs on QEMU stream/datagram sockets or TAP devices
               usernet docker [OPTIONS]                   run dockerd in a Usernet guest and serve the Docker API on the host
               usernet config [OPTIONS]                   print the effective settings and where each came from
-              usernet stats [--instance NAME]            counters of a running instance
+              usernet stats [--instance NAME] [--prometheus]  counters of a running instance
+              usernet flows [--follow] [--json]          the flows a running instance carried, one line each as they end
               usernet port add|rm|ls [--instance NAME]   published ports of a running instance
               usernet dns add|rm|ls [--instance NAME]    the DNS server's own names of a running instance
               usernet ping ADDRESS-OR-NAME [-c N]        ping a guest, or an address behind one, through the stack

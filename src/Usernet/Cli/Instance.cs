@@ -6,6 +6,7 @@ using Usernet.Services.Dhcp;
 using Usernet.Services.Dhcp6;
 using Usernet.Services.Diagnostics;
 using Usernet.Services.Dns;
+using Usernet.Services.FlowLog;
 using Usernet.Services.Forwarding;
 using Usernet.Services.Proxy;
 using Usernet.Services.Proxy.Pac;
@@ -29,6 +30,9 @@ internal sealed class Instance : IAsyncDisposable
     private readonly InstanceOptions _options;
     private readonly List<IDisposable> _listeners = new();
     private ControlServer? _control;
+
+    /// <summary>The metrics.listen listener, bound at set-up; null when off.</summary>
+    private ControlServer? _metrics;
 
     public Instance(InstanceOptions options)
     {
@@ -55,6 +59,8 @@ internal sealed class Instance : IAsyncDisposable
         Switch.AttachStack(Stack);
 
         ResolvedNames = new ResolvedNames();
+        FlowLog = new FlowLog(Switch, Stack, ResolvedNames, options.FlowLogPath is { } flows ? new FlowLogFile(flows, options.FlowLogMaxBytes) : null);
+        Stack.FlowEnded = (record, end) => FlowLog.Add(record, end, Loop.Now);
         var proxyResolver = new GatewayDnsClient(Loop, Dns.Resolver, network.Ipv4Enabled, network.Ipv6Enabled);
         Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
         var proxyLimits = new ProxyLimits();
@@ -101,6 +107,9 @@ internal sealed class Instance : IAsyncDisposable
     /// <summary>Which name guests resolved each address from.</summary>
     public ResolvedNames ResolvedNames { get; }
 
+    /// <summary>A line for each flow that ends: log.flows and <c>GET /flows</c>.</summary>
+    public FlowLog FlowLog { get; }
+
     /// <summary>The upstream proxy policy and its reload.</summary>
     public ProxyService Proxy { get; }
 
@@ -133,11 +142,12 @@ internal sealed class Instance : IAsyncDisposable
             var original = new System.Net.IPEndPoint(flow.Remote.Address.ToIPAddress(), flow.Remote.Port);
             return Proxy.WantsTransparent(flow.Remote, destination) ? (socket, connection) => ProxyServer.AcceptTransparent(socket, connection, original) : null;
         };
-        // Only transparent proxying asks which name an address came from: with no transparent
-        // ports (the default) the answers are not parsed a second time.
+        // Only transparent proxying and the flow log ask which name an address came from: with
+        // no transparent ports (the default) and nobody reading the flow log, the answers are
+        // not parsed a second time.
         Dns.Resolver.ResponseObserver = response =>
         {
-            if (!Proxy.Policy.TransparentPorts.IsEmpty)
+            if (!Proxy.Policy.TransparentPorts.IsEmpty || FlowLog.HasReaders)
             {
                 ResolvedNames.Observe(response);
             }
@@ -159,14 +169,26 @@ internal sealed class Instance : IAsyncDisposable
     public void AddListener(IDisposable listener) => _listeners.Add(listener);
 
     /// <summary>
-    /// Publishes the ports of the settings and the command line, and opens the SOCKS server's
-    /// listener, printing where each listens: during set-up, before the process is confined.
+    /// Publishes the ports of the settings and the command line, and opens the metrics and SOCKS
+    /// servers' listeners, printing where each listens: during set-up, before the process is confined.
     /// Throws <see cref="PublishException"/> (nothing stays published) when one cannot be.
     /// </summary>
     public void PublishAtStart()
     {
         try
         {
+            if (_options.MetricsListen is { } metrics)
+            {
+                try
+                {
+                    _metrics = ControlServer.ListenTcp(new System.Net.IPEndPoint(metrics.Address.ToIPAddress(), metrics.Port));
+                }
+                catch (System.Net.Sockets.SocketException e)
+                {
+                    throw new PublishException($"metrics.listen {metrics}: {e.Message}");
+                }
+                Console.Error.WriteLine($"usernet: Prometheus metrics on http://{_metrics.TcpEndpoint}/metrics");
+            }
             if (Socks is { } socks)
             {
                 try
@@ -189,6 +211,8 @@ internal sealed class Instance : IAsyncDisposable
         }
         catch
         {
+            _metrics?.DisposeAsync().AsTask().Wait();
+            _metrics = null;
             Socks?.Dispose();
             Publisher.CloseAll();
             throw;
@@ -206,7 +230,14 @@ internal sealed class Instance : IAsyncDisposable
         PingRoutes.Map(_control, Loop, Pinger, Destinations);
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);
+        MetricsRoutes.Map(_control, Loop, Stats);
+        FlowRoutes.Map(_control, FlowLog);
         _control.Start();
+        if (_metrics is not null)
+        {
+            MetricsRoutes.Map(_metrics, Loop, Stats);
+            _metrics.Start();
+        }
     }
 
     /// <summary>
@@ -253,6 +284,10 @@ internal sealed class Instance : IAsyncDisposable
         {
             await _control.DisposeAsync();
         }
+        if (_metrics is not null)
+        {
+            await _metrics.DisposeAsync();
+        }
         foreach (var listener in _listeners)
         {
             listener.Dispose();
@@ -263,6 +298,8 @@ internal sealed class Instance : IAsyncDisposable
         Dns.Dispose();
         Switch.CloseAll();
         Switch.Capture?.Dispose();
+        // After the links: the flows their closing ends are logged too.
+        await FlowLog.DisposeAsync();
         Loop.Dispose();
     }
 }

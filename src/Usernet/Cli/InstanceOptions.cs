@@ -39,6 +39,14 @@ internal sealed record InstanceOptions
     /// <summary>The SOCKS5 server into the guests' networks; null: none (socks.listen is "").</summary>
     public Services.Socks.SocksOptions? Socks { get; init; }
 
+    /// <summary>Where Prometheus scrapes <c>/metrics</c> over TCP (metrics.listen); null: only on the control socket.</summary>
+    public Wire.IpEndpoint? MetricsListen { get; init; }
+
+    /// <summary>The flow log's file (log.flows); null: the control API's stream only.</summary>
+    public string? FlowLogPath { get; init; }
+
+    public long FlowLogMaxBytes { get; init; } = 64L * 1024 * 1024;
+
     public string? PcapPath { get; init; }
 
     /// <summary>The most bytes the capture may take (--pcap-limit); null: no limit.</summary>

@@ -202,6 +202,9 @@ internal static class SettingsOptions
                 IdleTimeout = settings.Udp.IdleTimeout,
             },
             Socks = SocksFrom(settings),
+            MetricsListen = settings.Metrics.Listen,
+            FlowLogPath = settings.Log.Flows.Length == 0 ? null : settings.Log.Flows,
+            FlowLogMaxBytes = settings.Log.FlowsMaxBytes,
         };
     }
 

@@ -3,15 +3,16 @@ using Usernet.Http;
 
 namespace Usernet.Cli;
 
-/// <summary><c>usernet stats</c>: the counters of a running instance, as JSON.</summary>
+/// <summary><c>usernet stats</c>: the counters of a running instance, as JSON or in Prometheus' text format.</summary>
 internal static class StatsCommand
 {
     public static int Execute(IReadOnlyList<string> args)
     {
         var line = new CommandLine()
             .Option("--instance", "NAME", "the instance to ask (default: the only one running)")
+            .Flag("--prometheus", "print the counters as GET /metrics serves them (Prometheus' text format)")
             .Parse(args);
-        return ControlCli.Print(InstanceNameOption.Read(line), "GET", "/stats");
+        return ControlCli.Print(InstanceNameOption.Read(line), "GET", line.Has("--prometheus") ? "/metrics" : "/stats");
     }
 }
 
@@ -21,14 +22,8 @@ internal static class ControlCli
     /// <summary><paramref name="format"/> turns a successful body into what is printed (by default the JSON itself).</summary>
     public static int Print(string? instance, string method, string path, string? body = null, Func<string, string>? format = null)
     {
-        string socket;
-        try
+        if (SocketOf(instance) is not { } socket)
         {
-            socket = InstanceDirectory.Resolve(instance);
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException)
-        {
-            Console.Error.WriteLine($"usernet: {e.Message}");
             return 1;
         }
         int status;
@@ -54,6 +49,20 @@ internal static class ControlCli
         }
         Console.Write(format is null ? response : format(response));
         return 0;
+    }
+
+    /// <summary>The control socket of <paramref name="instance"/> (or of the only one running); null, said why, when there is none.</summary>
+    public static string? SocketOf(string? instance)
+    {
+        try
+        {
+            return InstanceDirectory.Resolve(instance);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            Console.Error.WriteLine($"usernet: {e.Message}");
+            return null;
+        }
     }
 
     private static string? ExtractError(string body)

@@ -47,6 +47,11 @@ internal static class SettingTypes
         (string text, [MaybeNullWhen(false)] out string value, [NotNullWhen(false)] out string? error) =>
             Check(Path.IsPathFullyQualified(value = text), text, "is not an absolute path", out error));
 
+    /// <summary>An absolute path, or "" for none.</summary>
+    public static readonly SettingType<string> AbsolutePathOrNone = new TextSettingType<string>("an absolute path, or \"\"",
+        (string text, [MaybeNullWhen(false)] out string value, [NotNullWhen(false)] out string? error) =>
+            Check((value = text).Length == 0 || Path.IsPathFullyQualified(text), text, "is not an absolute path", out error));
+
     /// <summary>A proxy URL, or "" for none (held as null).</summary>
     public static readonly SettingType<ProxyUri?> ProxyUrl = new TextSettingType<ProxyUri?>("a proxy URL such as http://proxy.corp:3128, or \"\"",
         (string text, out ProxyUri? value, [NotNullWhen(false)] out string? error) =>

@@ -150,6 +150,19 @@ internal static class SettingsSchema
 
     public static readonly SettingDefinition<TimeSpan> SocksHandshakeTimeout = Define("socks.handshakeTimeoutSeconds", SettingTypes.Seconds(0.1, 300), TimeSpan.FromSeconds(10));
 
+    /// <summary>Where Prometheus may scrape <c>/metrics</c> over TCP; null (written "") for nowhere, the default.</summary>
+    public static readonly SettingDefinition<IpEndpoint?> MetricsListen = Define("metrics.listen",
+        SettingTypes.ListenAddressOrNone, (IpEndpoint?)null, [MetricsLoopbackUnlessAllowed]);
+
+    /// <summary>The explicit consent to serve the metrics beyond loopback; the admin can lock it off.</summary>
+    public static readonly SettingDefinition<bool> MetricsAllowNonLoopback = Define("metrics.allowNonLoopback", SettingTypes.Bool, false);
+
+    /// <summary>Where the flow log goes, one JSON line per flow that ends; "" (the default) for no file.</summary>
+    public static readonly SettingDefinition<string> LogFlows = Define("log.flows", SettingTypes.AbsolutePathOrNone, "");
+
+    /// <summary>The flow log's size before it is rotated (to PATH.1, replacing the one before).</summary>
+    public static readonly SettingDefinition<int> LogFlowsMaxMegabytes = Define("log.flowsMaxMegabytes", SettingTypes.Integer(1, 1_000_000), 64);
+
     // After the definitions: these read the registry they filled.
     private static readonly Dictionary<string, SettingDefinition> ByKey = Registry.ToDictionary(d => d.Key, StringComparer.Ordinal);
 
@@ -173,6 +186,10 @@ internal static class SettingsSchema
 
     /// <summary>Every name a file may use, for "did you mean" suggestions.</summary>
     public static IEnumerable<string> Names => ByKey.Keys.Concat(Sections);
+
+    /// <summary>The metrics carry no secrets, but say what the guests do: loopback unless the user says otherwise.</summary>
+    private static string? MetricsLoopbackUnlessAllowed(SettingValues values, IpEndpoint? listen) =>
+        SocksRules.LoopbackUnless(values, listen, MetricsAllowNonLoopback, "shows every host that reaches it what the guests do");
 
     private static ProxyKeys DefineProxy(string section) => new(
         Define($"{section}.mode", SettingTypes.Choice(("system", ProxyMode.System), ("manual", ProxyMode.Manual)), ProxyMode.System),

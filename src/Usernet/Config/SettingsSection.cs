@@ -17,4 +17,6 @@ internal enum SettingsSection
     Dhcp,
     Security,
     Socks,
+    Metrics,
+    Log,
 }

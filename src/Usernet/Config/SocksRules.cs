@@ -11,8 +11,15 @@ internal static class SocksRules
     /// socks.allowNonLoopback, which admin-settings.json can lock off.
     /// </summary>
     public static string? LoopbackUnlessAllowed(SettingValues values, IpEndpoint? listen) =>
-        listen is { } endpoint && !endpoint.Address.IsLoopback && !values.Get(SettingsSchema.SocksAllowNonLoopback)
-            ? $"{endpoint} is not a loopback address: listening there lets other hosts into the guests' networks, and needs socks.allowNonLoopback=true"
+        LoopbackUnless(values, listen, SettingsSchema.SocksAllowNonLoopback, "lets other hosts into the guests' networks");
+
+    /// <summary>
+    /// A listener beyond loopback only with the explicit consent of <paramref name="allow"/>;
+    /// <paramref name="consequence"/> says what listening there would do.
+    /// </summary>
+    public static string? LoopbackUnless(SettingValues values, IpEndpoint? listen, SettingDefinition<bool> allow, string consequence) =>
+        listen is { } endpoint && !endpoint.Address.IsLoopback && !values.Get(allow)
+            ? $"{endpoint} is not a loopback address: listening there {consequence}, and needs {allow.Key}=true"
             : null;
 
     /// <summary>RFC 1929 §2 carries each in at most 255 bytes.</summary>

@@ -6,9 +6,21 @@ namespace Usernet.Control;
 /// <summary>One HTTP request to the control API.</summary>
 internal sealed record ControlRequest(string Method, string Path, IReadOnlyDictionary<string, string> Query, string Body, int PeerUid);
 
-/// <summary>One HTTP response from the control API; bodies are JSON.</summary>
-internal sealed record ControlResponse(int Status, string Body)
+/// <summary>One HTTP response from the control API; bodies are JSON but for <c>/metrics</c>'s.</summary>
+internal sealed record ControlResponse(int Status, string Body, string ContentType = "application/json")
 {
+    /// <summary>
+    /// A body written as it comes, until it ends or the client goes (<c>GET /flows?follow=1</c>):
+    /// sent with no Content-Length, so it ends where the connection closes (RFC 9112 §6.3).
+    /// </summary>
+    public Func<Stream, CancellationToken, Task>? Streamed { get; init; }
+
+    /// <summary>What the response holds until it is written, or fails to be: disposed then.</summary>
+    public IDisposable? Owned { get; init; }
+
+    public static ControlResponse Stream(string contentType, Func<Stream, CancellationToken, Task> write) =>
+        new(200, "", contentType) { Streamed = write };
+
     public static ControlResponse Json(string body, int status = 200) => new(status, body);
 
     public static ControlResponse Error(int status, string message) =>

@@ -19,6 +19,9 @@ internal sealed class ControlServer : IAsyncDisposable
 
     private readonly string? _path;
     private readonly Socket? _listener;
+
+    /// <summary>Whether any caller may ask (the metrics listener, which serves only what is public to it).</summary>
+    private readonly bool _anyPeer;
     private readonly Dictionary<(string Method, string Path), Func<ControlRequest, Task<ControlResponse>>> _routes = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly int _ownerUid = Libc.GetEUid();
@@ -30,6 +33,40 @@ internal sealed class ControlServer : IAsyncDisposable
         _listener = PrivateUnixSocket.ListenUnlessLive(path, 64)
             ?? throw new InvalidOperationException($"an instance is already running with control socket {path}; choose another --instance name");
     }
+
+    /// <summary>
+    /// A server on a TCP listener already bound (metrics.listen): no peer credentials exist
+    /// there, so its routes must be ones any client on that address may read.
+    /// </summary>
+    private ControlServer(Socket listener)
+    {
+        _listener = listener;
+        _anyPeer = true;
+    }
+
+    /// <summary>
+    /// Binds a TCP listener on <paramref name="endpoint"/> (port 0: any free port) for routes
+    /// every client may read; throws <see cref="SocketException"/> when it cannot bind.
+    /// </summary>
+    public static ControlServer ListenTcp(System.Net.IPEndPoint endpoint)
+    {
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(endpoint);
+            listener.Listen(64);
+            return new ControlServer(listener);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Where a TCP server listens; null for the unix socket's.</summary>
+    public System.Net.IPEndPoint? TcpEndpoint => _path is null ? _listener?.LocalEndPoint as System.Net.IPEndPoint : null;
 
     /// <summary>
     /// Routes with no socket: requests come to <see cref="RespondAsync"/> from a stream of the
@@ -84,9 +121,9 @@ internal sealed class ControlServer : IAsyncDisposable
         using var stream = new NetworkStream(client, ownsSocket: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        if (await RespondAsync(stream, PeerUid(client), timeout.Token) is { } response)
+        if (await RespondAsync(stream, _anyPeer ? -1 : PeerUid(client), timeout.Token) is { } response)
         {
-            await WriteResponse(stream, response);
+            await WriteResponse(stream, response, _stop.Token);
         }
     }
 
@@ -115,7 +152,7 @@ internal sealed class ControlServer : IAsyncDisposable
 
     private async Task<ControlResponse> Dispatch(ControlRequest request)
     {
-        if (request.PeerUid != _ownerUid && request.PeerUid != 0)
+        if (!_anyPeer && request.PeerUid != _ownerUid && request.PeerUid != 0)
         {
             return ControlResponse.Error(403, $"uid {request.PeerUid} may not control an instance of uid {_ownerUid}");
         }
@@ -188,21 +225,35 @@ internal sealed class ControlServer : IAsyncDisposable
         return new ControlRequest(head.Method, path, query, Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length), peerUid);
     }
 
-    private static async Task WriteResponse(Stream stream, ControlResponse response)
+    private static async Task WriteResponse(Stream stream, ControlResponse response, CancellationToken stop)
     {
         byte[] body = Encoding.UTF8.GetBytes(response.Body.EndsWith('\n') ? response.Body : response.Body + "\n");
         var headers = new HttpHeaders();
-        headers.Add("Content-Type", "application/json");
-        headers.Add("Content-Length", body.Length.ToString(CultureInfo.InvariantCulture));
+        headers.Add("Content-Type", response.ContentType);
+        if (response.Streamed is null)
+        {
+            headers.Add("Content-Length", body.Length.ToString(CultureInfo.InvariantCulture));
+        }
         headers.Add("Connection", "close");
         var head = new HttpResponseHead("HTTP/1.1", response.Status, HttpStatus.ReasonPhrase(response.Status), headers);
         try
         {
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(head.Format()));
-            await stream.WriteAsync(body);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head.Format()), stop);
+            if (response.Streamed is { } write)
+            {
+                await stream.FlushAsync(stop);
+                await write(stream, stop);
+                return;
+            }
+            await stream.WriteAsync(body, stop);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
         {
+            // The client went away, or the instance is stopping.
+        }
+        finally
+        {
+            response.Owned?.Dispose();
         }
     }
 
@@ -225,6 +276,10 @@ internal sealed class ControlServer : IAsyncDisposable
         if (_acceptLoop is not null)
         {
             await _acceptLoop;
+        }
+        if (_path is null)
+        {
+            return;
         }
         try
         {

@@ -20,7 +20,7 @@ namespace Usernet.Control;
 /// instance, each written by the part itself, so that a counter is reported where it is kept.
 /// Written on the loop thread, which owns every number in it but the proxy's.
 /// </summary>
-internal sealed class InstanceStats(
+internal sealed partial class InstanceStats(
     string name, NetworkingMode mode, EventLoop loop, VirtualSwitch network, NetworkStack stack,
     DhcpServer dhcp, Dhcpv6Server dhcp6, TcpTransport tcp, UdpNat udp, IcmpEchoNat ping, string pingMode,
     DnsServer dns, HttpProxyServer proxy, PortPublisher ports, SocksServer? socks)

@@ -86,6 +86,12 @@ internal sealed partial class NetworkStack : ISwitchPort
     /// </summary>
     public event Action<IpAddress>? GuestGone;
 
+    /// <summary>
+    /// Called once for each TCP connection, UDP flow and echo flow that ends, with what it
+    /// carried and why it ended (the flow log). Null, the default, costs one check per flow end.
+    /// </summary>
+    public Action<FlowRecord, FlowEnd>? FlowEnded { get; set; }
+
     public void Receive(Span<byte> frame, FrameLink from, Instant now, bool checksumTrusted = false)
     {
         Counters.FramesIn++;

@@ -29,6 +29,15 @@ public sealed class AdminLockTests : IDisposable
     }
 
     [Fact]
+    public void AnAdminCanKeepTheMetricsListenerOff()
+    {
+        _files.Admin("""{"metrics": {"locked": true, "value": {"listen": ""}}}""");
+        Assert.Null(_files.Settings().Metrics.Listen);
+        var errors = _files.Errors(Set("metrics.listen", "127.0.0.1:9100"));
+        Assert.Equal([$"--set metrics.listen=127.0.0.1:9100: metrics.listen is locked by the administrator in {_files.AdminPath}"], errors);
+    }
+
+    [Fact]
     public void DockersInlineFormLocksASection()
     {
         _files.Admin("""

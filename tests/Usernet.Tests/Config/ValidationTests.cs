@@ -255,10 +255,20 @@ public sealed class ValidationTests : IDisposable
     [InlineData("socks.listen=0.0.0.0:1080", "socks.listen: 0.0.0.0:1080 is not a loopback address: listening there lets other hosts into the guests' networks, and needs socks.allowNonLoopback=true")]
     [InlineData("socks.listen=127.0.0.1", "socks.listen: \"127.0.0.1\" is not an address and port such as 127.0.0.1:1080 or [::1]:1080: ")]
     [InlineData("socks.password=pw", "socks.password: is set, but socks.user is not: set both, or neither")]
-    public void BadSocksSettingsAreRefusedSayingWhy(string assignment, string problem)
+    [InlineData("metrics.listen=0.0.0.0:9100", "metrics.listen: 0.0.0.0:9100 is not a loopback address: listening there shows every host that reaches it what the guests do, and needs metrics.allowNonLoopback=true")]
+    [InlineData("metrics.listen=localhost:9100", "metrics.listen: \"localhost:9100\" is not an address and port such as 127.0.0.1:1080 or [::1]:1080: ")]
+    public void BadSocksAndMetricsSettingsAreRefusedSayingWhy(string assignment, string problem)
     {
         Assert.True(SettingOverride.TryParseAssignment(assignment, out var flag));
         Assert.StartsWith($"{flag.Flag}: {problem}", Error(flag));
+    }
+
+    [Fact]
+    public void MetricsListenIsOffByDefaultAndLoopbackUnlessAllowed()
+    {
+        Assert.Null(_files.Settings().Metrics.Listen);
+        Assert.Equal(9100, _files.Settings(Set("metrics.listen", "127.0.0.1:9100")).Metrics.Listen!.Value.Port);
+        Assert.Equal(9100, _files.Settings(Set("metrics.listen", "[::]:9100"), Set("metrics.allowNonLoopback", "true")).Metrics.Listen!.Value.Port);
     }
 
     [Fact]

@@ -91,6 +91,24 @@ public sealed class UdpNatTests
     }
 
     [Fact]
+    public void AnIdleFlowTellsTheFlowLogWhatItCarriedEachWay()
+    {
+        var nat = new NatHarness(udpOptions: new UdpOptions { IdleTimeout = TimeSpan.FromSeconds(60) });
+        var ended = new List<(FlowRecord Record, FlowEnd End)>();
+        nat.Stack.FlowEnded = (record, end) => ended.Add((record, end));
+        nat.Answer(NatHarness.UdpFrame(Guest, Remote, "hello"u8));
+        nat.Answer(NatHarness.UdpFrame(Guest, Remote, "again"u8));
+        nat.Factory.Udp[0].Deliver(Remote, "reply!"u8, nat.Now);
+
+        nat.Advance(TimeSpan.FromSeconds(60));
+
+        var (record, end) = Assert.Single(ended);
+        Assert.Equal(FlowEnd.Expired, end);
+        Assert.Equal((Guest, Remote, IpProtocol.Udp), (record.Guest, record.Remote, record.Protocol));
+        Assert.Equal((10L, 6L, 2L, 1L), (record.BytesFromGuest, record.BytesToGuest, record.PacketsFromGuest, record.PacketsToGuest));
+    }
+
+    [Fact]
     public void AFlowIdleForTheTimeoutIsClosedAndAReplyKeepsItOpen()
     {
         var nat = new NatHarness(udpOptions: new UdpOptions { IdleTimeout = TimeSpan.FromSeconds(60) });

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Usernet.Platform;
 
 namespace Usernet.Services.Dns;
 
@@ -23,8 +24,14 @@ internal sealed class DnsCounters
     public long DroppedMalformed;
     public long DroppedWaiters;
     public long Timeouts;
+
+    /// <summary>Lookups that the host's getaddrinfo or every nameserver failed (not timeouts: <see cref="Timeouts"/>).</summary>
+    public long UpstreamFailures;
     public long Overloaded;
     public long ResolvConfReloads;
+
+    /// <summary>From each query to its response: zero for what the names, the cache or a refusal answer at once.</summary>
+    public DurationHistogram AnswerTime { get; } = new();
 
     /// <summary>Writes the counters into the object being written, named as the README's DNS section names them.</summary>
     public void WriteJson(Utf8JsonWriter writer)
@@ -47,6 +54,7 @@ internal sealed class DnsCounters
         writer.WriteNumber("droppedMalformed", DroppedMalformed);
         writer.WriteNumber("droppedWaiters", DroppedWaiters);
         writer.WriteNumber("timeouts", Timeouts);
+        writer.WriteNumber("upstreamFailures", UpstreamFailures);
         writer.WriteNumber("overloaded", Overloaded);
         writer.WriteNumber("resolvConfReloads", ResolvConfReloads);
     }

@@ -156,7 +156,7 @@ internal sealed class DnsResolver
                 return Dropped;
             }
             Counters.JoinedLookup++;
-            pending.Waiters.Add(WaiterFor(query, replyTo, limit));
+            pending.Waiters.Add(WaiterFor(query, replyTo, limit, now));
             return Pending;
         }
         if (_lookups.Count >= _options.MaxLookups)
@@ -181,7 +181,7 @@ internal sealed class DnsResolver
             }
         }
         var lookup = new DnsLookup(key.ToString(), query.Name.ToArray(), query.Type, kind, servers, now + _options.Timeout);
-        lookup.Waiters.Add(WaiterFor(query, replyTo, limit));
+        lookup.Waiters.Add(WaiterFor(query, replyTo, limit, now));
         _lookups[lookup.Key] = lookup;
         lookup.DeadlineNode = _byDeadline.AddLast(lookup);
         ScheduleExpiry?.Invoke(lookup.Deadline);
@@ -215,8 +215,8 @@ internal sealed class DnsResolver
         return !char.IsAsciiDigit((char)name[last + 1]);
     }
 
-    private static DnsWaiter WaiterFor(DnsQuery query, in DnsReplyTo replyTo, int limit) =>
-        new(replyTo, query.Id, query.Flags, query.Question.ToArray(), query.HasEdns, limit);
+    private static DnsWaiter WaiterFor(DnsQuery query, in DnsReplyTo replyTo, int limit, Instant now) =>
+        new(replyTo, query.Id, query.Flags, query.Question.ToArray(), query.HasEdns, limit, now);
 
     /// <summary>The host's getaddrinfo answered <paramref name="lookup"/>.</summary>
     public void CompleteHost(DnsLookup lookup, HostLookupResult result, Instant now)
@@ -238,6 +238,10 @@ internal sealed class DnsResolver
             Counters.AnsweredByHost++;
             CacheAnswer(lookup, answer, now);
         }
+        else
+        {
+            Counters.UpstreamFailures++;
+        }
         ReplyToWaiters(lookup, answer, now);
     }
 
@@ -253,6 +257,8 @@ internal sealed class DnsResolver
             : DnsAnswerBuilder.FromUpstream(response, DnsMessage.HeaderLength + lookup.Name.Length + 4, now);
         if (answer is null)
         {
+            // No nameserver gave a usable answer (each failed or answered nonsense).
+            Counters.UpstreamFailures++;
             answer = ServerFailure;
         }
         else
@@ -309,6 +315,7 @@ internal sealed class DnsResolver
             int length = DnsResponseWriter.Write(
                 _lateResponse, waiter.Id, waiter.Flags, waiter.Question, waiter.Edns, waiter.Limit, answer, false, now, out bool truncated);
             Count(answer, truncated);
+            Counters.AnswerTime.Observe(now - waiter.Asked);
             if (length == 0)
             {
                 // Not even the question fits: the 64 KiB buffer always holds it.
@@ -333,6 +340,8 @@ internal sealed class DnsResolver
         int length = DnsResponseWriter.Write(
             response, query.Id, query.Flags, query.Question, query.HasEdns, limit, answer, authoritative, now, out bool truncated);
         Count(answer, truncated);
+        // Answered within the loop's turn that brought the query: no time passed on its clock.
+        Counters.AnswerTime.Observe(TimeSpan.Zero);
         if (length == 0)
         {
             return Dropped;

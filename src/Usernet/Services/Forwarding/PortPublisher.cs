@@ -219,16 +219,22 @@ internal sealed class PortPublisher
         return remote;
     }
 
-    /// <summary>How many ports are published, what went through them all, and the automatic ones, into the object being written.</summary>
-    public void WriteJson(System.Text.Json.Utf8JsonWriter writer)
+    /// <summary>What went through every published port, added up when asked.</summary>
+    public PublishCounters Totals()
     {
-        writer.WriteNumber("published", _publishes.Count);
         var total = new PublishCounters();
         foreach (var publish in _publishes)
         {
             total.Add(publish.Counters);
         }
-        total.WriteJson(writer);
+        return total;
+    }
+
+    /// <summary>How many ports are published, what went through them all, and the automatic ones, into the object being written.</summary>
+    public void WriteJson(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("published", _publishes.Count);
+        Totals().WriteJson(writer);
         if (Auto is not null)
         {
             writer.WriteStartObject("auto");

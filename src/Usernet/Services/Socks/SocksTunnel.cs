@@ -60,7 +60,7 @@ internal sealed unsafe class SocksTunnel : ITcpHostSocket
         {
             _timedOut = true;
             // The connection closes its host socket, which is where the reply is sent.
-            _connection.Abort();
+            _connection.Abort(Usernet.Stack.FlowEnd.Expired);
         }
     }
 

@@ -8,13 +8,17 @@ internal sealed class EchoFlow : IHostDatagramEvents
 {
     private readonly IcmpEchoNat _nat;
 
-    public EchoFlow(IcmpEchoNat nat, IpAddress guest, ushort id, int linkId)
+    public EchoFlow(IcmpEchoNat nat, IpAddress guest, ushort id, int linkId, FlowRecord record)
     {
         _nat = nat;
         Guest = guest;
         Id = id;
         LinkId = linkId;
+        Record = record;
     }
+
+    /// <summary>What the flow carried, for the flow log; the echo identifier stands as the guest's port.</summary>
+    public FlowRecord Record { get; }
 
     /// <summary>The link the guest is behind, part of the flow's key.</summary>
     public int LinkId { get; }

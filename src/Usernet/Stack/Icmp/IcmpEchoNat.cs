@@ -36,6 +36,14 @@ internal sealed class IcmpEchoNat : IIpTransport
 
     public long Unavailable { get; private set; }
 
+    public long FlowsOpened { get; private set; }
+
+    /// <summary>ICMP bytes (header and data) of the echo requests sent for guests.</summary>
+    public long BytesFromGuest { get; private set; }
+
+    /// <summary>ICMP bytes (header and data) of the echo replies relayed to guests.</summary>
+    public long BytesToGuest { get; private set; }
+
     public int Count => _flows.Count;
 
     /// <summary>The flows open and the counters, into the object being written.</summary>
@@ -46,6 +54,9 @@ internal sealed class IcmpEchoNat : IIpTransport
         writer.WriteNumber("repliesRelayed", RepliesRelayed);
         writer.WriteNumber("errorsRelayed", ErrorsRelayed);
         writer.WriteNumber("refused", Unavailable);
+        writer.WriteNumber("flowsOpened", FlowsOpened);
+        writer.WriteNumber("bytesFromGuest", BytesFromGuest);
+        writer.WriteNumber("bytesToGuest", BytesToGuest);
     }
 
     public void Receive(IpPacketView packet, Instant now)
@@ -65,7 +76,7 @@ internal sealed class IcmpEchoNat : IIpTransport
             _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
             return;
         }
-        var flow = FlowFor(packet.Source, icmp.Identifier, packet.LinkId, now);
+        var flow = FlowFor(packet.Source, icmp.Identifier, packet.Destination, packet.LinkId, now);
         if (flow?.Socket is null)
         {
             Refuse(packet, now);
@@ -76,6 +87,9 @@ internal sealed class IcmpEchoNat : IIpTransport
         if (result == HostSendResult.Sent)
         {
             EchoesSent++;
+            BytesFromGuest += packet.Payload.Length;
+            flow.Record.PacketsFromGuest++;
+            flow.Record.BytesFromGuest += packet.Payload.Length;
         }
         else if (result == HostSendResult.Unreachable)
         {
@@ -96,29 +110,32 @@ internal sealed class IcmpEchoNat : IIpTransport
         _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
     }
 
-    private EchoFlow? FlowFor(IpAddress guest, ushort id, int linkId, Instant now)
+    private EchoFlow? FlowFor(IpAddress guest, ushort id, IpAddress destination, int linkId, Instant now)
     {
         if (_flows.TryGet((guest, id, linkId), now, out var flow))
         {
             return flow;
         }
-        flow = new EchoFlow(this, guest, id, linkId);
+        var record = new FlowRecord(IpProtocol.Icmp, linkId, new IpEndpoint(guest, id), new IpEndpoint(destination, 0), inbound: false, now);
+        flow = new EchoFlow(this, guest, id, linkId, record);
         flow.Socket = _factory.OpenPing(guest, flow);
         if (flow.Socket is null)
         {
             return null;
         }
         _flows.Add((guest, id, linkId), flow, now);
+        FlowsOpened++;
         return flow;
     }
 
     /// <summary>Counts a use of the flow (a reply from the host) for its idle timeout.</summary>
     public void Touch(EchoFlow flow, Instant now) => _flows.Touch((flow.Guest, flow.Id, flow.LinkId), now);
 
-    private static void OnFlowEnded(EchoFlow flow, FlowEnd end)
+    private void OnFlowEnded(EchoFlow flow, FlowEnd end)
     {
         flow.Socket?.Close();
         flow.Socket = null;
+        _stack.FlowEnded?.Invoke(flow.Record, end);
     }
 
     /// <summary>Closes the echo sockets of a guest that went away.</summary>
@@ -147,6 +164,9 @@ internal sealed class IcmpEchoNat : IIpTransport
             reply.Identifier = flow.Id;
             reply.FillChecksum();
             RepliesRelayed++;
+            BytesToGuest += length;
+            flow.Record.PacketsToGuest++;
+            flow.Record.BytesToGuest += length;
             _stack.SendIpv4(from.V4, flow.Guest.V4, IpProtocol.Icmp, length, dontFragment: false);
             return;
         }
@@ -158,6 +178,9 @@ internal sealed class IcmpEchoNat : IIpTransport
         reply6.Identifier = flow.Id;
         reply6.FillChecksum(InternetChecksum.PseudoHeaderV6(from.V6, flow.Guest.V6, IpProtocol.Icmpv6, length));
         RepliesRelayed++;
+        BytesToGuest += length;
+        flow.Record.PacketsToGuest++;
+        flow.Record.BytesToGuest += length;
         _stack.SendIpv6(from.V6, flow.Guest.V6, IpProtocol.Icmpv6, length, mayFragment: true);
     }
 

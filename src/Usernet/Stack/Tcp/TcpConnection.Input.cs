@@ -17,7 +17,7 @@ internal sealed partial class TcpConnection
                 if ((flags & TcpFlags.Rst) != 0)
                 {
                     _transport.Counters.ResetsFromGuest++;
-                    Terminate(resetHost: true);
+                    Terminate(resetHost: true, FlowEnd.Reset);
                 }
                 // A retransmitted SYN: the connect is under way, and it opens no second socket.
                 return;
@@ -46,7 +46,7 @@ internal sealed partial class TcpConnection
             if (seq == _rcvNxt)
             {
                 _transport.Counters.ResetsFromGuest++;
-                Terminate(resetHost: true);
+                Terminate(resetHost: true, FlowEnd.Reset);
             }
             return true;
         }
@@ -162,7 +162,7 @@ internal sealed partial class TcpConnection
         {
             _transport.Counters.ResetsFromGuest++;
             // A guest RST becomes a host RST.
-            Terminate(resetHost: true);
+            Terminate(resetHost: true, FlowEnd.Reset);
             return;
         }
         _transport.Counters.ChallengeAcks++;
@@ -240,7 +240,7 @@ internal sealed partial class TcpConnection
                     break;
                 }
                 _transport.Counters.Closed++;
-                Terminate(resetHost: false);
+                Terminate(resetHost: false, FlowEnd.Fin);
                 break;
         }
     }
@@ -305,6 +305,7 @@ internal sealed partial class TcpConnection
         }
         _rcvNxt += taken;
         _transport.Counters.BytesFromGuest += taken;
+        Record.BytesFromGuest += taken;
         if (taken < fresh.Length)
         {
             SendAckNow();
@@ -353,7 +354,7 @@ internal sealed partial class TcpConnection
             if (ackOk)
             {
                 _transport.Counters.ResetsFromGuest++;
-                Terminate(resetHost: true);
+                Terminate(resetHost: true, FlowEnd.Reset);
             }
             return;
         }

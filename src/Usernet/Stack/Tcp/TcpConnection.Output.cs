@@ -203,6 +203,11 @@ internal sealed partial class TcpConnection
         }
         _sndNxt += length;
         _transport.Counters.BytesToGuest += length;
+        if (_sndNxt > _sndMax)
+        {
+            Record.BytesToGuest += _sndNxt - _sndMax;
+            _sndMax = _sndNxt;
+        }
         if (_rtoDeadline == Instant.Never)
         {
             _rtoDeadline = now + _rto;

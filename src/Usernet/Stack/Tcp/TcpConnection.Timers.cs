@@ -50,7 +50,7 @@ internal sealed partial class TcpConnection
                 // the connection ends when it is written (OnHostWritable) or the socket fails.
                 if (_backlog.Length == 0)
                 {
-                    Terminate(resetHost: false);
+                    Terminate(resetHost: false, FlowEnd.Fin);
                 }
                 return;
             }
@@ -89,7 +89,8 @@ internal sealed partial class TcpConnection
         _retransmits++;
         if (_retransmits > _options.MaxRetransmits)
         {
-            Abort();
+            // The guest stopped acknowledging: timed out, as Linux's ETIMEDOUT.
+            Abort(FlowEnd.Expired);
             return;
         }
         _rto = TimeSpan.FromTicks(Math.Min(_rto.Ticks * 2, _options.MaxRto.Ticks));
@@ -132,7 +133,7 @@ internal sealed partial class TcpConnection
         if (_keepaliveProbes >= _options.KeepaliveCount)
         {
             _transport.Counters.KeepaliveTimeouts++;
-            Terminate(resetHost: true);
+            Terminate(resetHost: true, FlowEnd.Expired);
             return;
         }
         _keepaliveProbes++;

@@ -47,6 +47,9 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     private SeqNumber _iss;
     private SeqNumber _sndUna;
     private SeqNumber _sndNxt;
+
+    /// <summary>The highest sequence number sent so far: data below it that goes again is a retransmission, not new bytes for the flow log.</summary>
+    private SeqNumber _sndMax;
     private uint _sndWnd;
     private int _sndShift;
     private int _mss;
@@ -75,19 +78,23 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     /// <summary>Whether this connection waits in the transport's queue to send the rest of what it may (see <see cref="TcpOptions.SegmentsPerCall"/>).</summary>
     private bool _yielded;
 
-    public TcpConnection(TcpTransport transport, TcpFlowKey key, TimerQueue timers, TcpOptions options)
+    public TcpConnection(TcpTransport transport, TcpFlowKey key, TimerQueue timers, TcpOptions options, Instant opened, bool inbound = false)
     {
         _transport = transport;
         _options = options;
         Key = key;
         _timer = timers.Create(OnTimer);
         _backlog = new GuestDataBacklog(transport.Backlog);
+        Record = new FlowRecord(IpProtocol.Tcp, key.LinkId, key.Guest, key.Remote, inbound, opened);
     }
 
     public TcpFlowKey Key { get; }
 
+    /// <summary>What the connection carried, for the flow log.</summary>
+    public FlowRecord Record { get; }
+
     /// <summary>Opened by a remote client through a published port, rather than by the guest.</summary>
-    public bool Inbound { get; private set; }
+    public bool Inbound => Record.Inbound;
 
     /// <summary>The sequence number of the guest's SYN.</summary>
     public SeqNumber GuestInitialSequence { get; private set; }
@@ -141,10 +148,10 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     public void OpenToGuest(ITcpHostSocket host, int linkMss, Instant now)
     {
         _host = host;
-        Inbound = true;
         _iss = InitialSequence.For(Key, now);
         _sndUna = _iss;
         _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
         _mss = linkMss;
         _rcvShift = OurWindowShift;
         _lastHeard = now;
@@ -176,6 +183,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         _iss = InitialSequence.For(Key, now);
         _sndUna = _iss;
         _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
         State = TcpState.SynReceived;
         _stateDeadline = Instant.Never;
         SendSynAck(now);
@@ -209,7 +217,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
                 SendResetForSyn();
                 break;
         }
-        Terminate(resetHost: true);
+        Terminate(resetHost: true, FlowEnd.Refused);
     }
 
     public void OnHostReadable(Instant now)
@@ -241,7 +249,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
                 // connection itself ends with TIME-WAIT, or at once if that is over already.
                 if (_stateDeadline == Instant.Never)
                 {
-                    Terminate(resetHost: false);
+                    Terminate(resetHost: false, FlowEnd.Fin);
                 }
                 else
                 {
@@ -271,11 +279,11 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         // A host RST becomes a guest RST.
         _transport.Counters.ResetsFromHost++;
         SendReset(_sndNxt, withAck: true);
-        Terminate(resetHost: false);
+        Terminate(resetHost: false, FlowEnd.Reset);
     }
 
-    /// <summary>Ends the connection: the socket closes, the timer stops, the table forgets it.</summary>
-    private void Terminate(bool resetHost)
+    /// <summary>Ends the connection: the socket closes, the timer stops, the table forgets it (and the flow log hears <paramref name="end"/>).</summary>
+    private void Terminate(bool resetHost, FlowEnd end)
     {
         if (State == TcpState.Closed && _host is null)
         {
@@ -287,7 +295,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         var host = _host;
         _host = null;
         host?.Close(resetHost);
-        _transport.Remove(this);
+        _transport.Remove(this, end);
     }
 
     /// <summary>
@@ -297,13 +305,13 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     /// TIME-WAIT matters most: a new SYN on the same ports replaces such a connection, and the
     /// RST would reach the guest's new attempt.
     /// </summary>
-    public void Abort()
+    public void Abort(FlowEnd end = FlowEnd.Reset)
     {
         if (State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait)
         {
             SendReset(_sndNxt, withAck: true);
         }
-        Terminate(resetHost: true);
+        Terminate(resetHost: true, end);
     }
 
     /// <summary>
@@ -313,7 +321,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     /// TIME-WAIT is closed gracefully, since its kernel may still be sending the guest's last
     /// bytes; one still being opened for an abandoned attempt is reset.
     /// </summary>
-    public void Replace() => Terminate(resetHost: State != TcpState.TimeWait);
+    public void Replace() => Terminate(resetHost: State != TcpState.TimeWait, State == TcpState.TimeWait ? FlowEnd.Fin : FlowEnd.Reset);
 
     /// <summary>A TIME-WAIT or closed connection yields to a new SYN on the same ports (RFC 6191).</summary>
     public bool CanBeReplacedBy(TcpSegment syn) =>

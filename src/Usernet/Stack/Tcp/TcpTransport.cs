@@ -81,6 +81,7 @@ internal sealed class TcpTransport : IIpTransport
         {
             if (!isSyn || !connection.CanBeReplacedBy(segment))
             {
+                connection.Record.PacketsFromGuest++;
                 connection.OnSegment(segment, now);
                 return;
             }
@@ -115,7 +116,8 @@ internal sealed class TcpTransport : IIpTransport
             SendReset(key, new SeqNumber(0), new SeqNumber(syn.SequenceNumber) + 1, withAck: true);
             return;
         }
-        var connection = new TcpConnection(this, key, _timers, Options);
+        var connection = new TcpConnection(this, key, _timers, Options, now);
+        connection.Record.PacketsFromGuest++;
         _flows[key] = connection;
         connection.OpenFromGuest(syn, options, destination, LinkMss(key.Guest.Address), now);
     }
@@ -145,7 +147,7 @@ internal sealed class TcpTransport : IIpTransport
         {
             return null;
         }
-        var connection = new TcpConnection(this, key, _timers, Options);
+        var connection = new TcpConnection(this, key, _timers, Options, now, inbound: true);
         _flows[key] = connection;
         _inbound++;
         connection.OpenToGuest(attachHost(connection), LinkMss(guest.Address), now);
@@ -204,13 +206,17 @@ internal sealed class TcpTransport : IIpTransport
     public Span<byte> PayloadBuffer(TcpConnection connection) => _stack.IpPayload(connection.Key.Guest.Address)[TcpSegment.MinHeaderLength..];
 
     /// <summary>Sends a segment to the guest whose payload is already in <see cref="PayloadBuffer"/>.</summary>
-    public void SendSegment(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int payloadLength) =>
+    public void SendSegment(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int payloadLength)
+    {
+        connection.Record.PacketsToGuest++;
         Emit(connection.Key, flags, seq, ack, window, payloadLength, TcpSegment.MinHeaderLength);
+    }
 
     public void SendSyn(TcpConnection connection, TcpFlags flags, SeqNumber seq, SeqNumber ack, ushort window, int mss, byte? windowShift)
     {
         Span<byte> segment = _stack.IpPayload(connection.Key.Guest.Address);
         TcpSegment.WriteSynOptions(segment[TcpSegment.MinHeaderLength..], (ushort)Math.Clamp(mss, 536, ushort.MaxValue), windowShift);
+        connection.Record.PacketsToGuest++;
         Emit(connection.Key, flags, seq, ack, window, 0, TcpSegment.MinHeaderLength + SynOptionsLength);
     }
 
@@ -284,7 +290,8 @@ internal sealed class TcpTransport : IIpTransport
         _ackQueue.Clear();
     }
 
-    public void Remove(TcpConnection connection)
+    /// <summary>Forgets a connection that ended, and tells the flow log how.</summary>
+    public void Remove(TcpConnection connection, FlowEnd end)
     {
         if (_flows.TryGetValue(connection.Key, out var current) && current == connection)
         {
@@ -294,6 +301,8 @@ internal sealed class TcpTransport : IIpTransport
                 _inbound--;
             }
         }
+        // Last: the table is right even if the flow log fails.
+        _stack.FlowEnded?.Invoke(connection.Record, end);
     }
 
     /// <summary>
@@ -326,7 +335,7 @@ internal sealed class TcpTransport : IIpTransport
     {
         foreach (var connection in _flows.Values.Where(c => c.Key.Guest.Address == guest).ToList())
         {
-            connection.Abort();
+            connection.Abort(FlowEnd.Closed);
         }
     }
 }

@@ -11,12 +11,16 @@ internal sealed class UdpFlow : IHostDatagramEvents
 {
     private readonly UdpNat _nat;
 
-    public UdpFlow(UdpNat nat, IpEndpoint guest, int linkId)
+    public UdpFlow(UdpNat nat, IpEndpoint guest, int linkId, FlowRecord record)
     {
         _nat = nat;
         Guest = guest;
         LinkId = linkId;
+        Record = record;
     }
+
+    /// <summary>What the flow carried, for the flow log.</summary>
+    public FlowRecord Record { get; }
 
     public IpEndpoint Guest { get; }
 

@@ -67,13 +67,15 @@ internal sealed class UdpNat : IIpTransport
             return;
         }
         var target = new IpEndpoint(address, destination.Port);
-        var flow = FlowFor(new IpEndpoint(packet.Source, udp.SourcePort), packet.LinkId, now);
+        var flow = FlowFor(new IpEndpoint(packet.Source, udp.SourcePort), destination, packet.LinkId, now);
         if (flow?.Socket is null)
         {
             return;
         }
         Counters.DatagramsFromGuest++;
         Counters.BytesFromGuest += udp.Payload.Length;
+        flow.Record.PacketsFromGuest++;
+        flow.Record.BytesFromGuest += udp.Payload.Length;
         // We are a router: the guest's TTL arrives here one less (RFC 1812 §5.3.1).
         byte ttl = (byte)Math.Max(1, packet.HopLimit - 1);
         // IPv6 is never fragmented on the way (RFC 8200 §5): it always behaves as DF.
@@ -95,13 +97,13 @@ internal sealed class UdpNat : IIpTransport
         }
     }
 
-    private UdpFlow? FlowFor(IpEndpoint guest, int linkId, Instant now)
+    private UdpFlow? FlowFor(IpEndpoint guest, IpEndpoint destination, int linkId, Instant now)
     {
         if (_flows.TryGet((guest, linkId), now, out var flow))
         {
             return flow;
         }
-        flow = new UdpFlow(this, guest, linkId);
+        flow = new UdpFlow(this, guest, linkId, new FlowRecord(IpProtocol.Udp, linkId, guest, destination, inbound: false, now));
         flow.Socket = _factory.OpenUdp(guest.Address, flow);
         if (flow.Socket is null)
         {
@@ -128,6 +130,7 @@ internal sealed class UdpNat : IIpTransport
         }
         flow.Socket?.Close();
         flow.Socket = null;
+        _stack.FlowEnded?.Invoke(flow.Record, end);
     }
 
     /// <summary>Where a reply is received: the UDP payload area of the next frame of the flow's family.</summary>
@@ -143,6 +146,8 @@ internal sealed class UdpNat : IIpTransport
         var from = source.Address.IsLoopback ? new IpEndpoint(_stack.Options.HostOf(source.Address), source.Port) : source;
         Counters.DatagramsToGuest++;
         Counters.BytesToGuest += length;
+        flow.Record.PacketsToGuest++;
+        flow.Record.BytesToGuest += length;
         _stack.FinishUdp(from, flow.Guest, length);
     }
 

@@ -223,6 +223,7 @@ public sealed class DnsResolverTests
         Assert.Equal(DnsResponseCode.ServerFailure, Assert.Single(dns.TakeLate()).ResponseCode);
         Assert.Null(dns.Ask(DnsTestMessages.Query("flaky.test", DnsType.A), T0));
         Assert.Equal(1, dns.Counters.ServerFailures);
+        Assert.Equal(1, dns.Counters.UpstreamFailures);
     }
 
     [Fact]
@@ -375,6 +376,26 @@ public sealed class DnsResolverTests
         dns.Ask(DnsTestMessages.Query("dead.test", DnsType.Txt), T0);
         dns.Resolver.CompleteForward(dns.Source.Forwarded[0], null, At(1));
         Assert.Equal(DnsResponseCode.ServerFailure, Assert.Single(dns.TakeLate()).ResponseCode);
+        Assert.Equal(1, dns.Counters.UpstreamFailures);
+        Assert.Equal(0, dns.Counters.Timeouts);
+    }
+
+    [Fact]
+    public void TheAnswerTimeIsFromTheQueryToItsResponse()
+    {
+        var dns = new DnsResolverHarness();
+        dns.Ask(DnsTestMessages.Query("host.docker.internal", DnsType.A), T0);
+        byte[] query = DnsTestMessages.Query("slow.test", DnsType.Txt);
+        dns.Ask(query, T0);
+        dns.Resolver.CompleteForward(dns.Source.Forwarded[0], DnsTestMessages.Upstream(query, 0, [DnsTestMessages.TxtRecord("hi", 60)]), At(0.2));
+        Assert.Single(dns.TakeLate());
+        var time = dns.Counters.AnswerTime;
+        Assert.Equal(2, time.Count);
+        Assert.Equal(0.2, time.SumSeconds, 6);
+        int bucket = time.BoundsSeconds.ToList().IndexOf(0.25);
+        // The local answer took no time; the forwarded one 200 ms, within the 0.25 s bucket but not the 0.1 s one.
+        Assert.Equal(1, time.CumulativeCounts()[bucket - 1]);
+        Assert.Equal(2, time.CumulativeCounts()[bucket]);
     }
 
     [Fact]

@@ -1,0 +1,153 @@
+using System.Text;
+using System.Threading.Channels;
+using Usernet.Link;
+using Usernet.Platform;
+using Usernet.Services.Proxy;
+using Usernet.Stack;
+
+namespace Usernet.Services.FlowLog;
+
+/// <summary>
+/// The flow log: a line (<see cref="FlowLogLine"/>) for each TCP connection, UDP flow and echo
+/// flow that ends, formatted then, on the loop thread, from the <see cref="FlowRecord"/> the
+/// stack counted into; nothing of it runs per packet. The lines go to the last
+/// <see cref="RecentLimit"/> kept for <c>GET /flows</c>, to each follower of
+/// <c>GET /flows?follow=1</c>, and to the log.flows file, which a thread of its own writes
+/// and rotates. A follower or the file that falls <see cref="QueueLimit"/> lines behind loses
+/// lines rather than hold memory or the loop; each loss is counted.
+/// </summary>
+internal sealed class FlowLog : IAsyncDisposable
+{
+    public const int RecentLimit = 1000;
+    public const int QueueLimit = 16384;
+    public const int MaxFollowers = 16;
+
+    private readonly VirtualSwitch _network;
+    private readonly NetworkStack _stack;
+    private readonly ResolvedNames _names;
+    private readonly Lock _gate = new();
+    private readonly Queue<string> _recent = new();
+    private readonly List<Channel<string>> _followers = new();
+    private readonly FlowLogFile? _file;
+
+    public FlowLog(VirtualSwitch network, NetworkStack stack, ResolvedNames names, FlowLogFile? file)
+    {
+        _network = network;
+        _stack = stack;
+        _names = names;
+        _file = file;
+    }
+
+    /// <summary>Lines written since start.</summary>
+    public long Lines { get; private set; }
+
+    /// <summary>Lines a follower missed for being too far behind.</summary>
+    public long FollowerLosses;
+
+    /// <summary>Whether anything reads the lines as they come: then names are worth learning from DNS answers.</summary>
+    public bool HasReaders
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _file is not null || _followers.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>A flow ended (on the loop thread; <paramref name="now"/> is the loop's time).</summary>
+    public void Add(FlowRecord record, FlowEnd end, Instant now)
+    {
+        string? link = null;
+        foreach (var candidate in _network.Links)
+        {
+            if (candidate.Id == record.LinkId)
+            {
+                link = candidate.Description;
+                break;
+            }
+        }
+        var mac = _stack.Neighbours.TryGet(record.Guest.Address, out var neighbour) ? neighbour.Mac : (Wire.MacAddress?)null;
+        string? name = _names.Count == 0 ? null : _names.Find(record.Remote.Address.ToIPAddress());
+        string line = FlowLogLine.Format(record, end, new FlowLogLine.Context(DateTime.UtcNow, now - record.Started, link, mac, name));
+        Lines++;
+        lock (_gate)
+        {
+            if (_recent.Count == RecentLimit)
+            {
+                _recent.Dequeue();
+            }
+            _recent.Enqueue(line);
+            foreach (var follower in _followers)
+            {
+                if (!follower.Writer.TryWrite(line))
+                {
+                    Interlocked.Increment(ref FollowerLosses);
+                }
+            }
+        }
+        _file?.Write(line);
+    }
+
+    /// <summary>The last lines, oldest first.</summary>
+    public string[] Recent()
+    {
+        lock (_gate)
+        {
+            return [.. _recent];
+        }
+    }
+
+    /// <summary>A reader of every line from now on, until disposed; null when <see cref="MaxFollowers"/> follow already.</summary>
+    public Follower? Follow()
+    {
+        var channel = Channel.CreateBounded<string>(new BoundedChannelOptions(QueueLimit)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+            SingleReader = true,
+        });
+        lock (_gate)
+        {
+            if (_followers.Count >= MaxFollowers)
+            {
+                return null;
+            }
+            _followers.Add(channel);
+        }
+        return new Follower(this, channel);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            foreach (var follower in _followers)
+            {
+                follower.Writer.TryComplete();
+            }
+        }
+        if (_file is not null)
+        {
+            await _file.DisposeAsync();
+        }
+    }
+
+    /// <summary>One follower's lines; disposing it stops them.</summary>
+    public sealed class Follower(FlowLog log, Channel<string> channel) : IDisposable
+    {
+        public ChannelReader<string> Lines => channel.Reader;
+
+        public void Dispose()
+        {
+            lock (log._gate)
+            {
+                log._followers.Remove(channel);
+            }
+            channel.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>A line and its end, as the stream and the file carry it.</summary>
+    public static byte[] Bytes(string line) => Encoding.UTF8.GetBytes(line + "\n");
+}

@@ -24,6 +24,7 @@ internal sealed class Settings
         Dhcp = new DhcpSettings(values);
         Security = new SecuritySettings(values);
         Socks = new SocksSettings(values);
+        Egress = new EgressSettings(values);
         Entries = SettingsSchema.All.Select(d => new SettingEntry(d, values.Raw(d), values.SourceOf(d))).ToArray();
     }
 
@@ -48,6 +49,8 @@ internal sealed class Settings
     public SecuritySettings Security { get; }
 
     public SocksSettings Socks { get; }
+
+    public EgressSettings Egress { get; }
 
     /// <summary>Every key in schema order, with its value and source.</summary>
     public IReadOnlyList<SettingEntry> Entries { get; }

@@ -150,6 +150,20 @@ internal static class SettingsSchema
 
     public static readonly SettingDefinition<TimeSpan> SocksHandshakeTimeout = Define("socks.handshakeTimeoutSeconds", SettingTypes.Seconds(0.1, 300), TimeSpan.FromSeconds(10));
 
+    /// <summary>What a new guest flow that no egress rule matches does.</summary>
+    public static readonly SettingDefinition<Stack.Egress.EgressAction> EgressDefault = Define("egress.default",
+        SettingTypes.Choice(("allow", Stack.Egress.EgressAction.Allow), ("deny", Stack.Egress.EgressAction.Deny)), Stack.Egress.EgressAction.Allow);
+
+    /// <summary>
+    /// Ordered, first match wins. Under an admin lock the admin's rules come first and the
+    /// user's follow (see <see cref="SettingsLoader"/>), so no user rule overrides them.
+    /// </summary>
+    public static readonly SettingDefinition<IReadOnlyList<Stack.Egress.EgressRuleSpec>> EgressRules = Define("egress.rules",
+        new EgressRulesSettingType(), (IReadOnlyList<Stack.Egress.EgressRuleSpec>)Array.Empty<Stack.Egress.EgressRuleSpec>());
+
+    public static readonly SettingDefinition<Stack.Egress.EgressTcpRefusal> EgressTcpRefusal = Define("egress.tcpRefusal",
+        SettingTypes.Choice(("rst", Stack.Egress.EgressTcpRefusal.Rst), ("icmp", Stack.Egress.EgressTcpRefusal.Icmp)), Stack.Egress.EgressTcpRefusal.Rst);
+
     // After the definitions: these read the registry they filled.
     private static readonly Dictionary<string, SettingDefinition> ByKey = Registry.ToDictionary(d => d.Key, StringComparer.Ordinal);
 

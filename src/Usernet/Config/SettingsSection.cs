@@ -17,4 +17,5 @@ internal enum SettingsSection
     Dhcp,
     Security,
     Socks,
+    Egress,
 }

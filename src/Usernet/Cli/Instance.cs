@@ -53,6 +53,7 @@ internal sealed class Instance : IAsyncDisposable
         }
         Stack = stack.Build();
         Switch.AttachStack(Stack);
+        Stack.Egress.Replace(options.Settings.Egress.Compile(), reload: false);
 
         ResolvedNames = new ResolvedNames();
         var proxyResolver = new GatewayDnsClient(Loop, Dns.Resolver, network.Ipv4Enabled, network.Ipv6Enabled);
@@ -145,13 +146,18 @@ internal sealed class Instance : IAsyncDisposable
     }
 
     /// <summary>
-    /// Where the proxy's direct connections go: as the guest's own connections would
-    /// (<see cref="EgressRule"/>); null for the gateway and what the rule refuses.
+    /// Where the proxy's direct connections go: as the guest's own TCP connections would
+    /// (<see cref="EgressRule"/> and the egress policy); null for the gateway and what they refuse.
     /// </summary>
-    private System.Net.IPAddress? MapDirect(System.Net.IPAddress address) =>
-        EgressRule.Decide(_options.Stack, address.ToIpAddress(), out var target) is EgressVerdict.Direct or EgressVerdict.HostLoopback
-            ? target.ToIPAddress()
-            : null;
+    private System.Net.IPAddress? MapDirect(System.Net.IPAddress address, int port)
+    {
+        var gate = Stack.Egress;
+        var memo = default(Usernet.Stack.Egress.EgressMemo);
+        var destination = new IpEndpoint(address.ToIpAddress(), (ushort)port);
+        var verdict = EgressRule.Decide(_options.Stack, gate.Policy, gate.Names, Usernet.Stack.Egress.EgressProtocols.Tcp, destination, null,
+            Platform.Interop.Libc.MonotonicNow(), ref memo, out var target);
+        return verdict is EgressVerdict.Direct or EgressVerdict.HostLoopback ? target.ToIPAddress() : null;
+    }
 
     /// <summary>Adds a guest link. Call on the loop thread, or before <see cref="Run"/>.</summary>
     public void Attach(FrameLink link) => Switch.Attach(link);

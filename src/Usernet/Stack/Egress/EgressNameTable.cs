@@ -19,7 +19,7 @@ internal sealed class EgressNameTable(int capacity = 8192)
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
 
     private readonly Dictionary<IpAddress, Entry> _entries = new();
-    private readonly Queue<IpAddress> _order = new();
+    private readonly Queue<(IpAddress Address, Entry Entry)> _order = new();
     private readonly Lock _gate = new();
 
     public int Capacity => capacity;
@@ -43,13 +43,17 @@ internal sealed class EgressNameTable(int capacity = 8192)
         {
             if (!_entries.TryGetValue(address, out var entry))
             {
+                // An address evicted and learned again is queued twice: only its live entry counts.
                 while (_entries.Count >= capacity && _order.TryDequeue(out var oldest))
                 {
-                    _entries.Remove(oldest);
+                    if (_entries.TryGetValue(oldest.Address, out var live) && live == oldest.Entry)
+                    {
+                        _entries.Remove(oldest.Address);
+                    }
                 }
                 entry = new Entry();
                 _entries[address] = entry;
-                _order.Enqueue(address);
+                _order.Enqueue((address, entry));
             }
             entry.Add(name, expires);
         }

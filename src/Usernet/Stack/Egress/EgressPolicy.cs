@@ -30,9 +30,11 @@ internal sealed class EgressPolicy
             var rule = rules[i];
             int wide = rule.WidePrefixLength;
             UInt128 mask = wide == 0 ? UInt128.Zero : UInt128.MaxValue << (128 - wide);
+            // An IPv6 network outside ::ffff:0:0/96 (::/0 above all) is IPv6's only: "deny ::/0" must not take IPv4 with it.
+            bool v6Only = rule.Kind == EgressTargetKind.Network && !rule.Network.IsV4;
             _rules[i] = new Compiled(
                 rule.Network.Value & mask, mask, rule.Kind, rule.Action == EgressAction.Allow, rule.Protocols,
-                ports.Count, ports.Count + rule.Ports.Length, rule.Domain);
+                ports.Count, ports.Count + rule.Ports.Length, rule.Domain, v6Only);
             ports.AddRange(rule.Ports);
         }
         _ports = [.. ports];
@@ -80,7 +82,7 @@ internal sealed class EgressPolicy
             }
             bool matches = rule.Kind switch
             {
-                EgressTargetKind.Network => (destination.Value & rule.Mask) == rule.Network,
+                EgressTargetKind.Network => (destination.Value & rule.Mask) == rule.Network && !(rule.V6Only && destination.IsV4),
                 EgressTargetKind.Host => isHost,
                 _ => (name is not null && NameMatches(in rule, name)) || (names is not null && names.AnyName(destination, now, rule.Domain!, rule.Kind)),
             };
@@ -161,5 +163,5 @@ internal sealed class EgressPolicy
     }
 
     private readonly record struct Compiled(
-        UInt128 Network, UInt128 Mask, EgressTargetKind Kind, bool Allow, EgressProtocols Protocols, int PortStart, int PortEnd, string? Domain);
+        UInt128 Network, UInt128 Mask, EgressTargetKind Kind, bool Allow, EgressProtocols Protocols, int PortStart, int PortEnd, string? Domain, bool V6Only);
 }

@@ -1,0 +1,89 @@
+using Usernet.Tests.EndToEnd.Fixtures;
+
+namespace Usernet.Tests.EndToEnd;
+
+/// <summary>
+/// The egress policy against a real guest kernel and real servers on a test host: under a
+/// deny default, one allowed TCP port works, every other port and host is refused at once
+/// (RST: "Connection refused"), and UDP gets ICMP "administratively prohibited".
+/// </summary>
+public sealed class EgressPolicyTests
+{
+    /// <summary>A connected UDP socket sends once and reads: an ICMP error comes back as the read's errno.</summary>
+    private const string UdpProbe = """
+        import socket, sys
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.connect((sys.argv[1], int(sys.argv[2])))
+        s.send(b"probe")
+        try:
+            s.recv(100)
+            print("answered")
+        except socket.timeout:
+            print("timeout")
+        except OSError as e:
+            print("errno=%d" % e.errno)
+        """;
+
+    /// <summary>A TCP connect() that prints how it ended: curl says only "Couldn't connect to server".</summary>
+    private const string TcpProbe = """
+        import errno, socket, sys
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(10)
+        try:
+            s.connect((sys.argv[1], int(sys.argv[2])))
+            print("connected")
+        except socket.timeout:
+            print("timeout")
+        except OSError as e:
+            print(errno.errorcode.get(e.errno, str(e.errno)))
+        """;
+
+    [RootFact]
+    public void UnderADenyDefaultOnlyTheAllowedPortIsReachable()
+    {
+        using var host = TestHost.Create();
+        using var allowed = Nginx.Start(host.Address, host);
+        using var other = Nginx.Start(root => $"listen {host.Address}:8081; root {root};", 8081, host);
+        string rules = $$"""[{"action": "allow", "to": "{{host.Address}}/32", "ports": "{{allowed.Port}}", "protocols": ["tcp"]}]""";
+        using var session = GuestSession.Start("--set", "egress.default=deny", "--set", $"egress.rules={rules}");
+
+        var ok = session.Exec(["curl", "-sS", "--max-time", "10", $"http://{host.Address}:{allowed.Port}/"]);
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        Assert.Contains("hello from nginx", ok.Stdout);
+
+        // Refused at once: without the policy the other port answers, and the vacant address would
+        // time out; an RST makes connect() fail with "connection refused".
+        foreach (var (address, port) in new[] { (host.Address, 8081), (host.Vacant, allowed.Port) })
+        {
+            var refused = session.Exec(["python3", "-c", TcpProbe, address, port.ToString()]);
+            Assert.True(refused.ExitCode == 0, refused.ToString());
+            Assert.Equal("ECONNREFUSED", refused.Stdout.Trim());
+        }
+
+        // ICMP type 3 code 13 reaches the guest's UDP socket as EHOSTUNREACH (113).
+        var udp = session.Exec(["python3", "-c", UdpProbe, host.Address, "7000"]);
+        Assert.True(udp.ExitCode == 0, udp.ToString());
+        Assert.Contains("errno=113", udp.Stdout);
+
+        var stats = session.Stats();
+        var egress = stats.GetProperty("egress");
+        Assert.Equal("deny", egress.GetProperty("default").GetString());
+        var rule = Assert.Single(egress.GetProperty("rules").EnumerateArray());
+        Assert.Equal(1, rule.GetProperty("flows").GetInt64());
+        Assert.Equal($"allow {host.Address}/32 ports {allowed.Port} tcp", rule.GetProperty("rule").GetString());
+        Assert.Equal(3, egress.GetProperty("defaultDenied").GetInt64());
+        Assert.Equal(3, GuestSession.Drop(stats, "egressDenied"));
+    }
+
+    [RootFact]
+    public void AnIcmpTcpRefusalMakesConnectFailWithNoRouteToHost()
+    {
+        using var host = TestHost.Create();
+        using var server = Nginx.Start(host.Address, host);
+        using var session = GuestSession.Start("--set", "egress.tcpRefusal=icmp", "--set", $$"""egress.rules=[{"action": "deny", "to": "{{host.Address}}"}]""");
+        var refused = session.Exec(["python3", "-c", TcpProbe, host.Address, server.Port.ToString()]);
+        Assert.True(refused.ExitCode == 0, refused.ToString());
+        Assert.Equal("EHOSTUNREACH", refused.Stdout.Trim());
+    }
+}

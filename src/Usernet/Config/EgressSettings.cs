@@ -12,6 +12,8 @@ internal sealed class EgressSettings(SettingValues values)
 
     public EgressTcpRefusal TcpRefusal { get; } = values.Get(SettingsSchema.EgressTcpRefusal);
 
+    public EgressDnsRefusal DnsRefusal { get; } = values.Get(SettingsSchema.EgressDnsRefusal);
+
     /// <summary>The compiled policy, with counters of its own.</summary>
-    public EgressPolicy Compile() => new(Default, Rules, TcpRefusal);
+    public EgressPolicy Compile() => new(Default, Rules, TcpRefusal, DnsRefusal);
 }

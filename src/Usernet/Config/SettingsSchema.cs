@@ -164,6 +164,9 @@ internal static class SettingsSchema
     public static readonly SettingDefinition<Stack.Egress.EgressTcpRefusal> EgressTcpRefusal = Define("egress.tcpRefusal",
         SettingTypes.Choice(("rst", Stack.Egress.EgressTcpRefusal.Rst), ("icmp", Stack.Egress.EgressTcpRefusal.Icmp)), Stack.Egress.EgressTcpRefusal.Rst);
 
+    public static readonly SettingDefinition<Stack.Egress.EgressDnsRefusal> EgressDnsRefusal = Define("egress.dnsRefusal",
+        SettingTypes.Choice(("nxdomain", Stack.Egress.EgressDnsRefusal.NxDomain), ("refused", Stack.Egress.EgressDnsRefusal.Refused)), Stack.Egress.EgressDnsRefusal.NxDomain);
+
     // After the definitions: these read the registry they filled.
     private static readonly Dictionary<string, SettingDefinition> ByKey = Registry.ToDictionary(d => d.Key, StringComparer.Ordinal);
 

@@ -5,7 +5,8 @@ namespace Usernet.Tests.EndToEnd;
 /// <summary>
 /// The egress policy against a real guest kernel and real servers on a test host: under a
 /// deny default, one allowed TCP port works, every other port and host is refused at once
-/// (RST: "Connection refused"), and UDP gets ICMP "administratively prohibited".
+/// (RST: "Connection refused"), and UDP gets ICMP "administratively prohibited". Name rules
+/// hold for addresses the DNS server (forwarding to a dnsmasq test upstream) gave for them.
 /// </summary>
 public sealed class EgressPolicyTests
 {
@@ -85,5 +86,52 @@ public sealed class EgressPolicyTests
         var refused = session.Exec(["python3", "-c", TcpProbe, host.Address, server.Port.ToString()]);
         Assert.True(refused.ExitCode == 0, refused.ToString());
         Assert.Equal("EHOSTUNREACH", refused.Stdout.Trim());
+    }
+
+    [RootTheory]
+    [InlineData("nxdomain", "NXDOMAIN")]
+    [InlineData("refused", "REFUSED")]
+    public void ADomainAllowListHoldsForAddressesAndNamesAlike(string dnsRefusal, string status)
+    {
+        using var allowedHost = TestHost.Create();
+        using var otherHost = TestHost.Create();
+        using var allowed = Nginx.Start(allowedHost.Address, allowedHost);
+        using var other = Nginx.Start(otherHost.Address, otherHost);
+        using var upstream = Dnsmasq.Start($"--host-record=api.allowed.test,{allowedHost.Address}", $"--host-record=other.test,{otherHost.Address}");
+        string rules = $$"""[{"action": "allow", "to": "*.allowed.test", "ports": "{{allowed.Port}}", "protocols": ["tcp"]}]""";
+        using var session = GuestSession.Start(
+            "--set", "dns.hostResolver=false", "--set", $"dns.servers={upstream.Address}",
+            "--set", "egress.default=deny", "--set", $"egress.rules={rules}", "--set", $"egress.dnsRefusal={dnsRefusal}");
+
+        // Before any name gave it, the allowed host's address is just an address: refused.
+        var early = session.Exec(["python3", "-c", TcpProbe, allowedHost.Address, allowed.Port.ToString()]);
+        Assert.Equal("ECONNREFUSED", early.Stdout.Trim());
+
+        var ok = session.Exec(["curl", "-sS", "--max-time", "10", $"http://api.allowed.test:{allowed.Port}/"]);
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        Assert.Contains("hello from nginx", ok.Stdout);
+
+        // Now the name gave it, the address is the name's (for its TTL and a grace period)...
+        var byAddress = session.Exec(["python3", "-c", TcpProbe, allowedHost.Address, allowed.Port.ToString()]);
+        Assert.Equal("connected", byAddress.Stdout.Trim());
+        // ...but only on the rule's port, and no other address is.
+        Assert.Equal("ECONNREFUSED", session.Exec(["python3", "-c", TcpProbe, allowedHost.Address, "8081"]).Stdout.Trim());
+        Assert.Equal("ECONNREFUSED", session.Exec(["python3", "-c", TcpProbe, otherHost.Address, other.Port.ToString()]).Stdout.Trim());
+
+        var dig = session.Shell("dig +time=2 +tries=1 other.test | grep -E -o 'status: [A-Z]+'; dig +short +time=2 +tries=1 api.allowed.test");
+        Assert.Equal($"status: {status}\n{allowedHost.Address}\n", dig.Stdout);
+
+        // The proxy refuses a denied name with 403, naming what refused it.
+        var proxied = session.Exec(["curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "-D", "-",
+            "-x", "http://192.168.65.1:3128", $"http://other.test:{other.Port}/"]);
+        Assert.Contains("403", proxied.Stdout);
+        Assert.Contains("egress.default deny", proxied.Stdout);
+        var viaProxy = session.Exec(["curl", "-sS", "--max-time", "10", "-x", "http://192.168.65.1:3128", $"http://api.allowed.test:{allowed.Port}/"]);
+        Assert.True(viaProxy.ExitCode == 0, viaProxy.ToString());
+        Assert.Contains("hello from nginx", viaProxy.Stdout);
+
+        var stats = session.Stats();
+        Assert.True(stats.GetProperty("dns").GetProperty("egressRefused").GetInt64() >= 1, stats.ToString());
+        Assert.True(stats.GetProperty("egress").GetProperty("learnedAddresses").GetInt64() >= 1, stats.ToString());
     }
 }

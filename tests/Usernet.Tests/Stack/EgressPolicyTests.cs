@@ -212,4 +212,31 @@ public sealed class EgressPolicyTests
         Assert.Equal(EgressVerdict.Gateway, verdict);
         Assert.Equal(0, nat.Stack.Egress.Policy.Counters.Denied);
     }
+
+    [Fact]
+    public void ANameIsRefusedInDnsOnlyWhenNoAddressItCouldGiveWouldBeReachable()
+    {
+        var names = Policy(EgressAction.Deny, Rule(EgressAction.Deny, "bad.allowed.test", "443"), Rule(EgressAction.Allow, "*.allowed.test", "443"), Rule(EgressAction.Deny, "*.blocked.test"));
+        // A deny for some ports only leaves the name resolvable; the allow after it decides.
+        Assert.Equal(new EgressDecision(true, 1), names.MatchName("bad.allowed.test"));
+        Assert.Equal(new EgressDecision(true, 1), names.MatchName("api.allowed.test"));
+        Assert.Equal(new EgressDecision(false, 2), names.MatchName("x.blocked.test"));
+        // No name rule, a deny default, no rule that allows by address: nothing could be reached.
+        Assert.Equal(new EgressDecision(false, EgressDecision.DefaultRule), names.MatchName("other.test"));
+        Assert.Equal("egress.rules[2] (deny *.blocked.test)", names.Describe(names.MatchName("x.blocked.test")));
+        Assert.Equal("egress.default deny", names.Describe(names.MatchName("other.test")));
+
+        var mixed = Policy(EgressAction.Deny, Rule(EgressAction.Allow, "198.18.0.0/15"));
+        Assert.True(mixed.MatchName("other.test").Allowed);
+        Assert.True(Policy(EgressAction.Allow).MatchName("other.test").Allowed);
+    }
+
+    [Fact]
+    public void ByNameTheFirstNameRuleForThePortDecides()
+    {
+        var policy = Policy(EgressAction.Deny, Rule(EgressAction.Allow, "*.allowed.test", "443"), Rule(EgressAction.Deny, "api.allowed.test"));
+        Assert.Equal(new EgressDecision(true, 0), policy.DecideName("api.allowed.test", 443));
+        Assert.Equal(new EgressDecision(false, 1), policy.DecideName("api.allowed.test", 80));
+        Assert.Null(policy.DecideName("other.test", 443));
+    }
 }

@@ -26,6 +26,9 @@ internal sealed class DnsCounters
     public long Overloaded;
     public long ResolvConfReloads;
 
+    /// <summary>Queries refused for a name the egress policy denies (egress.dnsRefusal).</summary>
+    public long EgressRefused;
+
     /// <summary>Writes the counters into the object being written, named as the README's DNS section names them.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
@@ -49,5 +52,6 @@ internal sealed class DnsCounters
         writer.WriteNumber("timeouts", Timeouts);
         writer.WriteNumber("overloaded", Overloaded);
         writer.WriteNumber("resolvConfReloads", ResolvConfReloads);
+        writer.WriteNumber("egressRefused", EgressRefused);
     }
 }

@@ -41,6 +41,7 @@ internal sealed class EgressGate
         var policy = _policy;
         writer.WriteString("default", policy.Default == EgressAction.Allow ? "allow" : "deny");
         writer.WriteString("tcpRefusal", policy.TcpRefusal == EgressTcpRefusal.Rst ? "rst" : "icmp");
+        writer.WriteString("dnsRefusal", policy.DnsRefusal == EgressDnsRefusal.NxDomain ? "nxdomain" : "refused");
         policy.Counters.WriteJson(writer, policy.Rules);
         writer.WriteNumber("learnedAddresses", Names.Count);
         writer.WriteNumber("reloads", Reloads);

@@ -16,10 +16,12 @@ internal sealed class EgressPolicy
 
     private readonly Compiled[] _rules;
     private readonly (ushort First, ushort Last)[] _ports;
+    private readonly bool _allowsByAddress;
 
-    public EgressPolicy(EgressAction defaultAction, IReadOnlyList<EgressRuleSpec> rules, EgressTcpRefusal tcpRefusal)
+    public EgressPolicy(EgressAction defaultAction, IReadOnlyList<EgressRuleSpec> rules, EgressTcpRefusal tcpRefusal, EgressDnsRefusal dnsRefusal = EgressDnsRefusal.NxDomain)
     {
         Default = defaultAction;
+        DnsRefusal = dnsRefusal;
         Rules = rules;
         TcpRefusal = tcpRefusal;
         Counters = new EgressCounters(rules.Count);
@@ -39,6 +41,7 @@ internal sealed class EgressPolicy
         }
         _ports = [.. ports];
         HasNameRules = rules.Any(r => r.ByName);
+        _allowsByAddress = rules.Any(r => r.Action == EgressAction.Allow && !r.ByName);
     }
 
     public EgressAction Default { get; }
@@ -46,6 +49,8 @@ internal sealed class EgressPolicy
     public IReadOnlyList<EgressRuleSpec> Rules { get; }
 
     public EgressTcpRefusal TcpRefusal { get; }
+
+    public EgressDnsRefusal DnsRefusal { get; }
 
     public EgressCounters Counters { get; }
 
@@ -101,7 +106,7 @@ internal sealed class EgressPolicy
     /// and protocol. A name no rule names is refused when the default is deny and no rule
     /// allows by address, since then no address it could give would be reachable.
     /// </summary>
-    public EgressDecision MatchName(string name)
+    public EgressDecision MatchName(ReadOnlySpan<char> name)
     {
         for (int i = 0; i < _rules.Length; i++)
         {
@@ -119,9 +124,35 @@ internal sealed class EgressPolicy
                 return new EgressDecision(false, i);
             }
         }
-        bool anyAddressAllow = _rules.Any(r => r.Allow && r.Kind is EgressTargetKind.Network or EgressTargetKind.Host);
-        return new EgressDecision(Default == EgressAction.Allow || anyAddressAllow, EgressDecision.DefaultRule);
+        return new EgressDecision(Default == EgressAction.Allow || _allowsByAddress, EgressDecision.DefaultRule);
     }
+
+    /// <summary>
+    /// The first name rule that matches <paramref name="name"/> on TCP port <paramref name="port"/>,
+    /// counted; null when none does (then only addresses can decide). For the HTTP proxy, whose
+    /// requests to an upstream proxy have a name and no address.
+    /// </summary>
+    public EgressDecision? DecideName(string name, ushort port)
+    {
+        for (int i = 0; i < _rules.Length; i++)
+        {
+            ref readonly var rule = ref _rules[i];
+            if (rule.Kind is (EgressTargetKind.Domain or EgressTargetKind.Subdomains) && (rule.Protocols & EgressProtocols.Tcp) != 0
+                && PortMatches(in rule, EgressProtocols.Tcp, port) && NameMatches(in rule, name))
+            {
+                var decision = new EgressDecision(rule.Allow, i);
+                Counters.Count(decision);
+                return decision;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The rule that made <paramref name="decision"/>, for messages: "rule [1] (deny *.example.com)" or "egress.default deny".</summary>
+    public string Describe(EgressDecision decision) =>
+        decision.ByDefault
+            ? $"egress.default {(Default == EgressAction.Allow ? "allow" : "deny")}"
+            : $"egress.rules[{decision.Rule}] ({Rules[decision.Rule]})";
 
     /// <summary>Whether <paramref name="name"/> is the rule's domain (or below it, for *.domain); no trailing dot, any case.</summary>
     public static bool NameMatches(string domain, EgressTargetKind kind, ReadOnlySpan<char> name)
@@ -139,7 +170,7 @@ internal sealed class EgressPolicy
             && name.EndsWith(domain, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static bool NameMatches(in Compiled rule, string name) => NameMatches(rule.Domain!, rule.Kind, name);
+    private static bool NameMatches(in Compiled rule, ReadOnlySpan<char> name) => NameMatches(rule.Domain!, rule.Kind, name);
 
     /// <summary>Rules with ports match TCP and UDP on those ports only; ICMP has no ports.</summary>
     private bool PortMatches(in Compiled rule, EgressProtocols protocol, ushort port)

@@ -73,6 +73,9 @@ internal sealed class Instance : IAsyncDisposable
         Loop.AddAfterDispatch(Tcp.FlushAcks);
         Loop.AddAfterDispatch(_ => Switch.Flush());
         Dns.Start();
+        // A reload puts a new egress policy in force for new flows; flows already decided keep their verdict.
+        Proxy.ApplyLive(Config.SettingsSection.Egress, settings => Stack.Egress.Replace(settings.Egress.Compile(), reload: true));
+        Proxy.ReloadRefused += _ => Stack.Egress.CountRefusedReload();
         Proxy.StartWatching();
     }
 
@@ -297,6 +300,7 @@ internal sealed class Instance : IAsyncDisposable
         PingRoutes.Map(_control, Loop, Pinger, Destinations);
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);
+        PolicyRoutes.Map(_control, Proxy, Stack.Egress);
         _control.Start();
     }
 

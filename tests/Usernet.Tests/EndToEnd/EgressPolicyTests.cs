@@ -134,4 +134,56 @@ public sealed class EgressPolicyTests
         Assert.True(stats.GetProperty("dns").GetProperty("egressRefused").GetInt64() >= 1, stats.ToString());
         Assert.True(stats.GetProperty("egress").GetProperty("learnedAddresses").GetInt64() >= 1, stats.ToString());
     }
+
+    [RootFact]
+    public void ThePolicyReloadsWithoutARestartAndBadRulesLeaveTheOldInForce()
+    {
+        using var host = TestHost.Create();
+        using var first = Nginx.Start(host.Address, host);
+        using var second = Nginx.Start(root => $"listen {host.Address}:8081; root {root};", 8081, host);
+        string directory = Directory.CreateTempSubdirectory("usernet-policy-").FullName;
+        try
+        {
+            string settings = Path.Combine(directory, "settings.json");
+            string Allow(string port) => $$$"""{"egress": {"default": "deny", "rules": [{"action": "allow", "to": "{{{host.Address}}}", "ports": "{{{port}}}"}]}}""";
+            File.WriteAllText(settings, Allow(first.Port.ToString()));
+            using var session = GuestSession.Start("--settings", settings);
+            string Probe(int port) => session.Exec(["python3", "-c", TcpProbe, host.Address, port.ToString()]).Stdout.Trim();
+            ProcessResult Reload() => ProcessRunner.Run(TestEnvironment.UsernetBinary, "policy", "reload", "--instance", session.Instance);
+            Assert.Equal("connected", Probe(first.Port));
+            Assert.Equal("ECONNREFUSED", Probe(8081));
+
+            // A bad rule is refused, naming the field, and the policy in force stays.
+            File.WriteAllText(settings, Allow("70000"));
+            var refused = Reload();
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains("egress.rules[0].ports: \"70000\" is not a port", refused.Stderr);
+            Assert.Equal("connected", Probe(first.Port));
+            Assert.Equal("ECONNREFUSED", Probe(8081));
+
+            File.WriteAllText(settings, Allow("8081"));
+            var applied = Reload();
+            Assert.True(applied.ExitCode == 0, applied.ToString());
+            Assert.Contains($"[0] allow {host.Address}/32 ports 8081", applied.Stdout);
+            Assert.Equal("connected", Probe(8081));
+            Assert.Equal("ECONNREFUSED", Probe(first.Port));
+
+            // A change of the file alone is applied too (it is looked at every second).
+            File.WriteAllText(settings, """{"egress": {"default": "allow"}}""");
+            string seen = "";
+            for (int i = 0; i < 50 && seen != "connected"; i++)
+            {
+                Thread.Sleep(200);
+                seen = Probe(first.Port);
+            }
+            Assert.Equal("connected", seen);
+            var egress = session.Stats().GetProperty("egress");
+            Assert.True(egress.GetProperty("reloads").GetInt64() >= 2, egress.ToString());
+            Assert.True(egress.GetProperty("reloadsRefused").GetInt64() >= 1, egress.ToString());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

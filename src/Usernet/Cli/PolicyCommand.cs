@@ -6,21 +6,8 @@ namespace Usernet.Cli;
 /// <summary><c>usernet policy reload|show</c>: the egress policy of a running instance.</summary>
 internal static class PolicyCommand
 {
-    public static int Execute(IReadOnlyList<string> args)
-    {
-        var line = new CommandLine()
-            .Option("--instance", "NAME", "the instance (default: the only one running)")
-            .Flag("--json", "print JSON")
-            .Parse(args);
-        string? instance = InstanceNameOption.Read(line);
-        bool json = line.Has("--json");
-        return line.Positional switch
-        {
-            ["reload"] => ControlCli.Print(instance, "POST", "/policy/reload", null, json ? null : body => Summary(body, "egress")),
-            ["show"] => ControlCli.Print(instance, "GET", "/policy", null, json ? null : body => Summary(body, null)),
-            _ => throw new UsageException("usage: usernet policy reload | usernet policy show   [--instance NAME] [--json]"),
-        };
-    }
+    public static int Execute(IReadOnlyList<string> args) =>
+        ReloadOrShowCommand.Execute(args, "policy", "/policy", body => Summary(body, "egress"), body => Summary(body, null));
 
     /// <summary>The default, then one line a rule with the flows it decided.</summary>
     private static string Summary(string body, string? section)

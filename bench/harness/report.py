@@ -6,7 +6,7 @@ import re
 
 from .workloads import summarize
 
-STACK_ORDER = ["host", "usernet", "pasta", "slirp4netns"]
+STACK_ORDER = ["host", "usernet", "usernet_rules", "pasta", "slirp4netns"]
 
 
 def build(runner, machine, options, stacks, started, finished):

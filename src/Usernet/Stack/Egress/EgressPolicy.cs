@@ -81,17 +81,19 @@ internal sealed class EgressPolicy
         for (int i = 0; i < rules.Length; i++)
         {
             ref readonly var rule = ref rules[i];
-            if ((rule.Protocols & protocol) == 0 || !PortMatches(in rule, protocol, port))
-            {
-                continue;
-            }
-            bool matches = rule.Kind switch
+            // Cheapest test first: most rules of a long list fail on the address alone.
+            bool target = rule.Kind switch
             {
                 EgressTargetKind.Network => (destination.Value & rule.Mask) == rule.Network && !(rule.V6Only && destination.IsV4),
                 EgressTargetKind.Host => isHost,
-                _ => (name is not null && NameMatches(in rule, name)) || (names is not null && names.AnyName(destination, now, rule.Domain!, rule.Kind)),
+                _ => true,
             };
-            if (matches)
+            if (!target || (rule.Protocols & protocol) == 0 || !PortMatches(in rule, protocol, port))
+            {
+                continue;
+            }
+            if (rule.Kind is EgressTargetKind.Network or EgressTargetKind.Host
+                || (name is not null && NameMatches(in rule, name)) || (names is not null && names.AnyName(destination, now, rule.Domain!, rule.Kind)))
             {
                 return new EgressDecision(rule.Allow, i);
             }

@@ -186,4 +186,38 @@ public sealed class EgressPolicyTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [RootFact]
+    public void AnAdminLockedDenyCannotBeUndoneByAUserAllowAndConfigSaysWhy()
+    {
+        using var host = TestHost.Create();
+        using var server = Nginx.Start(host.Address, host);
+        string directory = Directory.CreateTempSubdirectory("usernet-policy-").FullName;
+        try
+        {
+            string admin = Path.Combine(directory, "admin-settings.json");
+            File.WriteAllText(admin, """{"egress": {"rules": {"locked": true, "value": [{"action": "deny", "to": "HOST"}]}}}""".Replace("HOST", host.Address, StringComparison.Ordinal));
+            string settings = Path.Combine(directory, "settings.json");
+            File.WriteAllText(settings, """{"egress": {"rules": [{"action": "allow", "to": "198.18.0.0/15"}]}}""");
+            using var session = GuestSession.StartWrapped(["env", $"USERNET_ADMIN_SETTINGS={admin}"], "--settings", settings);
+
+            Assert.Equal("ECONNREFUSED", session.Exec(["python3", "-c", TcpProbe, host.Address, server.Port.ToString()]).Stdout.Trim());
+            Assert.Equal("connected", session.Exec(["python3", "-c", TcpProbe, "192.168.65.1", "53"]).Stdout.Trim());
+            var rules = session.Stats().GetProperty("egress").GetProperty("rules").EnumerateArray().ToList();
+            Assert.Equal(2, rules.Count);
+            Assert.True(rules[0].GetProperty("admin").GetBoolean());
+            Assert.Equal(1, rules[0].GetProperty("flows").GetInt64());
+
+            var config = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["config", "--settings", settings], TimeSpan.FromSeconds(30),
+                environment: new Dictionary<string, string> { ["USERNET_ADMIN_SETTINGS"] = admin });
+            Assert.True(config.ExitCode == 0, config.ToString());
+            Assert.Contains($"(admin, locked: {admin}, then file {settings})", config.Stdout);
+            Assert.Contains($"    [0] deny {host.Address}/32    (admin, locked: tried before every user rule)\n", config.Stdout);
+            Assert.Contains("    [1] allow 198.18.0.0/15    (user)\n", config.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -220,4 +220,55 @@ public sealed class EgressPolicyTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    /// <summary>Two requests on one keep-alive connection, <c>argv[3]</c> seconds apart.</summary>
+    private const string KeepAliveClient = """
+        import socket, sys, time
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+        def get():
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = b""
+            while b"hello from nginx" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return "closed"
+                data += chunk
+            return "ok"
+        print("first " + get(), flush=True)
+        time.sleep(float(sys.argv[3]))
+        print("second " + get(), flush=True)
+        """;
+
+    [RootFact]
+    public void AConnectionOpenBeforeAReloadGoesOnAfterItsRuleIsRemoved()
+    {
+        using var host = TestHost.Create();
+        using var server = Nginx.Start(host.Address, host);
+        string directory = Directory.CreateTempSubdirectory("usernet-policy-").FullName;
+        try
+        {
+            string settings = Path.Combine(directory, "settings.json");
+            File.WriteAllText(settings, """{"egress": {"default": "deny", "rules": [{"action": "allow", "to": "HOST"}]}}""".Replace("HOST", host.Address, StringComparison.Ordinal));
+            using var session = GuestSession.Start("--settings", settings);
+            var client = Task.Run(() => session.Exec(["python3", "-c", KeepAliveClient, host.Address, server.Port.ToString(), "4"]));
+            // The reload comes once the connection is open (the stack holds it), not after a guessed time.
+            for (int i = 0; i < 100 && session.Stats().GetProperty("tcp").GetProperty("connections").GetInt64() == 0; i++)
+            {
+                Thread.Sleep(100);
+            }
+            File.WriteAllText(settings, """{"egress": {"default": "deny"}}""");
+            var reload = ProcessRunner.Run(TestEnvironment.UsernetBinary, "policy", "reload", "--instance", session.Instance);
+            Assert.True(reload.ExitCode == 0, reload.ToString());
+            Assert.Equal("ECONNREFUSED", session.Exec(["python3", "-c", TcpProbe, host.Address, server.Port.ToString()]).Stdout.Trim());
+
+            // Decided at its SYN under the old rules, the open connection carries on.
+            var result = client.Wait(TimeSpan.FromSeconds(30)) ? client.Result : throw new TimeoutException("the keep-alive client did not finish");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Equal("first ok\nsecond ok\n", result.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -8,8 +8,13 @@ namespace Usernet.Tests.EndToEnd;
 /// (RST: "Connection refused"), and UDP gets ICMP "administratively prohibited". Name rules
 /// hold for addresses the DNS server (forwarding to a dnsmasq test upstream) gave for them.
 /// </summary>
-public sealed class EgressPolicyTests
+public sealed class EgressPolicyTests : IDisposable
 {
+    /// <summary>The settings files a test writes; removed with it.</summary>
+    private readonly string _directory = Directory.CreateTempSubdirectory("usernet-policy-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
     /// <summary>A connected UDP socket sends once and reads: an ICMP error comes back as the read's errno.</summary>
     private const string UdpProbe = """
         import socket, sys
@@ -141,50 +146,42 @@ public sealed class EgressPolicyTests
         using var host = TestHost.Create();
         using var first = Nginx.Start(host.Address, host);
         using var second = Nginx.Start(root => $"listen {host.Address}:8081; root {root};", 8081, host);
-        string directory = Directory.CreateTempSubdirectory("usernet-policy-").FullName;
-        try
+        string settings = Path.Combine(_directory, "settings.json");
+        string Allow(string port) => $$$"""{"egress": {"default": "deny", "rules": [{"action": "allow", "to": "{{{host.Address}}}", "ports": "{{{port}}}"}]}}""";
+        File.WriteAllText(settings, Allow(first.Port.ToString()));
+        using var session = GuestSession.Start("--settings", settings);
+        string Probe(int port) => session.Exec(["python3", "-c", TcpProbe, host.Address, port.ToString()]).Stdout.Trim();
+        ProcessResult Reload() => ProcessRunner.Run(TestEnvironment.UsernetBinary, "policy", "reload", "--instance", session.Instance);
+        Assert.Equal("connected", Probe(first.Port));
+        Assert.Equal("ECONNREFUSED", Probe(8081));
+
+        // A bad rule is refused, naming the field, and the policy in force stays.
+        File.WriteAllText(settings, Allow("70000"));
+        var refused = Reload();
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("egress.rules[0].ports: \"70000\" is not a port", refused.Stderr);
+        Assert.Equal("connected", Probe(first.Port));
+        Assert.Equal("ECONNREFUSED", Probe(8081));
+
+        File.WriteAllText(settings, Allow("8081"));
+        var applied = Reload();
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+        Assert.Contains($"[0] allow {host.Address}/32 ports 8081", applied.Stdout);
+        Assert.Equal("connected", Probe(8081));
+        Assert.Equal("ECONNREFUSED", Probe(first.Port));
+
+        // A change of the file alone is applied too (it is looked at every second).
+        File.WriteAllText(settings, """{"egress": {"default": "allow"}}""");
+        string seen = "";
+        for (int i = 0; i < 50 && seen != "connected"; i++)
         {
-            string settings = Path.Combine(directory, "settings.json");
-            string Allow(string port) => $$$"""{"egress": {"default": "deny", "rules": [{"action": "allow", "to": "{{{host.Address}}}", "ports": "{{{port}}}"}]}}""";
-            File.WriteAllText(settings, Allow(first.Port.ToString()));
-            using var session = GuestSession.Start("--settings", settings);
-            string Probe(int port) => session.Exec(["python3", "-c", TcpProbe, host.Address, port.ToString()]).Stdout.Trim();
-            ProcessResult Reload() => ProcessRunner.Run(TestEnvironment.UsernetBinary, "policy", "reload", "--instance", session.Instance);
-            Assert.Equal("connected", Probe(first.Port));
-            Assert.Equal("ECONNREFUSED", Probe(8081));
-
-            // A bad rule is refused, naming the field, and the policy in force stays.
-            File.WriteAllText(settings, Allow("70000"));
-            var refused = Reload();
-            Assert.NotEqual(0, refused.ExitCode);
-            Assert.Contains("egress.rules[0].ports: \"70000\" is not a port", refused.Stderr);
-            Assert.Equal("connected", Probe(first.Port));
-            Assert.Equal("ECONNREFUSED", Probe(8081));
-
-            File.WriteAllText(settings, Allow("8081"));
-            var applied = Reload();
-            Assert.True(applied.ExitCode == 0, applied.ToString());
-            Assert.Contains($"[0] allow {host.Address}/32 ports 8081", applied.Stdout);
-            Assert.Equal("connected", Probe(8081));
-            Assert.Equal("ECONNREFUSED", Probe(first.Port));
-
-            // A change of the file alone is applied too (it is looked at every second).
-            File.WriteAllText(settings, """{"egress": {"default": "allow"}}""");
-            string seen = "";
-            for (int i = 0; i < 50 && seen != "connected"; i++)
-            {
-                Thread.Sleep(200);
-                seen = Probe(first.Port);
-            }
-            Assert.Equal("connected", seen);
-            var egress = session.Stats().GetProperty("egress");
-            Assert.True(egress.GetProperty("reloads").GetInt64() >= 2, egress.ToString());
-            Assert.True(egress.GetProperty("reloadsRefused").GetInt64() >= 1, egress.ToString());
+            Thread.Sleep(200);
+            seen = Probe(first.Port);
         }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        Assert.Equal("connected", seen);
+        var egress = session.Stats().GetProperty("egress");
+        Assert.True(egress.GetProperty("reloads").GetInt64() >= 2, egress.ToString());
+        Assert.True(egress.GetProperty("reloadsRefused").GetInt64() >= 1, egress.ToString());
     }
 
     [RootFact]
@@ -192,33 +189,25 @@ public sealed class EgressPolicyTests
     {
         using var host = TestHost.Create();
         using var server = Nginx.Start(host.Address, host);
-        string directory = Directory.CreateTempSubdirectory("usernet-policy-").FullName;
-        try
-        {
-            string admin = Path.Combine(directory, "admin-settings.json");
-            File.WriteAllText(admin, """{"egress": {"rules": {"locked": true, "value": [{"action": "deny", "to": "HOST"}]}}}""".Replace("HOST", host.Address, StringComparison.Ordinal));
-            string settings = Path.Combine(directory, "settings.json");
-            File.WriteAllText(settings, """{"egress": {"rules": [{"action": "allow", "to": "198.18.0.0/15"}]}}""");
-            using var session = GuestSession.StartWrapped(["env", $"USERNET_ADMIN_SETTINGS={admin}"], "--settings", settings);
+        string admin = Path.Combine(_directory, "admin-settings.json");
+        File.WriteAllText(admin, """{"egress": {"rules": {"locked": true, "value": [{"action": "deny", "to": "HOST"}]}}}""".Replace("HOST", host.Address, StringComparison.Ordinal));
+        string settings = Path.Combine(_directory, "settings.json");
+        File.WriteAllText(settings, """{"egress": {"rules": [{"action": "allow", "to": "198.18.0.0/15"}]}}""");
+        using var session = GuestSession.StartWrapped(["env", $"USERNET_ADMIN_SETTINGS={admin}"], "--settings", settings);
 
-            Assert.Equal("ECONNREFUSED", session.Exec(["python3", "-c", TcpProbe, host.Address, server.Port.ToString()]).Stdout.Trim());
-            Assert.Equal("connected", session.Exec(["python3", "-c", TcpProbe, "192.168.65.1", "53"]).Stdout.Trim());
-            var rules = session.Stats().GetProperty("egress").GetProperty("rules").EnumerateArray().ToList();
-            Assert.Equal(2, rules.Count);
-            Assert.True(rules[0].GetProperty("admin").GetBoolean());
-            Assert.Equal(1, rules[0].GetProperty("flows").GetInt64());
+        Assert.Equal("ECONNREFUSED", session.Exec(["python3", "-c", TcpProbe, host.Address, server.Port.ToString()]).Stdout.Trim());
+        Assert.Equal("connected", session.Exec(["python3", "-c", TcpProbe, "192.168.65.1", "53"]).Stdout.Trim());
+        var rules = session.Stats().GetProperty("egress").GetProperty("rules").EnumerateArray().ToList();
+        Assert.Equal(2, rules.Count);
+        Assert.True(rules[0].GetProperty("admin").GetBoolean());
+        Assert.Equal(1, rules[0].GetProperty("flows").GetInt64());
 
-            var config = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["config", "--settings", settings], TimeSpan.FromSeconds(30),
-                environment: new Dictionary<string, string> { ["USERNET_ADMIN_SETTINGS"] = admin });
-            Assert.True(config.ExitCode == 0, config.ToString());
-            Assert.Contains($"(admin, locked: {admin}, then file {settings})", config.Stdout);
-            Assert.Contains($"    [0] deny {host.Address}/32    (admin, locked: tried before every user rule)\n", config.Stdout);
-            Assert.Contains("    [1] allow 198.18.0.0/15    (user)\n", config.Stdout);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        var config = ProcessRunner.Run(TestEnvironment.UsernetBinary, ["config", "--settings", settings], TimeSpan.FromSeconds(30),
+            environment: new Dictionary<string, string> { ["USERNET_ADMIN_SETTINGS"] = admin });
+        Assert.True(config.ExitCode == 0, config.ToString());
+        Assert.Contains($"(admin, locked: {admin}, then file {settings})", config.Stdout);
+        Assert.Contains($"    [0] deny {host.Address}/32    (admin, locked: tried before every user rule)\n", config.Stdout);
+        Assert.Contains("    [1] allow 198.18.0.0/15    (user)\n", config.Stdout);
     }
 
     /// <summary>Two requests on one keep-alive connection, <c>argv[3]</c> seconds apart.</summary>
@@ -244,31 +233,23 @@ public sealed class EgressPolicyTests
     {
         using var host = TestHost.Create();
         using var server = Nginx.Start(host.Address, host);
-        string directory = Directory.CreateTempSubdirectory("usernet-policy-").FullName;
-        try
+        string settings = Path.Combine(_directory, "settings.json");
+        File.WriteAllText(settings, """{"egress": {"default": "deny", "rules": [{"action": "allow", "to": "HOST"}]}}""".Replace("HOST", host.Address, StringComparison.Ordinal));
+        using var session = GuestSession.Start("--settings", settings);
+        var client = Task.Run(() => session.Exec(["python3", "-c", KeepAliveClient, host.Address, server.Port.ToString(), "4"]));
+        // The reload comes once the connection is open (the stack holds it), not after a guessed time.
+        for (int i = 0; i < 100 && session.Stats().GetProperty("tcp").GetProperty("connections").GetInt64() == 0; i++)
         {
-            string settings = Path.Combine(directory, "settings.json");
-            File.WriteAllText(settings, """{"egress": {"default": "deny", "rules": [{"action": "allow", "to": "HOST"}]}}""".Replace("HOST", host.Address, StringComparison.Ordinal));
-            using var session = GuestSession.Start("--settings", settings);
-            var client = Task.Run(() => session.Exec(["python3", "-c", KeepAliveClient, host.Address, server.Port.ToString(), "4"]));
-            // The reload comes once the connection is open (the stack holds it), not after a guessed time.
-            for (int i = 0; i < 100 && session.Stats().GetProperty("tcp").GetProperty("connections").GetInt64() == 0; i++)
-            {
-                Thread.Sleep(100);
-            }
-            File.WriteAllText(settings, """{"egress": {"default": "deny"}}""");
-            var reload = ProcessRunner.Run(TestEnvironment.UsernetBinary, "policy", "reload", "--instance", session.Instance);
-            Assert.True(reload.ExitCode == 0, reload.ToString());
-            Assert.Equal("ECONNREFUSED", session.Exec(["python3", "-c", TcpProbe, host.Address, server.Port.ToString()]).Stdout.Trim());
+            Thread.Sleep(100);
+        }
+        File.WriteAllText(settings, """{"egress": {"default": "deny"}}""");
+        var reload = ProcessRunner.Run(TestEnvironment.UsernetBinary, "policy", "reload", "--instance", session.Instance);
+        Assert.True(reload.ExitCode == 0, reload.ToString());
+        Assert.Equal("ECONNREFUSED", session.Exec(["python3", "-c", TcpProbe, host.Address, server.Port.ToString()]).Stdout.Trim());
 
-            // Decided at its SYN under the old rules, the open connection carries on.
-            var result = client.Wait(TimeSpan.FromSeconds(30)) ? client.Result : throw new TimeoutException("the keep-alive client did not finish");
-            Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.Equal("first ok\nsecond ok\n", result.Stdout);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        // Decided at its SYN under the old rules, the open connection carries on.
+        var result = client.Wait(TimeSpan.FromSeconds(30)) ? client.Result : throw new TimeoutException("the keep-alive client did not finish");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("first ok\nsecond ok\n", result.Stdout);
     }
 }

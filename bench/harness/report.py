@@ -6,7 +6,7 @@ import re
 
 from .workloads import summarize
 
-STACK_ORDER = ["host", "usernet", "pasta", "pasta-debian", "slirp4netns"]
+STACK_ORDER = ["host", "usernet", "usernet_rules", "pasta", "pasta-debian", "slirp4netns"]
 
 
 def build(runner, machine, options, stacks, started, finished):

@@ -35,6 +35,8 @@ internal readonly record struct Instant(long Nanoseconds) : IComparable<Instant>
 
     public static Instant Min(Instant a, Instant b) => a < b ? a : b;
 
+    public static Instant Max(Instant a, Instant b) => a > b ? a : b;
+
     public int CompareTo(Instant other) => Nanoseconds.CompareTo(other.Nanoseconds);
 
     public override string ToString() => this == Never ? "never" : $"{Nanoseconds / 1e9:F6}s";

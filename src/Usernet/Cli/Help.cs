@@ -20,6 +20,7 @@ internal static class Help
               usernet dns add|rm|ls [--instance NAME]    the DNS server's own names of a running instance
               usernet ping ADDRESS-OR-NAME [-c N]        ping a guest, or an address behind one, through the stack
               usernet proxy reload|show [--instance NAME] reload the settings now, or show the proxy policy in force
+              usernet policy reload|show [--instance NAME] reload the settings now, or show the egress policy and its verdicts
               usernet version                            print the version
 
             Run 'usernet COMMAND --help' for a command's options.

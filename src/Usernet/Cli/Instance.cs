@@ -57,6 +57,7 @@ internal sealed class Instance : IAsyncDisposable
         }
         Stack = stack.Build();
         Switch.AttachStack(Stack);
+        Stack.Egress.Replace(options.Settings.Egress.Compile(), reload: false);
 
         ResolvedNames = new ResolvedNames();
         FlowLog = new FlowLog(Switch, Stack, ResolvedNames, options.FlowLogPath is { } flows ? new FlowLogFile(flows, options.FlowLogMaxBytes) : null);
@@ -65,7 +66,7 @@ internal sealed class Instance : IAsyncDisposable
         Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
         var proxyLimits = new ProxyLimits();
         var upstreams = new UpstreamConnector(proxyResolver, MapDirect, options.Tcp.ConnectTimeout, proxyLimits.UpstreamAnswer);
-        ProxyServer = new HttpProxyServer(() => Proxy.Policy, upstreams, ResolvedNames, Proxy.Counters, proxyLimits);
+        ProxyServer = new HttpProxyServer(() => Proxy.Policy, upstreams, ResolvedNames, Proxy.Counters, proxyLimits, EgressDenial);
         Publisher = new PortPublisher(Loop, Stack, Tcp, Udp, options.Publish);
         Destinations = new SocksDestinations(network, Stack.Routes);
         Destinations.AddNames(new LocalRecordNames(Dns.Resolver.Local));
@@ -78,6 +79,9 @@ internal sealed class Instance : IAsyncDisposable
         Loop.AddAfterDispatch(Tcp.FlushAcks);
         Loop.AddAfterDispatch(_ => Switch.Flush());
         Dns.Start();
+        // A reload puts a new egress policy in force for new flows; flows already decided keep their verdict.
+        Proxy.ApplyLive(Config.SettingsSection.Egress, settings => Stack.Egress.Replace(settings.Egress.Compile(), reload: true));
+        Proxy.ReloadRefused += _ => Stack.Egress.CountRefusedReload();
         Proxy.StartWatching();
     }
 
@@ -142,26 +146,116 @@ internal sealed class Instance : IAsyncDisposable
             var original = new System.Net.IPEndPoint(flow.Remote.Address.ToIPAddress(), flow.Remote.Port);
             return Proxy.WantsTransparent(flow.Remote, destination) ? (socket, connection) => ProxyServer.AcceptTransparent(socket, connection, original) : null;
         };
-        // Only transparent proxying and the flow log ask which name an address came from: with
-        // no transparent ports (the default) and nobody reading the flow log, the answers are
-        // not parsed a second time.
+        // Only transparent proxying, the egress policy's name rules and the flow log ask which
+        // name an address came from: without them (the default) and with nobody reading the
+        // flow log, the answers are not parsed a second time.
         Dns.Resolver.ResponseObserver = response =>
         {
             if (!Proxy.Policy.TransparentPorts.IsEmpty || FlowLog.HasReaders)
             {
                 ResolvedNames.Observe(response);
             }
+            if (Stack.Egress.Policy.HasNameRules)
+            {
+                LearnEgressNames(response);
+            }
         };
+        Dns.Resolver.NameRefusal = RefuseDeniedName;
+    }
+
+    /// <summary>The A and AAAA records the DNS server gives a guest, under the name it asked, for the egress policy's name rules.</summary>
+    private void LearnEgressNames(ReadOnlySpan<byte> response)
+    {
+        if (!DnsMessage.TryParse(response, out var header) || header.AnswerCount == 0
+            || !DnsAddressAnswer.TryReadWithTtls(response, out string name, out byte code, out var records)
+            || code != DnsResponseCode.NoError)
+        {
+            return;
+        }
+        foreach (var (address, ttl) in records)
+        {
+            Stack.Egress.Names.Add(address.ToIpAddress(), name, TimeSpan.FromSeconds(ttl), Loop.Now);
+        }
+    }
+
+    /// <summary>A query for a name the egress policy denies gets egress.dnsRefusal's answer (see <see cref="Usernet.Stack.Egress.EgressPolicy.MatchName"/>).</summary>
+    private byte RefuseDeniedName(ReadOnlySpan<byte> lowerName)
+    {
+        var policy = Stack.Egress.Policy;
+        if (policy.AllowsAll)
+        {
+            return DnsResponseCode.NoError;
+        }
+        Span<char> text = stackalloc char[DnsName.MaxLength];
+        int length = 0;
+        // Wire labels to dotted text: each label's length octet, then its octets.
+        for (int at = 0; at < lowerName.Length && lowerName[at] != 0; at += lowerName[at] + 1)
+        {
+            if (length > 0)
+            {
+                text[length++] = '.';
+            }
+            foreach (byte octet in lowerName.Slice(at + 1, lowerName[at]))
+            {
+                text[length++] = (char)octet;
+            }
+        }
+        if (policy.MatchName(text[..length]).Allowed)
+        {
+            return DnsResponseCode.NoError;
+        }
+        return policy.DnsRefusal == Usernet.Stack.Egress.EgressDnsRefusal.NxDomain ? DnsResponseCode.NameError : DnsResponseCode.Refused;
     }
 
     /// <summary>
-    /// Where the proxy's direct connections go: as the guest's own connections would
-    /// (<see cref="EgressRule"/>); null for the gateway and what the rule refuses.
+    /// Where the proxy's direct connections go: as the guest's own TCP connections would
+    /// (<see cref="EgressRule"/> and the egress policy, which sees the name asked for as well as
+    /// the address); null for the gateway and what they refuse, with the rule that denied it.
     /// </summary>
-    private System.Net.IPAddress? MapDirect(System.Net.IPAddress address) =>
-        EgressRule.Decide(_options.Stack, address.ToIpAddress(), out var target) is EgressVerdict.Direct or EgressVerdict.HostLoopback
-            ? target.ToIPAddress()
-            : null;
+    private System.Net.IPAddress? MapDirect(System.Net.IPAddress address, string host, int port, out string? denial)
+    {
+        var gate = Stack.Egress;
+        var policy = gate.Policy;
+        var memo = default(Usernet.Stack.Egress.EgressMemo);
+        var destination = new IpEndpoint(address.ToIpAddress(), (ushort)port);
+        string? name = System.Net.IPAddress.TryParse(host, out _) ? null : host;
+        var verdict = EgressRule.Decide(_options.Stack, policy, gate.Names, Usernet.Stack.Egress.EgressProtocols.Tcp, destination, name,
+            Platform.Interop.Libc.MonotonicNow(), ref memo, out var target);
+        denial = verdict == EgressVerdict.Denied ? policy.Describe(memo.Decision) : null;
+        return verdict is EgressVerdict.Direct or EgressVerdict.HostLoopback ? target.ToIPAddress() : null;
+    }
+
+    /// <summary>
+    /// Whether the egress policy refuses a proxy request by its name, before any lookup: the
+    /// first name rule for it on that port decides; with none, a name the DNS server would
+    /// refuse (<see cref="Usernet.Stack.Egress.EgressPolicy.MatchName"/>) is refused, and through
+    /// an upstream proxy (<paramref name="direct"/> false), where no address is ever known,
+    /// so is any name under a deny default. An address in place of a name is decided as the
+    /// address. Returns the rule that refused, or null.
+    /// </summary>
+    private string? EgressDenial(string host, int port, bool direct)
+    {
+        var policy = Stack.Egress.Policy;
+        if (policy.AllowsAll)
+        {
+            return null;
+        }
+        if (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var literal))
+        {
+            return !direct && MapDirect(literal, host, port, out string? denial) is null ? denial : null;
+        }
+        if (policy.DecideName(host, (ushort)port) is { } decision)
+        {
+            return decision.Allowed ? null : policy.Describe(decision);
+        }
+        if (policy.MatchName(host).Allowed && (direct || policy.Default == Usernet.Stack.Egress.EgressAction.Allow))
+        {
+            return null;
+        }
+        var refused = new Usernet.Stack.Egress.EgressDecision(false, Usernet.Stack.Egress.EgressDecision.DefaultRule);
+        policy.Counters.Count(refused);
+        return policy.Describe(refused);
+    }
 
     /// <summary>Adds a guest link. Call on the loop thread, or before <see cref="Run"/>.</summary>
     public void Attach(FrameLink link) => Switch.Attach(link);
@@ -232,6 +326,7 @@ internal sealed class Instance : IAsyncDisposable
         ProxyRoutes.Map(_control, Proxy);
         MetricsRoutes.Map(_control, Loop, Stats);
         FlowRoutes.Map(_control, FlowLog);
+        PolicyRoutes.Map(_control, Proxy, Stack.Egress);
         _control.Start();
         if (_metrics is not null)
         {

@@ -25,6 +25,7 @@ internal static class Program
                 "dns" => DnsCommand.Execute(args[1..]),
                 "ping" => PingCommand.Execute(args[1..]),
                 "proxy" => ProxyCommand.Execute(args[1..]),
+                "policy" => PolicyCommand.Execute(args[1..]),
                 "doctor" => DoctorCommand.Execute(args[1..]),
                 "version" or "--version" => PrintVersion(),
                 "help" or "--help" or "-h" => PrintHelp(),

@@ -26,6 +26,7 @@ internal sealed class Settings
         Socks = new SocksSettings(values);
         Metrics = new MetricsSettings(values);
         Log = new LogSettings(values);
+        Egress = new EgressSettings(values);
         Entries = SettingsSchema.All.Select(d => new SettingEntry(d, values.Raw(d), values.SourceOf(d))).ToArray();
     }
 
@@ -54,6 +55,7 @@ internal sealed class Settings
     public MetricsSettings Metrics { get; }
 
     public LogSettings Log { get; }
+    public EgressSettings Egress { get; }
 
     /// <summary>Every key in schema order, with its value and source.</summary>
     public IReadOnlyList<SettingEntry> Entries { get; }

@@ -23,7 +23,8 @@ internal sealed record SettingsError
 
     /// <summary>A problem with a key's value: "source: key: what is wrong".</summary>
     public static SettingsError ForValue(SettingSource source, string key, string problem) =>
-        new(source.Label, key, $"{key}: {problem}");
+        // A problem inside a list item starts with its index ("[2].ports: …"), which reads as part of the key.
+        new(source.Label, key, problem.StartsWith('[') ? $"{key}{problem}" : $"{key}: {problem}");
 
     public override string ToString() => $"{Source}: {Message}";
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Usernet.Stack.Egress;
 
 namespace Usernet.Config;
 
@@ -63,6 +64,11 @@ internal static class SettingsLoader
         string key = definition.Key;
         var adminEntry = EntryOf(admin, definition);
         var userEntry = EntryOf(user, definition);
+        if (definition == SettingsSchema.EgressRules)
+        {
+            ResolveEgressRules(admin, user, flag, values, errors, warnings);
+            return;
+        }
         // Highest precedence first; each is parsed so that a broken value is reported even where another wins.
         var candidates = new List<(SettingSource Source, bool Parsed, object? Value)>();
         if (adminEntry is { Locked: true } locked)
@@ -106,6 +112,61 @@ internal static class SettingsLoader
         }
         object? effective = values.Track(() => definition.Limit(values, chosen), out bool limitReadFailed);
         values.Set(definition, effective, source, failed || limitReadFailed);
+    }
+
+    /// <summary>
+    /// egress.rules is the one key a lock does not replace: a locked admin list comes first and
+    /// the user's (a flag, else settings.json) follows it, so a user rule decides only what no
+    /// admin rule matched. Under an admin-locked <c>egress.default: deny</c> the user's allow
+    /// rules are dropped with a warning: a user may narrow what the admin allows, never widen it.
+    /// An unlocked admin list is an admin's default, as for every key.
+    /// </summary>
+    private static void ResolveEgressRules(SettingsFileReader? admin, SettingsFileReader? user, SettingOverride? flag,
+        SettingValues values, List<SettingsError> errors, List<SettingsError> warnings)
+    {
+        var definition = SettingsSchema.EgressRules;
+        var adminEntry = EntryOf(admin, definition);
+        var userEntry = EntryOf(user, definition);
+        bool adminLocked = adminEntry is { Locked: true };
+        bool failed = false;
+        var adminRules = new List<EgressRuleSpec>();
+        if (adminLocked && adminEntry!.Value.Value is { } lockedValue)
+        {
+            var (_, parsed, value) = ParseJson(definition, lockedValue, SettingSource.Admin(admin!.Path, locked: true), errors);
+            failed |= !parsed;
+            adminRules.AddRange(((IReadOnlyList<EgressRuleSpec>?)value ?? []).Select(r => r with { Admin = true }));
+        }
+        (SettingSource Source, bool Parsed, object? Value)? own = null;
+        if (flag is not null)
+        {
+            bool parsed = definition.TryParseText(flag.Value, out object? value, out string? error);
+            own = Parsed(definition, SettingSource.Flag(flag.Flag), parsed, value, error, errors);
+        }
+        else if (userEntry?.Value is { } userValue)
+        {
+            own = ParseJson(definition, userValue, SettingSource.File(user!.Path), errors);
+        }
+        else if (!adminLocked && adminEntry?.Value is { } adminValue)
+        {
+            own = ParseJson(definition, adminValue, SettingSource.Admin(admin!.Path, locked: false), errors);
+        }
+        failed |= own is { Parsed: false };
+        var userRules = (IReadOnlyList<EgressRuleSpec>?)own?.Value ?? [];
+        var defaultSource = values.SourceOf(SettingsSchema.EgressDefault);
+        if (defaultSource.Locked && values.Get(SettingsSchema.EgressDefault) == EgressAction.Deny && own?.Source is { Kind: not SettingSourceKind.Admin } ownSource)
+        {
+            int dropped = userRules.Count(r => r.Action == EgressAction.Allow);
+            if (dropped > 0)
+            {
+                warnings.Add(new SettingsError(ownSource.Label, definition.Key,
+                    $"{definition.Key}: {dropped} allow rule(s) ignored: the administrator locked egress.default to deny in {defaultSource.Label}, so only admin rules can allow"));
+                userRules = userRules.Where(r => r.Action != EgressAction.Allow).ToList();
+            }
+        }
+        SettingSource source = adminLocked
+            ? SettingSource.Admin(own is { } mine && userRules.Count > 0 ? $"{admin!.Path}, then {mine.Source}" : admin!.Path, locked: true)
+            : own?.Source ?? SettingSource.Default;
+        values.Set(definition, failed ? Array.Empty<EgressRuleSpec>() : adminRules.Concat(userRules).ToList().AsReadOnly(), source, failed);
     }
 
     private static SettingsFileReader.RawSetting? EntryOf(SettingsFileReader? file, SettingDefinition definition) =>

@@ -22,8 +22,33 @@ internal static class SettingsPrinter
         {
             text.Append(entry.Key).Append(" = ").Append(Show(entry.FormattedValue))
                 .Append("    (").Append(entry.Source).Append(')').Append('\n');
+            if (entry.Definition == SettingsSchema.EgressRules && settings.Egress.Rules.Count > 0)
+            {
+                AppendEgressRules(text, settings);
+            }
         }
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The egress rules one a line, in the order they are tried, each saying whose it is: the
+    /// admin's locked rules come first, so the user's cannot override them.
+    /// </summary>
+    private static void AppendEgressRules(StringBuilder text, Settings settings)
+    {
+        var rules = settings.Egress.Rules;
+        for (int i = 0; i < rules.Count; i++)
+        {
+            var rule = rules[i] with { Admin = false };
+            text.Append("    [").Append(i).Append("] ").Append(rule)
+                .Append(rules[i].Admin ? "    (admin, locked: tried before every user rule)" : "    (user)").Append('\n');
+        }
+        text.Append("    then egress.default: ").Append(settings.Egress.Default == Stack.Egress.EgressAction.Allow ? "allow" : "deny");
+        if (settings.SourceOf(SettingsSchema.EgressDefault).Locked && settings.Egress.Default == Stack.Egress.EgressAction.Deny)
+        {
+            text.Append("    (locked deny: user allow rules are ignored)");
+        }
+        text.Append('\n');
     }
 
     /// <summary><c>{"KEY": {"value": …, "source": "…"}, …}</c>, values as settings.json would hold them.</summary>

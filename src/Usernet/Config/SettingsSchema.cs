@@ -163,6 +163,23 @@ internal static class SettingsSchema
     /// <summary>The flow log's size before it is rotated (to PATH.1, replacing the one before).</summary>
     public static readonly SettingDefinition<int> LogFlowsMaxMegabytes = Define("log.flowsMaxMegabytes", SettingTypes.Integer(1, 1_000_000), 64);
 
+    /// <summary>What a new guest flow that no egress rule matches does.</summary>
+    public static readonly SettingDefinition<Stack.Egress.EgressAction> EgressDefault = Define("egress.default",
+        SettingTypes.Choice(("allow", Stack.Egress.EgressAction.Allow), ("deny", Stack.Egress.EgressAction.Deny)), Stack.Egress.EgressAction.Allow);
+
+    /// <summary>
+    /// Ordered, first match wins. Under an admin lock the admin's rules come first and the
+    /// user's follow (see <see cref="SettingsLoader"/>), so no user rule overrides them.
+    /// </summary>
+    public static readonly SettingDefinition<IReadOnlyList<Stack.Egress.EgressRuleSpec>> EgressRules = Define("egress.rules",
+        new EgressRulesSettingType(), (IReadOnlyList<Stack.Egress.EgressRuleSpec>)Array.Empty<Stack.Egress.EgressRuleSpec>());
+
+    public static readonly SettingDefinition<Stack.Egress.EgressTcpRefusal> EgressTcpRefusal = Define("egress.tcpRefusal",
+        SettingTypes.Choice(("rst", Stack.Egress.EgressTcpRefusal.Rst), ("icmp", Stack.Egress.EgressTcpRefusal.Icmp)), Stack.Egress.EgressTcpRefusal.Rst);
+
+    public static readonly SettingDefinition<Stack.Egress.EgressDnsRefusal> EgressDnsRefusal = Define("egress.dnsRefusal",
+        SettingTypes.Choice(("nxdomain", Stack.Egress.EgressDnsRefusal.NxDomain), ("refused", Stack.Egress.EgressDnsRefusal.Refused)), Stack.Egress.EgressDnsRefusal.NxDomain);
+
     // After the definitions: these read the registry they filled.
     private static readonly Dictionary<string, SettingDefinition> ByKey = Registry.ToDictionary(d => d.Key, StringComparer.Ordinal);
 

@@ -19,4 +19,5 @@ internal enum SettingsSection
     Socks,
     Metrics,
     Log,
+    Egress,
 }

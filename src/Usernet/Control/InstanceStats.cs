@@ -48,6 +48,7 @@ internal sealed partial class InstanceStats(
             section.WriteString("mode", pingMode);
             ping.WriteJson(section);
         });
+        Section(w, "egress", stack.Egress.WriteJson);
         Section(w, "dns", dns.WriteJson);
         Section(w, "proxy", proxy.WriteJson);
         Section(w, "ports", ports.WriteJson);

@@ -22,23 +22,30 @@ internal static class ProxyRoutes
             w.WriteString("transparentPorts", policy.TransparentPorts.ToString());
             w.WriteString("summary", ProxyService.Describe(policy));
         })));
-        control.Map("POST", "/proxy/reload", async _ =>
+        control.Map("POST", "/proxy/reload", _ => ReloadAsync(proxy, "usernet proxy reload"));
+    }
+
+    /// <summary>
+    /// Reads the settings again, for <c>POST /proxy/reload</c> and <c>POST /policy/reload</c> alike:
+    /// one reload applies every section that can change at run time.
+    /// </summary>
+    public static async Task<ControlResponse> ReloadAsync(ProxyService proxy, string why, Action<System.Text.Json.Utf8JsonWriter>? more = null)
+    {
+        var result = await Task.Run(() => proxy.Reload(why));
+        if (!result.Applied)
         {
-            var result = await Task.Run(() => proxy.Reload("usernet proxy reload"));
-            if (!result.Applied)
+            throw new ControlRequestException(400, "the settings were not reloaded, the old ones stay: " + string.Join("; ", result.Errors));
+        }
+        return ControlResponse.Json(JsonText.Build(w =>
+        {
+            w.WriteStartArray("changed");
+            foreach (string section in result.Changed)
             {
-                throw new ControlRequestException(400, "the settings were not reloaded, the old ones stay: " + string.Join("; ", result.Errors));
+                w.WriteStringValue(section);
             }
-            return ControlResponse.Json(JsonText.Build(w =>
-            {
-                w.WriteStartArray("changed");
-                foreach (string section in result.Changed)
-                {
-                    w.WriteStringValue(section);
-                }
-                w.WriteEndArray();
-                w.WriteString("proxy", ProxyService.Describe(proxy.Policy));
-            }));
-        });
+            w.WriteEndArray();
+            w.WriteString("proxy", ProxyService.Describe(proxy.Policy));
+            more?.Invoke(w);
+        }));
     }
 }

@@ -49,4 +49,7 @@ internal enum DropReason
 
     /// <summary>A new UDP or echo flow to an address the guest may not reach (see EgressRule).</summary>
     EgressRefused,
+
+    /// <summary>A new TCP, UDP or echo flow the egress policy (egress.*) denies.</summary>
+    EgressDenied,
 }

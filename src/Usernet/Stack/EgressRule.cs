@@ -1,3 +1,4 @@
+using Usernet.Stack.Egress;
 using Usernet.Wire;
 
 namespace Usernet.Stack;
@@ -18,6 +19,10 @@ namespace Usernet.Stack;
 /// - UDP and ICMP echo: destination unreachable, communication administratively prohibited,
 ///   from the gateway (a router's filter, RFC 1812 §5.2.7.1; ping prints "Packet filtered").
 /// - The HTTP proxy: 502 naming the destination.
+///
+/// The egress policy (<see cref="EgressPolicy"/>, egress.* in the settings) is applied here too,
+/// after this rule, to what would leave through a host socket; its refusals look the same,
+/// except that egress.tcpRefusal can make TCP's an ICMP "administratively prohibited".
 /// </summary>
 internal static class EgressRule
 {
@@ -42,6 +47,28 @@ internal static class EgressRule
             return EgressVerdict.HostLoopback;
         }
         return IsHostLocal(destination) ? EgressVerdict.Refused : EgressVerdict.Direct;
+    }
+
+    /// <summary>
+    /// The loopback rule above, then the egress policy for what would leave through a host
+    /// socket (<see cref="EgressVerdict.Direct"/> and <see cref="EgressVerdict.HostLoopback"/>):
+    /// <see cref="EgressVerdict.Denied"/> when it refuses. The gateway's own services are never
+    /// the policy's. <paramref name="memo"/> holds the flow's last decision: a destination
+    /// decided under the same policy is not matched (nor counted) again.
+    /// </summary>
+    public static EgressVerdict Decide(StackOptions options, EgressPolicy policy, EgressNameTable? names, EgressProtocols protocol,
+        IpEndpoint destination, string? name, Instant now, ref EgressMemo memo, out IpAddress target)
+    {
+        var verdict = Decide(options, destination.Address, out target);
+        if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback) || policy.AllowsAll)
+        {
+            return verdict;
+        }
+        if (!memo.Recalls(policy, destination))
+        {
+            memo.Remember(policy, destination, policy.Decide(protocol, destination.Address, destination.Port, verdict == EgressVerdict.HostLoopback, name, names, now));
+        }
+        return memo.Decision.Allowed ? verdict : EgressVerdict.Denied;
     }
 
     /// <summary>

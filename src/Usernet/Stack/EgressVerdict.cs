@@ -14,4 +14,7 @@ internal enum EgressVerdict
 
     /// <summary>Not to be reached from the guest at all.</summary>
     Refused,
+
+    /// <summary>Reachable, but the egress policy refuses it.</summary>
+    Denied,
 }

@@ -79,11 +79,13 @@ internal sealed partial class NetworkStack
     /// </summary>
     private bool RefusesEcho(IpPacketView request, Instant now)
     {
-        if (EgressRule.Decide(Options, request.Destination, out _) != EgressVerdict.Refused)
+        var memo = default(global::Usernet.Stack.Egress.EgressMemo);
+        var verdict = EgressRule.Decide(Options, Egress.Policy, Egress.Names, global::Usernet.Stack.Egress.EgressProtocols.Icmp, new IpEndpoint(request.Destination, 0), null, now, ref memo, out _);
+        if (verdict is not (EgressVerdict.Refused or EgressVerdict.Denied))
         {
             return false;
         }
-        Counters.Drop(DropReason.EgressRefused);
+        Counters.Drop(verdict == EgressVerdict.Denied ? DropReason.EgressDenied : DropReason.EgressRefused);
         SendIcmpError(IcmpError.Prohibited(request.Source), request, Options.GatewayOf(request.Source), now);
         return true;
     }

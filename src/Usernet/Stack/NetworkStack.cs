@@ -69,6 +69,9 @@ internal sealed partial class NetworkStack : ISwitchPort
 
     public StackCounters Counters { get; } = new();
 
+    /// <summary>The egress policy every new flow that would leave through a host socket passes (see <see cref="EgressRule"/>).</summary>
+    public global::Usernet.Stack.Egress.EgressGate Egress { get; } = new();
+
     public NeighbourTable Neighbours { get; } = new();
 
     /// <summary>The subnets behind guests (network.guestRoutes; Docker's networks).</summary>

@@ -33,6 +33,9 @@ internal sealed class DnsCounters
     /// <summary>From each query to its response: zero for what the names, the cache or a refusal answer at once.</summary>
     public DurationHistogram AnswerTime { get; } = new();
 
+    /// <summary>Queries refused for a name the egress policy denies (egress.dnsRefusal).</summary>
+    public long EgressRefused;
+
     /// <summary>Writes the counters into the object being written, named as the README's DNS section names them.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
@@ -57,5 +60,6 @@ internal sealed class DnsCounters
         writer.WriteNumber("upstreamFailures", UpstreamFailures);
         writer.WriteNumber("overloaded", Overloaded);
         writer.WriteNumber("resolvConfReloads", ResolvConfReloads);
+        writer.WriteNumber("egressRefused", EgressRefused);
     }
 }

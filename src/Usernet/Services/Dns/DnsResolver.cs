@@ -71,6 +71,9 @@ internal sealed class DnsResolver
     /// <summary>Sees every response sent (the transparent proxy learns which name each address came from).</summary>
     public DnsResponseObserver? ResponseObserver { get; set; }
 
+    /// <summary>Asked for every query that no name of Usernet's own answers: the egress policy's denied names.</summary>
+    public DnsNameRefusal? NameRefusal { get; set; }
+
     /// <summary>Called with the deadline of each new lookup, so that the owner runs <see cref="Expire"/> by then.</summary>
     public Action<Instant>? ScheduleExpiry { get; set; }
 
@@ -122,6 +125,11 @@ internal sealed class DnsResolver
                 answer = NoData;
             }
             return Respond(response, query, answer, limit, authoritative: true, now);
+        }
+        if (NameRefusal?.Invoke(query.Name) is byte refusal and not DnsResponseCode.NoError)
+        {
+            Counters.EgressRefused++;
+            return Respond(response, query, DnsAnswer.Empty(refusal, DnsAnswerSource.Local), limit, authoritative: false, now);
         }
         if (_inhibition.Filters(type, local: false))
         {

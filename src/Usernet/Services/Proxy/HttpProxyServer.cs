@@ -21,7 +21,7 @@ namespace Usernet.Services.Proxy;
 /// open, has no timer at all: only its ends close it.
 /// </summary>
 internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, UpstreamConnector connector, ResolvedNames names, ProxyCounters counters,
-    ProxyLimits limits)
+    ProxyLimits limits, Func<string, int, bool, string?>? egressDenial = null)
 {
     public const ushort Port = 3128;
 
@@ -325,9 +325,22 @@ internal sealed partial class HttpProxyServer(Func<ProxyPolicy> policy, Upstream
                 Interlocked.Increment(ref counters.Blocked);
                 throw new ProxyException(403, $"{target} is blocked: {route.Reason}");
             }
+            // The egress policy's verdict on the name asked for: through an upstream proxy it is
+            // all there is; a direct connection is decided again by name and address as it connects.
+            if (egressDenial?.Invoke(target.Host, target.Port, route.Kind == ProxyRouteKind.Direct) is { } denial)
+            {
+                Interlocked.Increment(ref counters.Blocked);
+                throw new ProxyException(403, $"{target} is denied by the egress policy: {denial}");
+            }
             try
             {
                 return await OpenRouteAsync(route, target, directAddress, forRequest).ConfigureAwait(false);
+            }
+            catch (ProxyException e) when (e.Status == 403)
+            {
+                // The egress policy refused every address of a direct route: no other route may go around it.
+                Interlocked.Increment(ref counters.Blocked);
+                throw;
             }
             catch (ProxyException e) when (e.Status != 503)
             {

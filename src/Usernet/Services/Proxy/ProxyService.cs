@@ -14,8 +14,9 @@ internal sealed record ProxyReloadResult(bool Applied, IReadOnlyList<string> Cha
 /// SIGHUP and <c>usernet proxy reload</c> (POST /proxy/reload) reload at once. New settings
 /// that do not load are refused with the reason, and the old ones stay. When the proxy
 /// sections changed, the new policy is swapped in: connections opened from then on use it,
-/// and those already open, tunnels above all, go on as they are. Other sections need a restart,
-/// which the log says.
+/// and those already open, tunnels above all, go on as they are. Sections registered with
+/// <see cref="ApplyLive"/> (egress) are applied the same way; others need a restart, which the
+/// log says.
 /// </summary>
 internal sealed class ProxyService : IDisposable
 {
@@ -51,6 +52,18 @@ internal sealed class ProxyService : IDisposable
     }
 
     public ProxyPolicy Policy => _policy;
+
+    private readonly Dictionary<SettingsSection, Action<Settings>> _live = new();
+
+    /// <summary>
+    /// Makes <paramref name="section"/> one that a reload applies at once, by calling
+    /// <paramref name="apply"/> with the new settings when it changed (the egress policy is).
+    /// Register before <see cref="StartWatching"/>.
+    /// </summary>
+    public void ApplyLive(SettingsSection section, Action<Settings> apply) => _live[section] = apply;
+
+    /// <summary>Raised with the errors of a reload that was refused (the settings in force stay).</summary>
+    public event Action<IReadOnlyList<string>>? ReloadRefused;
 
     public ProxyCounters Counters { get; } = new();
 
@@ -117,6 +130,7 @@ internal sealed class ProxyService : IDisposable
                 Interlocked.Increment(ref Counters.ReloadsRefused);
                 var errors = result.Errors.Select(e => e.ToString()).ToList();
                 Log.Error($"settings reload ({why}) refused, the settings in force stay: {string.Join("; ", errors)}");
+                ReloadRefused?.Invoke(errors);
                 return new ProxyReloadResult(false, [], errors);
             }
             var settings = result.Settings;
@@ -131,7 +145,12 @@ internal sealed class ProxyService : IDisposable
                 // Connections that chose their route under the old policy may still ask its PAC thread.
                 _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
             }
-            foreach (var section in changed.Where(s => s is not (SettingsSection.Proxy or SettingsSection.ContainersProxy)))
+            foreach (var section in changed.Where(_live.ContainsKey))
+            {
+                _live[section](settings);
+                Log.Info($"settings reloaded ({why}): the {SectionName(section)} settings are in force");
+            }
+            foreach (var section in changed.Where(s => s is not (SettingsSection.Proxy or SettingsSection.ContainersProxy) && !_live.ContainsKey(s)))
             {
                 Log.Warn($"settings reloaded ({why}): the {SectionName(section)} settings changed and take effect at the next start");
             }

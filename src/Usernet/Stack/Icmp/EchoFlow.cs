@@ -29,6 +29,9 @@ internal sealed class EchoFlow : IHostDatagramEvents
 
     public IHostDatagramSocket? Socket { get; set; }
 
+    /// <summary>The egress policy's last decision for this identifier's echo requests.</summary>
+    public global::Usernet.Stack.Egress.EgressMemo Egress { get; set; }
+
     public Span<byte> ReceiveBuffer => _nat.ReceiveBuffer(this);
 
     public void OnHostDatagram(IpEndpoint source, int length, Instant now)

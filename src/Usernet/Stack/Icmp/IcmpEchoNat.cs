@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Usernet.Platform;
+using Usernet.Stack.Egress;
 using Usernet.Stack.Udp;
 using Usernet.Wire;
 
@@ -69,11 +70,18 @@ internal sealed class IcmpEchoNat : IIpTransport
             _stack.Counters.Drop(DropReason.IcmpUnsupported);
             return;
         }
-        var verdict = EgressRule.Decide(_stack.Options, packet.Destination, out var destination);
+        var gate = _stack.Egress;
+        _flows.TryPeek((packet.Source, icmp.Identifier, packet.LinkId), out var existing);
+        var memo = existing?.Egress ?? default;
+        var verdict = EgressRule.Decide(_stack.Options, gate.Policy, gate.Names, EgressProtocols.Icmp, new IpEndpoint(packet.Destination, 0), null, now, ref memo, out var destination);
         if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback))
         {
-            _stack.Counters.Drop(DropReason.EgressRefused);
+            _stack.Counters.Drop(verdict == EgressVerdict.Denied ? DropReason.EgressDenied : DropReason.EgressRefused);
             _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
+            if (existing is not null)
+            {
+                existing.Egress = memo;
+            }
             return;
         }
         var flow = FlowFor(packet.Source, icmp.Identifier, packet.Destination, packet.LinkId, now);
@@ -82,6 +90,7 @@ internal sealed class IcmpEchoNat : IIpTransport
             Refuse(packet, now);
             return;
         }
+        flow.Egress = memo;
         byte ttl = (byte)Math.Max(1, packet.HopLimit - 1);
         var result = flow.Socket.Send(new IpEndpoint(destination, 0), packet.Payload, ttl, dontFragment: false, out _);
         if (result == HostSendResult.Sent)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Usernet.Platform;
+using Usernet.Stack.Egress;
 using Usernet.Wire;
 
 namespace Usernet.Stack.Tcp;
@@ -109,10 +110,15 @@ internal sealed class TcpTransport : IIpTransport
             SendReset(key, new SeqNumber(0), new SeqNumber(syn.SequenceNumber) + 1, withAck: true);
             return;
         }
-        if (Route(key.Remote) is not { } destination)
+        if (Route(key.Remote, now, out bool denied) is not { } destination)
         {
             Counters.Refused++;
-            _stack.Counters.Drop(DropReason.TcpRefused);
+            _stack.Counters.Drop(denied ? DropReason.EgressDenied : DropReason.TcpRefused);
+            if (denied && _stack.Egress.Policy.TcpRefusal == EgressTcpRefusal.Icmp)
+            {
+                SendProhibited(key, new SeqNumber(syn.SequenceNumber), now);
+                return;
+            }
             SendReset(key, new SeqNumber(0), new SeqNumber(syn.SequenceNumber) + 1, withAck: true);
             return;
         }
@@ -159,16 +165,34 @@ internal sealed class TcpTransport : IIpTransport
         _stack.LinkOf(guest.Address) is { } link && _flows.ContainsKey(new TcpFlowKey(guest, remote, link.Id));
 
     /// <summary>
-    /// Where the host socket connects, by <see cref="EgressRule"/>: the gateway means Usernet's
-    /// own service on that port, if any; null (the SYN gets RST) for what the rule refuses.
+    /// Where the host socket connects, by <see cref="EgressRule"/> and the egress policy: the
+    /// gateway means Usernet's own service on that port, if any; null (the SYN gets RST, or
+    /// ICMP under egress.tcpRefusal icmp when <paramref name="denied"/>) for what they refuse.
     /// </summary>
-    private IpEndpoint? Route(IpEndpoint remote) =>
-        EgressRule.Decide(_stack.Options, remote.Address, out var target) switch
+    private IpEndpoint? Route(IpEndpoint remote, Instant now, out bool denied)
+    {
+        var gate = _stack.Egress;
+        var memo = default(EgressMemo);
+        var verdict = EgressRule.Decide(_stack.Options, gate.Policy, gate.Names, EgressProtocols.Tcp, remote, null, now, ref memo, out var target);
+        denied = verdict == EgressVerdict.Denied;
+        return verdict switch
         {
             EgressVerdict.Gateway => Connector.ServesGatewayPort(remote.Port) ? remote : null,
             EgressVerdict.Direct or EgressVerdict.HostLoopback => new IpEndpoint(target, remote.Port),
             _ => null,
         };
+    }
+
+    /// <summary>ICMP "administratively prohibited" for a SYN the egress policy denies, quoting its ports and sequence number.</summary>
+    private void SendProhibited(TcpFlowKey key, SeqNumber synSequence, Instant now)
+    {
+        Span<byte> head = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(head, key.Guest.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(head[2..], key.Remote.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(head[4..], synSequence.Value);
+        var family = key.Guest.Address;
+        _stack.SendIcmpError(IcmpError.Prohibited(family), key.Guest.Address, key.Remote.Address, IpProtocol.Tcp, head, _stack.Options.GatewayOf(family), now);
+    }
 
     /// <summary>A segment for no connection gets RST, unless it is a RST itself (RFC 9293 §3.10.7.1).</summary>
     private void RefuseStray(TcpFlowKey key, TcpSegment segment)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Usernet.Platform;
+using Usernet.Stack.Egress;
 using Usernet.Wire;
 
 namespace Usernet.Stack.Udp;
@@ -58,20 +59,30 @@ internal sealed class UdpNat : IIpTransport
             published.Port.SendToClient(published.Client, udp.Payload, now);
             return;
         }
-        var verdict = EgressRule.Decide(_stack.Options, destination.Address, out var address);
+        var guest = new IpEndpoint(packet.Source, udp.SourcePort);
+        var gate = _stack.Egress;
+        _flows.TryPeek((guest, packet.LinkId), out var existing);
+        var memo = existing?.Egress ?? default;
+        var verdict = EgressRule.Decide(_stack.Options, gate.Policy, gate.Names, EgressProtocols.Udp, destination, null, now, ref memo, out var address);
         if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback))
         {
-            // Refused (see EgressRule), or the gateway, whose ports the stack's services own.
-            _stack.Counters.Drop(DropReason.EgressRefused);
+            // Refused (see EgressRule) or denied by the egress policy, or the gateway, whose
+            // ports the stack's services own.
+            _stack.Counters.Drop(verdict == EgressVerdict.Denied ? DropReason.EgressDenied : DropReason.EgressRefused);
             _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
+            if (existing is not null)
+            {
+                existing.Egress = memo;
+            }
             return;
         }
         var target = new IpEndpoint(address, destination.Port);
-        var flow = FlowFor(new IpEndpoint(packet.Source, udp.SourcePort), destination, packet.LinkId, now);
+        var flow = FlowFor(guest, destination, packet.LinkId, now);
         if (flow?.Socket is null)
         {
             return;
         }
+        flow.Egress = memo;
         Counters.DatagramsFromGuest++;
         Counters.BytesFromGuest += udp.Payload.Length;
         flow.Record.PacketsFromGuest++;

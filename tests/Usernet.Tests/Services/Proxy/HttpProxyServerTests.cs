@@ -110,7 +110,7 @@ public sealed class HttpProxyServerTests : IDisposable
     }
 
     private HttpProxyServer Proxy(ProxyLimits limits) =>
-        new(() => ProxyPolicy.Direct, new UpstreamConnector(new LoopbackNames(), a => a, TimeSpan.FromSeconds(5), limits.UpstreamAnswer),
+        new(() => ProxyPolicy.Direct, new UpstreamConnector(new LoopbackNames(), (IPAddress a, string _, int _, out string? denial) => { denial = null; return a; }, TimeSpan.FromSeconds(5), limits.UpstreamAnswer),
             new ResolvedNames(), new ProxyCounters(), limits);
 
     private static ProxyLimits Limits(TimeSpan? idle = null, TimeSpan? head = null, TimeSpan? body = null, TimeSpan? answer = null, long? buffers = null) => new()
@@ -338,7 +338,7 @@ public sealed class HttpProxyServerTests : IDisposable
     {
         _serve = DrainAsync;
         var connect = TimeSpan.FromMilliseconds(300);
-        var connector = new UpstreamConnector(new LoopbackNames(), a => a, connect, Short);
+        var connector = new UpstreamConnector(new LoopbackNames(), (IPAddress a, string _, int _, out string? denial) => { denial = null; return a; }, connect, Short);
         Assert.True(Usernet.Config.ProxyUri.TryParse($"{scheme}://127.0.0.1:{OriginPort}", out var upstream, out _));
         var watch = Stopwatch.StartNew();
 

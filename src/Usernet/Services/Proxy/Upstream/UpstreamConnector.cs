@@ -17,7 +17,7 @@ namespace Usernet.Services.Proxy.Upstream;
 /// name lookup and an upstream proxy's handshake: one that accepts and never answers costs a
 /// guest's request that long, then 504.
 /// </summary>
-internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddress, IPAddress?> mapDirect, TimeSpan connectTimeout, TimeSpan answerTimeout)
+internal sealed class UpstreamConnector(IProxyNameResolver resolver, DirectMapper mapDirect, TimeSpan connectTimeout, TimeSpan answerTimeout)
 {
     public IProxyNameResolver Resolver => resolver;
 
@@ -74,10 +74,21 @@ internal sealed class UpstreamConnector(IProxyNameResolver resolver, Func<IPAddr
             case ProxyRouteKind.Direct:
             {
                 IPAddress[] addresses = directAddress is not null ? [directAddress] : await resolver.ResolveAsync(host, cancel).ConfigureAwait(false);
-                var mapped = addresses.Select(mapDirect).OfType<IPAddress>().ToList();
+                var mapped = new List<IPAddress>();
+                string? denial = null;
+                foreach (var address in addresses)
+                {
+                    if (mapDirect(address, host, port, out string? why) is { } target)
+                    {
+                        mapped.Add(target);
+                    }
+                    denial ??= why;
+                }
                 if (mapped.Count == 0)
                 {
-                    throw new ProxyException(502, $"{host} is Usernet's own gateway or an address the guest may not reach");
+                    throw denial is not null
+                        ? new ProxyException(403, $"{destination} is denied by the egress policy: {denial}")
+                        : new ProxyException(502, $"{host} is Usernet's own gateway or an address the guest may not reach");
                 }
                 var socket = await SocketConnector.ConnectAsync(mapped, port, host, connectTimeout, cancel).ConfigureAwait(false);
                 return new UpstreamConnection(socket, new NetworkStream(socket, ownsSocket: false), route, destination);

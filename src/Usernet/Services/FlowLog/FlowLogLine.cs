@@ -13,7 +13,10 @@ namespace Usernet.Services.FlowLog;
 /// icmp), direction (outbound: the guest opened it; inbound: a client of a published port),
 /// source and destination (as the guest sees them; for icmp the addresses alone, with echoId),
 /// name (the name the guest resolved the remote address from, through Usernet's DNS, when
-/// known), bytes and packets each way (bytesFromGuest and packetsFromGuest: what the guest
+/// known), verdict and rule (the egress policy's allow or deny, and the setting that decided:
+/// egress.rules[i], i as <c>usernet config</c> numbers the effective list, or egress.default;
+/// absent for flows the policy does not cover: inbound, and to the gateway's own services),
+/// bytes and packets each way (bytesFromGuest and packetsFromGuest: what the guest
 /// sent), seconds (the flow's duration), and end (fin, reset, timeout, evicted, closed, refused).
 /// </summary>
 internal static class FlowLogLine
@@ -54,6 +57,11 @@ internal static class FlowLogLine
             if (context.Name is { } name)
             {
                 writer.WriteString("name", name);
+            }
+            if (record.Egress is { } egress)
+            {
+                writer.WriteString("verdict", egress.VerdictName);
+                writer.WriteString("rule", egress.RuleName);
             }
             writer.WriteNumber("bytesFromGuest", record.BytesFromGuest);
             writer.WriteNumber("bytesToGuest", record.BytesToGuest);

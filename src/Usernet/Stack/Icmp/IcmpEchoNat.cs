@@ -84,7 +84,7 @@ internal sealed class IcmpEchoNat : IIpTransport
             }
             return;
         }
-        var flow = FlowFor(packet.Source, icmp.Identifier, packet.Destination, packet.LinkId, now);
+        var flow = FlowFor(packet.Source, icmp.Identifier, packet.Destination, packet.LinkId, memo.Decision, now);
         if (flow?.Socket is null)
         {
             Refuse(packet, now);
@@ -119,13 +119,13 @@ internal sealed class IcmpEchoNat : IIpTransport
         _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
     }
 
-    private EchoFlow? FlowFor(IpAddress guest, ushort id, IpAddress destination, int linkId, Instant now)
+    private EchoFlow? FlowFor(IpAddress guest, ushort id, IpAddress destination, int linkId, EgressDecision decision, Instant now)
     {
         if (_flows.TryGet((guest, id, linkId), now, out var flow))
         {
             return flow;
         }
-        var record = new FlowRecord(IpProtocol.Icmp, linkId, new IpEndpoint(guest, id), new IpEndpoint(destination, 0), inbound: false, now);
+        var record = new FlowRecord(IpProtocol.Icmp, linkId, new IpEndpoint(guest, id), new IpEndpoint(destination, 0), inbound: false, now) { Egress = decision };
         flow = new EchoFlow(this, guest, id, linkId, record);
         flow.Socket = _factory.OpenPing(guest, flow);
         if (flow.Socket is null)

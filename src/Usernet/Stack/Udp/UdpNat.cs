@@ -77,7 +77,7 @@ internal sealed class UdpNat : IIpTransport
             return;
         }
         var target = new IpEndpoint(address, destination.Port);
-        var flow = FlowFor(guest, destination, packet.LinkId, now);
+        var flow = FlowFor(guest, destination, packet.LinkId, memo.Decision, now);
         if (flow?.Socket is null)
         {
             return;
@@ -108,13 +108,13 @@ internal sealed class UdpNat : IIpTransport
         }
     }
 
-    private UdpFlow? FlowFor(IpEndpoint guest, IpEndpoint destination, int linkId, Instant now)
+    private UdpFlow? FlowFor(IpEndpoint guest, IpEndpoint destination, int linkId, EgressDecision decision, Instant now)
     {
         if (_flows.TryGet((guest, linkId), now, out var flow))
         {
             return flow;
         }
-        flow = new UdpFlow(this, guest, linkId, new FlowRecord(IpProtocol.Udp, linkId, guest, destination, inbound: false, now));
+        flow = new UdpFlow(this, guest, linkId, new FlowRecord(IpProtocol.Udp, linkId, guest, destination, inbound: false, now) { Egress = decision });
         flow.Socket = _factory.OpenUdp(guest.Address, flow);
         if (flow.Socket is null)
         {

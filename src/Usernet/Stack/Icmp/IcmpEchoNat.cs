@@ -47,6 +47,9 @@ internal sealed class IcmpEchoNat : IIpTransport
 
     public int Count => _flows.Count;
 
+    /// <summary>The records of the flows open now.</summary>
+    public IEnumerable<FlowRecord> OpenRecords => _flows.Flows.Select(f => f.Record);
+
     /// <summary>The flows open and the counters, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {

@@ -5,7 +5,8 @@ namespace Usernet.Tests.EndToEnd;
 /// <summary>
 /// <c>usernet top --once</c> against a real guest that holds a TCP connection open to nginx on
 /// the host's loopback, by a name the gateway's DNS gave it: the frame shows the guest (link,
-/// MAC, IP) and the open flow with its name, destination and verdict.
+/// MAC, IP) and the open flow with its name, destination and rule; and the live view in an
+/// 80x24 tmux pane, sorted by a key and left with q, which gives the shell's screen back.
 /// </summary>
 public sealed class TopTests
 {
@@ -45,5 +46,50 @@ public sealed class TopTests
         var row = Assert.Single(lines, l => l.Contains("web.top.test"));
         Assert.Matches($@"^tcp +192\.168\.65\.3:\d+ +{Host.Replace(".", @"\.")}:{nginx.Port} +web\.top\.test .* egress\.default$", row);
         Assert.DoesNotContain("\u001b", frame);
+    }
+
+    [RootFact]
+    public void InTmuxTheLiveViewSortsByKeyAndQuitsGivingTheScreenBack()
+    {
+        using var nginx = Nginx.Start();
+        using var session = GuestSession.Start();
+        Assert.Equal(0, ProcessRunner.Run(TestEnvironment.UsernetBinary, "dns", "add", "web.top.test", Host, "--instance", session.Instance).ExitCode);
+        // A tmux server of the test's own (its socket), killed and its socket removed at the end whatever happens.
+        string server = Path.Combine(Path.GetTempPath(), $"usernet-top-{Guid.NewGuid():N}.sock");
+        string Tmux(params string[] args)
+        {
+            var result = ProcessRunner.Run("tmux", ["-S", server, .. args], TimeSpan.FromSeconds(10));
+            Assert.True(result.ExitCode == 0, result.ToString());
+            return result.Stdout;
+        }
+        try
+        {
+            Tmux("new-session", "-d", "-s", "top", "-x", "80", "-y", "24",
+                $"echo before-top; {TestEnvironment.UsernetBinary} top --instance {session.Instance}; echo top-exited=$?; sleep 60");
+            string pane = "";
+            Assert.True(Support.Wait.Until(() => (pane = Tmux("capture-pane", "-p", "-t", "top")).Contains("sort: bytes", StringComparison.Ordinal), 20), pane);
+
+            var started = session.Shell($"python3 -c '{Holder}' web.top.test {nginx.Port} >/dev/null 2>&1 &");
+            Assert.True(started.ExitCode == 0, started.ToString());
+            Assert.True(Support.Wait.Until(() => (pane = Tmux("capture-pane", "-p", "-t", "top")).Contains("web.top.test", StringComparison.Ordinal), 20), pane);
+            string[] lines = pane.Split('\n');
+            Assert.All(lines, l => Assert.True(l.Length <= 80, l));
+            Assert.Contains(lines, l => l.StartsWith("tcp ", StringComparison.Ordinal) && l.Contains("web.top.test") && l.Contains($"{Host}:{nginx.Port}"));
+            Assert.DoesNotContain("before-top", pane);
+
+            Tmux("send-keys", "-t", "top", "n");
+            Assert.True(Support.Wait.Until(() => (pane = Tmux("capture-pane", "-p", "-t", "top")).Contains("sort: name", StringComparison.Ordinal), 10), pane);
+
+            Tmux("send-keys", "-t", "top", "q");
+            Assert.True(Support.Wait.Until(() => (pane = Tmux("capture-pane", "-p", "-t", "top")).Contains("top-exited=0", StringComparison.Ordinal), 10), pane);
+            // The alternate screen is gone: the shell's own lines are back, top's frame is not.
+            Assert.Contains("before-top", pane);
+            Assert.DoesNotContain("usernet top -", pane);
+        }
+        finally
+        {
+            ProcessRunner.Run("tmux", ["-S", server, "kill-server"], TimeSpan.FromSeconds(10));
+            File.Delete(server);
+        }
     }
 }

@@ -14,7 +14,7 @@ internal static class FlowsCommand
 {
     private const string Usage = "usage: usernet flows [--follow] [--json] [--instance NAME]";
 
-    private const string RowFormat = "{0,-8} {1,-4} {2,-22} {3,-22} {4,-24} {5,10} {6,10} {7,8} {8}";
+    private const string RowFormat = "{0,-8} {1,-4} {2,-22} {3,-22} {4,-24} {5,10} {6,10} {7,8} {8,-8} {9}";
 
     public static int Execute(IReadOnlyList<string> args)
     {
@@ -100,9 +100,9 @@ internal static class FlowsCommand
     }
 
     private static string Header() =>
-        string.Format(CultureInfo.InvariantCulture, RowFormat, "TIME", "PROTO", "SOURCE", "DESTINATION", "NAME", "FROM-GUEST", "TO-GUEST", "SECONDS", "END");
+        string.Format(CultureInfo.InvariantCulture, RowFormat, "TIME", "PROTO", "SOURCE", "DESTINATION", "NAME", "FROM-GUEST", "TO-GUEST", "SECONDS", "END", "VERDICT");
 
-    /// <summary>One flow log line as a row: the time of day it ended, what went where, the bytes each way.</summary>
+    /// <summary>One flow log line as a row: the time of day it ended, what went where, the bytes each way, and the egress verdict with its rule.</summary>
     internal static string Row(string line)
     {
         using var document = JsonDocument.Parse(line);
@@ -111,6 +111,6 @@ internal static class FlowsCommand
         string time = Text("time");
         return string.Format(CultureInfo.InvariantCulture, RowFormat,
             time.Length >= 19 ? time[11..19] : time, Text("proto"), Text("source"), Text("destination"), Text("name"),
-            Text("bytesFromGuest"), Text("bytesToGuest"), Text("seconds"), Text("end"));
+            Text("bytesFromGuest"), Text("bytesToGuest"), Text("seconds"), Text("end"), $"{Text("verdict")} {Text("rule")}").TrimEnd();
     }
 }

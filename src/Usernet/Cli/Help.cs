@@ -16,6 +16,7 @@ internal static class Help
               usernet config [OPTIONS]                   print the effective settings and where each came from
               usernet stats [--instance NAME] [--prometheus]  counters of a running instance
               usernet flows [--follow] [--json]          the flows a running instance carried, one line each as they end
+              usernet top [--once] [--sort bytes|rate|name]  a live view of a running instance: guests, busiest flows, DNS, drops, refusals
               usernet port add|rm|ls [--instance NAME]   published ports of a running instance
               usernet dns add|rm|ls [--instance NAME]    the DNS server's own names of a running instance
               usernet ping ADDRESS-OR-NAME [-c N]        ping a guest, or an address behind one, through the stack

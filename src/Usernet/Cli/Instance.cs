@@ -325,7 +325,8 @@ internal sealed class Instance : IAsyncDisposable
         PortRoutes.Map(_control, Loop, Publisher);
         ProxyRoutes.Map(_control, Proxy);
         MetricsRoutes.Map(_control, Loop, Stats);
-        FlowRoutes.Map(_control, FlowLog);
+        FlowRoutes.Map(_control, FlowLog, Loop, () => Tcp.Connections.Select(c => c.Record).Concat(Udp.OpenRecords).Concat(Ping.OpenRecords));
+        GuestRoutes.Map(_control, Loop, Stack);
         PolicyRoutes.Map(_control, Proxy, Stack.Egress);
         _control.Start();
         if (_metrics is not null)

@@ -20,6 +20,7 @@ internal static class Program
                 "docker" => DockerCommand.Execute(args[1..]),
                 "stats" => StatsCommand.Execute(args[1..]),
                 "flows" => FlowsCommand.Execute(args[1..]),
+                "top" => TopCommand.Execute(args[1..]),
                 "config" => ConfigCommand.Execute(args[1..]),
                 "port" => PortCommand.Execute(args[1..]),
                 "dns" => DnsCommand.Execute(args[1..]),

@@ -65,7 +65,7 @@ internal static class ControlCli
         }
     }
 
-    private static string? ExtractError(string body)
+    internal static string? ExtractError(string body)
     {
         try
         {

@@ -1,6 +1,7 @@
 using System.Text;
 using Usernet.Link;
 using Usernet.Stack;
+using Usernet.Stack.Egress;
 
 namespace Usernet.Control;
 
@@ -9,7 +10,7 @@ namespace Usernet.Control;
 /// metrics.listen). Nothing here counts: it reads what each part already keeps, on the loop
 /// thread, when scraped. Names follow Prometheus' conventions: <c>usernet_</c>, base units,
 /// <c>_total</c> for counters, and labels with a few fixed values each (the one exception,
-/// <c>link</c>, has one value per guest link).
+/// <c>link</c>, has one value per guest link, and <c>rule</c> one per egress rule).
 /// </summary>
 internal sealed partial class InstanceStats
 {
@@ -26,6 +27,7 @@ internal sealed partial class InstanceStats
         WriteDns(text);
         WriteProxy(text);
         WritePublished(text);
+        WriteEgress(text);
         text.Gauge("usernet_dhcp_leases", "Addresses leased by the DHCP server.").Sample(dhcp.Pool.Count);
         text.Counter("usernet_faults_total", "Exceptions the loop caught while handling one frame, socket event or timer (what it was handling is dropped).")
             .Sample(loop.Faults.Total);
@@ -114,6 +116,28 @@ internal sealed partial class InstanceStats
             .Sample(udp.Counters.DatagramsToGuest, "proto", "udp", "direction", ToGuest)
             .Sample(ping.EchoesSent, "proto", "icmp", "direction", FromGuest)
             .Sample(ping.RepliesRelayed, "proto", "icmp", "direction", ToGuest);
+    }
+
+    /// <summary>
+    /// The verdicts of the policy in force, by the rule that decided (as the flow log names
+    /// it): the default's two, then one per rule, zeros too. A reload builds a new policy
+    /// whose counts start at zero, which Prometheus reads as a counter reset.
+    /// </summary>
+    private void WriteEgress(PrometheusText text)
+    {
+        var gate = stack.Egress;
+        var policy = gate.Policy;
+        var counters = policy.Counters;
+        text.Counter("usernet_egress_verdicts_total", "Flows the egress policy decided, by the rule that decided (egress.rules[i] as usernet config numbers them, or egress.default) and the verdict; counted from the last reload.")
+            .Sample(counters.DefaultAllowed, "rule", "egress.default", "verdict", "allow")
+            .Sample(counters.DefaultDenied, "rule", "egress.default", "verdict", "deny");
+        for (int i = 0; i < policy.Rules.Count; i++)
+        {
+            text.Sample(counters.ByRule(i), "rule", EgressDecision.RuleNameOf(i), "verdict", policy.Rules[i].Action == EgressAction.Allow ? "allow" : "deny");
+        }
+        text.Counter("usernet_egress_reloads_total", "Reloads of the egress settings: applied, or refused (the policy in force stayed).")
+            .Sample(gate.Reloads, "outcome", "applied")
+            .Sample(gate.ReloadsRefused, "outcome", "refused");
     }
 
     private void WriteTcp(PrometheusText text)

@@ -54,14 +54,21 @@ internal static class EgressRule
     /// socket (<see cref="EgressVerdict.Direct"/> and <see cref="EgressVerdict.HostLoopback"/>):
     /// <see cref="EgressVerdict.Denied"/> when it refuses. The gateway's own services are never
     /// the policy's. <paramref name="memo"/> holds the flow's last decision: a destination
-    /// decided under the same policy is not matched (nor counted) again.
+    /// decided under the same policy is not matched (nor counted) again. The memo holds the
+    /// decision for <paramref name="destination"/> whenever the verdict is Direct, HostLoopback or Denied.
     /// </summary>
     public static EgressVerdict Decide(StackOptions options, EgressPolicy policy, EgressNameTable? names, EgressProtocols protocol,
         IpEndpoint destination, string? name, Instant now, ref EgressMemo memo, out IpAddress target)
     {
         var verdict = Decide(options, destination.Address, out target);
-        if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback) || policy.AllowsAll)
+        if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback))
         {
+            return verdict;
+        }
+        if (policy.AllowsAll)
+        {
+            // Nothing to match or count; the memo still says, for the flow log, that the default let it out.
+            memo.Remember(policy, destination, new EgressDecision(true, EgressDecision.DefaultRule));
             return verdict;
         }
         if (!memo.Recalls(policy, destination))

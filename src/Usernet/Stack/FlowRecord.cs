@@ -1,3 +1,4 @@
+using Usernet.Stack.Egress;
 using Usernet.Wire;
 
 namespace Usernet.Stack;
@@ -24,6 +25,14 @@ internal sealed class FlowRecord(byte protocol, int linkId, IpEndpoint guest, Ip
     public bool Inbound { get; } = inbound;
 
     public Instant Started { get; } = started;
+
+    /// <summary>
+    /// The egress policy's verdict on the flow, set where it is decided (the SYN, the first
+    /// datagram or echo request, for <see cref="Remote"/>): null for flows the policy does not
+    /// cover (inbound, to the gateway's own services). With no egress section every flow out
+    /// is the default's allow.
+    /// </summary>
+    public EgressDecision? Egress;
 
     public long BytesFromGuest;
     public long BytesToGuest;

@@ -105,6 +105,18 @@ internal sealed class FlowTable<TKey, TFlow>
         _expiry.ScheduleNoLaterThan(now + IdleTimeout);
     }
 
+    /// <summary>The flows open now, oldest use first: for a view of them on request, not per packet.</summary>
+    public IEnumerable<TFlow> Flows
+    {
+        get
+        {
+            for (var entry = _oldest; entry is not null; entry = entry.Newer)
+            {
+                yield return entry.Flow;
+            }
+        }
+    }
+
     /// <summary>Closes every flow whose key matches (the flows of a guest that went away).</summary>
     public void CloseWhere(Func<TKey, bool> match)
     {

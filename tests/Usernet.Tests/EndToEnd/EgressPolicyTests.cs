@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Usernet.Tests.EndToEnd.Fixtures;
 
 namespace Usernet.Tests.EndToEnd;
@@ -80,6 +81,32 @@ public sealed class EgressPolicyTests : IDisposable
         Assert.Equal($"allow {host.Address}/32 ports {allowed.Port} tcp", rule.GetProperty("rule").GetString());
         Assert.Equal(3, egress.GetProperty("defaultDenied").GetInt64());
         Assert.Equal(3, GuestSession.Drop(stats, "egressDenied"));
+
+        // The flow log: the allowed connection with its rule, and each denied SYN as a refused
+        // flow of its own. The denied UDP datagram made no flow: it is counted only.
+        string[] lines = [];
+        Assert.True(Support.Wait.Until(() =>
+        {
+            lines = ProcessRunner.Run(TestEnvironment.UsernetBinary, "flows", "--json", "--instance", session.Instance).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return lines.Length >= 3;
+        }, 10), string.Join('\n', lines));
+        var flows = lines.Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        var allowedFlow = Assert.Single(flows, f => f.GetProperty("destination").GetString() == $"{host.Address}:{allowed.Port}");
+        Assert.Equal("allow", allowedFlow.GetProperty("verdict").GetString());
+        Assert.Equal("egress.rules[0]", allowedFlow.GetProperty("rule").GetString());
+        foreach (string destination in new[] { $"{host.Address}:8081", $"{host.Vacant}:{allowed.Port}" })
+        {
+            var denied = Assert.Single(flows, f => f.GetProperty("destination").GetString() == destination);
+            Assert.Equal("deny", denied.GetProperty("verdict").GetString());
+            Assert.Equal("egress.default", denied.GetProperty("rule").GetString());
+            Assert.Equal("refused", denied.GetProperty("end").GetString());
+        }
+        Assert.DoesNotContain(flows, f => f.GetProperty("proto").GetString() == "udp");
+
+        // The same verdicts in /metrics, by rule.
+        string metrics = ProcessRunner.Run(TestEnvironment.UsernetBinary, "stats", "--prometheus", "--instance", session.Instance).Stdout;
+        Assert.Contains($"usernet_egress_verdicts_total{{rule=\"egress.rules[0]\",verdict=\"allow\"}} 1\n", metrics);
+        Assert.Contains($"usernet_egress_verdicts_total{{rule=\"egress.default\",verdict=\"deny\"}} 3\n", metrics);
     }
 
     [RootFact]

@@ -60,6 +60,9 @@ public sealed class FlowLogTests : IDisposable
         Assert.True(flow.GetProperty("packetsFromGuest").GetInt64() >= 3, streamed);
         Assert.True(flow.GetProperty("packetsToGuest").GetInt64() >= 3, streamed);
         Assert.Equal("fin", flow.GetProperty("end").GetString());
+        // No egress section: the default lets every flow out, and the line says so.
+        Assert.Equal("allow", flow.GetProperty("verdict").GetString());
+        Assert.Equal("egress.default", flow.GetProperty("rule").GetString());
 
         // The same line, once, in the file and in usernet flows --json; the table names it too.
         Assert.True(Support.Wait.Until(() => File.Exists(file) && File.ReadAllText(file).Contains(streamed, StringComparison.Ordinal), 10), "the line is not in log.flows");
@@ -68,6 +71,6 @@ public sealed class FlowLogTests : IDisposable
         var listed = ProcessRunner.Run(TestEnvironment.UsernetBinary, "flows", "--json", "--instance", session.Instance);
         Assert.Single(listed.Stdout.Split('\n'), l => l == streamed);
         var table = ProcessRunner.Run(TestEnvironment.UsernetBinary, "flows", "--instance", session.Instance);
-        Assert.Contains(table.Stdout.Split('\n'), row => row.Contains(source, StringComparison.Ordinal) && row.Contains("web.flows.test", StringComparison.Ordinal) && row.EndsWith(" fin", StringComparison.Ordinal));
+        Assert.Contains(table.Stdout.Split('\n'), row => row.Contains(source, StringComparison.Ordinal) && row.Contains("web.flows.test", StringComparison.Ordinal) && row.EndsWith(" fin      allow egress.default", StringComparison.Ordinal));
     }
 }

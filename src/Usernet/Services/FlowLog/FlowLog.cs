@@ -44,11 +44,23 @@ internal sealed class FlowLog : IAsyncDisposable
     /// <summary>Lines a follower missed for being too far behind.</summary>
     public long FollowerLosses;
 
-    /// <summary>Whether anything reads the lines as they come: then names are worth learning from DNS answers.</summary>
+    /// <summary>How long after a read of the open flows (<c>usernet top</c>, every second) names are still learned.</summary>
+    public static readonly TimeSpan OpenReaderWindow = TimeSpan.FromSeconds(15);
+
+    private long _openReadAt = long.MinValue / 2;
+
+    /// <summary>
+    /// Whether anything reads the lines as they come, or read the open flows within
+    /// <see cref="OpenReaderWindow"/>: then names are worth learning from DNS answers.
+    /// </summary>
     public bool HasReaders
     {
         get
         {
+            if (Environment.TickCount64 - Interlocked.Read(ref _openReadAt) < (long)OpenReaderWindow.TotalMilliseconds)
+            {
+                return true;
+            }
             lock (_gate)
             {
                 return _file is not null || _followers.Count > 0;
@@ -59,18 +71,7 @@ internal sealed class FlowLog : IAsyncDisposable
     /// <summary>A flow ended (on the loop thread; <paramref name="now"/> is the loop's time).</summary>
     public void Add(FlowRecord record, FlowEnd end, Instant now)
     {
-        string? link = null;
-        foreach (var candidate in _network.Links)
-        {
-            if (candidate.Id == record.LinkId)
-            {
-                link = candidate.Description;
-                break;
-            }
-        }
-        var mac = _stack.Neighbours.TryGet(record.Guest.Address, out var neighbour) ? neighbour.Mac : (Wire.MacAddress?)null;
-        string? name = _names.Count == 0 ? null : _names.Find(record.Remote.Address.ToIPAddress());
-        string line = FlowLogLine.Format(record, end, new FlowLogLine.Context(DateTime.UtcNow, now - record.Started, link, mac, name));
+        string line = Line(record, end, now);
         Lines++;
         lock (_gate)
         {
@@ -88,6 +89,37 @@ internal sealed class FlowLog : IAsyncDisposable
             }
         }
         _file?.Write(line);
+    }
+
+    /// <summary>
+    /// The flows open now as lines with no end, their counts so far (on the loop thread, on
+    /// request: <c>GET /flows/open</c>, which <c>usernet top</c> reads every second).
+    /// </summary>
+    public string Open(IEnumerable<FlowRecord> records, Instant now)
+    {
+        Interlocked.Exchange(ref _openReadAt, Environment.TickCount64);
+        var text = new StringBuilder();
+        foreach (var record in records)
+        {
+            text.Append(Line(record, null, now)).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private string Line(FlowRecord record, FlowEnd? end, Instant now)
+    {
+        string? link = null;
+        foreach (var candidate in _network.Links)
+        {
+            if (candidate.Id == record.LinkId)
+            {
+                link = candidate.Description;
+                break;
+            }
+        }
+        var mac = _stack.Neighbours.TryGet(record.Guest.Address, out var neighbour) ? neighbour.Mac : (Wire.MacAddress?)null;
+        string? name = _names.Count == 0 ? null : _names.Find(record.Remote.Address.ToIPAddress());
+        return FlowLogLine.Format(record, end, new FlowLogLine.Context(DateTime.UtcNow, now - record.Started, link, mac, name));
     }
 
     /// <summary>The last lines, oldest first.</summary>

@@ -13,15 +13,19 @@ namespace Usernet.Services.FlowLog;
 /// icmp), direction (outbound: the guest opened it; inbound: a client of a published port),
 /// source and destination (as the guest sees them; for icmp the addresses alone, with echoId),
 /// name (the name the guest resolved the remote address from, through Usernet's DNS, when
-/// known), bytes and packets each way (bytesFromGuest and packetsFromGuest: what the guest
+/// known), verdict and rule (the egress policy's allow or deny, and the setting that decided:
+/// egress.rules[i], i as <c>usernet config</c> numbers the effective list, or egress.default;
+/// absent for flows the policy does not cover: inbound, and to the gateway's own services),
+/// bytes and packets each way (bytesFromGuest and packetsFromGuest: what the guest
 /// sent), seconds (the flow's duration), and end (fin, reset, timeout, evicted, closed, refused).
+/// A flow still open (<c>GET /flows/open</c>) has the same fields so far, with no end.
 /// </summary>
 internal static class FlowLogLine
 {
     /// <summary>What is known of a flow's guest and remote when it ends, beside its record.</summary>
     public readonly record struct Context(DateTime Time, TimeSpan Duration, string? Link, MacAddress? Mac, string? Name);
 
-    public static string Format(FlowRecord record, FlowEnd end, in Context context)
+    public static string Format(FlowRecord record, FlowEnd? end, in Context context)
     {
         var buffer = new ArrayBufferWriter<byte>(384);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -55,12 +59,20 @@ internal static class FlowLogLine
             {
                 writer.WriteString("name", name);
             }
+            if (record.Egress is { } egress)
+            {
+                writer.WriteString("verdict", egress.VerdictName);
+                writer.WriteString("rule", egress.RuleName);
+            }
             writer.WriteNumber("bytesFromGuest", record.BytesFromGuest);
             writer.WriteNumber("bytesToGuest", record.BytesToGuest);
             writer.WriteNumber("packetsFromGuest", record.PacketsFromGuest);
             writer.WriteNumber("packetsToGuest", record.PacketsToGuest);
             writer.WriteNumber("seconds", Math.Round(Math.Max(0, context.Duration.TotalSeconds), 3));
-            writer.WriteString("end", EndName(end));
+            if (end is { } ended)
+            {
+                writer.WriteString("end", EndName(ended));
+            }
             writer.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);

@@ -9,4 +9,11 @@ internal readonly record struct EgressDecision(bool Allowed, int Rule)
     public const int DefaultRule = -1;
 
     public bool ByDefault => Rule == DefaultRule;
+
+    /// <summary>The setting that decided, as the flow log and the metrics name it: "egress.rules[3]" or "egress.default".</summary>
+    public string RuleName => ByDefault ? "egress.default" : RuleNameOf(Rule);
+
+    public static string RuleNameOf(int index) => $"egress.rules[{index}]";
+
+    public string VerdictName => Allowed ? "allow" : "deny";
 }

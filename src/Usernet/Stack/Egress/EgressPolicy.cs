@@ -153,8 +153,8 @@ internal sealed class EgressPolicy
     /// <summary>The rule that made <paramref name="decision"/>, for messages: "rule [1] (deny *.example.com)" or "egress.default deny".</summary>
     public string Describe(EgressDecision decision) =>
         decision.ByDefault
-            ? $"egress.default {(Default == EgressAction.Allow ? "allow" : "deny")}"
-            : $"egress.rules[{decision.Rule}] ({Rules[decision.Rule]})";
+            ? $"{decision.RuleName} {(Default == EgressAction.Allow ? "allow" : "deny")}"
+            : $"{decision.RuleName} ({Rules[decision.Rule]})";
 
     /// <summary>Whether <paramref name="name"/> is the rule's domain (or below it, for *.domain); no trailing dot, any case.</summary>
     public static bool NameMatches(string domain, EgressTargetKind kind, ReadOnlySpan<char> name)

@@ -47,6 +47,9 @@ internal sealed class IcmpEchoNat : IIpTransport
 
     public int Count => _flows.Count;
 
+    /// <summary>The records of the flows open now.</summary>
+    public IEnumerable<FlowRecord> OpenRecords => _flows.Flows.Select(f => f.Record);
+
     /// <summary>The flows open and the counters, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
@@ -84,7 +87,7 @@ internal sealed class IcmpEchoNat : IIpTransport
             }
             return;
         }
-        var flow = FlowFor(packet.Source, icmp.Identifier, packet.Destination, packet.LinkId, now);
+        var flow = FlowFor(packet.Source, icmp.Identifier, packet.Destination, packet.LinkId, memo.Decision, now);
         if (flow?.Socket is null)
         {
             Refuse(packet, now);
@@ -119,13 +122,13 @@ internal sealed class IcmpEchoNat : IIpTransport
         _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
     }
 
-    private EchoFlow? FlowFor(IpAddress guest, ushort id, IpAddress destination, int linkId, Instant now)
+    private EchoFlow? FlowFor(IpAddress guest, ushort id, IpAddress destination, int linkId, EgressDecision decision, Instant now)
     {
         if (_flows.TryGet((guest, id, linkId), now, out var flow))
         {
             return flow;
         }
-        var record = new FlowRecord(IpProtocol.Icmp, linkId, new IpEndpoint(guest, id), new IpEndpoint(destination, 0), inbound: false, now);
+        var record = new FlowRecord(IpProtocol.Icmp, linkId, new IpEndpoint(guest, id), new IpEndpoint(destination, 0), inbound: false, now) { Egress = decision };
         flow = new EchoFlow(this, guest, id, linkId, record);
         flow.Socket = _factory.OpenPing(guest, flow);
         if (flow.Socket is null)

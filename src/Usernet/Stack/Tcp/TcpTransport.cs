@@ -110,10 +110,15 @@ internal sealed class TcpTransport : IIpTransport
             SendReset(key, new SeqNumber(0), new SeqNumber(syn.SequenceNumber) + 1, withAck: true);
             return;
         }
-        if (Route(key.Remote, now, out bool denied) is not { } destination)
+        if (Route(key.Remote, now, out var decision) is not { } destination)
         {
+            bool denied = decision is { Allowed: false };
             Counters.Refused++;
             _stack.Counters.Drop(denied ? DropReason.EgressDenied : DropReason.TcpRefused);
+            if (denied)
+            {
+                LogDenied(key, decision!.Value, now);
+            }
             if (denied && _stack.Egress.Policy.TcpRefusal == EgressTcpRefusal.Icmp)
             {
                 SendProhibited(key, new SeqNumber(syn.SequenceNumber), now);
@@ -124,6 +129,7 @@ internal sealed class TcpTransport : IIpTransport
         }
         var connection = new TcpConnection(this, key, _timers, Options, now);
         connection.Record.PacketsFromGuest++;
+        connection.Record.Egress = decision;
         _flows[key] = connection;
         connection.OpenFromGuest(syn, options, destination, LinkMss(key.Guest.Address), now);
     }
@@ -167,20 +173,37 @@ internal sealed class TcpTransport : IIpTransport
     /// <summary>
     /// Where the host socket connects, by <see cref="EgressRule"/> and the egress policy: the
     /// gateway means Usernet's own service on that port, if any; null (the SYN gets RST, or
-    /// ICMP under egress.tcpRefusal icmp when <paramref name="denied"/>) for what they refuse.
+    /// ICMP under egress.tcpRefusal icmp when the policy denied it) for what they refuse.
+    /// <paramref name="decision"/> is the policy's, null where it does not apply (the gateway, the loopback rule).
     /// </summary>
-    private IpEndpoint? Route(IpEndpoint remote, Instant now, out bool denied)
+    private IpEndpoint? Route(IpEndpoint remote, Instant now, out EgressDecision? decision)
     {
         var gate = _stack.Egress;
         var memo = default(EgressMemo);
         var verdict = EgressRule.Decide(_stack.Options, gate.Policy, gate.Names, EgressProtocols.Tcp, remote, null, now, ref memo, out var target);
-        denied = verdict == EgressVerdict.Denied;
+        decision = verdict is EgressVerdict.Direct or EgressVerdict.HostLoopback or EgressVerdict.Denied ? memo.Decision : null;
         return verdict switch
         {
             EgressVerdict.Gateway => Connector.ServesGatewayPort(remote.Port) ? remote : null,
             EgressVerdict.Direct or EgressVerdict.HostLoopback => new IpEndpoint(target, remote.Port),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// A SYN the egress policy denied is a flow of its own in the flow log (end "refused", one
+    /// packet from the guest), so that refusals show there with their rule. One record per
+    /// denied SYN, like any connection the guest opens; never made per data packet.
+    /// </summary>
+    private void LogDenied(TcpFlowKey key, EgressDecision decision, Instant now)
+    {
+        if (_stack.FlowEnded is not { } ended)
+        {
+            return;
+        }
+        var record = new FlowRecord(IpProtocol.Tcp, key.LinkId, key.Guest, key.Remote, inbound: false, now) { Egress = decision };
+        record.PacketsFromGuest++;
+        ended(record, FlowEnd.Refused);
     }
 
     /// <summary>ICMP "administratively prohibited" for a SYN the egress policy denies, quoting its ports and sequence number.</summary>

@@ -31,6 +31,9 @@ internal sealed class UdpNat : IIpTransport
 
     public int Count => _flows.Count;
 
+    /// <summary>The records of the flows open now.</summary>
+    public IEnumerable<FlowRecord> OpenRecords => _flows.Flows.Select(f => f.Record);
+
     /// <summary>The flows open and the counters, into the object being written.</summary>
     public void WriteJson(Utf8JsonWriter writer)
     {
@@ -77,7 +80,7 @@ internal sealed class UdpNat : IIpTransport
             return;
         }
         var target = new IpEndpoint(address, destination.Port);
-        var flow = FlowFor(guest, destination, packet.LinkId, now);
+        var flow = FlowFor(guest, destination, packet.LinkId, memo.Decision, now);
         if (flow?.Socket is null)
         {
             return;
@@ -108,13 +111,13 @@ internal sealed class UdpNat : IIpTransport
         }
     }
 
-    private UdpFlow? FlowFor(IpEndpoint guest, IpEndpoint destination, int linkId, Instant now)
+    private UdpFlow? FlowFor(IpEndpoint guest, IpEndpoint destination, int linkId, EgressDecision decision, Instant now)
     {
         if (_flows.TryGet((guest, linkId), now, out var flow))
         {
             return flow;
         }
-        flow = new UdpFlow(this, guest, linkId, new FlowRecord(IpProtocol.Udp, linkId, guest, destination, inbound: false, now));
+        flow = new UdpFlow(this, guest, linkId, new FlowRecord(IpProtocol.Udp, linkId, guest, destination, inbound: false, now) { Egress = decision });
         flow.Socket = _factory.OpenUdp(guest.Address, flow);
         if (flow.Socket is null)
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Usernet.Cli;
 using Usernet.Services.FlowLog;
 using Usernet.Stack;
+using Usernet.Stack.Egress;
 using Usernet.Wire;
 
 namespace Usernet.Tests.Services.FlowLog;
@@ -29,9 +30,11 @@ public sealed class FlowLogLineTests
     public void AnOutboundTcpFlowIsOneLineWithEveryField()
     {
         Assert.True(MacAddress.TryParse("02:50:00:00:00:03", out var mac));
-        string line = FlowLogLine.Format(Record(IpProtocol.Tcp, Guest, Web), FlowEnd.Fin,
+        var record = Record(IpProtocol.Tcp, Guest, Web);
+        record.Egress = new EgressDecision(true, 3);
+        string line = FlowLogLine.Format(record, FlowEnd.Fin,
             new FlowLogLine.Context(Ended, TimeSpan.FromMilliseconds(1234.5678), "tap0", mac, "api.test.internal"));
-        const string Expected = """{"time":"2026-12-05T08:30:01.250Z","link":"tap0","mac":"02:50:00:00:00:03","ip":"192.168.65.3","proto":"tcp","direction":"outbound","source":"192.168.65.3:40000","destination":"198.18.0.2:443","name":"api.test.internal","bytesFromGuest":517,"bytesToGuest":4096,"packetsFromGuest":6,"packetsToGuest":5,"seconds":1.235,"end":"fin"}""";
+        const string Expected = """{"time":"2026-12-05T08:30:01.250Z","link":"tap0","mac":"02:50:00:00:00:03","ip":"192.168.65.3","proto":"tcp","direction":"outbound","source":"192.168.65.3:40000","destination":"198.18.0.2:443","name":"api.test.internal","verdict":"allow","rule":"egress.rules[3]","bytesFromGuest":517,"bytesToGuest":4096,"packetsFromGuest":6,"packetsToGuest":5,"seconds":1.235,"end":"fin"}""";
         Assert.Equal(Expected, line);
         Assert.DoesNotContain('\n', line);
     }
@@ -50,6 +53,26 @@ public sealed class FlowLogLineTests
         Assert.False(flow.TryGetProperty("link", out _));
         Assert.False(flow.TryGetProperty("mac", out _));
         Assert.False(flow.TryGetProperty("name", out _));
+        // Published ports are outside the egress policy: no verdict is claimed for them.
+        Assert.False(flow.TryGetProperty("verdict", out _));
+        Assert.False(flow.TryGetProperty("rule", out _));
+    }
+
+    [Fact]
+    public void ASynTheDefaultDeniedSaysSoAndTheTableShowsIt()
+    {
+        var record = new FlowRecord(IpProtocol.Tcp, 1, Guest, Web, inbound: false, Instant.FromMilliseconds(1000))
+        {
+            PacketsFromGuest = 1,
+            Egress = new EgressDecision(false, EgressDecision.DefaultRule),
+        };
+        string line = FlowLogLine.Format(record, FlowEnd.Refused, new FlowLogLine.Context(Ended, TimeSpan.Zero, "tap0", null, null));
+        using var document = JsonDocument.Parse(line);
+        var flow = document.RootElement;
+        Assert.Equal("deny", flow.GetProperty("verdict").GetString());
+        Assert.Equal("egress.default", flow.GetProperty("rule").GetString());
+        Assert.Equal("refused", flow.GetProperty("end").GetString());
+        Assert.EndsWith(" refused  deny egress.default", FlowsCommand.Row(line));
     }
 
     [Fact]

@@ -68,14 +68,6 @@ internal sealed class FlowTable<TKey, TFlow>
         return true;
     }
 
-    /// <summary>Finds the flow of <paramref name="key"/> without counting a use: a datagram that may yet be refused.</summary>
-    public bool TryPeek(TKey key, [MaybeNullWhen(false)] out TFlow flow)
-    {
-        bool found = _entries.TryGetValue(key, out var entry);
-        flow = found ? entry!.Flow : null;
-        return found;
-    }
-
     /// <summary>Counts a use of the flow of <paramref name="key"/> (a reply from the host, say), if it is still here.</summary>
     public void Touch(TKey key, Instant now)
     {

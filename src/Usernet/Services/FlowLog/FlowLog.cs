@@ -9,9 +9,11 @@ namespace Usernet.Services.FlowLog;
 
 /// <summary>
 /// The flow log: a line (<see cref="FlowLogLine"/>) for each TCP connection, UDP flow and echo
-/// flow that ends, formatted then, on the loop thread, from the <see cref="FlowRecord"/> the
-/// stack counted into; nothing of it runs per packet. The lines go to the last
-/// <see cref="RecentLimit"/> kept for <c>GET /flows</c>, to each follower of
+/// flow that ends, from the <see cref="FlowRecord"/> the stack counted into; nothing of it runs
+/// per packet. At a flow's end the loop thread notes what only it knows (the link, the MAC, the
+/// name); the line is formatted only where somebody reads it, so that with no file and no
+/// follower a connection's end costs no JSON. The last <see cref="RecentLimit"/> ends are kept
+/// for <c>GET /flows</c> (formatted when asked), and the lines go to each follower of
 /// <c>GET /flows?follow=1</c>, and to the log.flows file, which a thread of its own writes
 /// and rotates. A follower or the file that falls <see cref="QueueLimit"/> lines behind loses
 /// lines rather than hold memory or the loop; each loss is counted.
@@ -26,7 +28,7 @@ internal sealed class FlowLog : IAsyncDisposable
     private readonly NetworkStack _stack;
     private readonly ResolvedNames _names;
     private readonly Lock _gate = new();
-    private readonly Queue<string> _recent = new();
+    private readonly Queue<Ended> _recent = new();
     private readonly List<Channel<string>> _followers = new();
     private readonly FlowLogFile? _file;
 
@@ -71,7 +73,8 @@ internal sealed class FlowLog : IAsyncDisposable
     /// <summary>A flow ended (on the loop thread; <paramref name="now"/> is the loop's time).</summary>
     public void Add(FlowRecord record, FlowEnd end, Instant now)
     {
-        string line = Line(record, end, now);
+        var ended = new Ended(record, end, ContextOf(record, now));
+        string? line = null;
         Lines++;
         lock (_gate)
         {
@@ -79,16 +82,20 @@ internal sealed class FlowLog : IAsyncDisposable
             {
                 _recent.Dequeue();
             }
-            _recent.Enqueue(line);
+            _recent.Enqueue(ended);
             foreach (var follower in _followers)
             {
+                line ??= ended.Format();
                 if (!follower.Writer.TryWrite(line))
                 {
                     Interlocked.Increment(ref FollowerLosses);
                 }
             }
         }
-        _file?.Write(line);
+        if (_file is not null)
+        {
+            _file.Write(line ?? ended.Format());
+        }
     }
 
     /// <summary>
@@ -101,12 +108,13 @@ internal sealed class FlowLog : IAsyncDisposable
         var text = new StringBuilder();
         foreach (var record in records)
         {
-            text.Append(Line(record, null, now)).Append('\n');
+            text.Append(FlowLogLine.Format(record, null, ContextOf(record, now))).Append('\n');
         }
         return text.ToString();
     }
 
-    private string Line(FlowRecord record, FlowEnd? end, Instant now)
+    /// <summary>What the line says beside the record's own counts, read on the loop thread.</summary>
+    private FlowLogLine.Context ContextOf(FlowRecord record, Instant now)
     {
         string? link = null;
         foreach (var candidate in _network.Links)
@@ -119,16 +127,24 @@ internal sealed class FlowLog : IAsyncDisposable
         }
         var mac = _stack.Neighbours.TryGet(record.Guest.Address, out var neighbour) ? neighbour.Mac : (Wire.MacAddress?)null;
         string? name = _names.Count == 0 ? null : _names.Find(record.Remote.Address.ToIPAddress());
-        return FlowLogLine.Format(record, end, new FlowLogLine.Context(DateTime.UtcNow, now - record.Started, link, mac, name));
+        return new FlowLogLine.Context(DateTime.UtcNow, now - record.Started, link, mac, name);
     }
 
-    /// <summary>The last lines, oldest first.</summary>
+    /// <summary>The last lines, oldest first, formatted now (a record no longer changes once its flow ended).</summary>
     public string[] Recent()
     {
+        Ended[] ended;
         lock (_gate)
         {
-            return [.. _recent];
+            ended = [.. _recent];
         }
+        return Array.ConvertAll(ended, e => e.Format());
+    }
+
+    /// <summary>A flow that ended, with what the loop thread knew of it then.</summary>
+    private readonly record struct Ended(FlowRecord Record, FlowEnd End, FlowLogLine.Context Context)
+    {
+        public string Format() => FlowLogLine.Format(Record, End, Context);
     }
 
     /// <summary>A reader of every line from now on, until disposed; null when <see cref="MaxFollowers"/> follow already.</summary>

@@ -74,7 +74,8 @@ internal sealed class IcmpEchoNat : IIpTransport
             return;
         }
         var gate = _stack.Egress;
-        _flows.TryPeek((packet.Source, icmp.Identifier, packet.LinkId), out var existing);
+        // One lookup per request: it also counts as use for the idle timeout, a denied one too.
+        _flows.TryGet((packet.Source, icmp.Identifier, packet.LinkId), now, out var existing);
         var memo = existing?.Egress ?? default;
         var verdict = EgressRule.Decide(_stack.Options, gate.Policy, gate.Names, EgressProtocols.Icmp, new IpEndpoint(packet.Destination, 0), null, now, ref memo, out var destination);
         if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback))
@@ -87,7 +88,7 @@ internal sealed class IcmpEchoNat : IIpTransport
             }
             return;
         }
-        var flow = FlowFor(packet.Source, icmp.Identifier, packet.Destination, packet.LinkId, memo.Decision, now);
+        var flow = existing ?? NewFlow(packet.Source, icmp.Identifier, packet.Destination, packet.LinkId, memo.Decision, now);
         if (flow?.Socket is null)
         {
             Refuse(packet, now);
@@ -122,14 +123,10 @@ internal sealed class IcmpEchoNat : IIpTransport
         _stack.SendIcmpError(IcmpError.Prohibited(packet.Source), packet, _stack.Options.GatewayOf(packet.Source), now);
     }
 
-    private EchoFlow? FlowFor(IpAddress guest, ushort id, IpAddress destination, int linkId, EgressDecision decision, Instant now)
+    private EchoFlow? NewFlow(IpAddress guest, ushort id, IpAddress destination, int linkId, EgressDecision decision, Instant now)
     {
-        if (_flows.TryGet((guest, id, linkId), now, out var flow))
-        {
-            return flow;
-        }
         var record = new FlowRecord(IpProtocol.Icmp, linkId, new IpEndpoint(guest, id), new IpEndpoint(destination, 0), inbound: false, now) { Egress = decision };
-        flow = new EchoFlow(this, guest, id, linkId, record);
+        var flow = new EchoFlow(this, guest, id, linkId, record);
         flow.Socket = _factory.OpenPing(guest, flow);
         if (flow.Socket is null)
         {

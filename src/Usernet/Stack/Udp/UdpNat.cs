@@ -64,7 +64,8 @@ internal sealed class UdpNat : IIpTransport
         }
         var guest = new IpEndpoint(packet.Source, udp.SourcePort);
         var gate = _stack.Egress;
-        _flows.TryPeek((guest, packet.LinkId), out var existing);
+        // One lookup per datagram: it also counts as use for the idle timeout, a denied one too.
+        _flows.TryGet((guest, packet.LinkId), now, out var existing);
         var memo = existing?.Egress ?? default;
         var verdict = EgressRule.Decide(_stack.Options, gate.Policy, gate.Names, EgressProtocols.Udp, destination, null, now, ref memo, out var address);
         if (verdict is not (EgressVerdict.Direct or EgressVerdict.HostLoopback))
@@ -80,7 +81,7 @@ internal sealed class UdpNat : IIpTransport
             return;
         }
         var target = new IpEndpoint(address, destination.Port);
-        var flow = FlowFor(guest, destination, packet.LinkId, memo.Decision, now);
+        var flow = existing ?? NewFlow(guest, destination, packet.LinkId, memo.Decision, now);
         if (flow?.Socket is null)
         {
             return;
@@ -111,13 +112,9 @@ internal sealed class UdpNat : IIpTransport
         }
     }
 
-    private UdpFlow? FlowFor(IpEndpoint guest, IpEndpoint destination, int linkId, EgressDecision decision, Instant now)
+    private UdpFlow? NewFlow(IpEndpoint guest, IpEndpoint destination, int linkId, EgressDecision decision, Instant now)
     {
-        if (_flows.TryGet((guest, linkId), now, out var flow))
-        {
-            return flow;
-        }
-        flow = new UdpFlow(this, guest, linkId, new FlowRecord(IpProtocol.Udp, linkId, guest, destination, inbound: false, now) { Egress = decision });
+        var flow = new UdpFlow(this, guest, linkId, new FlowRecord(IpProtocol.Udp, linkId, guest, destination, inbound: false, now) { Egress = decision });
         flow.Socket = _factory.OpenUdp(guest.Address, flow);
         if (flow.Socket is null)
         {

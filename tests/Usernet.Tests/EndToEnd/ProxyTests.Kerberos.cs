@@ -81,8 +81,8 @@ public sealed partial class ProxyTests
         Assert.True(get == Hello, get + guest.Stderr + upstream.Squid.AccessLog + File.ReadAllText(Path.Combine(upstream.Squid.Directory, "cache.log")) + upstream.Kdc.Log);
         Assert.Equal(Hello, Curl(guest, $"{ViaProxy} https://web.test/"));
         Assert.Equal("got 11\n", Curl(guest, $"{ViaProxy} -d 'hello=world' http://web.test/post"));
-        string log = upstream.Squid.AccessLog;
         string principal = upstream.Kdc.Principal;
+        string log = upstream.Squid.AccessLogWith($"CONNECT web.test:443 {principal}");
         Assert.Contains($"GET http://web.test/ {principal}", log);
         Assert.Contains($"CONNECT web.test:443 {principal}", log);
         Assert.Contains($"POST http://web.test/post {principal}", log);
@@ -201,7 +201,7 @@ public sealed partial class ProxyTests
         Assert.Equal("got 11\n", Curl(guest, $"{ViaProxy} -d 'hello=world' http://web.test/post"));
         // Squid writes the domain's backslash doubled.
         string user = $"{SambaNtlm.Domain}\\\\{SambaNtlm.User}";
-        string log = squid.AccessLog;
+        string log = squid.AccessLogWith($"CONNECT web.test:443 {user}");
         Assert.Contains($"GET http://web.test/ {user}", log);
         Assert.Contains($"CONNECT web.test:443 {user}", log);
         Assert.Contains($"POST http://web.test/post {user}", log);

@@ -18,7 +18,7 @@ public sealed partial class ProxyTests
         var guest = Own(GuestSession.StartWrapped(["env", $"SSL_CERT_FILE={tls.CaPath}"], "--settings", SettingsPath, "--log-level", "info"));
         Assert.Equal(Hello, Curl(guest, $"{ViaProxy} http://web.test/"));
         Assert.Equal(Hello, Curl(guest, $"{ViaProxy} https://web.test/"));
-        string log = squid.AccessLog;
+        string log = squid.AccessLogWith("CONNECT web.test:443 alice");
         Assert.Contains("GET http://web.test/ alice", log);
         Assert.Contains("CONNECT web.test:443 alice", log);
 

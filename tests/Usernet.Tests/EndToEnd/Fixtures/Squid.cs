@@ -29,6 +29,18 @@ internal sealed class Squid : IDisposable
 
     public string AccessLog => File.Exists(AccessLogPath) ? File.ReadAllText(AccessLogPath) : "";
 
+    /// <summary>
+    /// The access log once it holds <paramref name="expected"/> (or after 10 s, for the
+    /// assertion to show it). Squid writes a CONNECT's line when the tunnel closes, which is
+    /// after the guest's client has exited: Usernet closes the upstream side when it hears the
+    /// guest's FIN, a moment later on a loaded machine.
+    /// </summary>
+    public string AccessLogWith(string expected)
+    {
+        Wait.Until(() => AccessLog.Contains(expected, StringComparison.Ordinal), 10);
+        return AccessLog;
+    }
+
     public static Squid Start(string nameserver, string user, string password, TestCertificates? tls = null) =>
         InDirectory(directory =>
         {

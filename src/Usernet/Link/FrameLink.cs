@@ -28,6 +28,26 @@ internal readonly record struct ReceivedChecksum(ReceivedChecksumState State, in
     public bool Trusted => State != ReceivedChecksumState.Unverified;
 }
 
+/// <summary>
+/// A transport checksum the stack left partial in a frame it sends, as a kernel does towards a
+/// NIC with checksum offload: the field holds the pseudo-header's sum only, and whoever takes
+/// the frame sums the rest. A link whose peer kernel accepts that (a TAP device through
+/// virtio-net's NEEDS_CSUM) gets it as it is, and neither Usernet nor the guest reads the
+/// payload for it; before any other link, a capture or a wait for ARP the switch completes it.
+/// </summary>
+/// <param name="Start">Where the checksummed bytes start in the frame; 0 when the checksum is complete.</param>
+/// <param name="Offset">Where the checksum field is, from <paramref name="Start"/>.</param>
+internal readonly record struct PartialChecksum(int Start, int Offset)
+{
+    /// <summary>The checksum is complete: nothing left to sum.</summary>
+    public static PartialChecksum None => default;
+
+    public bool IsPartial => Start > 0;
+
+    /// <summary>Sums what was left, in place; false when the positions do not fit the frame.</summary>
+    public bool Complete(Span<byte> frame) => !IsPartial || Wire.InternetChecksum.CompletePartial(frame, Start, Offset);
+}
+
 /// <summary>Where a link delivers what it reads.</summary>
 internal interface IFrameReceiver
 {
@@ -109,6 +129,16 @@ internal abstract class FrameLink : IDisposable
     /// closes after the batch.
     /// </summary>
     public abstract void Send(ReadOnlySpan<byte> frame);
+
+    /// <summary>Whether <see cref="SendPartial"/> works: the peer's kernel completes a partial checksum itself.</summary>
+    public virtual bool TakesPartialChecksums => false;
+
+    /// <summary>
+    /// Sends a frame whose transport checksum is left partial, for the guest's kernel to treat
+    /// as a NIC's offloaded one. Only where <see cref="TakesPartialChecksums"/>.
+    /// </summary>
+    public virtual void SendPartial(ReadOnlySpan<byte> frame, PartialChecksum checksum) =>
+        throw new NotSupportedException($"{Description} takes complete checksums only");
 
     /// <summary>Writes out frames batched by <see cref="Send"/>; called after each loop batch.</summary>
     public virtual void Flush()

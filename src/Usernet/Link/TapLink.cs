@@ -9,8 +9,9 @@ namespace Usernet.Link;
 /// A TAP device opened by <see cref="TunDevice.OpenTap"/> (IFF_TAP | IFF_NO_PI |
 /// IFF_VNET_HDR): each read() is one frame from the guest kernel behind a
 /// <see cref="VirtioNetHeader"/>, and each write() injects one frame into it, behind a plain
-/// one. The guest namespace's MTU is 65520, as pasta uses, so that one frame carries up to
-/// 64 KiB and the syscall count stays low.
+/// one, or behind one that leaves the transport checksum to the guest's kernel
+/// (<see cref="SendPartial"/>). The guest namespace's MTU is 65520, as pasta uses, so that one
+/// frame carries up to 64 KiB and the syscall count stays low.
 /// </summary>
 internal sealed unsafe class TapLink : FrameLink, IPollHandler
 {
@@ -22,6 +23,7 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
     private readonly int _fd;
     private readonly byte* _buffer;
     private readonly byte* _plainHeader;
+    private readonly byte* _partialHeader;
     private EventLoop? _loop;
     private IFrameReceiver? _receiver;
     private PollRegistration _registration = PollRegistration.None;
@@ -33,6 +35,7 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
         _buffer = (byte*)NativeMemory.Alloc(VirtioNetHeader.Length + MaxFrameLength);
         _plainHeader = (byte*)NativeMemory.Alloc(VirtioNetHeader.Length);
         VirtioNetHeader.WritePlain(new Span<byte>(_plainHeader, VirtioNetHeader.Length));
+        _partialHeader = (byte*)NativeMemory.Alloc(VirtioNetHeader.Length);
     }
 
     /// <summary>Opens (or creates, given the right) the TAP device <paramref name="name"/>.</summary>
@@ -101,7 +104,22 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
         return (header.Flags & VirtioNetHeader.DataValid) != 0 ? new ReceivedChecksum(ReceivedChecksumState.Valid) : default;
     }
 
-    public override void Send(ReadOnlySpan<byte> frame)
+    public override void Send(ReadOnlySpan<byte> frame) => Write(_plainHeader, frame);
+
+    /// <summary>
+    /// The guest's kernel takes a partial checksum as a NIC's offloaded one (CHECKSUM_PARTIAL):
+    /// it delivers the segment without summing it, and completes the sum only if the packet
+    /// leaves through a device that needs it.
+    /// </summary>
+    public override bool TakesPartialChecksums => true;
+
+    public override void SendPartial(ReadOnlySpan<byte> frame, PartialChecksum checksum)
+    {
+        VirtioNetHeader.WritePartial(new Span<byte>(_partialHeader, VirtioNetHeader.Length), checksum.Start, checksum.Offset);
+        Write(_partialHeader, frame);
+    }
+
+    private void Write(byte* header, ReadOnlySpan<byte> frame)
     {
         if (IsClosed)
         {
@@ -109,10 +127,9 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
         }
         fixed (byte* data = frame)
         {
-            // The checksums are complete, so the header only says so; it goes in front
-            // without copying the frame.
+            // The header goes in front without copying the frame.
             var iov = stackalloc Libc.IoVec[2];
-            iov[0] = new Libc.IoVec { Base = _plainHeader, Length = VirtioNetHeader.Length };
+            iov[0] = new Libc.IoVec { Base = header, Length = VirtioNetHeader.Length };
             iov[1] = new Libc.IoVec { Base = data, Length = (nuint)frame.Length };
             nint n = Libc.Writev(_fd, iov, 2);
             if (n == VirtioNetHeader.Length + frame.Length)
@@ -139,5 +156,6 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
         Libc.Close(_fd);
         NativeMemory.Free(_buffer);
         NativeMemory.Free(_plainHeader);
+        NativeMemory.Free(_partialHeader);
     }
 }

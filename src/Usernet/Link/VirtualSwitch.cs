@@ -33,10 +33,14 @@ internal interface ISwitchPort
 /// <summary>Where the stack sends frames towards the guests.</summary>
 internal interface IFrameTransmitter
 {
-    void Transmit(ReadOnlySpan<byte> frame);
+    /// <summary>
+    /// Sends a frame to the guest its destination MAC names, or to all. With a
+    /// <paramref name="checksum"/> left partial, the frame may be completed in place.
+    /// </summary>
+    void Transmit(Span<byte> frame, PartialChecksum checksum = default);
 
     /// <summary>Sends a frame on one link only (a router advertisement carries that link's MTU).</summary>
-    void TransmitTo(FrameLink link, ReadOnlySpan<byte> frame);
+    void TransmitTo(FrameLink link, Span<byte> frame, PartialChecksum checksum = default);
 
     /// <summary>The guest links, for what the stack sends to each of them.</summary>
     IReadOnlyList<FrameLink> Links { get; }
@@ -288,22 +292,47 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
     }
 
     /// <summary>A frame from the stack towards the guests.</summary>
-    public void Transmit(ReadOnlySpan<byte> frame)
+    public void Transmit(Span<byte> frame, PartialChecksum checksum = default)
     {
-        Capture?.Write(frame);
         var destination = MacAddress.Read(frame);
         if (!destination.IsMulticast && _macs.TryGetLink(destination, out var target))
         {
-            target.Send(frame);
+            TransmitTo(target, frame, checksum);
             return;
         }
-        FloodGuests(frame, except: null);
+        if (CompleteOwn(frame, checksum))
+        {
+            Capture?.Write(frame);
+            FloodGuests(frame, except: null);
+        }
     }
 
-    public void TransmitTo(FrameLink link, ReadOnlySpan<byte> frame)
+    public void TransmitTo(FrameLink link, Span<byte> frame, PartialChecksum checksum = default)
     {
-        Capture?.Write(frame);
-        link.Send(frame);
+        if (checksum.IsPartial && link.TakesPartialChecksums && Capture is null)
+        {
+            link.SendPartial(frame, checksum);
+            return;
+        }
+        if (CompleteOwn(frame, checksum))
+        {
+            Capture?.Write(frame);
+            link.Send(frame);
+        }
+    }
+
+    /// <summary>
+    /// Completes a checksum the stack left partial, for a link (or capture) that needs it whole.
+    /// The stack's own positions always fit; a failure is counted and the frame dropped.
+    /// </summary>
+    private bool CompleteOwn(Span<byte> frame, PartialChecksum checksum)
+    {
+        if (checksum.Complete(frame))
+        {
+            return true;
+        }
+        Counters.BadChecksumOffload++;
+        return false;
     }
 
     public void OnLinkClosed(FrameLink link, string reason)

@@ -155,11 +155,13 @@ internal sealed partial class NetworkStack
     /// Sends the IPv4 packet whose payload (<paramref name="payloadLength"/> bytes) is already
     /// in <see cref="Ipv4Payload"/>. The destination MAC comes from the neighbour table unless
     /// given. A packet larger than the guest's MTU is fragmented, unless
-    /// <paramref name="dontFragment"/> (then it is dropped: the caller sized it wrong).
+    /// <paramref name="dontFragment"/> (then it is dropped: the caller sized it wrong). With
+    /// <paramref name="partialChecksumAt"/>, the transport checksum at that offset in the
+    /// payload holds only the pseudo-header's sum (see <see cref="PartialChecksum"/>).
     /// </summary>
     public bool SendIpv4(
         Ipv4Address source, Ipv4Address destination, byte protocol, int payloadLength,
-        MacAddress? destinationMac = null, bool dontFragment = true, byte timeToLive = 64)
+        MacAddress? destinationMac = null, bool dontFragment = true, byte timeToLive = 64, int? partialChecksumAt = null)
     {
         MacAddress mac;
         if (destinationMac is { } explicitMac)
@@ -183,7 +185,10 @@ internal sealed partial class NetworkStack
         int mtu = MtuTowards(destination);
         ushort identification = _nextIdentification++;
         int packetLength = Ipv4Packet.MinHeaderLength + payloadLength;
-        if (packetLength > mtu)
+        bool fragmented = packetLength > mtu;
+        var checksum = PartialOrComplete(Ipv4PayloadOffset, payloadLength, partialChecksumAt,
+            completeNow: mac == MacAddress.Zero || (fragmented && !dontFragment));
+        if (fragmented)
         {
             if (dontFragment)
             {
@@ -204,7 +209,7 @@ internal sealed partial class NetworkStack
             SendArpRequest(hop);
             return false;
         }
-        Transmit(EthernetFrame.HeaderLength + packetLength);
+        Transmit(EthernetFrame.HeaderLength + packetLength, checksum);
         return true;
     }
 

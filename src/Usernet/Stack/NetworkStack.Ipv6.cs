@@ -143,7 +143,7 @@ internal sealed partial class NetworkStack
     /// </summary>
     public bool SendIpv6(
         Ipv6Address source, Ipv6Address destination, byte nextHeader, int payloadLength,
-        byte hopLimit = 64, FrameLink? link = null, bool mayFragment = false)
+        byte hopLimit = 64, FrameLink? link = null, bool mayFragment = false, int? partialChecksumAt = null)
     {
         MacAddress mac;
         if (destination.IsMulticast)
@@ -162,7 +162,10 @@ internal sealed partial class NetworkStack
         }
         int mtu = link is not null ? Options.MtuFor(link) : MtuTowards(destination);
         int packetLength = Ipv6Packet.HeaderLength + payloadLength;
-        if (packetLength > mtu)
+        bool fragmented = packetLength > mtu;
+        var checksum = PartialOrComplete(Ipv6PayloadOffset, payloadLength, partialChecksumAt,
+            completeNow: mac == MacAddress.Zero || (fragmented && mayFragment));
+        if (fragmented)
         {
             if (!mayFragment)
             {
@@ -185,11 +188,11 @@ internal sealed partial class NetworkStack
         if (link is not null)
         {
             Counters.FramesOut++;
-            _transmitter.TransmitTo(link, frame[..(EthernetFrame.HeaderLength + packetLength)]);
+            _transmitter.TransmitTo(link, frame[..(EthernetFrame.HeaderLength + packetLength)], checksum);
         }
         else
         {
-            Transmit(EthernetFrame.HeaderLength + packetLength);
+            Transmit(EthernetFrame.HeaderLength + packetLength, checksum);
         }
         return true;
     }

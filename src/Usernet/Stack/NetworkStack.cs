@@ -251,9 +251,30 @@ internal sealed partial class NetworkStack : ISwitchPort
     }
 
     /// <summary>Sends a frame already built in <see cref="_tx"/>.</summary>
-    private void Transmit(int length)
+    private void Transmit(int length, PartialChecksum checksum = default)
     {
         Counters.FramesOut++;
-        _transmitter.Transmit(_tx.AsSpan(0, length));
+        _transmitter.Transmit(_tx.AsSpan(0, length), checksum);
+    }
+
+    /// <summary>
+    /// The frame-level position of a transport checksum the caller left partial at
+    /// <paramref name="partialChecksumAt"/> in its payload (none when null), or, for a frame
+    /// that is fragmented or held for ARP/NDP (whose pieces and later sends know nothing of
+    /// it), the checksum completed in the payload at once.
+    /// </summary>
+    private PartialChecksum PartialOrComplete(int payloadOffset, int payloadLength, int? partialChecksumAt, bool completeNow)
+    {
+        if (partialChecksumAt is not { } offset)
+        {
+            return PartialChecksum.None;
+        }
+        var checksum = new PartialChecksum(payloadOffset, offset);
+        if (!completeNow)
+        {
+            return checksum;
+        }
+        checksum.Complete(_tx.AsSpan(0, payloadOffset + payloadLength));
+        return PartialChecksum.None;
     }
 }

@@ -111,6 +111,12 @@ internal static class InternetChecksum
         return AddUInt32(sum, (uint)value);
     }
 
+    /// <summary>
+    /// Folds without complementing: what a partial checksum's field holds (the pseudo-header's
+    /// sum), for the receiver to sum the rest onto.
+    /// </summary>
+    public static ushort Fold(ulong sum) => (ushort)FoldTo16(sum);
+
     /// <summary>Folds and complements: the value that goes in the header.</summary>
     public static ushort Finish(ulong sum) => (ushort)~FoldTo16(sum);
 

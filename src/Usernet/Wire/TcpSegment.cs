@@ -58,6 +58,9 @@ internal readonly ref struct TcpSegment
 
     public const int MinHeaderLength = 20;
 
+    /// <summary>Where the checksum field is, from the segment's start.</summary>
+    public const int ChecksumOffset = Field.Checksum;
+
     private const byte OptionEnd = 0;
     private const byte OptionNop = 1;
     private const byte OptionMss = 2;
@@ -137,6 +140,12 @@ internal readonly ref struct TcpSegment
 
     public bool VerifyChecksum(ulong pseudoHeaderSum) =>
         InternetChecksum.IsValid(InternetChecksum.Add(pseudoHeaderSum, _buffer));
+
+    /// <summary>
+    /// Leaves the checksum partial (see <see cref="Link.PartialChecksum"/>): the field holds the
+    /// pseudo-header's sum, and whoever takes the segment sums the rest of it.
+    /// </summary>
+    public void FillPartialChecksum(ulong pseudoHeaderSum) => Checksum = InternetChecksum.Fold(pseudoHeaderSum);
 
     public void FillChecksum(ulong pseudoHeaderSum)
     {

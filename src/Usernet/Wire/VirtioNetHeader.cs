@@ -44,4 +44,18 @@ internal readonly ref struct VirtioNetHeader
 
     /// <summary>A header that says nothing: complete checksums, no segmentation offload.</summary>
     public static void WritePlain(Span<byte> destination) => destination[..Length].Clear();
+
+    /// <summary>
+    /// A header that leaves the frame's transport checksum to the receiving kernel, as QEMU's
+    /// virtio-net passes on a guest's offloaded one: the bytes from <paramref name="start"/> on
+    /// are summed into the field at <paramref name="offset"/> from there. hdr_len stays 0: the
+    /// kernel raises it to cover the checksum field itself.
+    /// </summary>
+    public static void WritePartial(Span<byte> destination, int start, int offset)
+    {
+        destination[..Length].Clear();
+        destination[0] = NeedsChecksum;
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], (ushort)start);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[8..], (ushort)offset);
+    }
 }

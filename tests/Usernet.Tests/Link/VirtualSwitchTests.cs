@@ -366,4 +366,84 @@ public sealed partial class VirtualSwitchTests : IDisposable
         Assert.Empty(_stack.Received);
         Assert.Equal(1, _switch.Counters.BadChecksumOffload);
     }
+
+    /// <summary>What the stack sends: a TCP segment to a guest whose checksum holds the pseudo-header's sum only.</summary>
+    private static (byte[] Partial, byte[] Complete, PartialChecksum Checksum) StackPartialTcp(MacAddress destination)
+    {
+        int start = EthernetFrame.HeaderLength + Ipv4Packet.MinHeaderLength;
+        byte[] segment = TestFrames.TcpSegmentBytes(new IpEndpoint(TestFrames.Gateway, 443), new IpEndpoint(TestFrames.Guest, 40000),
+            1000, 2000, TcpFlags.Ack | TcpFlags.Psh, "a payload the guest's kernel sums, or the switch"u8);
+        byte[] partial = TestFrames.Ipv4(TestFrames.StackMac, destination, TestFrames.Gateway, TestFrames.Guest, IpProtocol.Tcp, segment);
+        int length = partial.Length - start;
+        new TcpSegment(partial.AsSpan(start)).FillPartialChecksum(
+            InternetChecksum.PseudoHeaderV4(TestFrames.Gateway, TestFrames.Guest, IpProtocol.Tcp, length));
+        byte[] complete = (byte[])partial.Clone();
+        new TcpSegment(complete.AsSpan(start)).FillChecksum(
+            InternetChecksum.PseudoHeaderV4(TestFrames.Gateway, TestFrames.Guest, IpProtocol.Tcp, length));
+        Assert.NotEqual(partial, complete);
+        return (partial, complete, new PartialChecksum(start, TcpSegment.ChecksumOffset));
+    }
+
+    [Fact]
+    public void AFrameTheStackLeftPartialGoesAsItIsToALinkThatTakesPartialChecksums()
+    {
+        var tap = new RecordingLink("tap", takesPartialChecksums: true);
+        _switch.Attach(tap);
+        _switch.OnFrame(tap, Frame(MacC, TestFrames.StackMac), default);
+        var (partial, _, checksum) = StackPartialTcp(MacC);
+
+        _switch.Transmit((byte[])partial.Clone(), checksum);
+
+        var sent = Assert.Single(tap.SentPartial);
+        Assert.Equal(partial, sent.Frame);
+        Assert.Equal(checksum, sent.Checksum);
+        Assert.Empty(tap.Sent);
+    }
+
+    [Fact]
+    public void AFrameTheStackLeftPartialIsCompletedForALinkThatNeedsItWhole()
+    {
+        From(_a, MacA, TestFrames.StackMac);
+        var (partial, complete, checksum) = StackPartialTcp(MacA);
+        _switch.Transmit(partial, checksum);
+        Assert.Equal([complete], _a.Sent);
+
+        ClearSent();
+        (partial, complete, checksum) = StackPartialTcp(MacA);
+        _switch.TransmitTo(_b, partial, checksum);
+        Assert.Equal([complete], _b.Sent);
+    }
+
+    [Fact]
+    public void AFloodedFrameTheStackLeftPartialIsCompletedForEveryLink()
+    {
+        var tap = new RecordingLink("tap", takesPartialChecksums: true);
+        _switch.Attach(tap);
+        var (partial, complete, checksum) = StackPartialTcp(Unknown);
+        _switch.Transmit(partial, checksum);
+        Assert.Equal([complete], _a.Sent);
+        Assert.Equal([complete], tap.Sent);
+        Assert.Empty(tap.SentPartial);
+    }
+
+    [Fact]
+    public void ACaptureSeesTheStacksFramesWithTheirChecksumsComplete()
+    {
+        var directory = Directory.CreateTempSubdirectory("usernet-capture-");
+        string path = Path.Combine(directory.FullName, "c.pcap");
+        var tap = new RecordingLink("tap", takesPartialChecksums: true);
+        _switch.Attach(tap);
+        _switch.OnFrame(tap, Frame(MacC, TestFrames.StackMac), default);
+        var (partial, complete, checksum) = StackPartialTcp(MacC);
+        using (_switch.Capture = PcapWriter.Create(path))
+        {
+            _switch.Transmit(partial, checksum);
+        }
+        _switch.Capture = null;
+
+        Assert.Equal([complete], tap.Sent);
+        byte[] file = File.ReadAllBytes(path);
+        directory.Delete(recursive: true);
+        Assert.Equal(complete, file[^complete.Length..]);
+    }
 }

@@ -16,9 +16,17 @@ internal sealed class RecordingTransmitter : IFrameTransmitter
     /// <summary>No addresses are bound below a recording transmitter.</summary>
     public FrameLink? LinkOf(IpAddress guest) => null;
 
-    public void Transmit(ReadOnlySpan<byte> frame) => Frames.Add(frame.ToArray());
+    /// <summary>
+    /// Keeps the frame as a link without checksum offload would get it: a checksum the stack
+    /// left partial is completed first, as the switch does, so that tests read whole checksums.
+    /// </summary>
+    public void Transmit(Span<byte> frame, PartialChecksum checksum = default)
+    {
+        Assert.True(checksum.Complete(frame), "partial checksum positions outside the frame");
+        Frames.Add(frame.ToArray());
+    }
 
-    public void TransmitTo(FrameLink link, ReadOnlySpan<byte> frame) => Frames.Add(frame.ToArray());
+    public void TransmitTo(FrameLink link, Span<byte> frame, PartialChecksum checksum = default) => Transmit(frame, checksum);
 
     /// <summary>The frames sent since the last call, which are then forgotten.</summary>
     public List<byte[]> Take()

@@ -284,18 +284,19 @@ internal sealed class TcpTransport : IIpTransport
             TcpSegment.WriteHeader(buffer, key.Remote.Port, key.Guest.Port, seq.Value, ack.Value, flags, window, headerLength);
             options.CopyTo(buffer[TcpSegment.MinHeaderLength..]);
         }
-        var segment = new TcpSegment(buffer);
-        segment.FillChecksum(v4
+        // Partial: summing a 64 KiB payload was a tenth of a bulk transfer's CPU, and the
+        // guest's kernel verified it again. The switch completes it where a link needs it whole.
+        new TcpSegment(buffer).FillPartialChecksum(v4
             ? InternetChecksum.PseudoHeaderV4(key.Remote.Address.V4, key.Guest.Address.V4, IpProtocol.Tcp, length)
             : InternetChecksum.PseudoHeaderV6(key.Remote.Address.V6, key.Guest.Address.V6, IpProtocol.Tcp, length));
         Counters.SegmentsOut++;
         if (v4)
         {
-            _stack.SendIpv4(key.Remote.Address.V4, key.Guest.Address.V4, IpProtocol.Tcp, length);
+            _stack.SendIpv4(key.Remote.Address.V4, key.Guest.Address.V4, IpProtocol.Tcp, length, partialChecksumAt: TcpSegment.ChecksumOffset);
         }
         else
         {
-            _stack.SendIpv6(key.Remote.Address.V6, key.Guest.Address.V6, IpProtocol.Tcp, length);
+            _stack.SendIpv6(key.Remote.Address.V6, key.Guest.Address.V6, IpProtocol.Tcp, length, partialChecksumAt: TcpSegment.ChecksumOffset);
         }
     }
 

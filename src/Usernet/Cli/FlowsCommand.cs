@@ -102,15 +102,17 @@ internal static class FlowsCommand
     private static string Header() =>
         string.Format(CultureInfo.InvariantCulture, RowFormat, "TIME", "PROTO", "SOURCE", "DESTINATION", "NAME", "FROM-GUEST", "TO-GUEST", "SECONDS", "END", "VERDICT");
 
-    /// <summary>One flow log line as a row: the time of day it ended, what went where, the bytes each way, and the egress verdict with its rule.</summary>
+    /// <summary>One flow log line as a row: the time of day it ended (or started), what went where, the bytes each way, and the egress verdict with its rule.</summary>
     internal static string Row(string line)
     {
         using var document = JsonDocument.Parse(line);
         var flow = document.RootElement;
         string Text(string name) => flow.TryGetProperty(name, out var value) ? value.ToString() : "";
         string time = Text("time");
+        // A start line (log.flowStarts) has no counts yet: its row says "start" where an end's says how it ended.
+        string end = flow.TryGetProperty("start", out var start) && start.ValueKind == JsonValueKind.True ? "start" : Text("end");
         return string.Format(CultureInfo.InvariantCulture, RowFormat,
             time.Length >= 19 ? time[11..19] : time, Text("proto"), Text("source"), Text("destination"), Text("name"),
-            Text("bytesFromGuest"), Text("bytesToGuest"), Text("seconds"), Text("end"), $"{Text("verdict")} {Text("rule")}").TrimEnd();
+            Text("bytesFromGuest"), Text("bytesToGuest"), Text("seconds"), end, $"{Text("verdict")} {Text("rule")}").TrimEnd();
     }
 }

@@ -62,6 +62,10 @@ internal sealed class Instance : IAsyncDisposable
         ResolvedNames = new ResolvedNames();
         FlowLog = new FlowLog(Switch, Stack, ResolvedNames, options.FlowLogPath is { } flows ? new FlowLogFile(flows, options.FlowLogMaxBytes) : null);
         Stack.FlowEnded = (record, end) => FlowLog.Add(record, end, Loop.Now);
+        if (options.FlowLogStarts)
+        {
+            Stack.FlowStarted = record => FlowLog.AddStart(record, Loop.Now);
+        }
         var proxyResolver = new GatewayDnsClient(Loop, Dns.Resolver, network.Ipv4Enabled, network.Ipv6Enabled);
         Proxy = new ProxyService(options.Settings, options.SettingsPaths, options.SettingsFlags, new PacHost(proxyResolver), ResolvedNames);
         var proxyLimits = new ProxyLimits();

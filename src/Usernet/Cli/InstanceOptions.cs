@@ -47,6 +47,9 @@ internal sealed record InstanceOptions
 
     public long FlowLogMaxBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>A flow log line at each flow's start too (log.flowStarts).</summary>
+    public bool FlowLogStarts { get; init; }
+
     public string? PcapPath { get; init; }
 
     /// <summary>The most bytes the capture may take (--pcap-limit); null: no limit.</summary>

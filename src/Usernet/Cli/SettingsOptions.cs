@@ -205,6 +205,7 @@ internal static class SettingsOptions
             MetricsListen = settings.Metrics.Listen,
             FlowLogPath = settings.Log.Flows.Length == 0 ? null : settings.Log.Flows,
             FlowLogMaxBytes = settings.Log.FlowsMaxBytes,
+            FlowLogStarts = settings.Log.FlowStarts,
         };
     }
 

@@ -7,4 +7,7 @@ internal sealed class LogSettings(SettingValues values)
     public string Flows { get; } = values.Get(SettingsSchema.LogFlows);
 
     public long FlowsMaxBytes { get; } = values.Get(SettingsSchema.LogFlowsMaxMegabytes) * 1024L * 1024;
+
+    /// <summary>A line at each flow's start too, beside the one at its end.</summary>
+    public bool FlowStarts { get; } = values.Get(SettingsSchema.LogFlowStarts);
 }

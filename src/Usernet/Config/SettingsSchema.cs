@@ -163,6 +163,9 @@ internal static class SettingsSchema
     /// <summary>The flow log's size before it is rotated (to PATH.1, replacing the one before).</summary>
     public static readonly SettingDefinition<int> LogFlowsMaxMegabytes = Define("log.flowsMaxMegabytes", SettingTypes.Integer(1, 1_000_000), 64);
 
+    /// <summary>Whether the flow log also has a line when a flow starts; off, the default, the stack makes no call for it.</summary>
+    public static readonly SettingDefinition<bool> LogFlowStarts = Define("log.flowStarts", SettingTypes.Bool, false);
+
     /// <summary>What a new guest flow that no egress rule matches does.</summary>
     public static readonly SettingDefinition<Stack.Egress.EgressAction> EgressDefault = Define("egress.default",
         SettingTypes.Choice(("allow", Stack.Egress.EgressAction.Allow), ("deny", Stack.Egress.EgressAction.Deny)), Stack.Egress.EgressAction.Allow);

@@ -95,6 +95,13 @@ internal sealed partial class NetworkStack : ISwitchPort
     /// </summary>
     public Action<FlowRecord, FlowEnd>? FlowEnded { get; set; }
 
+    /// <summary>
+    /// Called once for each TCP connection, UDP flow and echo flow as it opens, its verdict set
+    /// and nothing counted yet beyond its first packet (the flow log's start lines, log.flowStarts).
+    /// Null, the default, costs one check per new flow.
+    /// </summary>
+    public Action<FlowRecord>? FlowStarted { get; set; }
+
     public void Receive(Span<byte> frame, FrameLink from, Instant now, bool checksumTrusted = false)
     {
         Counters.FramesIn++;

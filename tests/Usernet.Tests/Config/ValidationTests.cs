@@ -264,6 +264,14 @@ public sealed class ValidationTests : IDisposable
     }
 
     [Fact]
+    public void FlowStartLinesAreOffByDefaultAndABadValueNamesTheField()
+    {
+        Assert.False(_files.Settings().Log.FlowStarts);
+        Assert.True(_files.Settings(Set("log.flowStarts", "true")).Log.FlowStarts);
+        Assert.StartsWith("--set log.flowStarts=maybe: log.flowStarts: ", Error(Set("log.flowStarts", "maybe")));
+    }
+
+    [Fact]
     public void MetricsListenIsOffByDefaultAndLoopbackUnlessAllowed()
     {
         Assert.Null(_files.Settings().Metrics.Listen);

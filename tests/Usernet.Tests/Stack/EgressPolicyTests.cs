@@ -43,6 +43,77 @@ public sealed class EgressPolicyTests
         Assert.False(Match(policy, EgressProtocols.Tcp, "2001:db9::1", 443).Allowed);
     }
 
+    /// <summary>
+    /// A long list is matched through its network index; the first match must still be the one
+    /// reading the list in order finds, for any mix of networks of both families and of every
+    /// prefix length, the host, names, ports and protocols (random lists, fixed seed).
+    /// </summary>
+    [Fact]
+    public void TheIndexOfALongListFindsTheSameFirstMatchAsReadingItInOrder()
+    {
+        var random = new Random(15);
+        T Pick<T>(params T[] choices) => choices[random.Next(choices.Length)];
+        string V4() => $"10.{random.Next(3)}.{random.Next(3)}.{random.Next(6)}";
+        string V6() => $"2001:db8:{random.Next(3)}::{random.Next(3)}";
+        int compared = 0;
+        for (int list = 0; list < 100; list++)
+        {
+            var rules = new EgressRuleSpec[random.Next(EgressPolicy.IndexThreshold, 120)];
+            for (int i = 0; i < rules.Length; i++)
+            {
+                string to = random.Next(10) switch
+                {
+                    0 => "host",
+                    1 => "a.test",
+                    2 => "*.test",
+                    3 => Pick("0.0.0.0/0", "::/0"),
+                    < 7 => Pick("10.0.0.0/8", $"10.{random.Next(3)}.0.0/16", $"10.{random.Next(3)}.{random.Next(3)}.0/24",
+                        $"10.{random.Next(3)}.{random.Next(3)}.{Pick(0, 4)}/30", V4()),
+                    _ => Pick("2001:db8::/32", $"2001:db8:{random.Next(3)}::/48", $"2001:db8:{random.Next(3)}::/64", $"2001:db8:{random.Next(3)}::/120", V6()),
+                };
+                rules[i] = Rule(Pick(EgressAction.Allow, EgressAction.Deny), to, Pick(null, "80", "8000-9000", "1-100,443"),
+                    (EgressProtocols)random.Next(1, 8));
+            }
+            var policy = Policy(Pick(EgressAction.Allow, EgressAction.Deny), rules);
+            for (int flow = 0; flow < 200; flow++)
+            {
+                var protocol = Pick(EgressProtocols.Tcp, EgressProtocols.Udp, EgressProtocols.Icmp);
+                var destination = IpAddress.Parse(random.Next(2) == 0 ? V4() : V6());
+                ushort port = protocol == EgressProtocols.Icmp ? (ushort)0 : Pick<ushort>(53, 80, 443, 8500, 9001);
+                bool isHost = random.Next(8) == 0;
+                string? name = Pick(null, null, "a.test", "b.test", "a.other");
+                Assert.Equal(policy.MatchInOrder(protocol, destination, port, isHost, name, null, Now), policy.Match(protocol, destination, port, isHost, name, null, Now));
+                compared++;
+            }
+        }
+        Assert.Equal(20_000, compared);
+    }
+
+    /// <summary>The bench's list (bench/harness/stacks.py, usernet_rules): 999 network denies with ports, then the host; matched without allocating.</summary>
+    [Fact]
+    public void AThousandRulesAreMatchedWithoutAllocating()
+    {
+        var json = new System.Text.StringBuilder("[");
+        for (int i = 0; i < 999; i++)
+        {
+            json.Append($$"""{"action": "deny", "to": "10.{{i / 250}}.{{i % 250}}.0/24", "ports": "80,8000-9000", "protocols": ["tcp"]},""");
+        }
+        json.Append("""{"action": "allow", "to": "host"}]""");
+        var policy = new EgressPolicy(EgressAction.Deny, Usernet.Config.Settings.Create(("egress.rules", json.ToString())).Egress.Rules, EgressTcpRefusal.Rst);
+        var host = IpAddress.Parse("192.168.65.254");
+        var denied = IpAddress.Parse("10.3.248.7");
+        Assert.Equal(new EgressDecision(true, 999), Match(policy, EgressProtocols.Tcp, "192.168.65.254", 8080, isHost: true));
+        Assert.Equal(new EgressDecision(false, 998), Match(policy, EgressProtocols.Tcp, "10.3.248.7", 8080));
+        Assert.Equal(new EgressDecision(false, EgressDecision.DefaultRule), Match(policy, EgressProtocols.Udp, "10.3.248.7", 8080));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            policy.Decide(EgressProtocols.Tcp, host, 8080, true, null, null, Now);
+            policy.Decide(EgressProtocols.Tcp, denied, 8080, false, null, null, Now);
+        }
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
     [Fact]
     public void ARuleWithPortsNeverMatchesIcmpAndZeroPrefixMatchesTheWholeFamily()
     {

@@ -9,7 +9,7 @@ namespace Usernet.Services.FlowLog;
 
 /// <summary>
 /// The flow log: a line (<see cref="FlowLogLine"/>) for each TCP connection, UDP flow and echo
-/// flow that ends, from the <see cref="FlowRecord"/> the stack counted into; nothing of it runs
+/// flow that ends (and, under log.flowStarts, one as it starts), from the <see cref="FlowRecord"/> the stack counted into; nothing of it runs
 /// per packet. At a flow's end the loop thread notes what only it knows (the link, the MAC, the
 /// name); the line is formatted only where somebody reads it, so that with no file and no
 /// follower a connection's end costs no JSON. The last <see cref="RecentLimit"/> ends are kept
@@ -28,7 +28,7 @@ internal sealed class FlowLog : IAsyncDisposable
     private readonly NetworkStack _stack;
     private readonly ResolvedNames _names;
     private readonly Lock _gate = new();
-    private readonly Queue<Ended> _recent = new();
+    private readonly Queue<Logged> _recent = new();
     private readonly List<Channel<string>> _followers = new();
     private readonly FlowLogFile? _file;
 
@@ -71,9 +71,16 @@ internal sealed class FlowLog : IAsyncDisposable
     }
 
     /// <summary>A flow ended (on the loop thread; <paramref name="now"/> is the loop's time).</summary>
-    public void Add(FlowRecord record, FlowEnd end, Instant now)
+    public void Add(FlowRecord record, FlowEnd end, Instant now) => Add(new Logged(record, end, ContextOf(record, now)));
+
+    /// <summary>
+    /// A flow started (on the loop thread), under log.flowStarts only: its line goes where the
+    /// end lines go. Its fields are all set by then, so it may be formatted later, as an end's.
+    /// </summary>
+    public void AddStart(FlowRecord record, Instant now) => Add(new Logged(record, null, ContextOf(record, now)));
+
+    private void Add(Logged ended)
     {
-        var ended = new Ended(record, end, ContextOf(record, now));
         string? line = null;
         Lines++;
         lock (_gate)
@@ -133,7 +140,7 @@ internal sealed class FlowLog : IAsyncDisposable
     /// <summary>The last lines, oldest first, formatted now (a record no longer changes once its flow ended).</summary>
     public string[] Recent()
     {
-        Ended[] ended;
+        Logged[] ended;
         lock (_gate)
         {
             ended = [.. _recent];
@@ -141,10 +148,10 @@ internal sealed class FlowLog : IAsyncDisposable
         return Array.ConvertAll(ended, e => e.Format());
     }
 
-    /// <summary>A flow that ended, with what the loop thread knew of it then.</summary>
-    private readonly record struct Ended(FlowRecord Record, FlowEnd End, FlowLogLine.Context Context)
+    /// <summary>A flow that ended, or started (<paramref name="End"/> null), with what the loop thread knew of it then.</summary>
+    private readonly record struct Logged(FlowRecord Record, FlowEnd? End, FlowLogLine.Context Context)
     {
-        public string Format() => FlowLogLine.Format(Record, End, Context);
+        public string Format() => End is { } end ? FlowLogLine.Format(Record, end, Context) : FlowLogLine.FormatStart(Record, Context);
     }
 
     /// <summary>A reader of every line from now on, until disposed; null when <see cref="MaxFollowers"/> follow already.</summary>

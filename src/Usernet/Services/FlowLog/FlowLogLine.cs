@@ -18,7 +18,8 @@ namespace Usernet.Services.FlowLog;
 /// absent for flows the policy does not cover: inbound, and to the gateway's own services),
 /// bytes and packets each way (bytesFromGuest and packetsFromGuest: what the guest
 /// sent), seconds (the flow's duration), and end (fin, reset, timeout, evicted, closed, refused).
-/// A flow still open (<c>GET /flows/open</c>) has the same fields so far, with no end.
+/// A flow still open (<c>GET /flows/open</c>) has the same fields so far, with no end. A start
+/// line (log.flowStarts) has the fields up to rule, then start (true), with no counts and no end.
 /// </summary>
 internal static class FlowLogLine
 {
@@ -30,40 +31,7 @@ internal static class FlowLogLine
         var buffer = new ArrayBufferWriter<byte>(384);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            writer.WriteString("time", context.Time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-            if (context.Link is { } link)
-            {
-                writer.WriteString("link", link);
-            }
-            if (context.Mac is { } mac)
-            {
-                writer.WriteString("mac", mac.ToString());
-            }
-            writer.WriteString("ip", record.Guest.Address.ToString());
-            writer.WriteString("proto", ProtocolName(record.Protocol));
-            writer.WriteString("direction", record.Inbound ? "inbound" : "outbound");
-            var (source, destination) = record.Inbound ? (record.Remote, record.Guest) : (record.Guest, record.Remote);
-            if (record.Protocol == IpProtocol.Icmp)
-            {
-                writer.WriteString("source", source.Address.ToString());
-                writer.WriteString("destination", destination.Address.ToString());
-                writer.WriteNumber("echoId", record.Guest.Port);
-            }
-            else
-            {
-                writer.WriteString("source", source.ToString());
-                writer.WriteString("destination", destination.ToString());
-            }
-            if (context.Name is { } name)
-            {
-                writer.WriteString("name", name);
-            }
-            if (record.Egress is { } egress)
-            {
-                writer.WriteString("verdict", egress.VerdictName);
-                writer.WriteString("rule", egress.RuleName);
-            }
+            WriteHead(writer, record, context);
             writer.WriteNumber("bytesFromGuest", record.BytesFromGuest);
             writer.WriteNumber("bytesToGuest", record.BytesToGuest);
             writer.WriteNumber("packetsFromGuest", record.PacketsFromGuest);
@@ -76,6 +44,61 @@ internal static class FlowLogLine
             writer.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// A flow's start line (log.flowStarts): the fields known as it opens, up to verdict and
+    /// rule, then <c>"start":true</c> where an end line has its counts and <c>end</c>.
+    /// </summary>
+    public static string FormatStart(FlowRecord record, in Context context)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteHead(writer, record, context);
+            writer.WriteBoolean("start", true);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>The object's opening and the fields a start line and an end line share: time to rule.</summary>
+    private static void WriteHead(Utf8JsonWriter writer, FlowRecord record, in Context context)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("time", context.Time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        if (context.Link is { } link)
+        {
+            writer.WriteString("link", link);
+        }
+        if (context.Mac is { } mac)
+        {
+            writer.WriteString("mac", mac.ToString());
+        }
+        writer.WriteString("ip", record.Guest.Address.ToString());
+        writer.WriteString("proto", ProtocolName(record.Protocol));
+        writer.WriteString("direction", record.Inbound ? "inbound" : "outbound");
+        var (source, destination) = record.Inbound ? (record.Remote, record.Guest) : (record.Guest, record.Remote);
+        if (record.Protocol == IpProtocol.Icmp)
+        {
+            writer.WriteString("source", source.Address.ToString());
+            writer.WriteString("destination", destination.Address.ToString());
+            writer.WriteNumber("echoId", record.Guest.Port);
+        }
+        else
+        {
+            writer.WriteString("source", source.ToString());
+            writer.WriteString("destination", destination.ToString());
+        }
+        if (context.Name is { } name)
+        {
+            writer.WriteString("name", name);
+        }
+        if (record.Egress is { } egress)
+        {
+            writer.WriteString("verdict", egress.VerdictName);
+            writer.WriteString("rule", egress.RuleName);
+        }
     }
 
     public static string ProtocolName(byte protocol) => protocol switch

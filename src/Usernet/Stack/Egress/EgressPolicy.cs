@@ -8,6 +8,10 @@ namespace Usernet.Stack.Egress;
 /// it), ports are ranges in one shared array, protocols a bit set, so deciding a flow reads
 /// arrays and compares numbers and strings: nothing is allocated. Immutable, and swapped whole
 /// on a reload. Decided once per new flow (see <see cref="EgressRule"/>), never per packet.
+/// A long list is not read rule by rule: network rules are indexed by prefix length and
+/// network (one hash lookup per distinct prefix length gives the few rules whose network holds
+/// the address), and only those, the host and the name rules are tested, in list order, so
+/// that the first match still wins and 1,000 rules cost a new flow about what a handful do.
 /// </summary>
 internal sealed class EgressPolicy
 {
@@ -17,6 +21,18 @@ internal sealed class EgressPolicy
     private readonly Compiled[] _rules;
     private readonly (ushort First, ushort Last)[] _ports;
     private readonly bool _allowsByAddress;
+
+    /// <summary>Below this many rules the list is read in order: hash lookups would cost more than they skip.</summary>
+    internal const int IndexThreshold = 16;
+
+    /// <summary>Network rules by prefix length, each group's networks to their rules (ascending); null for a short list.</summary>
+    private readonly PrefixGroup[]? _networks;
+
+    /// <summary>The rules the index does not hold (host, names), ascending.</summary>
+    private readonly int[] _unindexed;
+
+    /// <summary>The name rules, ascending: what DNS queries and the proxy's names are matched against.</summary>
+    private readonly int[] _nameRules;
 
     public EgressPolicy(EgressAction defaultAction, IReadOnlyList<EgressRuleSpec> rules, EgressTcpRefusal tcpRefusal, EgressDnsRefusal dnsRefusal = EgressDnsRefusal.NxDomain)
     {
@@ -40,6 +56,15 @@ internal sealed class EgressPolicy
             ports.AddRange(rule.Ports);
         }
         _ports = [.. ports];
+        _nameRules = Enumerable.Range(0, rules.Count).Where(i => rules[i].ByName).ToArray();
+        _unindexed = Enumerable.Range(0, rules.Count).Where(i => rules[i].Kind != EgressTargetKind.Network).ToArray();
+        _networks = rules.Count < IndexThreshold ? null : Enumerable.Range(0, rules.Count)
+            .Where(i => rules[i].Kind == EgressTargetKind.Network)
+            .GroupBy(i => _rules[i].Mask)
+            .Select(group => new PrefixGroup(group.Key, group.First(),
+                group.GroupBy(i => _rules[i].Network).ToDictionary(network => network.Key, network => network.ToArray())))
+            .OrderBy(group => group.First)
+            .ToArray();
         HasNameRules = rules.Any(r => r.ByName);
         _allowsByAddress = rules.Any(r => r.Action == EgressAction.Allow && !r.ByName);
     }
@@ -77,28 +102,71 @@ internal sealed class EgressPolicy
     /// <summary><see cref="Decide"/> without counting: for tests, and for asking what a rule would do.</summary>
     public EgressDecision Match(EgressProtocols protocol, IpAddress destination, ushort port, bool isHost, string? name, EgressNameTable? names, Instant now)
     {
-        var rules = _rules;
-        for (int i = 0; i < rules.Length; i++)
+        if (_networks is null)
         {
-            ref readonly var rule = ref rules[i];
-            // Cheapest test first: most rules of a long list fail on the address alone.
-            bool target = rule.Kind switch
+            return MatchInOrder(protocol, destination, port, isHost, name, names, now);
+        }
+        // Each candidate list is ascending, and whether a rule matches does not depend on the
+        // others: the first match is the least of each list's first, and a list is read only
+        // below the best found so far.
+        int best = FirstMatch(_unindexed, int.MaxValue, protocol, destination, port, isHost, name, names, now);
+        foreach (var group in _networks)
+        {
+            if (group.First < best && group.Rules.TryGetValue(destination.Value & group.Mask, out var candidates))
             {
-                EgressTargetKind.Network => (destination.Value & rule.Mask) == rule.Network && !(rule.V6Only && destination.IsV4),
-                EgressTargetKind.Host => isHost,
-                _ => true,
-            };
-            if (!target || (rule.Protocols & protocol) == 0 || !PortMatches(in rule, protocol, port))
-            {
-                continue;
-            }
-            if (rule.Kind is EgressTargetKind.Network or EgressTargetKind.Host
-                || (name is not null && NameMatches(in rule, name)) || (names is not null && names.AnyName(destination, now, rule.Domain!, rule.Kind)))
-            {
-                return new EgressDecision(rule.Allow, i);
+                best = FirstMatch(candidates, best, protocol, destination, port, isHost, name, names, now);
             }
         }
-        return new EgressDecision(Default == EgressAction.Allow, EgressDecision.DefaultRule);
+        return best == int.MaxValue ? DefaultDecision : new EgressDecision(_rules[best].Allow, best);
+    }
+
+    /// <summary><see cref="Match"/> by reading every rule in order: for short lists, and what the index must agree with.</summary>
+    internal EgressDecision MatchInOrder(EgressProtocols protocol, IpAddress destination, ushort port, bool isHost, string? name, EgressNameTable? names, Instant now)
+    {
+        for (int i = 0; i < _rules.Length; i++)
+        {
+            if (Matches(in _rules[i], protocol, destination, port, isHost, name, names, now))
+            {
+                return new EgressDecision(_rules[i].Allow, i);
+            }
+        }
+        return DefaultDecision;
+    }
+
+    private EgressDecision DefaultDecision => new(Default == EgressAction.Allow, EgressDecision.DefaultRule);
+
+    /// <summary>The first of <paramref name="candidates"/> (ascending) below <paramref name="best"/> that matches, else <paramref name="best"/>.</summary>
+    private int FirstMatch(int[] candidates, int best, EgressProtocols protocol, IpAddress destination, ushort port, bool isHost, string? name, EgressNameTable? names, Instant now)
+    {
+        foreach (int i in candidates)
+        {
+            if (i >= best)
+            {
+                break;
+            }
+            if (Matches(in _rules[i], protocol, destination, port, isHost, name, names, now))
+            {
+                return i;
+            }
+        }
+        return best;
+    }
+
+    private bool Matches(in Compiled rule, EgressProtocols protocol, IpAddress destination, ushort port, bool isHost, string? name, EgressNameTable? names, Instant now)
+    {
+        // Cheapest test first: most rules of a long list fail on the address alone.
+        bool target = rule.Kind switch
+        {
+            EgressTargetKind.Network => (destination.Value & rule.Mask) == rule.Network && !(rule.V6Only && destination.IsV4),
+            EgressTargetKind.Host => isHost,
+            _ => true,
+        };
+        if (!target || (rule.Protocols & protocol) == 0 || !PortMatches(in rule, protocol, port))
+        {
+            return false;
+        }
+        return rule.Kind is EgressTargetKind.Network or EgressTargetKind.Host
+            || (name is not null && NameMatches(in rule, name)) || (names is not null && names.AnyName(destination, now, rule.Domain!, rule.Kind));
     }
 
     /// <summary>
@@ -110,10 +178,10 @@ internal sealed class EgressPolicy
     /// </summary>
     public EgressDecision MatchName(ReadOnlySpan<char> name)
     {
-        for (int i = 0; i < _rules.Length; i++)
+        foreach (int i in _nameRules)
         {
             ref readonly var rule = ref _rules[i];
-            if (rule.Kind is not (EgressTargetKind.Domain or EgressTargetKind.Subdomains) || !NameMatches(in rule, name))
+            if (!NameMatches(in rule, name))
             {
                 continue;
             }
@@ -136,10 +204,10 @@ internal sealed class EgressPolicy
     /// </summary>
     public EgressDecision? DecideName(string name, ushort port)
     {
-        for (int i = 0; i < _rules.Length; i++)
+        foreach (int i in _nameRules)
         {
             ref readonly var rule = ref _rules[i];
-            if (rule.Kind is (EgressTargetKind.Domain or EgressTargetKind.Subdomains) && (rule.Protocols & EgressProtocols.Tcp) != 0
+            if ((rule.Protocols & EgressProtocols.Tcp) != 0
                 && PortMatches(in rule, EgressProtocols.Tcp, port) && NameMatches(in rule, name))
             {
                 var decision = new EgressDecision(rule.Allow, i);
@@ -194,6 +262,9 @@ internal sealed class EgressPolicy
         }
         return false;
     }
+
+    /// <summary>The network rules of one prefix length (<paramref name="Mask"/>): the least rule index among them, and each network's rules.</summary>
+    private sealed record PrefixGroup(UInt128 Mask, int First, Dictionary<UInt128, int[]> Rules);
 
     private readonly record struct Compiled(
         UInt128 Network, UInt128 Mask, EgressTargetKind Kind, bool Allow, EgressProtocols Protocols, int PortStart, int PortEnd, string? Domain, bool V6Only);

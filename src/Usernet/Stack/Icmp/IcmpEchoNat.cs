@@ -134,6 +134,7 @@ internal sealed class IcmpEchoNat : IIpTransport
         }
         _flows.Add((guest, id, linkId), flow, now);
         FlowsOpened++;
+        _stack.FlowStarted?.Invoke(flow.Record);
         return flow;
     }
 

@@ -131,6 +131,7 @@ internal sealed class TcpTransport : IIpTransport
         connection.Record.PacketsFromGuest++;
         connection.Record.Egress = decision;
         _flows[key] = connection;
+        _stack.FlowStarted?.Invoke(connection.Record);
         connection.OpenFromGuest(syn, options, destination, LinkMss(key.Guest.Address), now);
     }
 
@@ -162,6 +163,7 @@ internal sealed class TcpTransport : IIpTransport
         var connection = new TcpConnection(this, key, _timers, Options, now, inbound: true);
         _flows[key] = connection;
         _inbound++;
+        _stack.FlowStarted?.Invoke(connection.Record);
         connection.OpenToGuest(attachHost(connection), LinkMss(guest.Address), now);
         return connection;
     }

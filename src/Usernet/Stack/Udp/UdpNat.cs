@@ -123,6 +123,7 @@ internal sealed class UdpNat : IIpTransport
         }
         _flows.Add((guest, linkId), flow, now);
         Counters.FlowsOpened++;
+        _stack.FlowStarted?.Invoke(flow.Record);
         return flow;
     }
 

@@ -109,4 +109,28 @@ public sealed class FlowLogLineTests
         Assert.Matches(@"^08:30:01 udp  192\.168\.65\.3:40000 +198\.18\.0\.2:53 +517 +4096 +2 evicted$", rows[1]);
         Assert.Equal(line + "\n", FlowsCommand.Render(line + "\n", json: true));
     }
+
+    [Fact]
+    public void AStartLineHasTheFieldsKnownAtTheStartAndSaysItIsAStart()
+    {
+        Assert.True(MacAddress.TryParse("02:50:00:00:00:03", out var mac));
+        var record = Record(IpProtocol.Tcp, Guest, Web);
+        record.Egress = new EgressDecision(true, 3);
+        string line = FlowLogLine.FormatStart(record, new FlowLogLine.Context(Ended, TimeSpan.Zero, "tap0", mac, "api.test.internal"));
+        // The end line's fields up to its rule, the same names and order; no counts, no duration, no end.
+        const string Expected = """{"time":"2026-12-05T08:30:01.250Z","link":"tap0","mac":"02:50:00:00:00:03","ip":"192.168.65.3","proto":"tcp","direction":"outbound","source":"192.168.65.3:40000","destination":"198.18.0.2:443","name":"api.test.internal","verdict":"allow","rule":"egress.rules[3]","start":true}""";
+        Assert.Equal(Expected, line);
+        string end = FlowLogLine.Format(record, FlowEnd.Fin, new FlowLogLine.Context(Ended, TimeSpan.FromSeconds(1), "tap0", mac, "api.test.internal"));
+        Assert.StartsWith(Expected[..Expected.IndexOf(",\"start\"", StringComparison.Ordinal)], end);
+        Assert.DoesNotContain("\"start\"", end);
+    }
+
+    [Fact]
+    public void TheTableShowsAStartLineAsAStart()
+    {
+        var record = Record(IpProtocol.Udp, Guest, new IpEndpoint(IpAddress.Parse("198.18.0.2"), 53));
+        record.Egress = new EgressDecision(true, EgressDecision.DefaultRule);
+        string line = FlowLogLine.FormatStart(record, new FlowLogLine.Context(Ended, TimeSpan.Zero, "tap0", null, null));
+        Assert.Matches(@"^08:30:01 udp  192\.168\.65\.3:40000 +198\.18\.0\.2:53 +start +allow egress\.default$", FlowsCommand.Row(line));
+    }
 }

@@ -38,7 +38,7 @@ internal sealed class Instance : IAsyncDisposable
     {
         _options = options;
         var network = options.Stack;
-        Loop = new EventLoop();
+        Loop = new EventLoop { PollBeforeSleepNs = (long)options.Settings.LoopPoll.TotalNanoseconds };
         Switch = new VirtualSwitch(Loop) { Capture = options.PcapPath is null ? null : PcapWriter.Create(options.PcapPath, options.PcapLimit) };
         Connector = new HostTcpConnector(Loop, options.Tcp, network.Gateway, network.GatewayV6, network.GatewayLinkLocal);
         var datagrams = new HostDatagramFactory(Loop);

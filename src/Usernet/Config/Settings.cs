@@ -54,6 +54,10 @@ internal sealed class Settings
 
     public MetricsSettings Metrics { get; }
 
+    /// <summary>How long the event loop polls after traffic before it sleeps; zero on one CPU, where it never polls.</summary>
+    public TimeSpan LoopPoll =>
+        Environment.ProcessorCount > 1 ? TimeSpan.FromMicroseconds(_values.Get(SettingsSchema.LoopPollMicroseconds)) : TimeSpan.Zero;
+
     public LogSettings Log { get; }
     public EgressSettings Egress { get; }
 

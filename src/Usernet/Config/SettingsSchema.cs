@@ -99,6 +99,12 @@ internal static class SettingsSchema
     public static readonly SettingDefinition<IReadOnlyList<string>> Publish = Define("ports.publish",
         SettingTypes.List(SettingTypes.NonEmptyString), Array.Empty<string>());
 
+    /// <summary>
+    /// How long the loop polls after the last events before it sleeps in epoll_wait (0: never).
+    /// On one CPU it never does: the time spun would be taken from the guest and its peers.
+    /// </summary>
+    public static readonly SettingDefinition<int> LoopPollMicroseconds = Define("loop.pollMicroseconds", SettingTypes.Integer(0, 10_000), 100);
+
     public static readonly SettingDefinition<int> TcpMaxConnections = Define("tcp.maxConnections", SettingTypes.Integer(1, 1_000_000), 16384);
 
     public static readonly SettingDefinition<TimeSpan> TcpConnectTimeout = Define("tcp.connectTimeoutSeconds", SettingTypes.Seconds(0.1, 600), TimeSpan.FromSeconds(30));

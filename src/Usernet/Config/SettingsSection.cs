@@ -20,4 +20,5 @@ internal enum SettingsSection
     Metrics,
     Log,
     Egress,
+    Loop,
 }

@@ -25,6 +25,9 @@ internal sealed unsafe class EventLoop : IDisposable
     private int _wakePending;
     private int _ownerThread = -1;
 
+    /// <summary>When the last wait that brought events ended; long ago at first, so nothing is polled before traffic.</summary>
+    private long _lastEventsNs = long.MinValue / 2;
+
     private struct Slot
     {
         public IPollHandler? Handler;
@@ -55,6 +58,18 @@ internal sealed unsafe class EventLoop : IDisposable
     }
 
     public TimerQueue Timers { get; }
+
+    /// <summary>
+    /// How long the loop polls without sleeping after the last wake-up that brought events
+    /// (0: never). In request/response traffic the next event follows within microseconds, and
+    /// a thread that sleeps in epoll_wait pays a wake-up for each; one that polls does not.
+    /// The window counts from the last events, so a loop that sees none stops polling after
+    /// it and sleeps: an idle Usernet stays idle.
+    /// </summary>
+    public long PollBeforeSleepNs { get; set; }
+
+    /// <summary>epoll_waits without a timeout made under <see cref="PollBeforeSleepNs"/>: what polling cost.</summary>
+    public long Polls { get; private set; }
 
     /// <summary>The instant of the current wake-up.</summary>
     public Instant Now { get; private set; }
@@ -178,7 +193,7 @@ internal sealed unsafe class EventLoop : IDisposable
     {
         _ownerThread = Environment.CurrentManagedThreadId;
         int timeout = WaitTimeout(maxWaitMs);
-        int count = Libc.EpollWait(_epoll, _events, MaxEventsPerWait, timeout);
+        int count = timeout != 0 && PollBeforeSleepNs > 0 ? PollThenWait(timeout) : Libc.EpollWait(_epoll, _events, MaxEventsPerWait, timeout);
         if (count < 0)
         {
             int errno = Errno.Last;
@@ -190,6 +205,10 @@ internal sealed unsafe class EventLoop : IDisposable
         }
         Instant now = Libc.MonotonicNow();
         Now = now;
+        if (count > 0)
+        {
+            _lastEventsNs = now.Nanoseconds;
+        }
         for (int i = 0; i < count; i++)
         {
             Dispatch(_events[i].Data, (PollEvents)_events[i].Events, now);
@@ -200,6 +219,24 @@ internal sealed unsafe class EventLoop : IDisposable
         {
             Guard("after dispatch", hook, now);
         }
+    }
+
+    /// <summary>
+    /// Polls (epoll_wait with no timeout) while the last events are less than
+    /// <see cref="PollBeforeSleepNs"/> old, then waits as usual.
+    /// </summary>
+    private int PollThenWait(int timeout)
+    {
+        while (Libc.MonotonicNow().Nanoseconds - _lastEventsNs < PollBeforeSleepNs)
+        {
+            int count = Libc.EpollWait(_epoll, _events, MaxEventsPerWait, 0);
+            Polls++;
+            if (count != 0 || !_posted.IsEmpty)
+            {
+                return count;
+            }
+        }
+        return Libc.EpollWait(_epoll, _events, MaxEventsPerWait, timeout);
     }
 
     private int WaitTimeout(int maxWaitMs)

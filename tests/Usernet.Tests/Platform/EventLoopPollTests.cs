@@ -1,0 +1,102 @@
+using Usernet.Platform;
+using Usernet.Platform.Interop;
+
+namespace Usernet.Tests.Platform;
+
+/// <summary>
+/// Polling before sleeping (loop.pollMicroseconds): the loop polls only within the window that
+/// follows a wake-up with events, and sleeps once the window has passed, so that a Usernet
+/// without traffic spends no CPU. The windows are long (200 ms) so that a loaded machine
+/// cannot make the test wrong; the loop runs on the test thread.
+/// </summary>
+public sealed unsafe class EventLoopPollTests : IDisposable
+{
+    private const long Window = 200_000_000;
+
+    private readonly EventLoop _loop = new() { PollBeforeSleepNs = Window };
+    private readonly int _fd = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
+    private readonly Reader _reader;
+
+    public EventLoopPollTests()
+    {
+        Assert.True(_fd >= 0);
+        _reader = new Reader(_fd);
+        _loop.Register(_fd, PollEvents.Readable, _reader);
+    }
+
+    public void Dispose()
+    {
+        _loop.Dispose();
+        Libc.Close(_fd);
+    }
+
+    private sealed class Reader(int fd) : IPollHandler
+    {
+        public int Events { get; private set; }
+
+        public void OnPoll(PollEvents events, Instant now)
+        {
+            ulong value;
+            Libc.Read(fd, (byte*)&value, sizeof(ulong));
+            Events++;
+        }
+
+        public void OnFault(Instant now)
+        {
+        }
+    }
+
+    private void Signal()
+    {
+        ulong one = 1;
+        Assert.Equal(sizeof(ulong), (int)Libc.Write(_fd, (byte*)&one, sizeof(ulong)));
+    }
+
+    [Fact]
+    public void ALoopThatHasSeenNoEventsSleepsWithoutPolling()
+    {
+        _loop.RunOnce(20);
+        _loop.RunOnce(20);
+        Assert.Equal(0, _loop.Polls);
+    }
+
+    [Fact]
+    public void AfterEventsTheLoopPollsThroughTheWindowThenSleeps()
+    {
+        Signal();
+        _loop.RunOnce(1000);
+        Assert.Equal(1, _reader.Events);
+        Assert.Equal(0, _loop.Polls);
+
+        // Nothing comes: the loop polls until the window since the event closes, then waits 1 ms.
+        _loop.RunOnce(1);
+        long polled = _loop.Polls;
+        Assert.True(polled > 0);
+
+        // The window has passed: no more polling until events come again.
+        _loop.RunOnce(1);
+        _loop.RunOnce(1);
+        Assert.Equal(polled, _loop.Polls);
+    }
+
+    [Fact]
+    public void AnEventWaitingAfterTheLastIsTakenByTheFirstPoll()
+    {
+        Signal();
+        _loop.RunOnce(1000);
+        Signal();
+        _loop.RunOnce(1000);
+        Assert.Equal(2, _reader.Events);
+        Assert.Equal(1, _loop.Polls);
+    }
+
+    [Fact]
+    public void AZeroWindowNeverPolls()
+    {
+        _loop.PollBeforeSleepNs = 0;
+        Signal();
+        _loop.RunOnce(1000);
+        _loop.RunOnce(1);
+        Assert.Equal(0, _loop.Polls);
+    }
+}

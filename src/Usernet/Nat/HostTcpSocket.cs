@@ -310,6 +310,11 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             if (n >= 0)
             {
                 _writtenSinceSpaceRead += (int)n;
+                if (n < data.Length)
+                {
+                    // The kernel counts the buffer in its own units: full for it, so the kept value is no longer a bound.
+                    _writableSpaceKnown = false;
+                }
                 if (Counters is not null)
                 {
                     Counters.BytesFromGuest += n;
@@ -320,6 +325,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         int errno = Errno.Last;
         if (errno is Errno.EAGAIN or Errno.EINTR)
         {
+            _writableSpaceKnown = false;
             return 0;
         }
         Error = HostTcpConnector.Classify(errno);

@@ -94,7 +94,8 @@ internal sealed class HostTcpConnector : ITcpHostConnector
     }
 
     /// <summary>
-    /// The options every host TCP socket of a guest connection gets, connected or accepted. No
+    /// The options every host TCP socket of a guest connection gets, connected or accepted
+    /// (through its listener, from which an accepted socket inherits them). No
     /// Nagle: the guest's kernel already coalesced what its programs wrote, and a second delay
     /// here would only add latency. Keepalive finds a host peer that vanished.
     /// </summary>

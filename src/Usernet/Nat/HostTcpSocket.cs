@@ -8,7 +8,9 @@ namespace Usernet.Nat;
 /// A host TCP socket carrying one guest connection. It is registered edge-triggered: data
 /// stays in the socket until the guest acknowledges it, so a level-triggered read event would
 /// fire again and again for bytes already sent. Reads peek at an offset with SO_PEEK_OFF
-/// (Linux 6.10 and later); on older kernels the offset is skipped by peeking it into a scratch buffer.
+/// (Linux 6.10 and later), turned on by the first peek past offset 0, so that a connection
+/// whose every peek starts at the unacknowledged edge (request and response) never pays its
+/// setsockopt; on older kernels the offset is skipped by peeking it into a scratch buffer.
 /// </summary>
 internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
 {
@@ -17,15 +19,20 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
 
     private readonly EventLoop _loop;
     private readonly ITcpHostEvents _events;
-    private readonly bool _peekOffsetSupported;
     private int _fd;
     private PollRegistration _registration;
     private bool _connecting;
-    private int _kernelPeekOffset;
+
+    /// <summary>Whether SO_PEEK_OFF failed on this socket (an older kernel's TCP): offsets are then skipped by copying.</summary>
+    private bool _peekOffsetUnsupported;
+
+    /// <summary>The socket's SO_PEEK_OFF: -1 while not turned on, when a peek starts at offset 0.</summary>
+    private int _kernelPeekOffset = -1;
     private bool _discardByCopy;
     private int _sendBuffer;
     private int _sendBufferAge;
     private int _writableSpace;
+    private int _writtenSinceSpaceRead;
     private int _drainedAt = -1;
     private bool _hangUpSeen;
     private Instant _writableSpaceReadAt;
@@ -37,7 +44,6 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         _fd = fd;
         _events = events;
         _connecting = connecting;
-        _peekOffsetSupported = Libc.SetSockOptInt(fd, Libc.SOL_SOCKET, Libc.SO_PEEK_OFF, 0) == 0;
         _registration = loop.Register(fd, PollEvents.Readable | PollEvents.Writable | PollEvents.ReadHangUp | (PollEvents)Libc.EPOLLET, this);
     }
 
@@ -86,6 +92,11 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         }
         if (_fd >= 0 && (events & PollEvents.Writable) != 0)
         {
+            if (_writableSpace < _sendBuffer / 2)
+            {
+                // Space may have opened by more than the kept value leaves out (see WritableSpace).
+                _writableSpaceKnown = false;
+            }
             _events.OnHostWritable(now);
         }
     }
@@ -147,13 +158,16 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             return ITcpHostSocket.WouldBlock;
         }
         nint n;
-        if (_peekOffsetSupported)
+        if (offset == 0 && _kernelPeekOffset < 0)
         {
-            if (offset != _kernelPeekOffset)
+            // Without SO_PEEK_OFF a peek starts at the first unread byte, which is offset 0.
+            fixed (byte* data = destination)
             {
-                Libc.SetSockOptInt(_fd, Libc.SOL_SOCKET, Libc.SO_PEEK_OFF, offset);
-                _kernelPeekOffset = offset;
+                n = Libc.Recv(_fd, data, destination.Length, Libc.MSG_PEEK | Libc.MSG_DONTWAIT);
             }
+        }
+        else if (!_peekOffsetUnsupported && SetPeekOffset(offset))
+        {
             fixed (byte* data = destination)
             {
                 n = Libc.Recv(_fd, data, destination.Length, Libc.MSG_PEEK | Libc.MSG_DONTWAIT);
@@ -176,6 +190,22 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             return (int)n;
         }
         return ReadFailure();
+    }
+
+    /// <summary>Points the socket's SO_PEEK_OFF at <paramref name="offset"/>; false where the kernel has none for TCP.</summary>
+    private bool SetPeekOffset(int offset)
+    {
+        if (offset == _kernelPeekOffset)
+        {
+            return true;
+        }
+        if (Libc.SetSockOptInt(_fd, Libc.SOL_SOCKET, Libc.SO_PEEK_OFF, offset) != 0)
+        {
+            _peekOffsetUnsupported = true;
+            return false;
+        }
+        _kernelPeekOffset = offset;
+        return true;
     }
 
     /// <summary>Peeks past <paramref name="offset"/> bytes by reading them into the shared skip buffer.</summary>
@@ -252,7 +282,11 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
                 return;
             }
             count -= (int)n;
-            _kernelPeekOffset = Math.Max(0, _kernelPeekOffset - (int)n);
+            if (_kernelPeekOffset >= 0)
+            {
+                // The kernel moves SO_PEEK_OFF back by what is read.
+                _kernelPeekOffset = Math.Max(0, _kernelPeekOffset - (int)n);
+            }
             if (_drainedAt >= 0)
             {
                 _drainedAt = Math.Max(0, _drainedAt - (int)n);
@@ -275,7 +309,12 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             nint n = Libc.Send(_fd, bytes, data.Length, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
             if (n >= 0)
             {
-                _writableSpaceKnown = false;
+                _writtenSinceSpaceRead += (int)n;
+                if (n < data.Length)
+                {
+                    // The kernel counts the buffer in its own units: full for it, so the kept value is no longer a bound.
+                    _writableSpaceKnown = false;
+                }
                 if (Counters is not null)
                 {
                     Counters.BytesFromGuest += n;
@@ -286,6 +325,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         int errno = Errno.Last;
         if (errno is Errno.EAGAIN or Errno.EINTR)
         {
+            _writableSpaceKnown = false;
             return 0;
         }
         Error = HostTcpConnector.Classify(errno);
@@ -295,8 +335,13 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     /// <summary>
     /// The send buffer's size (autotuned by the kernel, so re-read now and then) less what is
     /// queued, with an eighth kept back for the kernel's per-segment overhead. Every segment
-    /// to the guest carries a window, so the value is read once per loop wake-up and kept
-    /// until the next write: meanwhile the queue only drains, so the kept value errs small.
+    /// to the guest carries a window, and reading it (SIOCOUTQ) was a system call for each:
+    /// two per request/response round trip. So a value read is kept, less what has been
+    /// written since: meanwhile the queue only drains, so the kept value errs small. It is read
+    /// again once what has been written since is an eighth of it (so the
+    /// window offered is never more than an eighth short), and on a writable event once it is
+    /// under half the buffer (space freed by the host peer's acknowledgments may be what the
+    /// guest waits for, its window being small).
     /// </summary>
     public int WritableSpace
     {
@@ -306,9 +351,10 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             {
                 return 0;
             }
-            if (_writableSpaceKnown && _writableSpaceReadAt == _loop.Now)
+            if (_writableSpaceKnown
+                && ((_writableSpaceReadAt == _loop.Now && _writtenSinceSpaceRead == 0) || _writtenSinceSpaceRead < _writableSpace / 8))
             {
-                return _writableSpace;
+                return Math.Max(0, _writableSpace - _writtenSinceSpaceRead);
             }
             if (--_sendBufferAge <= 0)
             {
@@ -321,6 +367,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
                 return 0;
             }
             _writableSpace = Math.Max(0, (_sendBuffer - queued) / 8 * 7);
+            _writtenSinceSpaceRead = 0;
             _writableSpaceReadAt = _loop.Now;
             _writableSpaceKnown = true;
             return _writableSpace;
@@ -351,7 +398,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             // As the guest's RST asked.
             SetZeroLinger();
         }
-        _loop.Unregister(_registration);
+        _loop.Unregister(_registration, closing: true);
         _registration = PollRegistration.None;
         Libc.Close(_fd);
         _fd = -1;

@@ -74,6 +74,12 @@ internal sealed unsafe class EventLoop : IDisposable
     /// <summary>The instant of the current wake-up.</summary>
     public Instant Now { get; private set; }
 
+    /// <summary>
+    /// Wake-ups so far (returns from epoll_wait): a handler tells from it whether it is called
+    /// again on the very next one, that is, whether its fd was ready again straight away.
+    /// </summary>
+    public long Wakeups { get; private set; }
+
     /// <summary>Exceptions caught on the loop: in frames, socket events, timers and posted work.</summary>
     public FaultCounters Faults { get; } = new();
 
@@ -125,7 +131,12 @@ internal sealed unsafe class EventLoop : IDisposable
     }
 
     /// <summary>Removes the fd from the loop. Events already fetched for it are discarded.</summary>
-    public void Unregister(PollRegistration registration)
+    /// <param name="closing">
+    /// The caller closes the fd next, and it is the file's only descriptor (no dup, no fork
+    /// since): the close takes it out of the epoll set, so the epoll_ctl, a system call per
+    /// connection, is left out.
+    /// </param>
+    public void Unregister(PollRegistration registration, bool closing = false)
     {
         if (!registration.IsRegistered)
         {
@@ -137,7 +148,10 @@ internal sealed unsafe class EventLoop : IDisposable
         {
             return;
         }
-        Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_DEL, registration.Fd, null);
+        if (!closing)
+        {
+            Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_DEL, registration.Fd, null);
+        }
         slot.Handler = null;
         slot.Generation++;
         _freeSlots.Push(index);
@@ -205,6 +219,7 @@ internal sealed unsafe class EventLoop : IDisposable
         }
         Instant now = Libc.MonotonicNow();
         Now = now;
+        Wakeups++;
         if (count > 0)
         {
             _lastEventsNs = now.Nanoseconds;

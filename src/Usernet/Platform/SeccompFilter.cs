@@ -50,6 +50,9 @@ internal static unsafe class SeccompFilter
         ("getrlimit", 97), ("getrusage", 98), ("sysinfo", 99), ("times", 100), ("getppid", 110), ("getpgrp", 111),
         ("getpriority", 140), ("sched_getparam", 143), ("sched_getscheduler", 145), ("prctl", 157), ("arch_prctl", 158),
         ("gettid", 186), ("time", 201), ("futex", 202), ("sched_getaffinity", 204), ("set_tid_address", 218),
+        // A timed wait (futex, nanosleep, epoll_wait) interrupted by a stop (SIGSTOP, SIGTSTP, a
+        // tracer attaching) resumes through restart_syscall: refused, it fails the futex, which aborts the runtime.
+        ("restart_syscall", 219),
         ("clock_gettime", 228), ("clock_getres", 229), ("clock_nanosleep", 230), ("exit_group", 231),
         ("set_robust_list", 273), ("get_robust_list", 274), ("prlimit64", 302), ("getrandom", 318), ("rseq", 334),
         // Signals: the runtime's, the relay to `usernet run`'s command, the child's exit.

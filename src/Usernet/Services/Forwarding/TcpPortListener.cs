@@ -25,6 +25,9 @@ internal sealed class TcpPortListener : IPollHandler, IDisposable
         _loop = loop;
         _publisher = publisher;
         _publish = publish;
+        // An accepted socket inherits these from its listener (Nagle off, keepalive and its
+        // times), so that each client costs no setsockopt: five per connection before.
+        HostTcpConnector.ConfigureSocket(fd, publisher.Tcp.Options);
         _registration = loop.Register(fd, PollEvents.Readable, this);
     }
 
@@ -33,7 +36,6 @@ internal sealed class TcpPortListener : IPollHandler, IDisposable
     private void Accept(int fd, IpEndpoint client, Instant now)
     {
         var remote = _publisher.RemoteFor(client, _publish.Guest.Address, PublishProtocol.Tcp, _publish.Guest);
-        HostTcpConnector.ConfigureSocket(fd, _publisher.Tcp.Options);
         var counters = _publish.Counters;
         var connection = _publisher.Tcp.OpenToGuest(_publish.Guest, remote,
             events => new HostTcpSocket(_loop, fd, events, connecting: false) { Counters = counters }, now);

@@ -17,7 +17,7 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
 {
     public const int TapMtu = 65520;
 
-    /// <summary>Frames read per wake-up at most, before the loop serves other fds.</summary>
+    /// <summary>Frames read per wake-up before the loop serves other fds.</summary>
     private const int ReadBudget = 64;
 
     private readonly int _fd;
@@ -27,12 +27,6 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
     private EventLoop? _loop;
     private IFrameReceiver? _receiver;
     private PollRegistration _registration = PollRegistration.None;
-
-    /// <summary>Frames read on this wake-up before the loop moves on (see <see cref="OnPoll"/>).</summary>
-    private int _readBatch = 1;
-
-    /// <summary>The wake-up on which the last batch ended without finding the queue empty; -1 if it did find it.</summary>
-    private long _batchFullAt = -1;
 
     public TapLink(int fd, string name) : base(name, TapMtu)
     {
@@ -58,23 +52,9 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
         _registration = loop.Register(_fd, PollEvents.Readable, this);
     }
 
-    /// <summary>
-    /// Reads a batch of frames. Reading until EAGAIN costs a read that finds nothing on every
-    /// wake-up, and in request/response traffic every wake-up brings one frame: a read in
-    /// three wasted. The fd is registered level-triggered, so frames left in the queue wake the
-    /// loop again at once; so the batch starts at one frame, and doubles (up to
-    /// <see cref="ReadBudget"/>) each time the next wake-up finds the queue still ready, as in
-    /// bulk traffic. A batch that finds the queue empty sets the next one to what it read.
-    /// </summary>
     public void OnPoll(PollEvents events, Instant now)
     {
-        long wakeup = _loop!.Wakeups;
-        if (_batchFullAt >= 0 && _batchFullAt == wakeup - 1)
-        {
-            _readBatch = Math.Min(_readBatch * 2, ReadBudget);
-        }
-        _batchFullAt = -1;
-        for (int i = 0; i < _readBatch; i++)
+        for (int i = 0; i < ReadBudget; i++)
         {
             nint n = Libc.Read(_fd, _buffer, VirtioNetHeader.Length + MaxFrameLength);
             if (n < 0)
@@ -82,7 +62,6 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
                 int errno = Errno.Last;
                 if (errno == Errno.EAGAIN || errno == Errno.EINTR)
                 {
-                    _readBatch = Math.Max(1, i);
                     return;
                 }
                 Fail($"read: {Errno.Describe(errno)}");
@@ -114,7 +93,6 @@ internal sealed unsafe class TapLink : FrameLink, IPollHandler
                 return;
             }
         }
-        _batchFullAt = wakeup;
     }
 
     private static ReceivedChecksum ChecksumOf(VirtioNetHeader header)

@@ -257,7 +257,10 @@ internal sealed partial class TcpConnection
         RetransmitFirst(now);
     }
 
-    /// <summary>Guest data at the next expected sequence goes straight into the host socket.</summary>
+    /// <summary>
+    /// Guest data at the next expected sequence goes straight into the host socket; data past a
+    /// hole waits in <see cref="_reorder"/> until the hole fills.
+    /// </summary>
     private void OnData(Span<byte> payload, SeqNumber seq)
     {
         if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
@@ -266,13 +269,31 @@ internal sealed partial class TcpConnection
         }
         if (seq > _rcvNxt)
         {
-            // A hole: we keep no reordering buffer, so the guest resends from _rcvNxt. Each
-            // out-of-order segment gets its own immediate duplicate ACK (RFC 5681 §4.2), so that
-            // three of them start the guest's fast retransmit instead of its timer.
+            // A hole. Each out-of-order segment still gets its own immediate duplicate ACK
+            // (RFC 5681 §4.2): if the hole is a loss, three of them start the guest's fast
+            // retransmit instead of its timer.
             _transport.Counters.OutOfOrder++;
+            if (_reorder.Hold(payload, seq))
+            {
+                _transport.Counters.OutOfOrderHeld++;
+            }
             SendAckNow();
             return;
         }
+        Accept(payload, seq);
+        while (_reorder.Count > 0 && _reorder.TryTakeReady(_rcvNxt, out var heldSeq, out byte[] held, out int length))
+        {
+            if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+            {
+                Accept(held.AsSpan(0, length), heldSeq);
+            }
+            _reorder.Return(held, length);
+        }
+    }
+
+    /// <summary>Data that starts at or before the next expected sequence.</summary>
+    private void Accept(Span<byte> payload, SeqNumber seq)
+    {
         int skip = _rcvNxt - seq;
         if (skip >= payload.Length)
         {

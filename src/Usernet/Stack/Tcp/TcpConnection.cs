@@ -41,6 +41,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
     private int _rcvShift;
     private SeqNumber _rcvWindowEdge;
     private readonly GuestDataBacklog _backlog;
+    private readonly ReorderQueue _reorder;
     private bool _shutdownAfterBacklog;
 
     // The host-to-guest direction (we send).
@@ -85,6 +86,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         Key = key;
         _timer = timers.Create(OnTimer);
         _backlog = new GuestDataBacklog(transport.Backlog);
+        _reorder = new ReorderQueue(transport.Backlog);
         Record = new FlowRecord(IpProtocol.Tcp, key.LinkId, key.Guest, key.Remote, inbound, opened);
     }
 
@@ -292,6 +294,7 @@ internal sealed partial class TcpConnection : ITcpHostEvents
         State = TcpState.Closed;
         _timer.Cancel();
         _backlog.Clear();
+        _reorder.Clear();
         var host = _host;
         _host = null;
         host?.Close(resetHost);

@@ -22,6 +22,9 @@ internal sealed class TcpCounters
     public long ResetsFromGuest;
     public long ResetsFromHost;
     public long OutOfOrder;
+
+    /// <summary>Out-of-order guest segments kept until the hole before them filled.</summary>
+    public long OutOfOrderHeld;
     public long OutOfWindow;
     public long ChallengeAcks;
     public long KeepaliveProbes;
@@ -51,6 +54,7 @@ internal sealed class TcpCounters
         writer.WriteNumber("resetsFromGuest", ResetsFromGuest);
         writer.WriteNumber("resetsFromHost", ResetsFromHost);
         writer.WriteNumber("outOfOrder", OutOfOrder);
+        writer.WriteNumber("outOfOrderHeld", OutOfOrderHeld);
         writer.WriteNumber("outOfWindow", OutOfWindow);
         writer.WriteNumber("challengeAcks", ChallengeAcks);
         writer.WriteNumber("keepaliveProbes", KeepaliveProbes);

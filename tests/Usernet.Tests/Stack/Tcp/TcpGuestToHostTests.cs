@@ -132,13 +132,63 @@ public sealed class TcpGuestToHostTests
         byte[] data = TcpHarness.Bytes(300);
         guest.Send(TcpFlags.Ack, data.AsSpan(100, 100), seq: guest.Next + 100);
 
-        // No reordering buffer: the guest resends from the hole on.
+        // The guest resends from the hole on: what was held is not written twice.
         guest.Data(data.AsSpan(0, 100));
         guest.Data(data.AsSpan(100, 100));
         guest.Data(data.AsSpan(200, 100));
 
         Assert.Equal(data, guest.Host.Written);
         Assert.Equal(guest.Next, harness.TakeSegments()[^1].Acknowledgment);
+    }
+
+    [Fact]
+    public void SegmentsPastAHoleAreHeldAndWrittenInOrderOnceItFills()
+    {
+        var harness = new TcpHarness();
+        var guest = Connected(harness);
+        byte[] data = TcpHarness.Bytes(400);
+
+        // A forwarding guest's CPUs swapped them: the last three arrive before the first.
+        guest.Send(TcpFlags.Ack, data.AsSpan(300, 100), seq: guest.Next + 300);
+        guest.Send(TcpFlags.Ack, data.AsSpan(100, 100), seq: guest.Next + 100);
+        guest.Send(TcpFlags.Ack, data.AsSpan(200, 100), seq: guest.Next + 200);
+        Assert.Empty(guest.Host.Written);
+        Assert.Equal(3, harness.Counters.OutOfOrderHeld);
+        harness.TakeSegments();
+
+        guest.Data(data.AsSpan(0, 100));
+
+        Assert.Equal(data, guest.Host.Written);
+        Assert.Equal(guest.Next + 300, harness.TakeSegments()[^1].Acknowledgment);
+        Assert.Equal(0, harness.Tcp.Backlog.InUse);
+    }
+
+    [Fact]
+    public void AtMostEightSegmentsAreHeldAndTheRestIsResent()
+    {
+        var harness = new TcpHarness();
+        var guest = Connected(harness);
+        for (int i = 1; i <= ReorderQueue.MaxSegments + 2; i++)
+        {
+            guest.Send(TcpFlags.Ack, TcpHarness.Bytes(100), seq: guest.Next + (uint)(100 * i));
+        }
+        Assert.Equal(ReorderQueue.MaxSegments + 2, harness.Counters.OutOfOrder);
+        Assert.Equal(ReorderQueue.MaxSegments, harness.Counters.OutOfOrderHeld);
+        Assert.Equal(ReorderQueue.MaxSegments * 100, harness.Tcp.Backlog.InUse);
+    }
+
+    [Fact]
+    public void HeldSegmentsAreLetGoWhenTheConnectionEnds()
+    {
+        var harness = new TcpHarness();
+        var guest = Connected(harness);
+        guest.Send(TcpFlags.Ack, TcpHarness.Bytes(100), seq: guest.Next + 100);
+        Assert.Equal(100, harness.Tcp.Backlog.InUse);
+
+        guest.Rst();
+
+        Assert.Equal(0, harness.Tcp.Backlog.InUse);
+        Assert.Empty(guest.Host.Written);
     }
 
     [Fact]

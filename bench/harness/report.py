@@ -16,27 +16,24 @@ def build(runner, machine, options, stacks, started, finished):
             cells = {key: cell.to_json(summarize) for key, cell in runner.cells[metric.key].items()}
             usernet, pasta = cells.get("usernet", {}), cells.get("pasta", {})
             ratio = median_ratio(usernet, pasta)
-            met = metric.target.met(usernet.get("median"), ratio) if metric.target else None
             overlap = None
             if ratio is not None:
                 overlap = not (usernet["max"] < pasta["min"] or usernet["min"] > pasta["max"])
-            metrics.append({
+            entry = {
                 "key": metric.key,
                 "workload": workload.key,
                 "title": metric.title,
                 "unit": metric.unit,
                 "better": metric.better,
                 "note": metric.note,
-                "target": None if metric.target is None else {
-                    "kind": metric.target.kind, "op": metric.target.op, "value": metric.target.value,
-                    "text": metric.target.text(metric.unit)},
                 "results": cells,
                 "usernet_to_pasta": ratio,
                 # The kernel's own loopback: how far from the limit Usernet is.
                 "usernet_to_host": median_ratio(usernet, cells.get("host", {})),
                 "ranges_overlap": overlap,
-                "target_met": met,
-            })
+            }
+            judge(entry, metric)
+            metrics.append(entry)
     return {
         "schema": 1,
         "started": started,
@@ -48,6 +45,27 @@ def build(runner, machine, options, stacks, started, finished):
         "metrics": metrics,
         "diagnostics": {s.key: s.diagnostics() for s in stacks if s.diagnostics() is not None},
     }
+
+
+def judge(entry, metric):
+    """Sets a result entry's targets and verdicts from metric's definition: at the end of a run,
+    and again by --render, so that targets changed since a run apply to its figures."""
+    usernet = entry["results"].get("usernet", {}).get("median")
+    for field, target in (("target", metric.target), ("host_target", metric.host_target)):
+        entry[field] = None if target is None else {
+            "kind": target.kind, "op": target.op, "value": target.value, "text": target.text(metric.unit)}
+        entry[f"{field}_met"] = None if target is None else target.met(
+            usernet, entry["usernet_to_pasta"], entry.get("usernet_to_host"))
+
+
+def judge_again(results, workloads):
+    """judge() for every figure of results that the current workloads still define."""
+    defined = {metric.key: metric for workload in workloads for metric in workload.metrics}
+    for entry in results["metrics"]:
+        if entry["key"] in defined:
+            if entry.get("usernet_to_host") is None:
+                entry["usernet_to_host"] = median_ratio(entry["results"].get("usernet", {}), entry["results"].get("host", {}))
+            judge(entry, defined[entry["key"]])
 
 
 def median_ratio(a, b):
@@ -92,12 +110,19 @@ def markdown(results):
                 row.append(footnote(cell["reason"]))
         for ratio in (m.get("usernet_to_host"), m["usernet_to_pasta"]):
             row.append(f"{ratio:.2f}×" if ratio is not None else "–")
-        row.append(m["target"]["text"] if m["target"] else "")
-        verdict = {True: "✓", False: "✗", None: "" if not m["target"] else "n/a"}[m["target_met"]]
-        if m["target_met"] is not None and m["target"]["kind"] == "ratio" and m["ranges_overlap"]:
-            verdict += " ~"
-            overlaps = True
-        row.append(verdict)
+        targets, verdicts = [], []
+        for field in ("target", "host_target"):
+            target, met = m.get(field), m.get(f"{field}_met")
+            if not target:
+                continue
+            verdict = {True: "✓", False: "✗", None: "n/a"}[met]
+            if met is not None and target["kind"] == "ratio" and m["ranges_overlap"]:
+                verdict += " ~"
+                overlaps = True
+            targets.append(target["text"])
+            verdicts.append(verdict)
+        row.append("; ".join(targets))
+        row.append("; ".join(verdicts))
         lines.append("| " + " | ".join(row) + " |")
     text = "\n".join(lines) + "\n"
     if overlaps:

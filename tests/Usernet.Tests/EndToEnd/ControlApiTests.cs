@@ -3,7 +3,12 @@ using Usernet.Tests.EndToEnd.Fixtures;
 
 namespace Usernet.Tests.EndToEnd;
 
-/// <summary>The control socket: private to its user, strict about what it accepts.</summary>
+/// <summary>
+/// The control socket: private to its user, strict about what it accepts. Alone: one test opens
+/// /run/usernet to others for a moment, and a Usernet starting beside it then refuses that
+/// directory as not private (as it should), which failed an unrelated test in a fresh clone's suite.
+/// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class ControlApiTests
 {
     private static string SocketOf(GuestSession session) => Path.Combine("/run/usernet", session.Instance + ".sock");

@@ -5,22 +5,10 @@ import os, random, signal, subprocess, sys, time
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(here))
+from harness.proc import children  # noqa: E402
 from harness.servers import write_nginx_config  # noqa: E402
 
 GATEWAY_HOST = "192.168.65.254"   # the host's loopback, as the guest sees it
-
-
-def children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                st = open(f"/proc/{d}/stat").read()
-                if int(st.rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(d))
-            except OSError:
-                pass
-    return out
 
 
 def descendants(pid):

@@ -79,11 +79,16 @@ class Processes:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid):
-    """User plus system CPU time of the process (all its threads), from /proc/PID/stat."""
+def cpu_times(pid):
+    """(user, system) CPU seconds of the process (all its threads), from /proc/PID/stat."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of the process (all its threads)."""
+    return sum(cpu_times(pid))
 
 
 def rss_mib(pid):

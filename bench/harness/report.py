@@ -28,8 +28,6 @@ def build(runner, machine, options, stacks, started, finished):
                 "note": metric.note,
                 "results": cells,
                 "usernet_to_pasta": ratio,
-                # The kernel's own loopback: how far from the limit Usernet is.
-                "usernet_to_host": median_ratio(usernet, cells.get("host", {})),
                 "ranges_overlap": overlap,
             }
             judge(entry, metric)
@@ -50,12 +48,14 @@ def build(runner, machine, options, stacks, started, finished):
 def judge(entry, metric):
     """Sets a result entry's targets and verdicts from metric's definition: at the end of a run,
     and again by --render, so that targets changed since a run apply to its figures."""
-    usernet = entry["results"].get("usernet", {}).get("median")
+    usernet = entry["results"].get("usernet", {})
+    # The kernel's own loopback: how far from the limit Usernet is.
+    entry["usernet_to_host"] = median_ratio(usernet, entry["results"].get("host", {}))
     for field, target in (("target", metric.target), ("host_target", metric.host_target)):
         entry[field] = None if target is None else {
             "kind": target.kind, "op": target.op, "value": target.value, "text": target.text(metric.unit)}
         entry[f"{field}_met"] = None if target is None else target.met(
-            usernet, entry["usernet_to_pasta"], entry.get("usernet_to_host"))
+            usernet.get("median"), entry["usernet_to_pasta"], entry["usernet_to_host"])
 
 
 def judge_again(results, workloads):
@@ -63,8 +63,6 @@ def judge_again(results, workloads):
     defined = {metric.key: metric for workload in workloads for metric in workload.metrics}
     for entry in results["metrics"]:
         if entry["key"] in defined:
-            if entry.get("usernet_to_host") is None:
-                entry["usernet_to_host"] = median_ratio(entry["results"].get("usernet", {}), entry["results"].get("host", {}))
             judge(entry, defined[entry["key"]])
 
 

@@ -312,8 +312,12 @@ class Pasta(NamespacedStack):
         self._choose_published()
         # One listening address, then the host:guest port pairs.
         forwards = "127.0.0.1/" + ",".join(f"{port}:{PUBLISHED_GUEST_PORTS[name]}" for name, port in self.published.items())
+        # -T none -U none: by default pasta binds, inside its namespace, every port the host listens
+        # on (to forward it out), and Debian's pasta binds on the host every port its guest listens
+        # on. Two pastas side by side then take each other's guest ports (15201 is in use when the
+        # guest's iperf3 starts), and the published-port figures lose their pasta column.
         self.process = self._start_process([self.program, "--runas", "0", "--config-net", "-t", forwards,
-                                            "--", "sleep", "infinity"])
+                                            "-T", "none", "-U", "none", "--", "sleep", "infinity"])
         self.stack_pid = self.process.pid
         self.guest_pid = self._find_guest(self.process.pid, 20)
         # Inside, pasta's default gateway stands for the host's loopback.

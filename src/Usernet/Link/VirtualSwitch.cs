@@ -203,6 +203,7 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
     /// </summary>
     public void OnFrame(FrameLink link, Span<byte> frame, Instant now, ReceivedChecksum checksum = default)
     {
+        _loop.CountFrame(frame.Length);
         try
         {
             Forward(link, frame, now, checksum);
@@ -294,6 +295,7 @@ internal sealed class VirtualSwitch : IFrameReceiver, IFrameTransmitter
     /// <summary>A frame from the stack towards the guests.</summary>
     public void Transmit(Span<byte> frame, PartialChecksum checksum = default)
     {
+        _loop.CountFrame(frame.Length);
         var destination = MacAddress.Read(frame);
         if (!destination.IsMulticast && _macs.TryGetLink(destination, out var target))
         {

@@ -27,6 +27,7 @@ internal sealed unsafe class EventLoop : IDisposable
 
     /// <summary>When the last wait that brought events ended; long ago at first, so nothing is polled before traffic.</summary>
     private long _lastEventsNs = long.MinValue / 2;
+    private long _frameBytesThisWakeup;
 
     private struct Slot
     {
@@ -68,8 +69,20 @@ internal sealed unsafe class EventLoop : IDisposable
     /// </summary>
     public long PollBeforeSleepNs { get; set; }
 
+    /// <summary>
+    /// Frame bytes in one wake-up from which the loop does not poll after it. Bulk traffic
+    /// moves a large segment in most wake-ups, and keeps its pipe full with a window of them:
+    /// the wake-up that sleeping costs is hidden there, and a poll between two batches only
+    /// burns CPU (host to guest, 0.33 s of CPU per GiB polling against 0.28 sleeping, at the
+    /// same rate). Request/response traffic, whose latency polling is for, moves far less.
+    /// </summary>
+    public const int BulkFrameBytesPerWakeup = 32 * 1024;
+
     /// <summary>epoll_waits without a timeout made under <see cref="PollBeforeSleepNs"/>: what polling cost.</summary>
     public long Polls { get; private set; }
+
+    /// <summary>Counts a frame to or from a guest in the current wake-up's traffic (see <see cref="BulkFrameBytesPerWakeup"/>).</summary>
+    public void CountFrame(int bytes) => _frameBytesThisWakeup += bytes;
 
     /// <summary>The instant of the current wake-up.</summary>
     public Instant Now { get; private set; }
@@ -220,6 +233,7 @@ internal sealed unsafe class EventLoop : IDisposable
         Instant now = Libc.MonotonicNow();
         Now = now;
         Wakeups++;
+        _frameBytesThisWakeup = 0;
         if (count > 0)
         {
             _lastEventsNs = now.Nanoseconds;
@@ -238,10 +252,14 @@ internal sealed unsafe class EventLoop : IDisposable
 
     /// <summary>
     /// Polls (epoll_wait with no timeout) while the last events are less than
-    /// <see cref="PollBeforeSleepNs"/> old, then waits as usual.
+    /// <see cref="PollBeforeSleepNs"/> old, then waits as usual; not after a wake-up of bulk traffic.
     /// </summary>
     private int PollThenWait(int timeout)
     {
+        if (_frameBytesThisWakeup >= BulkFrameBytesPerWakeup)
+        {
+            return Libc.EpollWait(_epoll, _events, MaxEventsPerWait, timeout);
+        }
         while (Libc.MonotonicNow().Nanoseconds - _lastEventsNs < PollBeforeSleepNs)
         {
             int count = Libc.EpollWait(_epoll, _events, MaxEventsPerWait, 0);

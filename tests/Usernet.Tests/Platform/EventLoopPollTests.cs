@@ -6,8 +6,9 @@ namespace Usernet.Tests.Platform;
 /// <summary>
 /// Polling before sleeping (loop.pollMicroseconds): the loop polls only within the window that
 /// follows a wake-up with events, and sleeps once the window has passed, so that a Usernet
-/// without traffic spends no CPU. The windows are long (200 ms) so that a loaded machine
-/// cannot make the test wrong; the loop runs on the test thread.
+/// without traffic spends no CPU; and not at all after a wake-up that moved bulk traffic. The
+/// windows are long (200 ms) so that a loaded machine cannot make the test wrong; the loop runs
+/// on the test thread.
 /// </summary>
 public sealed unsafe class EventLoopPollTests : IDisposable
 {
@@ -20,7 +21,7 @@ public sealed unsafe class EventLoopPollTests : IDisposable
     public EventLoopPollTests()
     {
         Assert.True(_fd >= 0);
-        _reader = new Reader(_fd);
+        _reader = new Reader(_fd, _loop);
         _loop.Register(_fd, PollEvents.Readable, _reader);
     }
 
@@ -30,15 +31,19 @@ public sealed unsafe class EventLoopPollTests : IDisposable
         Libc.Close(_fd);
     }
 
-    private sealed class Reader(int fd) : IPollHandler
+    private sealed class Reader(int fd, EventLoop loop) : IPollHandler
     {
         public int Events { get; private set; }
+
+        /// <summary>Frame bytes each event stands for, as a link would count them.</summary>
+        public int FrameBytes { get; set; } = 64;
 
         public void OnPoll(PollEvents events, Instant now)
         {
             ulong value;
             Libc.Read(fd, (byte*)&value, sizeof(ulong));
             Events++;
+            loop.CountFrame(FrameBytes);
         }
 
         public void OnFault(Instant now)
@@ -88,6 +93,24 @@ public sealed unsafe class EventLoopPollTests : IDisposable
         _loop.RunOnce(1000);
         Assert.Equal(2, _reader.Events);
         Assert.Equal(1, _loop.Polls);
+    }
+
+    [Fact]
+    public void AWakeUpThatMovedBulkTrafficSleepsWithoutPolling()
+    {
+        _reader.FrameBytes = EventLoop.BulkFrameBytesPerWakeup;
+        Signal();
+        _loop.RunOnce(1000);
+        _loop.RunOnce(1);
+        Assert.Equal(0, _loop.Polls);
+
+        // The next small exchange polls again: the decision is the last wake-up's alone.
+        _reader.FrameBytes = EventLoop.BulkFrameBytesPerWakeup - 1;
+        Signal();
+        _loop.RunOnce(1000);
+        Assert.Equal(2, _reader.Events);
+        _loop.RunOnce(1);
+        Assert.True(_loop.Polls > 0);
     }
 
     [Fact]

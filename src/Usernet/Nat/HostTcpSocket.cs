@@ -35,6 +35,9 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     private int _writtenSinceSpaceRead;
     private int _drainedAt = -1;
     private bool _hangUpSeen;
+
+    /// <summary>Where a short peek after the peer's FIN ended: the end of the stream (-1: not known).</summary>
+    private int _endsAt = -1;
     private Instant _writableSpaceReadAt;
     private bool _writableSpaceKnown;
 
@@ -183,14 +186,24 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         }
         if (n >= 0)
         {
-            if (n > 0 && n < destination.Length && !_hangUpSeen)
+            if (n > 0 && n < destination.Length)
             {
-                _drainedAt = offset + (int)n;
+                // Before the FIN, a later arrival brings an edge; after it, nothing more comes.
+                if (_hangUpSeen)
+                {
+                    _endsAt = offset + (int)n;
+                }
+                else
+                {
+                    _drainedAt = offset + (int)n;
+                }
             }
             return (int)n;
         }
         return ReadFailure();
     }
+
+    public bool EndsAt(int offset) => _fd >= 0 && offset == _endsAt;
 
     /// <summary>Points the socket's SO_PEEK_OFF at <paramref name="offset"/>; false where the kernel has none for TCP.</summary>
     private bool SetPeekOffset(int offset)
@@ -290,6 +303,10 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
             if (_drainedAt >= 0)
             {
                 _drainedAt = Math.Max(0, _drainedAt - (int)n);
+            }
+            if (_endsAt >= 0)
+            {
+                _endsAt = Math.Max(0, _endsAt - (int)n);
             }
             if (Counters is not null)
             {

@@ -150,6 +150,37 @@ public sealed class HostTcpSocketTests : IDisposable
     }
 
     [Fact]
+    public void AShortPeekAfterThePeersFinIsKnownToEndTheStream()
+    {
+        var (socket, peer) = Connect();
+        using var _ = peer;
+        var buffer = new byte[64];
+
+        // Before the FIN, a short peek only found the end of what has arrived.
+        peer.Send("hello "u8);
+        Assert.Equal(6, PeekWhenArrived(socket, 0, buffer));
+        Assert.False(socket.EndsAt(6));
+
+        peer.Send("world"u8);
+        peer.Shutdown(SocketShutdown.Send);
+        for (int i = 0; i < 20 && !socket.EndsAt(11); i++)
+        {
+            _loop.RunOnce(100);
+            Assert.Equal(5, socket.Peek(6, buffer));
+        }
+        Assert.True(socket.EndsAt(11));
+        Assert.False(socket.EndsAt(6));
+        Assert.Equal(0, socket.Peek(11, buffer));
+
+        // The end moves back with what the guest acknowledged; a full peek says nothing of it.
+        socket.Discard(6);
+        Assert.True(socket.EndsAt(5));
+        Assert.Equal(5, socket.Peek(0, buffer.AsSpan(0, 5)));
+        socket.Close(reset: false);
+        Assert.False(socket.EndsAt(5));
+    }
+
+    [Fact]
     public void WritableSpaceKeptBetweenReadsIsLessWhatWasWritten()
     {
         var (socket, peer) = Connect();

@@ -62,6 +62,8 @@ internal sealed class FakeTcpHostSocket(ITcpHostEvents events) : ITcpHostSocket
     /// <summary>The host peer reads <paramref name="count"/> written bytes (all when null), making room.</summary>
     public void PeerReads(int? count = null) => Unread -= Math.Min(count ?? Unread, Unread);
 
+    public bool EndsAt(int offset) => PeerFinished && offset == _fromPeer.Count;
+
     public int Peek(int offset, Span<byte> destination)
     {
         Assert.False(IsClosed, "peek on a closed socket");

@@ -99,6 +99,8 @@ internal sealed unsafe class SocksTunnel : ITcpHostSocket
 
     public int Peek(int offset, Span<byte> destination) => _host.Peek(offset, destination);
 
+    public bool EndsAt(int offset) => _host.EndsAt(offset);
+
     public void Discard(int count) => _host.Discard(count);
 
     public int Write(ReadOnlySpan<byte> data) => _host.Write(data);

@@ -32,6 +32,13 @@ internal interface ITcpHostSocket
     /// </summary>
     int Peek(int offset, Span<byte> destination);
 
+    /// <summary>
+    /// Whether the stream is known to end at <paramref name="offset"/>: the host peer's FIN had
+    /// arrived when a peek that ended there came back short, so the next peek would find end of
+    /// stream. The engine then sends FIN with the last data, in one segment.
+    /// </summary>
+    bool EndsAt(int offset);
+
     /// <summary>Drops the oldest <paramref name="count"/> bytes: the guest has them.</summary>
     void Discard(int count);
 

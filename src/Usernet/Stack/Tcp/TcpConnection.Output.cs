@@ -160,6 +160,14 @@ internal sealed partial class TcpConnection
             int n = _host.Peek(inFlight, buffer);
             if (n > 0)
             {
+                // The last bytes before the host's FIN carry the FIN: a closing connection costs
+                // the guest one segment (and its ACK) fewer. n < length leaves the FIN in the window.
+                if (n < length && _host.EndsAt(inFlight + n))
+                {
+                    _hostEof = true;
+                    SendData(n, now, withFin: true);
+                    return;
+                }
                 SendData(n, now);
                 continue;
             }
@@ -192,9 +200,9 @@ internal sealed partial class TcpConnection
     private bool CanSend() =>
         !_finSent && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck;
 
-    private void SendData(int length, Instant now)
+    private void SendData(int length, Instant now, bool withFin = false)
     {
-        SendSegment(TcpFlags.Ack | TcpFlags.Psh, _sndNxt, length);
+        SendSegment(withFin ? TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin : TcpFlags.Ack | TcpFlags.Psh, _sndNxt, length);
         if (!_rttSampling && _retransmits == 0)
         {
             _rttSampling = true;
@@ -208,7 +216,11 @@ internal sealed partial class TcpConnection
             Record.BytesToGuest += _sndNxt - _sndMax;
             _sndMax = _sndNxt;
         }
-        if (_rtoDeadline == Instant.Never)
+        if (withFin)
+        {
+            FinSent(now);
+        }
+        else if (_rtoDeadline == Instant.Never)
         {
             _rtoDeadline = now + _rto;
             RescheduleTimer();
@@ -218,9 +230,15 @@ internal sealed partial class TcpConnection
     /// <summary>The host peer closed its side: FIN after the last byte (a resent FIN keeps its state).</summary>
     private void SendFin(Instant now)
     {
+        SendSegment(TcpFlags.Fin | TcpFlags.Ack, _sndNxt, 0);
+        FinSent(now);
+    }
+
+    /// <summary>A FIN left at <see cref="_sndNxt"/>, alone or after data: its sequence number and the state it moves to.</summary>
+    private void FinSent(Instant now)
+    {
         _finSeq = _sndNxt;
         _finSent = true;
-        SendSegment(TcpFlags.Fin | TcpFlags.Ack, _sndNxt, 0);
         _sndNxt += 1;
         State = State switch
         {
@@ -256,7 +274,9 @@ internal sealed partial class TcpConnection
         int n = _host.Peek(0, _transport.PayloadBuffer(this)[..length]);
         if (n > 0)
         {
-            SendSegment(TcpFlags.Ack | TcpFlags.Psh, _sndUna, n);
+            // The last data goes again with the FIN that followed it, as it went the first time.
+            var flags = _finSent && n == dataUnacked ? TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin : TcpFlags.Ack | TcpFlags.Psh;
+            SendSegment(flags, _sndUna, n);
         }
         else if (n == ITcpHostSocket.Failed)
         {

@@ -51,7 +51,7 @@ public sealed class TcpCloseTests
     }
 
     [Fact]
-    public void TheHostsEndOfStreamBecomesAFinAfterAllItsData()
+    public void TheHostsEndOfStreamGoesAsAFinWithItsLastData()
     {
         var harness = new TcpHarness();
         var guest = Connected(harness);
@@ -61,11 +61,67 @@ public sealed class TcpCloseTests
         harness.OnHost(guest.Host.Events.OnHostReadable);
 
         var segments = harness.TakeSegments();
-        Assert.Equal([1460, 540, 0], segments.Select(s => s.Payload.Length));
-        var fin = segments[^1];
-        Assert.Equal(TcpFlags.Fin | TcpFlags.Ack, fin.Flags);
+        Assert.Equal([1460, 540], segments.Select(s => s.Payload.Length));
+        Assert.Equal(TcpFlags.Ack | TcpFlags.Psh, segments[0].Flags);
+        var last = segments[^1];
+        Assert.Equal(TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin, last.Flags);
+        Assert.Equal(guest.StackIsn + 1 + 1460, last.Sequence);
+        Assert.Equal(TcpState.FinWait1, StateOf(harness, guest));
+
+        guest.AckMore(2000 + 1);
+        Assert.Equal(TcpState.FinWait2, StateOf(harness, guest));
+        Assert.Equal(2000, guest.Host.Discards.Sum());
+    }
+
+    [Fact]
+    public void AnEndOfStreamThatFillsTheLastSegmentExactlyGoesAsAFinOfItsOwn()
+    {
+        var harness = new TcpHarness();
+        var guest = Connected(harness);
+        guest.Host.PeerSends(TcpHarness.Bytes(2920));
+        guest.Host.PeerCloses();
+
+        harness.OnHost(guest.Host.Events.OnHostReadable);
+
+        var segments = harness.TakeSegments();
+        Assert.Equal([1460, 1460, 0], segments.Select(s => s.Payload.Length));
+        Assert.Equal(TcpFlags.Fin | TcpFlags.Ack, segments[^1].Flags);
+        Assert.Equal(guest.StackIsn + 1 + 2920, segments[^1].Sequence);
+    }
+
+    [Fact]
+    public void AnEndOfStreamAfterTheDataWentGoesAsAFinOfItsOwn()
+    {
+        var harness = new TcpHarness();
+        var guest = Connected(harness);
+        guest.Host.PeerSends(TcpHarness.Bytes(2000));
+        harness.OnHost(guest.Host.Events.OnHostReadable);
+        Assert.Equal([1460, 540], harness.TakeSegments().Select(s => s.Payload.Length));
+
+        var fin = HostCloses(harness, guest);
+
+        Assert.Empty(fin.Payload);
         Assert.Equal(guest.StackIsn + 1 + 2000, fin.Sequence);
         Assert.Equal(TcpState.FinWait1, StateOf(harness, guest));
+    }
+
+    [Fact]
+    public void LastDataThatCarriedTheFinCarriesItAgainAfterTheRto()
+    {
+        var harness = new TcpHarness();
+        var guest = Connected(harness);
+        guest.Host.PeerSends(TcpHarness.Bytes(500));
+        guest.Host.PeerCloses();
+        harness.OnHost(guest.Host.Events.OnHostReadable);
+        var first = harness.TakeOne();
+        Assert.Equal(TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin, first.Flags);
+
+        harness.Advance(new TcpOptions().MinRto);
+
+        var again = harness.TakeOne();
+        Assert.Equal(first.Flags, again.Flags);
+        Assert.Equal(first.Sequence, again.Sequence);
+        Assert.Equal(first.Payload, again.Payload);
     }
 
     [Fact]

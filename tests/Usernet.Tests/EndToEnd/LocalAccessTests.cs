@@ -42,9 +42,18 @@ public sealed class LocalAccessTests : IDisposable
             $"{TestEnvironment.UsernetBinary} serve --instance {name} --listen-qemu unix:{stream} --listen-dgram unixgram:{datagram}"]);
         serve.WaitUntilReady(() => serve.Stderr.Contains("control socket "), TimeSpan.FromSeconds(30));
         string control = serve.Stderr.Split('\n').First(l => l.Contains("control socket ")).Split("control socket ")[1].Trim();
-        Assert.False(OpenToOthers(stream), $"{stream} was bound open to others");
-        Assert.False(OpenToOthers(datagram), $"{datagram} was bound open to others");
-        Assert.False(OpenToOthers(control), $"{control} was bound open to others");
+        try
+        {
+            Assert.False(OpenToOthers(stream), $"{stream} was bound open to others");
+            Assert.False(OpenToOthers(datagram), $"{datagram} was bound open to others");
+            Assert.False(OpenToOthers(control), $"{control} was bound open to others");
+        }
+        finally
+        {
+            // Stopping strace kills the Usernet it traces before it can remove its control socket.
+            serve.Dispose();
+            File.Delete(control);
+        }
     }
 
     /// <summary>

@@ -6,7 +6,7 @@ namespace Usernet.Tests.Platform;
 /// <summary>
 /// Polling before sleeping (loop.pollMicroseconds): the loop polls only within the window that
 /// follows a wake-up with events, and sleeps once the window has passed, so that a Usernet
-/// without traffic spends no CPU; and not at all after a wake-up that moved bulk traffic. The
+/// without traffic spends no CPU; and not within a window of bulk traffic. The
 /// windows are long (200 ms) so that a loaded machine cannot make the test wrong; the loop runs
 /// on the test thread.
 /// </summary>
@@ -104,11 +104,19 @@ public sealed unsafe class EventLoopPollTests : IDisposable
         _loop.RunOnce(1);
         Assert.Equal(0, _loop.Polls);
 
-        // The next small exchange polls again: the decision is the last wake-up's alone.
-        _reader.FrameBytes = EventLoop.BulkFrameBytesPerWakeup - 1;
+        // A small wake-up within the window of bulk traffic (an ACK between two batches) does
+        // not poll either.
+        _reader.FrameBytes = 64;
         Signal();
         _loop.RunOnce(1000);
-        Assert.Equal(2, _reader.Events);
+        _loop.RunOnce(1);
+        Assert.Equal(0, _loop.Polls);
+
+        // Once a window has passed without bulk traffic, small exchanges poll again.
+        Thread.Sleep(TimeSpan.FromTicks(Window / 100 * 3 / 2));
+        Signal();
+        _loop.RunOnce(1000);
+        Assert.Equal(3, _reader.Events);
         _loop.RunOnce(1);
         Assert.True(_loop.Polls > 0);
     }

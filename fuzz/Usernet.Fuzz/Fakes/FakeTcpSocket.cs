@@ -60,6 +60,8 @@ internal sealed class FakeTcpSocket(ITcpHostEvents events) : ITcpHostSocket
 
     public void PeerReads() => _unread = 0;
 
+    public bool EndsAt(int offset) => PeerFinished && !Closed && !Broken && offset == Queued;
+
     public int Peek(int offset, Span<byte> destination)
     {
         PropertyException.Check(!Closed, "peek on a closed host socket");

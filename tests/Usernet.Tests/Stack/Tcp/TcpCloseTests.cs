@@ -31,6 +31,15 @@ public sealed class TcpCloseTests
         return fin;
     }
 
+    /// <summary>The host peer sends <paramref name="count"/> bytes and closes before we read: returns what we sent.</summary>
+    private static List<SentSegment> HostSendsThenCloses(TcpHarness harness, TcpGuest guest, int count)
+    {
+        guest.Host.PeerSends(TcpHarness.Bytes(count));
+        guest.Host.PeerCloses();
+        harness.OnHost(guest.Host.Events.OnHostReadable);
+        return harness.TakeSegments();
+    }
+
     /// <summary>The host peer closed its side and the guest acknowledged our FIN; the guest may still send.</summary>
     private static TcpGuest InFinWait2(TcpHarness harness)
     {
@@ -55,12 +64,9 @@ public sealed class TcpCloseTests
     {
         var harness = new TcpHarness();
         var guest = Connected(harness);
-        guest.Host.PeerSends(TcpHarness.Bytes(2000));
-        guest.Host.PeerCloses();
 
-        harness.OnHost(guest.Host.Events.OnHostReadable);
+        var segments = HostSendsThenCloses(harness, guest, 2000);
 
-        var segments = harness.TakeSegments();
         Assert.Equal([1460, 540], segments.Select(s => s.Payload.Length));
         Assert.Equal(TcpFlags.Ack | TcpFlags.Psh, segments[0].Flags);
         var last = segments[^1];
@@ -78,12 +84,9 @@ public sealed class TcpCloseTests
     {
         var harness = new TcpHarness();
         var guest = Connected(harness);
-        guest.Host.PeerSends(TcpHarness.Bytes(2920));
-        guest.Host.PeerCloses();
 
-        harness.OnHost(guest.Host.Events.OnHostReadable);
+        var segments = HostSendsThenCloses(harness, guest, 2920);
 
-        var segments = harness.TakeSegments();
         Assert.Equal([1460, 1460, 0], segments.Select(s => s.Payload.Length));
         Assert.Equal(TcpFlags.Fin | TcpFlags.Ack, segments[^1].Flags);
         Assert.Equal(guest.StackIsn + 1 + 2920, segments[^1].Sequence);
@@ -110,10 +113,7 @@ public sealed class TcpCloseTests
     {
         var harness = new TcpHarness();
         var guest = Connected(harness);
-        guest.Host.PeerSends(TcpHarness.Bytes(500));
-        guest.Host.PeerCloses();
-        harness.OnHost(guest.Host.Events.OnHostReadable);
-        var first = harness.TakeOne();
+        var first = Assert.Single(HostSendsThenCloses(harness, guest, 500));
         Assert.Equal(TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin, first.Flags);
 
         harness.Advance(new TcpOptions().MinRto);

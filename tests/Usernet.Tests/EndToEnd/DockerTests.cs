@@ -26,10 +26,15 @@ public sealed class DockerTests(DockerWorld world) : IClassFixture<DockerWorld>
     private string RunHttpd(string[] publish, params int[] ports)
     {
         string name = NewName();
-        string servers = string.Join("; ", ports.Select(p => $"httpd -p {p} -h /www"));
-        Docker.Check(["run", "-d", "--init", "--name", name, .. publish, Image, "sh", "-c",
-            $"head -c 1048576 /dev/urandom > /www/blob && {servers} && exec sleep 1000000"]);
+        ProcessRunner.Check(StartHttpd(name, publish, ports));
         return name;
+    }
+
+    private ProcessResult StartHttpd(string name, string[] publish, int[] ports)
+    {
+        string servers = string.Join("; ", ports.Select(p => $"httpd -p {p} -h /www"));
+        return Docker.Docker(["run", "-d", "--init", "--name", name, .. publish, Image, "sh", "-c",
+            $"head -c 1048576 /dev/urandom > /www/blob && {servers} && exec sleep 1000000"]);
     }
 
     /// <summary>GETs a URL from the host, retrying while the container's server comes up; returns the body's SHA-256.</summary>
@@ -85,11 +90,33 @@ public sealed class DockerTests(DockerWorld world) : IClassFixture<DockerWorld>
             environment: configOnly)));
     }
 
+    /// <summary>
+    /// <see cref="RunHttpd"/> for ports the daemon picks. dockerd 20.10 picks them from the
+    /// kernel's ephemeral range (from 32768) without asking the host, where another test's client
+    /// socket may hold that number for a moment; Usernet then refuses the start as Docker would
+    /// ("port is already allocated", see ATakenHostPortGivesDockersErrorAndLeavesNothingPublished),
+    /// and the daemon's next pick is the next number. At most three tries, each with a new container.
+    /// </summary>
+    private string RunHttpdOnPickedPorts(string[] publish, params int[] ports)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            string name = NewName();
+            var run = StartHttpd(name, publish, ports);
+            if (run.ExitCode == 0)
+            {
+                return name;
+            }
+            Docker.Docker("rm", "-f", name);
+            Assert.True(attempt < 3 && run.Stderr.Contains("port is already allocated"), run.ToString());
+        }
+    }
+
     [RootFact]
     public void PortsTheDaemonPicksArePublishedOnTheSameNumbers()
     {
         // -P for the exposed port 80, and -p 81 (no host port): the daemon picks both.
-        string name = RunHttpd(["-P", "--expose", "80", "-p", "81"], 80, 81);
+        string name = RunHttpdOnPickedPorts(["-P", "--expose", "80", "-p", "81"], 80, 81);
         foreach (int containerPort in new[] { 80, 81 })
         {
             string mapping = Docker.Check("port", name, $"{containerPort}/tcp").Split('\n')[0];

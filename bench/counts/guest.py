@@ -20,9 +20,23 @@ def descendants(pid):
     return seen
 
 
+def find_guest(pid, seconds=10):
+    """The guest's sleep among the descendants of a stack's process, once the stack has made it."""
+    for _ in range(int(seconds / 0.05)):
+        time.sleep(0.05)
+        for p in descendants(pid):
+            try:
+                if open(f"/proc/{p}/cmdline").read().startswith("sleep"):
+                    return p
+            except OSError:
+                pass
+    raise AssertionError("no guest")
+
+
 class Guest:
     """with Guest(usernet_bin, server, run_options) as g: g.port, g.usernet (Usernet's PID),
-    g.guest (a PID in the guest's namespaces), g.server (the server's PIDs), g.in_guest(argv)."""
+    g.guest (a PID in the guest's namespaces), g.server (the server's PIDs), g.in_guest(argv).
+    server is "echo", "sockperf", "nginx", or None for no server on the host."""
 
     def __init__(self, usernet_bin, server, run_options=()):
         self.bin, self.kind, self.options = usernet_bin, server, list(run_options)
@@ -39,11 +53,12 @@ class Guest:
         os.makedirs(self.tmp)
         try:
             self.port = random.randrange(20000, 30000)
+            server = None
             if self.kind == "echo":
                 server = self.start(["python3", os.path.join(here, "echo_server.py"), str(self.port)])
             elif self.kind == "sockperf":
                 server = self.start(["sockperf", "sr", "--tcp", "-i", "127.0.0.1", "-p", str(self.port)])
-            else:
+            elif self.kind == "nginx":
                 conf, root = write_nginx_config(f"{self.tmp}/nginx", f"127.0.0.1:{self.port}")
                 server = self.start(["nginx", "-c", conf, "-p", root, "-e", f"{root}/error.log"])
             with open(f"{self.tmp}/resolv.conf", "w") as f:
@@ -54,19 +69,9 @@ class Guest:
                             "--set", "dns.servers=127.0.0.1:9", "--set", "dns.hostResolver=false"]
                            + self.options + ["--", "sleep", "infinity"])
             # unshare and sh exec: u is Usernet itself, and the guest's sleep its descendant.
-            self.usernet, self.guest = u.pid, None
-            for _ in range(200):
-                time.sleep(0.05)
-                for p in descendants(u.pid):
-                    try:
-                        if open(f"/proc/{p}/cmdline").read().startswith("sleep"):
-                            self.guest = p
-                    except OSError:
-                        pass
-                if self.guest:
-                    break
-            assert self.guest, "no guest"
-            self.server = descendants(server.pid)
+            self.usernet = u.pid
+            self.guest = find_guest(u.pid)
+            self.server = descendants(server.pid) if server else []
             time.sleep(1.5)
             return self
         except BaseException:

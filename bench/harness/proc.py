@@ -91,6 +91,14 @@ def cpu_seconds(pid):
     return sum(cpu_times(pid))
 
 
+def machine_cpu():
+    """(softirq, busy) CPU seconds of all the machine's CPUs together, from /proc/stat (busy:
+    every state but idle and iowait)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[6] / CLOCK_TICKS, (sum(v[:8]) - v[3] - v[4]) / CLOCK_TICKS
+
+
 def rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:

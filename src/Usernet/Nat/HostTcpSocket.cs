@@ -33,11 +33,13 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     private int _sendBufferAge;
     private int _writableSpace;
     private int _writtenSinceSpaceRead;
-    private int _drainedAt = -1;
     private bool _hangUpSeen;
 
-    /// <summary>Where a short peek after the peer's FIN ended: the end of the stream (-1: not known).</summary>
-    private int _endsAt = -1;
+    /// <summary>
+    /// Where the last short peek since the last readable edge ended (-1: none). Before the peer's
+    /// FIN, the end of what has arrived; after it, the end of the stream.
+    /// </summary>
+    private int _shortPeekEnd = -1;
     private Instant _writableSpaceReadAt;
     private bool _writableSpaceKnown;
 
@@ -90,7 +92,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         if ((events & (PollEvents.Readable | PollEvents.ReadHangUp | PollEvents.HangUp)) != 0)
         {
             _hangUpSeen |= (events & (PollEvents.ReadHangUp | PollEvents.HangUp)) != 0;
-            _drainedAt = -1;
+            _shortPeekEnd = -1;
             _events.OnHostReadable(now);
         }
         if (_fd >= 0 && (events & PollEvents.Writable) != 0)
@@ -148,7 +150,8 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
     /// the end of what has arrived, and any later arrival is a new edge on the edge-triggered
     /// registration; so until that edge, a peek past that end is answered without a system
     /// call (it used to be an EAGAIN for every burst sent to the guest). Not once the peer's
-    /// FIN may be queued: only a peek shows end of stream, and it brings no further edge.
+    /// FIN may be queued: only a peek shows end of stream, and it brings no further edge. A short
+    /// peek after the FIN has reached that end instead (see <see cref="EndsAt"/>).
     /// </summary>
     public int Peek(int offset, Span<byte> destination)
     {
@@ -156,7 +159,7 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         {
             return ITcpHostSocket.Failed;
         }
-        if (_drainedAt >= 0 && offset >= _drainedAt)
+        if (!_hangUpSeen && _shortPeekEnd >= 0 && offset >= _shortPeekEnd)
         {
             return ITcpHostSocket.WouldBlock;
         }
@@ -188,22 +191,14 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
         {
             if (n > 0 && n < destination.Length)
             {
-                // Before the FIN, a later arrival brings an edge; after it, nothing more comes.
-                if (_hangUpSeen)
-                {
-                    _endsAt = offset + (int)n;
-                }
-                else
-                {
-                    _drainedAt = offset + (int)n;
-                }
+                _shortPeekEnd = offset + (int)n;
             }
             return (int)n;
         }
         return ReadFailure();
     }
 
-    public bool EndsAt(int offset) => _fd >= 0 && offset == _endsAt;
+    public bool EndsAt(int offset) => _fd >= 0 && _hangUpSeen && offset == _shortPeekEnd;
 
     /// <summary>Points the socket's SO_PEEK_OFF at <paramref name="offset"/>; false where the kernel has none for TCP.</summary>
     private bool SetPeekOffset(int offset)
@@ -300,13 +295,9 @@ internal sealed unsafe class HostTcpSocket : ITcpHostSocket, IPollHandler
                 // The kernel moves SO_PEEK_OFF back by what is read.
                 _kernelPeekOffset = Math.Max(0, _kernelPeekOffset - (int)n);
             }
-            if (_drainedAt >= 0)
+            if (_shortPeekEnd >= 0)
             {
-                _drainedAt = Math.Max(0, _drainedAt - (int)n);
-            }
-            if (_endsAt >= 0)
-            {
-                _endsAt = Math.Max(0, _endsAt - (int)n);
+                _shortPeekEnd = Math.Max(0, _shortPeekEnd - (int)n);
             }
             if (Counters is not null)
             {

@@ -66,24 +66,11 @@ public sealed class RunCommandTests
     public void KillingUsernetEndsTheGuest()
     {
         using var session = GuestSession.Start();
-        try
-        {
-            string netns = ProcessRunner.Check(session.Exec(["readlink", "/proc/self/ns/net"])).Trim();
-            Usernet.Platform.Interop.Libc.Kill(session.UsernetPid, Usernet.Platform.Interop.Libc.SIGKILL);
-            // Reaps it; nothing is left to stop.
-            session.Dispose();
-            Assert.True(Wait.Until(() => NetworkNamespace.ProcessesIn(netns).Count == 0), $"processes left in {netns}");
-        }
-        finally
-        {
-            // What Usernet removes on its way out, and SIGKILL gave it no chance to.
-            session.Dispose();
-            File.Delete(Path.Combine("/run/usernet", session.Instance + ".sock"));
-            if (Directory.Exists(Path.Combine("/run/usernet", session.Instance)))
-            {
-                Directory.Delete(Path.Combine("/run/usernet", session.Instance), recursive: true);
-            }
-        }
+        string netns = ProcessRunner.Check(session.Exec(["readlink", "/proc/self/ns/net"])).Trim();
+        session.Kill();
+        // Reaps it (and removes the control socket it left); nothing is left to stop.
+        session.Dispose();
+        Assert.True(Wait.Until(() => NetworkNamespace.ProcessesIn(netns).Count == 0), $"processes left in {netns}");
     }
 
     [RootFact]

@@ -202,7 +202,7 @@ internal sealed partial class TcpConnection
 
     private void SendData(int length, Instant now, bool withFin = false)
     {
-        SendSegment(withFin ? TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin : TcpFlags.Ack | TcpFlags.Psh, _sndNxt, length);
+        SendSegment(DataFlags(withFin), _sndNxt, length);
         if (!_rttSampling && _retransmits == 0)
         {
             _rttSampling = true;
@@ -226,6 +226,8 @@ internal sealed partial class TcpConnection
             RescheduleTimer();
         }
     }
+
+    private static TcpFlags DataFlags(bool withFin) => withFin ? TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin : TcpFlags.Ack | TcpFlags.Psh;
 
     /// <summary>The host peer closed its side: FIN after the last byte (a resent FIN keeps its state).</summary>
     private void SendFin(Instant now)
@@ -275,8 +277,7 @@ internal sealed partial class TcpConnection
         if (n > 0)
         {
             // The last data goes again with the FIN that followed it, as it went the first time.
-            var flags = _finSent && n == dataUnacked ? TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin : TcpFlags.Ack | TcpFlags.Psh;
-            SendSegment(flags, _sndUna, n);
+            SendSegment(DataFlags(withFin: _finSent && n == dataUnacked), _sndUna, n);
         }
         else if (n == ITcpHostSocket.Failed)
         {

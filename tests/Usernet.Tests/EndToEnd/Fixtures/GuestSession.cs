@@ -14,6 +14,7 @@ internal sealed class GuestSession : IDisposable
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     private readonly ManagedProcess _process;
+    private bool _killed;
 
     private GuestSession(ManagedProcess process, string instance, int initPid)
     {
@@ -118,5 +119,25 @@ internal sealed class GuestSession : IDisposable
     /// <summary>Stops usernet as a user would (SIGTERM), and returns its exit code.</summary>
     public int Terminate() => _process.Stop(StopGrace);
 
-    public void Dispose() => _process.Dispose();
+    /// <summary>Kills usernet (SIGKILL), as a crash would: it ends without cleaning up.</summary>
+    public void Kill()
+    {
+        _killed = true;
+        Usernet.Platform.Interop.Libc.Kill(UsernetPid, Usernet.Platform.Interop.Libc.SIGKILL);
+    }
+
+    public void Dispose()
+    {
+        _process.Dispose();
+        if (_killed)
+        {
+            // What usernet removes on its way out, and SIGKILL gave it no chance to.
+            string directory = Path.Combine(Usernet.Control.InstanceDirectory.Path, Instance);
+            File.Delete(directory + ".sock");
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
 }

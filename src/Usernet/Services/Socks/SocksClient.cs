@@ -128,7 +128,6 @@ internal sealed unsafe class SocksClient : IPollHandler
         _loop.Unregister(_registration);
         _registration = PollRegistration.None;
         _timer.Cancel();
-        HostTcpConnector.ConfigureSocket(_fd, tcp.Options);
         SocksTunnel? tunnel = null;
         var connection = tcp.OpenToGuest(guest, remote, events =>
         {

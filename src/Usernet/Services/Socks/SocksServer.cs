@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Usernet.Nat;
 using Usernet.Platform;
 using Usernet.Platform.Interop;
 using Usernet.Services.Forwarding;
@@ -49,6 +50,9 @@ internal sealed class SocksServer : IPollHandler, IDisposable
     {
         _fd = HostListenSocket.Bind(Options.Listen, PublishProtocol.Tcp, out int port);
         Endpoint = Options.Listen with { Port = (ushort)port };
+        // Accepted clients inherit these (Nagle off, keepalive and its times), as a published
+        // port's do: a tunnel's socket needs no setsockopt of its own.
+        HostTcpConnector.ConfigureSocket(_fd, Publisher.Tcp.Options);
         _registration = _loop.Register(_fd, PollEvents.Readable, this);
     }
 

@@ -184,13 +184,25 @@ public sealed class DnsTests
         using var resolver = new IsolatedResolver("");
         using var session = resolver.Start();
         // 3,000 datagrams: random bytes, captured queries with bytes changed or cut, and
-        // compression loops; then garbage over TCP. Seeded, so a failure repeats.
+        // compression loops; then garbage over TCP. Seeded, so a failure repeats. After every
+        // 100, a valid query's answer (from another socket) says that Usernet has read them all:
+        // unpaced, the burst overflowed a queue on a loaded machine (2,344 of 3,000 arrived).
         string fuzz = """
             import random, socket
             random.seed(5)
             dig = bytes.fromhex('17cb0120000100000000000104686f737406646f636b657208696e7465726e616c000001000100002904d000000000000c000a000888c8dca092abeaf2')
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sync = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sync.settimeout(5)
             for i in range(3000):
+                if i % 100 == 99:
+                    for attempt in range(3):
+                        sync.sendto(dig, ('192.168.65.1', 53))
+                        try:
+                            sync.recv(512)
+                            break
+                        except socket.timeout:
+                            pass
                 k = i % 4
                 if k == 0:
                     q = bytes(random.getrandbits(8) for _ in range(random.randrange(0, 300)))
@@ -214,7 +226,7 @@ public sealed class DnsTests
         Assert.Equal("192.168.65.254", Check(session.Shell("dig +tcp +short host.docker.internal")).Stdout.Trim());
         var stats = session.Stats();
         var dns = stats.GetProperty("dns");
-        Assert.True(dns.GetProperty("queries").GetInt64() >= 2500, dns.ToString());
+        Assert.True(dns.GetProperty("queries").GetInt64() >= 2900, dns.ToString());
         Assert.True(dns.GetProperty("formerr").GetInt64() + dns.GetProperty("droppedMalformed").GetInt64() > 500, dns.ToString());
         Assert.Equal(0, stats.GetProperty("loopFaults").GetInt64());
     }

@@ -1,4 +1,6 @@
+using System.Net.Sockets;
 using System.Security.Cryptography;
+using Usernet.Platform;
 using Usernet.Tests.EndToEnd.Fixtures;
 using Usernet.Tests.Support;
 
@@ -190,31 +192,7 @@ public sealed class TcpStressTests
     /// </summary>
     private static int TcpSocketCount(int pid)
     {
-        var tcpInodes = new HashSet<string>();
-        foreach (string table in (string[])["tcp", "tcp6"])
-        {
-            foreach (string line in File.ReadLines($"/proc/{pid}/net/{table}").Skip(1))
-            {
-                tcpInodes.Add(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[9]);
-            }
-        }
-        int count = 0;
-        foreach (string fd in Directory.GetFiles($"/proc/{pid}/fd"))
-        {
-            string? target;
-            try
-            {
-                target = new FileInfo(fd).LinkTarget;
-            }
-            catch (IOException)
-            {
-                continue; // closed since the listing
-            }
-            if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) && tcpInodes.Contains(target[8..^1]))
-            {
-                count++;
-            }
-        }
-        return count;
+        var tcpInodes = ProcNetTable.Read($"/proc/{pid}/net", ProtocolType.Tcp).Select(socket => socket.Inode).ToHashSet();
+        return ProcFs.SocketInodes($"/proc/{pid}").Count(tcpInodes.Contains);
     }
 }

@@ -32,7 +32,11 @@ internal static class GuestInit
             return 2;
         }
         Libc.SetCloseOnExec(fd, true);
-        using var channel = new ControlChannel(fd);
+        // Never closed here: the process's exit closes it. The signal relay thread reads it until
+        // then, and takes a failed read for the parent gone, which kills the guest and exits 137.
+        // Closed on Main's return, a command that ended before that thread first read (a loaded
+        // machine, `usernet run -- true`) turned exit 0 into 137.
+        var channel = new ControlChannel(fd);
         IgnoreTerminalSignals();
         string[] command = args[3..];
         string? setupText = channel.Receive();

@@ -136,14 +136,21 @@ public sealed class AddressBindingsTests
         _bindings.Claim(Address, MacA, _one, T0);
         _bindings.Lease(Address6, MacA, T0, T0 + LeaseTime);
         var now = T0;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        void Reclaim()
         {
-            now += TimeSpan.FromMilliseconds(1);
-            _bindings.Claim(Address, MacA, _one, now);
-            _bindings.Claim(Address6, MacA, _one, now);
-            _bindings.Claim(Address, MacB, _two, now);
+            for (int i = 0; i < 10_000; i++)
+            {
+                now += TimeSpan.FromMilliseconds(1);
+                _bindings.Claim(Address, MacA, _one, now);
+                _bindings.Claim(Address6, MacA, _one, now);
+                _bindings.Claim(Address, MacB, _two, now);
+            }
         }
+        // Once to warm up (the runtime's own first-call and tier-up work allocates on this
+        // thread: a loaded run once counted 88 bytes), then measured.
+        Reclaim();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Reclaim();
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
 }
